@@ -1,0 +1,36 @@
+# The project's interface: CI and people call the same targets.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench serve clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev,scale]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/safar demo
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/lookup.py
+
+serve: $(STAMP)
+	$(BIN)/safar serve
+
+clean:
+	rm -rf $(VENV) .safar .pytest_cache .mypy_cache .ruff_cache

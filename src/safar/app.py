@@ -1,0 +1,89 @@
+"""Build the FastAPI application: routers, one error handler, lifespan of the runtime."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from safar import __version__
+from safar.config import Settings
+from safar.errors import SafarError
+from safar.runtime import Runtime
+
+log = logging.getLogger("safar")
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or str(loc[0] if loc else "body")
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """The app; pass ``runtime`` to share one (tests, demo) or let the lifespan open it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = runtime is None
+        app.state.runtime = runtime or Runtime(settings or Settings())
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.runtime.close()
+
+    app = FastAPI(
+        title="Safar",
+        version=__version__,
+        lifespan=lifespan,
+        description="Open-source customer experience management: capture, unify, ask, listen, "
+        "understand, act.",
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+
+    @app.exception_handler(SafarError)
+    async def _safar_error(_: Request, exc: SafarError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Basic"} if exc.status_code == 401 else None
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request"}
+        field = _field(tuple(first.get("loc", ())))
+        return JSONResponse(
+            {
+                "error": "ValidationFailed",
+                "message": f"{field}: {first.get('msg')}",
+                "field": field,
+            },
+            status_code=400,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(
+            {"error": "InternalError", "message": "internal error; see the server log"},
+            status_code=500,
+        )
+
+    from safar.events.api import router as ingest_router
+    from safar.identity.api import router as profiles_router
+    from safar.workspaces.api import router as workspace_router
+
+    app.include_router(ingest_router)
+    app.include_router(profiles_router)
+    app.include_router(workspace_router)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

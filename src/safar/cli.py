@@ -1,0 +1,178 @@
+"""The ``safar`` command: serve, demo, workspace and key admin, bulk import."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from safar.config import Settings
+from safar.errors import SafarError
+
+app = typer.Typer(
+    help="Safar customer experience management",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+workspace_app = typer.Typer(help="Workspaces and API keys", no_args_is_help=True)
+import_app = typer.Typer(help="Bulk import of events and operational tables", no_args_is_help=True)
+app.add_typer(workspace_app, name="workspace")
+app.add_typer(import_app, name="import")
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _fail(exc: SafarError) -> None:
+    typer.secho(f"error: {exc.message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+) -> None:
+    """Run the API (and dashboard) server."""
+    import uvicorn
+
+    from safar.app import create_app
+
+    settings = _settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+
+
+@workspace_app.command("create")
+def workspace_create(
+    name: str,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Create a workspace and print its write key and secret key (shown once)."""
+    from safar.db import Database
+    from safar.workspaces.service import create_workspace
+
+    settings = _settings()
+    settings.ensure_dirs()
+    db = Database(settings.resolved_state_url)
+    db.migrate()
+    try:
+        with db.session() as session:
+            ws, write, secret = create_workspace(session, name=name)
+            out = {"workspace_id": ws.id, "write_key": write, "secret_key": secret}
+    except SafarError as exc:
+        _fail(exc)
+    finally:
+        db.dispose()
+    if as_json:
+        typer.echo(json.dumps(out))
+    else:
+        typer.echo(
+            f"workspace  {out['workspace_id']}\nwrite key  {out['write_key']}\nsecret key {out['secret_key']}"
+        )
+        typer.echo("Keep the keys: only their hashes are stored.")
+
+
+@workspace_app.command("list")
+def workspace_list() -> None:
+    """List workspaces."""
+    from safar.db import Database
+    from safar.workspaces.service import list_workspaces
+
+    settings = _settings()
+    settings.ensure_dirs()
+    db = Database(settings.resolved_state_url)
+    db.migrate()
+    with db.session() as session:
+        for ws in list_workspaces(session):
+            typer.echo(f"{ws.id}\t{ws.name}\t{ws.created_at:%Y-%m-%d}")
+    db.dispose()
+
+
+@import_app.command("events")
+def import_events(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="workspace id")],
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", "-m", help="FIELD=COLUMN, e.g. userId=customer_id; repeatable"),
+    ] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="jsonl, csv or parquet")] = None,
+    event: Annotated[
+        str | None, typer.Option(help="event name for every row (tables of O-data)")
+    ] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="channel for rows that do not say theirs")
+    ] = None,
+    report: Annotated[Path | None, typer.Option(help="write bad rows here (JSONL)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Import events from JSONL, CSV or Parquet; bad rows are reported, good rows kept."""
+    from safar.events.importer import ImportSpec, parse_mapping, run_import
+    from safar.runtime import Runtime
+
+    settings = _settings()
+    try:
+        spec = ImportSpec(
+            path=file,
+            workspace_id=workspace,
+            mapping=parse_mapping(mapping or []),
+            fmt=fmt,
+            event=event,
+            channel=channel,
+        )
+        runtime = Runtime(settings, ingest=False)
+    except SafarError as exc:
+        _fail(exc)
+    try:
+        summary = run_import(runtime, spec, progress=not as_json, report_path=report)
+    except SafarError as exc:
+        _fail(exc)
+    finally:
+        runtime.close()
+    if as_json:
+        typer.echo(json.dumps(summary.as_dict()))
+    else:
+        typer.echo(summary.describe())
+
+
+@app.command()
+def demo(
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="only load the demo data")] = False,
+    real_data: Annotated[
+        Path | None,
+        typer.Option("--real-data", help="build from real datasets in DIR (e.g. ../shared/data)"),
+    ] = None,
+    customers: Annotated[int, typer.Option(help="customers to generate")] = 400,
+    seed: Annotated[int, typer.Option(help="random seed")] = 7,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+) -> None:
+    """Load a realistic omnichannel demo workspace, then serve it."""
+    from safar.demo.loader import load_demo
+
+    settings = _settings()
+    logging.basicConfig(level="WARNING")
+    try:
+        info = load_demo(settings, customers=customers, seed=seed, real_data=real_data)
+    except SafarError as exc:
+        _fail(exc)
+    base = f"http://{settings.host}:{port or settings.port}"
+    typer.echo(info.describe(base))
+    if not no_serve:
+        serve(host=None, port=port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,94 @@
+"""Typed settings: one object, read once from ``SAFAR_*`` variables (and ``.env``).
+
+The embedded default keeps everything under ``data_dir``: state in SQLite, events in DuckDB,
+the ingest write-ahead log beside them. Scale deployments point ``state_url`` at PostgreSQL and
+``event_engine`` at ClickHouse.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Identifier types a single person has at most this many values of. Two profiles whose union
+#: would break a limit are never merged (a shared tablet does not make two users one person).
+DEFAULT_IDENTITY_LIMITS: dict[str, int] = {"user_id": 1}
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of one Safar installation."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SAFAR_", env_file=".env", extra="forbid", env_file_encoding="utf-8"
+    )
+
+    data_dir: Path = Path(".safar")
+    state_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the state store; default SQLite in data_dir"
+    )
+    event_engine: Literal["duckdb", "clickhouse"] = "duckdb"
+    duckdb_path: Path | None = None
+    clickhouse_dsn: str | None = Field(
+        default=None, description="clickhouse-connect DSN; default an embedded chdb in data_dir"
+    )
+    clickhouse_database: str = "safar"
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = None
+
+    # Ingestion limits, as the Segment HTTP API documents them.
+    max_event_bytes: int = 32 * 1024
+    max_batch_bytes: int = 500 * 1024
+    #: How long the WAL writer waits to gather more requests into one fsync.
+    group_commit_ms: float = 2.0
+    #: Largest number of events the consumer applies in one unit (identity + store insert).
+    apply_batch_events: int = 20_000
+    identity_limits: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_IDENTITY_LIMITS))
+
+    secret_key: str | None = Field(default=None, description="signs sessions and links")
+    shared_data_dir: Path | None = Field(
+        default=None, description="real public datasets for --real-data demos and evaluation"
+    )
+    log_level: str = "info"
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @cached_property
+    def resolved_state_url(self) -> str:
+        return self.state_url or f"sqlite:///{self.data_dir / 'state.db'}"
+
+    @cached_property
+    def resolved_duckdb_path(self) -> Path:
+        return self.duckdb_path or self.data_dir / "events.duckdb"
+
+    @cached_property
+    def resolved_clickhouse_dsn(self) -> str:
+        return self.clickhouse_dsn or f"chdb://{self.data_dir / 'clickhouse'}"
+
+    @cached_property
+    def wal_dir(self) -> Path:
+        return self.data_dir / "wal"
+
+    def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.wal_dir.mkdir(parents=True, exist_ok=True)
+
+    def resolved_secret_key(self) -> str:
+        """Return the configured secret, or one generated once and kept in the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        self.ensure_dirs()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()

@@ -1,0 +1,6 @@
+"""Import every domain's ORM models so Base.metadata is complete (Alembic, tests)."""
+
+
+def import_models() -> None:
+    import safar.identity.models
+    import safar.workspaces.models  # noqa: F401

@@ -1,0 +1,102 @@
+"""Event store: one interface, two engines (DuckDB embedded, ClickHouse for scale).
+
+Rows arrive normalised (see ``safar.events.messages.normalize``) and de-duplicated; the store
+only appends and answers queries. Identity is resolved at read time: an event belongs to the
+profile that owns its ``user_id`` (or, when it has none, its ``anonymous_id``), so merges and
+unmerges never rewrite events.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from safar.config import Settings
+from safar.errors import ValidationFailed
+
+#: Column order shared by both engines. JSON columns hold serialised objects.
+COLUMNS: tuple[str, ...] = (
+    "workspace_id",
+    "message_id",
+    "message_hash",
+    "type",
+    "event",
+    "name",
+    "channel",
+    "user_id",
+    "anonymous_id",
+    "group_id",
+    "previous_id",
+    "timestamp",
+    "original_timestamp",
+    "sent_at",
+    "received_at",
+    "properties",
+    "traits",
+    "context",
+    "source",
+)
+JSON_COLUMNS = ("properties", "traits", "context")
+TIME_COLUMNS = ("timestamp", "original_timestamp", "sent_at", "received_at")
+
+
+@dataclass(slots=True)
+class TimelineQuery:
+    """Which events of one profile to list, newest first."""
+
+    workspace_id: str
+    user_ids: list[str]
+    anonymous_ids: list[str]
+    channels: list[str] = field(default_factory=list)
+    types: list[str] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+def encode_cursor(ts_us: int, message_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{ts_us}|{message_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    try:
+        ts, mid = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return int(ts), mid
+    except Exception:
+        raise ValidationFailed("cursor: not a cursor this API returned", field="cursor") from None
+
+
+class EventStore(Protocol):
+    """What every engine provides. Analytics queries join this module as they are added."""
+
+    engine_name: str
+
+    def init(self) -> None: ...
+    def insert(self, rows: list[dict[str, Any]]) -> int: ...
+    def all_hashes(self) -> np.ndarray: ...
+    def existing_message_ids(self, workspace_id: str, hashes: list[int]) -> set[str]: ...
+    def timeline(self, q: TimelineQuery) -> tuple[list[dict[str, Any]], str | None]: ...
+    def count(self, workspace_id: str) -> int: ...
+    def channel_counts(self, workspace_id: str) -> dict[str, int]: ...
+    def close(self) -> None: ...
+
+
+def open_event_store(settings: Settings) -> EventStore:
+    """Open the configured engine (creating its schema)."""
+    store: EventStore
+    if settings.event_engine == "duckdb":
+        from safar.events.store.duckdb import DuckDBEventStore
+
+        store = DuckDBEventStore(settings.resolved_duckdb_path)
+    else:
+        from safar.events.store.clickhouse import ClickHouseEventStore
+
+        store = ClickHouseEventStore(settings.resolved_clickhouse_dsn, settings.clickhouse_database)
+    store.init()
+    return store

@@ -1,0 +1,158 @@
+"""ClickHouse engine through clickhouse-connect: a server DSN in production, chdb in-process here.
+
+Columns that may be absent are Nullable: ClickHouse otherwise returns type defaults ('' or
+1970-01-01) where a value is missing, which would silently change query results.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import clickhouse_connect
+import numpy as np
+
+from safar.events.store import TimelineQuery, decode_cursor, encode_cursor
+from safar.events.store.arrow import decode_row, rows_to_arrow
+
+DDL = """
+CREATE TABLE IF NOT EXISTS {db}.events (
+    workspace_id String,
+    message_id String,
+    message_hash UInt64,
+    type LowCardinality(String),
+    event Nullable(String),
+    name Nullable(String),
+    channel LowCardinality(String),
+    user_id Nullable(String),
+    anonymous_id Nullable(String),
+    group_id Nullable(String),
+    previous_id Nullable(String),
+    timestamp DateTime64(6, 'UTC'),
+    original_timestamp Nullable(DateTime64(6, 'UTC')),
+    sent_at Nullable(DateTime64(6, 'UTC')),
+    received_at DateTime64(6, 'UTC'),
+    properties String,
+    traits String,
+    context String,
+    source Nullable(String),
+    INDEX idx_user user_id TYPE bloom_filter GRANULARITY 4,
+    INDEX idx_anon anonymous_id TYPE bloom_filter GRANULARITY 4,
+    INDEX idx_hash message_hash TYPE bloom_filter GRANULARITY 4
+) ENGINE = MergeTree
+ORDER BY (workspace_id, timestamp, message_hash)
+"""
+
+SELECT_COLS = (
+    "message_id, type, event, name, channel, user_id, anonymous_id, group_id, previous_id, "
+    "toUnixTimestamp64Micro(timestamp) AS timestamp, "
+    "toUnixTimestamp64Micro(received_at) AS received_at, properties, traits, context, source"
+)
+
+
+class ClickHouseEventStore:
+    engine_name = "clickhouse"
+
+    def __init__(self, dsn: str, database: str = "safar") -> None:
+        self.dsn = dsn
+        self.db = database
+        self.client = clickhouse_connect.get_client(dsn=dsn)
+        # The chdb client is not safe for concurrent use; a server client is cheap to guard too.
+        self._lock = threading.RLock()
+
+    def init(self) -> None:
+        with self._lock:
+            self.client.command(f"CREATE DATABASE IF NOT EXISTS {self.db}")
+            self.client.command(DDL.format(db=self.db))
+
+    def insert(self, rows: list[dict[str, Any]]) -> int:
+        if not rows:
+            return 0
+        table = rows_to_arrow(rows)
+        with self._lock:
+            self.client.insert_arrow(f"{self.db}.events", table)
+        return len(rows)
+
+    def _query(
+        self, sql: str, params: dict[str, Any] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        with self._lock:
+            res = self.client.query(sql, parameters=params or {})
+            return list(res.column_names), list(res.result_rows)
+
+    def all_hashes(self) -> np.ndarray:
+        _, rows = self._query(f"SELECT message_hash FROM {self.db}.events")
+        return np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
+
+    def existing_message_ids(self, workspace_id: str, hashes: list[int]) -> set[str]:
+        if not hashes:
+            return set()
+        _, rows = self._query(
+            f"SELECT message_id FROM {self.db}.events WHERE workspace_id = {{ws:String}} "
+            "AND has({h:Array(UInt64)}, message_hash)",
+            {"ws": workspace_id, "h": hashes},
+        )
+        return {r[0] for r in rows}
+
+    def timeline(self, q: TimelineQuery) -> tuple[list[dict[str, Any]], str | None]:
+        where = [
+            "workspace_id = {ws:String}",
+            "(has({uids:Array(String)}, assumeNotNull(user_id)) AND user_id IS NOT NULL"
+            " OR (user_id IS NULL AND has({aids:Array(String)}, assumeNotNull(anonymous_id))"
+            " AND anonymous_id IS NOT NULL))",
+        ]
+        params: dict[str, Any] = {"ws": q.workspace_id, "uids": q.user_ids, "aids": q.anonymous_ids}
+        if q.channels:
+            where.append("has({channels:Array(String)}, channel)")
+            params["channels"] = q.channels
+        if q.types:
+            where.append("has({types:Array(String)}, type)")
+            params["types"] = q.types
+        if q.events:
+            where.append("event IS NOT NULL AND has({events:Array(String)}, assumeNotNull(event))")
+            params["events"] = q.events
+        if q.since:
+            where.append("timestamp >= fromUnixTimestamp64Micro({since:Int64}, 'UTC')")
+            params["since"] = int(q.since.timestamp() * 1_000_000)
+        if q.until:
+            where.append("timestamp < fromUnixTimestamp64Micro({until:Int64}, 'UTC')")
+            params["until"] = int(q.until.timestamp() * 1_000_000)
+        if q.cursor:
+            ts, mid = decode_cursor(q.cursor)
+            where.append(
+                "(toUnixTimestamp64Micro(timestamp) < {cts:Int64} OR "
+                "(toUnixTimestamp64Micro(timestamp) = {cts:Int64} AND message_id < {cmid:String}))"
+            )
+            params["cts"] = ts
+            params["cmid"] = mid
+        params["lim"] = q.limit + 1
+        sql = (
+            f"SELECT {SELECT_COLS} FROM {self.db}.events WHERE {' AND '.join(where)} "
+            "ORDER BY timestamp DESC, message_id DESC LIMIT {lim:UInt32}"
+        )
+        names, result = self._query(sql, params)
+        rows = [decode_row(dict(zip(names, r, strict=True))) for r in result]
+        next_cursor = None
+        if len(rows) > q.limit:
+            rows = rows[: q.limit]
+            next_cursor = encode_cursor(rows[-1]["timestamp"], rows[-1]["message_id"])
+        return rows, next_cursor
+
+    def count(self, workspace_id: str) -> int:
+        _, rows = self._query(
+            f"SELECT count() FROM {self.db}.events WHERE workspace_id = {{ws:String}}",
+            {"ws": workspace_id},
+        )
+        return int(rows[0][0]) if rows else 0
+
+    def channel_counts(self, workspace_id: str) -> dict[str, int]:
+        _, rows = self._query(
+            f"SELECT channel, count() FROM {self.db}.events WHERE workspace_id = {{ws:String}} "
+            "GROUP BY channel ORDER BY channel",
+            {"ws": workspace_id},
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    def close(self) -> None:
+        with self._lock:
+            self.client.close()

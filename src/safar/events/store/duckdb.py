@@ -1,0 +1,161 @@
+"""DuckDB engine: the embedded default. One file, one writer, many reader cursors."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from safar.errors import StoreBusy
+from safar.events.store import TimelineQuery, decode_cursor, encode_cursor
+from safar.events.store.arrow import decode_row, rows_to_arrow
+
+DDL = """
+CREATE TABLE IF NOT EXISTS events (
+    workspace_id VARCHAR NOT NULL,
+    message_id VARCHAR NOT NULL,
+    message_hash UBIGINT NOT NULL,
+    type VARCHAR NOT NULL,
+    event VARCHAR,
+    name VARCHAR,
+    channel VARCHAR NOT NULL,
+    user_id VARCHAR,
+    anonymous_id VARCHAR,
+    group_id VARCHAR,
+    previous_id VARCHAR,
+    timestamp TIMESTAMPTZ NOT NULL,
+    original_timestamp TIMESTAMPTZ,
+    sent_at TIMESTAMPTZ,
+    received_at TIMESTAMPTZ NOT NULL,
+    properties JSON,
+    traits JSON,
+    context JSON,
+    source VARCHAR
+)
+"""
+
+SELECT_COLS = (
+    "message_id, type, event, name, channel, user_id, anonymous_id, group_id, previous_id, "
+    "epoch_us(timestamp) AS timestamp, epoch_us(received_at) AS received_at, "
+    "properties, traits, context, source"
+)
+
+
+class DuckDBEventStore:
+    engine_name = "duckdb"
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path))
+        except duckdb.IOException as exc:
+            raise StoreBusy(
+                f"the event store {self.path} is in use by another process "
+                "(is `safar serve` running?); stop it or send the data over HTTP",
+            ) from exc
+        self.con.execute("SET TimeZone = 'UTC'")
+        self._write_lock = threading.Lock()
+
+    def init(self) -> None:
+        with self._write_lock:
+            self.con.execute(DDL)
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cur = self.con.cursor()
+        cur.execute("SET TimeZone = 'UTC'")
+        return cur
+
+    def insert(self, rows: list[dict[str, Any]]) -> int:
+        if not rows:
+            return 0
+        table = rows_to_arrow(rows)
+        with self._write_lock:
+            cur = self.con.cursor()
+            cur.register("incoming", table)
+            # The commit is DuckDB's own WAL fsync; callers count on it for durability.
+            cur.execute("INSERT INTO events SELECT * FROM incoming")
+            cur.unregister("incoming")
+            cur.close()
+        return len(rows)
+
+    def all_hashes(self) -> np.ndarray:
+        cur = self._cursor()
+        arr = cur.execute("SELECT message_hash FROM events").fetchnumpy()["message_hash"]
+        return np.asarray(arr, dtype=np.uint64)
+
+    def existing_message_ids(self, workspace_id: str, hashes: list[int]) -> set[str]:
+        if not hashes:
+            return set()
+        cur = self._cursor()
+        rows = cur.execute(
+            "SELECT message_id FROM events WHERE workspace_id = ? "
+            "AND message_hash IN (SELECT unnest(?::UBIGINT[]))",
+            [workspace_id, hashes],
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def timeline(self, q: TimelineQuery) -> tuple[list[dict[str, Any]], str | None]:
+        where = [
+            "workspace_id = $ws",
+            "(list_contains($uids, user_id) OR (user_id IS NULL AND list_contains($aids, anonymous_id)))",
+        ]
+        params: dict[str, Any] = {"ws": q.workspace_id, "uids": q.user_ids, "aids": q.anonymous_ids}
+        if q.channels:
+            where.append("list_contains($channels, channel)")
+            params["channels"] = q.channels
+        if q.types:
+            where.append("list_contains($types, type)")
+            params["types"] = q.types
+        if q.events:
+            where.append("list_contains($events, event)")
+            params["events"] = q.events
+        if q.since:
+            where.append("timestamp >= $since")
+            params["since"] = q.since
+        if q.until:
+            where.append("timestamp < $until")
+            params["until"] = q.until
+        if q.cursor:
+            ts, mid = decode_cursor(q.cursor)
+            where.append(
+                "(epoch_us(timestamp) < $cts OR (epoch_us(timestamp) = $cts AND message_id < $cmid))"
+            )
+            params["cts"] = ts
+            params["cmid"] = mid
+        sql = (
+            f"SELECT {SELECT_COLS} FROM events WHERE {' AND '.join(where)} "
+            "ORDER BY timestamp DESC, message_id DESC LIMIT $lim"
+        )
+        params["lim"] = q.limit + 1
+        cur = self._cursor()
+        res = cur.execute(sql, params)
+        names = [d[0] for d in res.description]
+        rows = [decode_row(dict(zip(names, r, strict=True))) for r in res.fetchall()]
+        next_cursor = None
+        if len(rows) > q.limit:
+            rows = rows[: q.limit]
+            next_cursor = encode_cursor(rows[-1]["timestamp"], rows[-1]["message_id"])
+        return rows, next_cursor
+
+    def count(self, workspace_id: str) -> int:
+        cur = self._cursor()
+        row = cur.execute(
+            "SELECT count(*) FROM events WHERE workspace_id = ?", [workspace_id]
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def channel_counts(self, workspace_id: str) -> dict[str, int]:
+        cur = self._cursor()
+        rows = cur.execute(
+            "SELECT channel, count(*) FROM events WHERE workspace_id = ? GROUP BY channel ORDER BY channel",
+            [workspace_id],
+        ).fetchall()
+        return {r[0]: int(r[1]) for r in rows}
+
+    def close(self) -> None:
+        with self._write_lock:
+            self.con.close()

@@ -1,0 +1,108 @@
+"""Which identifiers a message carries, normalised so the same person matches the same node."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+#: Highest first: the profile of the strongest identifier on a message wins attribution.
+PRIORITY: tuple[str, ...] = (
+    "user_id",
+    "email",
+    "phone",
+    "telegram",
+    "instagram",
+    "whatsapp",
+    "twitter",
+    "external",
+    "device_id",
+    "anonymous_id",
+)
+HANDLE_TRAITS = ("telegram", "instagram", "whatsapp", "twitter")
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalize_email(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    email = value.strip().lower()
+    return email if _EMAIL.match(email) and len(email) <= 320 else None
+
+
+def normalize_phone(value: Any, default_country: str = "98") -> str | None:
+    """E.164-like: Persian/Arabic digits folded, separators dropped, national 0 prefix expanded."""
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    raw = value.translate(_DIGITS).strip()
+    plus = raw.startswith("+")
+    digits = re.sub(r"\D", "", raw)
+    if not digits:
+        return None
+    if plus:
+        pass
+    elif digits.startswith("00"):
+        digits = digits[2:]
+    elif digits.startswith("0"):
+        digits = default_country + digits[1:]
+    elif len(digits) == 10 and default_country == "98" and digits.startswith("9"):
+        digits = default_country + digits
+    if not 8 <= len(digits) <= 15:
+        return None
+    return "+" + digits
+
+
+def normalize_handle(value: Any) -> str | None:
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    handle = value.strip().lstrip("@").lower()
+    return handle[:255] or None
+
+
+def extract(row: dict[str, Any]) -> list[tuple[str, str]]:
+    """All (type, value) identifiers of a normalised message, strongest first, no repeats."""
+    found: dict[tuple[str, str], None] = {}
+    traits = row.get("traits") or {}
+    context = row.get("context") or {}
+    ctx_traits = context.get("traits") if isinstance(context.get("traits"), dict) else {}
+    if row.get("user_id"):
+        found[("user_id", row["user_id"])] = None
+    for source in (traits, ctx_traits) if row["type"] != "group" else (ctx_traits,):
+        if not isinstance(source, dict):
+            continue
+        email = normalize_email(source.get("email"))
+        if email:
+            found[("email", email)] = None
+        phone = normalize_phone(source.get("phone"))
+        if phone:
+            found[("phone", phone)] = None
+        for handle in HANDLE_TRAITS:
+            value = normalize_handle(source.get(handle))
+            if value:
+                found[(handle, value)] = None
+    external = context.get("externalIds")
+    if isinstance(external, list):
+        for item in external:
+            if isinstance(item, dict) and item.get("id") and item.get("type"):
+                kind = str(item["type"]).strip().lower()[:40]
+                if kind == "email":
+                    email = normalize_email(item["id"])
+                    if email:
+                        found[("email", email)] = None
+                elif kind in ("phone", "phone_number"):
+                    phone = normalize_phone(item["id"])
+                    if phone:
+                        found[("phone", phone)] = None
+                else:
+                    found[(kind, str(item["id"])[:255])] = None
+    device = context.get("device")
+    if isinstance(device, dict) and device.get("id"):
+        found[("device_id", str(device["id"])[:255])] = None
+    if row.get("anonymous_id"):
+        found[("anonymous_id", row["anonymous_id"])] = None
+    rank = {t: i for i, t in enumerate(PRIORITY)}
+    return sorted(found, key=lambda k: rank.get(k[0], rank["external"]))

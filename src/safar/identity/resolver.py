@@ -1,0 +1,481 @@
+"""Write side of the identity graph: fold each incoming message into profiles.
+
+For every message, identifiers are taken strongest first (see ``identifiers.PRIORITY``). The
+profile of the strongest known identifier is the target; unknown identifiers join it, and other
+known profiles are merged into it, unless a merge rule forbids it (an identifier type whose
+limit would be exceeded, or a pair an earlier unmerge separated). Every merge is recorded with
+its cause and both sides' identities, so it can be undone.
+
+Replays are safe: applying the same message twice changes nothing (the WAL consumer is
+at-least-once).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from safar.identity.identifiers import extract
+from safar.identity.models import (
+    ConsentRecord,
+    Group,
+    GroupMember,
+    Identity,
+    IdentityLink,
+    Merge,
+    MergeConflict,
+    Profile,
+    TraitValue,
+)
+
+#: Message types that only report activity: if their identifiers are known and already on one
+#: profile, the graph has nothing to learn from them.
+ACTIVITY_TYPES = {"track", "page", "screen"}
+CHUNK = 400
+
+
+def new_profile_id() -> str:
+    return "prf_" + uuid.uuid4().hex[:24]
+
+
+def _ts(micros: int) -> datetime:
+    return datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
+
+
+class IdentityResolver:
+    """Applies batches of normalised messages to the graph inside the caller's session."""
+
+    def __init__(self, limits: dict[str, int]) -> None:
+        self.limits = dict(limits)
+
+    # -- batch entry -------------------------------------------------------------------------
+    def apply(self, session: Session, rows: list[dict[str, Any]]) -> None:
+        by_ws: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            by_ws[row["workspace_id"]].append(row)
+        for ws, ws_rows in by_ws.items():
+            _Batch(self, session, ws, ws_rows).run()
+
+
+class _Batch:
+    """State of one workspace's slice of a batch: prefetched identities and limit counters."""
+
+    def __init__(
+        self, resolver: IdentityResolver, session: Session, ws: str, rows: list[dict[str, Any]]
+    ):
+        self.r = resolver
+        self.s = session
+        self.ws = ws
+        self.rows = rows
+        self.idents: dict[tuple[str, str], Identity] = {}
+        self.limited: dict[str, dict[str, set[str]]] = {}
+        self.separated: set[frozenset[str]] | None = None
+        self.keys_per_row = [extract(row) for row in rows]
+
+    def run(self) -> None:
+        self._prefetch()
+        seen_messages = self._already_applied()
+        for row, keys in zip(self.rows, self.keys_per_row, strict=True):
+            if not keys or row["message_id"] in seen_messages:
+                continue
+            if self._nothing_to_learn(row, keys):
+                continue
+            target, anchor = self._link(row, keys)
+            self._record_traits(row, anchor)
+            self._record_consent(row, anchor)
+            if row["type"] == "group":
+                self._record_group(row, anchor)
+            if target is not None:
+                profile = self.s.get(Profile, target)
+                if profile is not None:
+                    profile.updated_at = _ts(row["received_at"])
+
+    # -- loading -----------------------------------------------------------------------------
+    def _prefetch(self) -> None:
+        values = sorted({v for keys in self.keys_per_row for _, v in keys})
+        wanted = {k for keys in self.keys_per_row for k in keys}
+        for i in range(0, len(values), CHUNK):
+            stmt = select(Identity).where(
+                Identity.workspace_id == self.ws, Identity.value.in_(values[i : i + CHUNK])
+            )
+            for ident in self.s.scalars(stmt):
+                key = (ident.type, ident.value)
+                if key in wanted:
+                    self.idents[key] = ident
+
+    def _already_applied(self) -> set[str]:
+        """Message ids whose traits are already stored: a replay after a crash."""
+        ids = [r["message_id"] for r in self.rows if r["type"] != "track" or r.get("traits")]
+        found: set[str] = set()
+        for i in range(0, len(ids), CHUNK):
+            stmt = select(TraitValue.message_id).where(
+                TraitValue.workspace_id == self.ws, TraitValue.message_id.in_(ids[i : i + CHUNK])
+            )
+            found.update(m for m in self.s.scalars(stmt) if m)
+        return found
+
+    def _nothing_to_learn(self, row: dict[str, Any], keys: list[tuple[str, str]]) -> bool:
+        if row["type"] not in ACTIVITY_TYPES:
+            return False
+        ctx = row.get("context") or {}
+        if ctx.get("traits") or ctx.get("consent"):
+            return False
+        profiles = set()
+        for key in keys:
+            ident = self.idents.get(key)
+            if ident is None:
+                return False
+            profiles.add(ident.profile_id)
+        return len(profiles) == 1
+
+    def _limited_values(self, profile_id: str) -> dict[str, set[str]]:
+        """Values of the limited identifier types a profile holds (cached for the batch)."""
+        if profile_id not in self.limited:
+            held: dict[str, set[str]] = defaultdict(set)
+            if self.r.limits:
+                stmt = select(Identity.type, Identity.value).where(
+                    Identity.profile_id == profile_id, Identity.type.in_(list(self.r.limits))
+                )
+                for t, v in self.s.execute(stmt):
+                    held[t].add(v)
+            self.limited[profile_id] = held
+        return self.limited[profile_id]
+
+    def _fits(self, target: str, adding: dict[str, set[str]]) -> str | None:
+        """None when the union stays within the limits, else the reason it does not."""
+        held = self._limited_values(target)
+        for t, limit in self.r.limits.items():
+            union = held.get(t, set()) | adding.get(t, set())
+            if len(union) > limit:
+                return f"a profile may hold at most {limit} {t} value(s); union would have {len(union)}"
+        return None
+
+    def _is_separated(self, a: str, b: str) -> bool:
+        if self.separated is None:
+            stmt = select(Merge.into_profile_id, Merge.from_profile_id).where(
+                Merge.workspace_id == self.ws, Merge.undone_at.is_not(None)
+            )
+            self.separated = {frozenset(p) for p in self.s.execute(stmt)}
+        return frozenset((a, b)) in self.separated
+
+    # -- graph changes -----------------------------------------------------------------------
+    def _link(
+        self, row: dict[str, Any], keys: list[tuple[str, str]]
+    ) -> tuple[str | None, Identity | None]:
+        """Attach, create and merge so the message's identifiers share one profile if allowed.
+
+        Returns the target profile and the identity the message is attributed to.
+        """
+        when = _ts(row["timestamp"])
+        target: str | None = next(
+            (self.idents[k].profile_id for k in keys if k in self.idents), None
+        )
+        cause = (
+            "alias"
+            if row["type"] == "alias"
+            else ("identify" if row["type"] == "identify" else "shared_identifier")
+        )
+        if row["type"] == "alias" and row.get("previous_id"):
+            self._alias_previous(row, keys)
+        touched: list[Identity] = []
+        for key in keys:
+            ident = self.idents.get(key)
+            if ident is None:
+                if target is None:
+                    target = self._create_profile(when)
+                elif key[0] in self.r.limits and self._fits(target, {key[0]: {key[1]}}):
+                    # A second userId on this profile is a different person: give it its own.
+                    other = self._create_profile(when)
+                    self._create_identity(key, other, row)
+                    self._conflict(
+                        target, other, f"{key[0]} {key[1]!r} conflicts with the profile", row
+                    )
+                    continue
+                touched.append(self._create_identity(key, target, row))
+            elif target is not None and ident.profile_id != target:
+                other_profile = ident.profile_id
+                if self._is_separated(target, other_profile):
+                    continue
+                reason = (
+                    None
+                    if cause == "alias"
+                    else self._fits(target, self._limited_values(other_profile))
+                )
+                if reason:
+                    self._conflict(target, other_profile, reason, row)
+                    continue
+                self._merge(
+                    target, other_profile, cause, row, self._anchor(keys, target, touched), ident
+                )
+                touched.append(ident)
+        # Record the edges that put identities together: what an unmerge later cuts.
+        anchor = self._anchor(keys, target, touched)
+        if anchor is not None:
+            for ident in touched:
+                if ident is not anchor:
+                    self._add_link(anchor, ident, row)
+        return target, self._attribution(keys) or anchor
+
+    def _anchor(
+        self, keys: list[tuple[str, str]], target: str | None, touched: list[Identity]
+    ) -> Identity | None:
+        """The strongest identity of the message already on the target before this message."""
+        fallback = None
+        for key in keys:
+            ident = self.idents.get(key)
+            if ident is None or ident.profile_id != target:
+                continue
+            if all(ident is not t for t in touched):
+                return ident
+            fallback = fallback or ident
+        return fallback
+
+    def _attribution(self, keys: list[tuple[str, str]]) -> Identity | None:
+        for key in keys:
+            if key[0] in ("user_id", "anonymous_id"):
+                return self.idents.get(key)
+        return None
+
+    def _alias_previous(self, row: dict[str, Any], keys: list[tuple[str, str]]) -> None:
+        """``previousId`` names an earlier id: a known userId or anonymousId, else anonymous."""
+        prev = row["previous_id"]
+        for t in ("user_id", "anonymous_id"):
+            if (t, prev) in self.idents:
+                if (t, prev) not in keys:
+                    keys.append((t, prev))
+                return
+        stmt = select(Identity).where(
+            Identity.workspace_id == self.ws,
+            Identity.value == prev,
+            Identity.type.in_(["user_id", "anonymous_id"]),
+        )
+        found = self.s.scalars(stmt).first()
+        if found is not None:
+            self.idents[(found.type, found.value)] = found
+            keys.append((found.type, found.value))
+        else:
+            keys.append(("anonymous_id", prev))
+
+    def _create_profile(self, when: datetime) -> str:
+        profile = Profile(
+            id=new_profile_id(), workspace_id=self.ws, created_at=when, updated_at=when
+        )
+        self.s.add(profile)
+        self.s.flush()
+        self.limited[profile.id] = defaultdict(set)
+        return profile.id
+
+    def _create_identity(
+        self, key: tuple[str, str], profile_id: str, row: dict[str, Any]
+    ) -> Identity:
+        ident = Identity(
+            workspace_id=self.ws,
+            type=key[0],
+            value=key[1],
+            profile_id=profile_id,
+            first_seen=_ts(row["timestamp"]),
+            source=row.get("source") or "",
+        )
+        self.s.add(ident)
+        self.s.flush()
+        self.idents[key] = ident
+        if key[0] in self.r.limits:
+            self._limited_values(profile_id)[key[0]].add(key[1])
+        return ident
+
+    def _add_link(self, a: Identity, b: Identity, row: dict[str, Any]) -> None:
+        lo, hi = sorted((a.id, b.id))
+        if lo == hi:
+            return
+        exists = self.s.scalar(
+            select(IdentityLink.id).where(
+                IdentityLink.workspace_id == self.ws,
+                IdentityLink.a_id == lo,
+                IdentityLink.b_id == hi,
+            )
+        )
+        if exists is None:
+            self.s.add(
+                IdentityLink(
+                    workspace_id=self.ws,
+                    a_id=lo,
+                    b_id=hi,
+                    message_id=row["message_id"],
+                    created_at=_ts(row["timestamp"]),
+                )
+            )
+
+    def _conflict(self, a: str, b: str, reason: str, row: dict[str, Any]) -> None:
+        self.s.add(
+            MergeConflict(
+                workspace_id=self.ws,
+                profile_a=a,
+                profile_b=b,
+                reason=reason[:300],
+                message_id=row["message_id"],
+            )
+        )
+
+    def _merge(
+        self,
+        into: str,
+        frm: str,
+        cause: str,
+        row: dict[str, Any],
+        anchor: Identity | None,
+        other: Identity,
+    ) -> None:
+        moving = list(self.s.scalars(select(Identity).where(Identity.profile_id == frm)))
+        staying = list(self.s.scalars(select(Identity.id).where(Identity.profile_id == into)))
+        for ident in moving:
+            ident.profile_id = into
+        loser = self.s.get(Profile, frm)
+        if loser is not None:
+            loser.merged_into = into
+        # Earlier merges into the loser now point at the survivor's profile id.
+        for prior in self.s.scalars(
+            select(Profile).where(Profile.merged_into == frm, Profile.workspace_id == self.ws)
+        ):
+            prior.merged_into = into
+        evidence = [f"{other.type}:{other.value}"]
+        if anchor is not None:
+            evidence.insert(0, f"{anchor.type}:{anchor.value}")
+        self.s.add(
+            Merge(
+                id="mrg_" + uuid.uuid4().hex[:24],
+                workspace_id=self.ws,
+                into_profile_id=into,
+                from_profile_id=frm,
+                cause=cause,
+                message_id=row["message_id"],
+                evidence=evidence,
+                into_identity_ids=sorted(staying),
+                from_identity_ids=sorted(i.id for i in moving),
+                created_at=_ts(row["timestamp"]),
+            )
+        )
+        held = self._limited_values(into)
+        for t, values in self._limited_values(frm).items():
+            held[t].update(values)
+        self.limited.pop(frm, None)
+
+    # -- facts attached to identities -------------------------------------------------------------
+    def _record_traits(self, row: dict[str, Any], anchor: Identity | None) -> None:
+        if anchor is None:
+            return
+        traits: dict[str, Any] = {}
+        ctx_traits = (row.get("context") or {}).get("traits")
+        if isinstance(ctx_traits, dict):
+            traits.update(ctx_traits)
+        if row["type"] in ("identify", "alias") and row.get("traits"):
+            traits.update(row["traits"])
+        traits.pop("consent", None)
+        if not traits:
+            return
+        current = self._current_traits(anchor.id)
+        when = _ts(row["timestamp"])
+        source = row.get("channel") or row.get("source") or ""
+        for key, value in traits.items():
+            key = str(key)[:100]
+            if key in current and current[key] == value:
+                continue
+            self.s.add(
+                TraitValue(
+                    workspace_id=self.ws,
+                    identity_id=anchor.id,
+                    key=key,
+                    value=value,
+                    source=f"{row['type']}:{source}"[:80],
+                    observed_at=when,
+                    message_id=row["message_id"],
+                )
+            )
+
+    def _current_traits(self, identity_id: int) -> dict[str, Any]:
+        stmt = (
+            select(TraitValue.key, TraitValue.value)
+            .where(TraitValue.identity_id == identity_id)
+            .order_by(TraitValue.observed_at, TraitValue.id)
+        )
+        return {k: v for k, v in self.s.execute(stmt)}
+
+    def _record_consent(self, row: dict[str, Any], anchor: Identity | None) -> None:
+        if anchor is None:
+            return
+        consent = (row.get("context") or {}).get("consent")
+        items: list[tuple[str, str, bool]] = []
+        if isinstance(consent, dict):
+            prefs = consent.get("categoryPreferences")
+            if isinstance(prefs, dict):
+                items += [(str(k), "all", bool(v)) for k, v in prefs.items() if isinstance(v, bool)]
+            for pref in consent.get("preferences") or []:
+                if (
+                    isinstance(pref, dict)
+                    and pref.get("purpose")
+                    and isinstance(pref.get("granted"), bool)
+                ):
+                    items.append(
+                        (str(pref["purpose"]), str(pref.get("channel") or "all"), pref["granted"])
+                    )
+        for purpose, channel, granted in items:
+            self.s.add(
+                ConsentRecord(
+                    workspace_id=self.ws,
+                    identity_id=anchor.id,
+                    purpose=purpose[:80],
+                    channel=channel[:20].lower(),
+                    granted=granted,
+                    source=f"{row['type']}:{row.get('channel') or ''}"[:80],
+                    observed_at=_ts(row["timestamp"]),
+                    message_id=row["message_id"],
+                )
+            )
+
+    def _record_group(self, row: dict[str, Any], anchor: Identity | None) -> None:
+        traits = row.get("traits") or {}
+        group = self.s.scalar(
+            select(Group).where(Group.workspace_id == self.ws, Group.group_id == row["group_id"])
+        )
+        when = _ts(row["timestamp"])
+        if group is None:
+            group = Group(
+                workspace_id=self.ws,
+                group_id=row["group_id"],
+                type="account",
+                traits={},
+                created_at=when,
+                updated_at=when,
+            )
+            self.s.add(group)
+        group.traits = {**(group.traits or {}), **traits}
+        if traits.get("type"):
+            group.type = str(traits["type"]).lower()[:40]
+        if traits.get("name"):
+            group.name = str(traits["name"])[:300]
+        group.updated_at = when
+        self.s.flush()
+        if anchor is None:
+            return
+        role = (row.get("context") or {}).get("role")
+        member = self.s.scalar(
+            select(GroupMember).where(
+                GroupMember.group_pk == group.id, GroupMember.identity_id == anchor.id
+            )
+        )
+        if member is None:
+            self.s.add(
+                GroupMember(
+                    workspace_id=self.ws,
+                    group_pk=group.id,
+                    identity_id=anchor.id,
+                    role=str(role)[:80] if role else None,
+                    joined_at=when,
+                )
+            )
+        elif role:
+            member.role = str(role)[:80]

@@ -1,0 +1,350 @@
+"""Read side of the identity graph (profiles, traits, households) and unmerge."""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from safar.db import utcnow
+from safar.errors import NotFound, ValidationFailed
+from safar.identity.identifiers import PRIORITY, normalize_email, normalize_handle, normalize_phone
+from safar.identity.models import (
+    ConsentRecord,
+    Group,
+    GroupMember,
+    Identity,
+    IdentityLink,
+    Merge,
+    Profile,
+    TraitValue,
+)
+from safar.identity.schemas import (
+    ConsentRead,
+    GroupMemberRead,
+    GroupRead,
+    IdentityRead,
+    MergeRead,
+    ProfileRead,
+    TraitObservation,
+    UnmergeResult,
+)
+
+MAX_REDIRECTS = 50
+
+
+def normalize_lookup(type_: str, value: str) -> str:
+    """Normalise a looked-up value the same way ingestion did."""
+    if type_ == "email":
+        out = normalize_email(value)
+    elif type_ == "phone":
+        out = normalize_phone(value)
+    elif type_ in ("telegram", "instagram", "whatsapp", "twitter"):
+        out = normalize_handle(value)
+    else:
+        out = value
+    if not out:
+        raise ValidationFailed(f"value: not a valid {type_}", field="value")
+    return out
+
+
+def resolve_profile_id(session: Session, *, workspace_id: str, profile_id: str) -> str:
+    """Follow merge redirects to the profile that holds the identities now."""
+    current = profile_id
+    for _ in range(MAX_REDIRECTS):
+        profile = session.get(Profile, current)
+        if profile is None or profile.workspace_id != workspace_id:
+            raise NotFound(f"profile {profile_id} not found", field="profile_id")
+        if profile.merged_into is None:
+            return current
+        current = profile.merged_into
+    raise NotFound(f"profile {profile_id} not found", field="profile_id")
+
+
+def lookup(session: Session, *, workspace_id: str, type_: str, value: str) -> str:
+    if type_ not in PRIORITY and not type_.isidentifier():
+        raise ValidationFailed(f"type: unknown identifier type {type_[:40]!r}", field="type")
+    norm = normalize_lookup(type_, value)
+    profile_id = session.scalar(
+        select(Identity.profile_id).where(
+            Identity.workspace_id == workspace_id, Identity.type == type_, Identity.value == norm
+        )
+    )
+    if profile_id is None:
+        raise NotFound(f"no profile has {type_} {value[:80]!r}", field="value")
+    return profile_id
+
+
+def identities_of(session: Session, profile_id: str) -> list[Identity]:
+    stmt = select(Identity).where(Identity.profile_id == profile_id).order_by(Identity.id)
+    return list(session.scalars(stmt))
+
+
+def current_traits(session: Session, identity_ids: list[int]) -> dict[str, Any]:
+    """Latest value of each trait across the identities (newest observation wins)."""
+    if not identity_ids:
+        return {}
+    stmt = (
+        select(TraitValue.key, TraitValue.value)
+        .where(TraitValue.identity_id.in_(identity_ids))
+        .order_by(TraitValue.observed_at, TraitValue.id)
+    )
+    return {k: v for k, v in session.execute(stmt)}
+
+
+def trait_history(
+    session: Session, *, workspace_id: str, profile_id: str
+) -> list[TraitObservation]:
+    pid = resolve_profile_id(session, workspace_id=workspace_id, profile_id=profile_id)
+    ids = [i.id for i in identities_of(session, pid)]
+    stmt = (
+        select(TraitValue)
+        .where(TraitValue.identity_id.in_(ids))
+        .order_by(TraitValue.key, TraitValue.observed_at.desc(), TraitValue.id.desc())
+    )
+    return [
+        TraitObservation(key=t.key, value=t.value, source=t.source, observed_at=t.observed_at)
+        for t in session.scalars(stmt)
+    ]
+
+
+def current_consent(session: Session, identity_ids: list[int]) -> list[ConsentRead]:
+    if not identity_ids:
+        return []
+    stmt = (
+        select(ConsentRecord)
+        .where(ConsentRecord.identity_id.in_(identity_ids))
+        .order_by(ConsentRecord.observed_at, ConsentRecord.id)
+    )
+    latest: dict[tuple[str, str], ConsentRecord] = {}
+    for rec in session.scalars(stmt):
+        latest[(rec.purpose, rec.channel)] = rec
+    return [
+        ConsentRead(
+            purpose=r.purpose,
+            channel=r.channel,
+            granted=r.granted,
+            source=r.source,
+            observed_at=r.observed_at,
+        )
+        for _, r in sorted(latest.items())
+    ]
+
+
+def groups_of(
+    session: Session, identity_ids: list[int], *, with_members: bool = True
+) -> list[GroupRead]:
+    if not identity_ids:
+        return []
+    stmt = (
+        select(Group, GroupMember.role)
+        .join(GroupMember, GroupMember.group_pk == Group.id)
+        .where(GroupMember.identity_id.in_(identity_ids))
+        .order_by(Group.group_id)
+    )
+    out: dict[int, GroupRead] = {}
+    for group, role in session.execute(stmt):
+        if group.id not in out:
+            out[group.id] = GroupRead(
+                group_id=group.group_id,
+                type=group.type,
+                name=group.name,
+                traits=group.traits or {},
+                role=role,
+            )
+        if with_members:
+            out[group.id].members = members_of(session, group.id)
+    return list(out.values())
+
+
+def members_of(session: Session, group_pk: int) -> list[GroupMemberRead]:
+    stmt = (
+        select(Identity.profile_id, GroupMember.role)
+        .join(Identity, Identity.id == GroupMember.identity_id)
+        .where(GroupMember.group_pk == group_pk)
+        .order_by(GroupMember.joined_at)
+    )
+    seen: dict[str, GroupMemberRead] = {}
+    for pid, role in session.execute(stmt):
+        if pid not in seen:
+            ids = [i.id for i in identities_of(session, pid)]
+            traits = current_traits(session, ids)
+            name = (
+                traits.get("name")
+                or " ".join(str(traits[k]) for k in ("first_name", "last_name") if traits.get(k))
+                or None
+            )
+            seen[pid] = GroupMemberRead(profile_id=pid, role=role, name=name)
+        elif role and not seen[pid].role:
+            seen[pid].role = role
+    return list(seen.values())
+
+
+def merges_of(session: Session, profile_id: str) -> list[MergeRead]:
+    stmt = (
+        select(Merge)
+        .where(or_(Merge.into_profile_id == profile_id, Merge.from_profile_id == profile_id))
+        .order_by(Merge.created_at.desc(), Merge.id)
+    )
+    return [_merge_read(m) for m in session.scalars(stmt)]
+
+
+def _merge_read(m: Merge) -> MergeRead:
+    return MergeRead(
+        id=m.id,
+        into_profile_id=m.into_profile_id,
+        from_profile_id=m.from_profile_id,
+        cause=m.cause,
+        evidence=list(m.evidence or []),
+        message_id=m.message_id,
+        created_at=m.created_at,
+        undone_at=m.undone_at,
+        undone_by=m.undone_by,
+    )
+
+
+def get_profile(session: Session, *, workspace_id: str, profile_id: str) -> ProfileRead:
+    pid = resolve_profile_id(session, workspace_id=workspace_id, profile_id=profile_id)
+    profile = session.get(Profile, pid)
+    assert profile is not None
+    idents = identities_of(session, pid)
+    ids = [i.id for i in idents]
+    return ProfileRead(
+        id=pid,
+        workspace_id=workspace_id,
+        created_at=profile.created_at,
+        updated_at=profile.updated_at,
+        requested_id=profile_id if profile_id != pid else None,
+        traits=current_traits(session, ids),
+        identities=[_identity_read(i) for i in idents],
+        consent=current_consent(session, ids),
+        groups=groups_of(session, ids),
+        merges=merges_of(session, pid),
+    )
+
+
+def _identity_read(i: Identity) -> IdentityRead:
+    return IdentityRead(type=i.type, value=i.value, first_seen=i.first_seen, source=i.source)
+
+
+def timeline_ids(
+    session: Session, *, workspace_id: str, profile_id: str
+) -> tuple[str, list[str], list[str]]:
+    """The (canonical profile id, user ids, anonymous ids) a timeline query needs."""
+    pid = resolve_profile_id(session, workspace_id=workspace_id, profile_id=profile_id)
+    rows = session.execute(
+        select(Identity.type, Identity.value).where(
+            Identity.profile_id == pid, Identity.type.in_(["user_id", "anonymous_id"])
+        )
+    ).all()
+    return (
+        pid,
+        [v for t, v in rows if t == "user_id"],
+        [v for t, v in rows if t == "anonymous_id"],
+    )
+
+
+def household(session: Session, *, workspace_id: str, profile_id: str) -> list[GroupRead]:
+    pid = resolve_profile_id(session, workspace_id=workspace_id, profile_id=profile_id)
+    ids = [i.id for i in identities_of(session, pid)]
+    return [g for g in groups_of(session, ids) if g.type == "household"]
+
+
+def unmerge(
+    session: Session, *, workspace_id: str, profile_id: str, merge_id: str | None, actor: str
+) -> UnmergeResult:
+    """Undo one merge: split the survivor's identities back into the two sides.
+
+    Identities that existed on each side at merge time seed the two sides; identities that
+    arrived later follow the side their (unblocked) links connect them to, the survivor when
+    both or neither. Links crossing between the sides are blocked and the two profiles are
+    marked separated, so the next message carrying the same identifiers does not re-merge them.
+    """
+    pid = resolve_profile_id(session, workspace_id=workspace_id, profile_id=profile_id)
+    stmt = select(Merge).where(
+        Merge.workspace_id == workspace_id, Merge.into_profile_id == pid, Merge.undone_at.is_(None)
+    )
+    if merge_id:
+        stmt = stmt.where(Merge.id == merge_id)
+    merge = session.scalars(stmt.order_by(Merge.created_at.desc(), Merge.id.desc())).first()
+    if merge is None:
+        if merge_id:
+            raise NotFound(f"no active merge {merge_id} into profile {pid}", field="merge_id")
+        raise NotFound(f"profile {pid} has no merge to undo", field="merge_id")
+
+    idents = {i.id: i for i in identities_of(session, pid)}
+    side: dict[int, str] = {}
+    for i in merge.into_identity_ids or []:
+        if i in idents:
+            side[i] = "into"
+    for i in merge.from_identity_ids or []:
+        if i in idents:
+            side[i] = "from"
+    ids = list(idents)
+    links = list(
+        session.scalars(
+            select(IdentityLink).where(
+                IdentityLink.workspace_id == workspace_id,
+                or_(IdentityLink.a_id.in_(ids), IdentityLink.b_id.in_(ids)),
+            )
+        )
+    )
+    adjacency: dict[int, list[int]] = defaultdict(list)
+    for link in links:
+        if link.a_id in idents and link.b_id in idents:
+            sa, sb = side.get(link.a_id), side.get(link.b_id)
+            if sa and sb and sa != sb:
+                link.blocked = True
+            if not link.blocked:
+                adjacency[link.a_id].append(link.b_id)
+                adjacency[link.b_id].append(link.a_id)
+    queue = deque(sorted(side, key=lambda i: side[i] != "into"))
+    while queue:
+        node = queue.popleft()
+        for nxt in adjacency[node]:
+            if nxt not in side:
+                side[nxt] = side[node]
+                queue.append(nxt)
+    restored = session.get(Profile, merge.from_profile_id)
+    if restored is None:
+        raise NotFound(f"profile {merge.from_profile_id} no longer exists", field="merge_id")
+    restored.merged_into = None
+    restored.updated_at = utcnow()
+    moved = []
+    for iid, ident in idents.items():
+        if side.get(iid) == "from":
+            ident.profile_id = restored.id
+            moved.append(_identity_read(ident))
+    merge.undone_at = utcnow()
+    merge.undone_by = actor[:200]
+    survivor = session.get(Profile, pid)
+    if survivor is not None:
+        survivor.updated_at = utcnow()
+    session.flush()
+    return UnmergeResult(
+        merge_id=merge.id, profile_id=pid, restored_profile_id=restored.id, moved_identities=moved
+    )
+
+
+def profile_count(session: Session, *, workspace_id: str) -> int:
+    from sqlalchemy import func
+
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Profile)
+            .where(Profile.workspace_id == workspace_id, Profile.merged_into.is_(None))
+        )
+        or 0
+    )
+
+
+def parse_time_param(value: str | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    from safar.events.messages import parse_time
+
+    return parse_time(value, field)

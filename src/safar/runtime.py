@@ -1,0 +1,91 @@
+"""The running parts of one installation, wired together once.
+
+``Runtime`` owns the state store, the event store and (when ingesting) the write-ahead log,
+the group committer and the consumer. The web app, the CLI and tests build one and close it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from safar.config import Settings
+from safar.db import Database
+from safar.events.pipeline import Applier, Consumer
+from safar.events.store import EventStore, open_event_store
+from safar.events.wal import GroupCommitter, WriteAheadLog
+from safar.identity.resolver import IdentityResolver
+from safar.workspaces.service import KeyIdentity, authenticate, hash_key
+
+log = logging.getLogger("safar")
+KEY_CACHE_SECONDS = 30.0
+
+
+@dataclass
+class KeyCache:
+    """Keys checked on every ingest request; remembered briefly, forgotten on revoke."""
+
+    entries: dict[str, tuple[float, KeyIdentity | None]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(self, db: Database, raw: str) -> KeyIdentity | None:
+        digest = hash_key(raw)
+        now = time.monotonic()
+        with self.lock:
+            hit = self.entries.get(digest)
+        if hit and now - hit[0] < KEY_CACHE_SECONDS:
+            return hit[1]
+        with db.session() as session:
+            ident = authenticate(session, raw)
+        with self.lock:
+            if len(self.entries) > 10_000:
+                self.entries.clear()
+            self.entries[digest] = (now, ident)
+        return ident
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, ingest: bool = True, background: bool = True) -> None:
+        self.settings = settings
+        settings.ensure_dirs()
+        self.db = Database(settings.resolved_state_url)
+        self.db.migrate()
+        self.store: EventStore = open_event_store(settings)
+        self.resolver = IdentityResolver(settings.identity_limits)
+        self.applier = Applier(self.db, self.store, self.resolver)
+        self.keys = KeyCache()
+        self.wal: WriteAheadLog | None = None
+        self.committer: GroupCommitter | None = None
+        self.consumer: Consumer | None = None
+        if ingest:
+            self.wal = WriteAheadLog(settings.wal_dir)
+            self.consumer = Consumer(
+                self.wal,
+                self.applier,
+                batch_events=settings.apply_batch_events,
+                dead_letter=settings.data_dir / "dead-letter.jsonl",
+            )
+            # Whatever was acknowledged before a crash is applied before anything new.
+            self.consumer.drain()
+            self.committer = GroupCommitter(
+                self.wal, linger_s=settings.group_commit_ms / 1000, on_commit=self.consumer.notify
+            )
+            if background:
+                self.consumer.start()
+
+    def close(self) -> None:
+        if self.committer is not None:
+            self.committer.close()
+        if self.consumer is not None:
+            self.consumer.stop()
+            self.consumer.drain()
+        if self.wal is not None:
+            self.wal.close()
+        self.store.close()
+        self.db.dispose()

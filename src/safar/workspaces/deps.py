@@ -1,0 +1,63 @@
+"""Request dependencies: the runtime, a unit of work, and who the caller is."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from safar.errors import Forbidden, Unauthorized
+from safar.runtime import Runtime
+from safar.workspaces.service import KeyIdentity
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+    with runtime.db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def basic_username(header: str | None) -> str | None:
+    """The username of an HTTP Basic header (Segment puts the write key there)."""
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthorized(
+            "Authorization: malformed Basic credentials", field="Authorization"
+        ) from None
+    return decoded.split(":", 1)[0]
+
+
+def require_secret_key(request: Request, runtime: RuntimeDep) -> KeyIdentity:
+    """Bearer secret key: reads and administers one workspace."""
+    header = request.headers.get("authorization") or ""
+    if not header.lower().startswith("bearer "):
+        raise Unauthorized("Authorization: send 'Bearer <secret key>'", field="Authorization")
+    key = runtime.keys.get(runtime.db, header[7:].strip())
+    if key is None:
+        raise Unauthorized("Authorization: unknown or revoked key", field="Authorization")
+    if key.kind != "secret":
+        raise Forbidden(
+            "Authorization: write keys can only send events; use a secret key",
+            field="Authorization",
+        )
+    return key
+
+
+SecretKey = Annotated[KeyIdentity, Depends(require_secret_key)]

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,9 @@ class Applier:
         self.resolver = resolver
         self.seen = SeenFilter(store.all_hashes())
         self._lock = threading.Lock()
+        #: Called with the newly stored rows after each apply (text analysis, triggers, ...).
+        #: A failing hook is logged and never loses or blocks the events themselves.
+        self.hooks: list[Callable[[list[dict[str, Any]]], None]] = []
 
     def apply(self, rows: list[dict[str, Any]]) -> ApplyResult:
         """Store the rows not stored before. Identity first, so a crash in between replays."""
@@ -55,6 +59,11 @@ class Applier:
                     self.resolver.apply(session, fresh)
                 self.store.insert(fresh)
                 self.seen.add([r["message_hash"] for r in fresh])
+                for hook in self.hooks:
+                    try:
+                        hook(fresh)
+                    except Exception:  # noqa: BLE001
+                        log.exception("post-apply hook %r failed", hook)
             return ApplyResult(inserted=len(fresh), duplicates=len(rows) - len(fresh))
 
     def _fresh(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

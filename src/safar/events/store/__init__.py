@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import numpy as np
+import pyarrow as pa
 
 from safar.config import Settings
 from safar.errors import ValidationFailed
@@ -78,6 +79,18 @@ class EventStore(Protocol):
     engine_name: str
 
     def init(self) -> None: ...
+    def query(
+        self, sql: str, params: dict[str, Any] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Run engine-specific SQL (DuckDB ``$name`` / ClickHouse ``{name:Type}`` parameters)."""
+        ...
+
+    def query_arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table: ...
+    def command(self, sql: str) -> None:
+        """Run DDL or another statement without a result."""
+        ...
+
+    def insert_arrow(self, table_name: str, table: pa.Table) -> None: ...
     def insert(self, rows: list[dict[str, Any]]) -> int: ...
     def all_hashes(self) -> np.ndarray: ...
     def existing_message_ids(self, workspace_id: str, hashes: list[int]) -> set[str]: ...

@@ -11,6 +11,7 @@ from typing import Any
 
 import clickhouse_connect
 import numpy as np
+import pyarrow as pa
 
 from safar.events.store import TimelineQuery, decode_cursor, encode_cursor
 from safar.events.store.arrow import decode_row, rows_to_arrow
@@ -79,6 +80,25 @@ class ClickHouseEventStore:
         with self._lock:
             res = self.client.query(sql, parameters=params or {})
             return list(res.column_names), list(res.result_rows)
+
+    def query(
+        self, sql: str, params: dict[str, Any] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        return self._query(sql, params)
+
+    def query_arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+        with self._lock:
+            return self.client.query_arrow(sql, parameters=params or {})
+
+    def command(self, sql: str) -> None:
+        with self._lock:
+            self.client.command(sql)
+
+    def insert_arrow(self, table_name: str, table: pa.Table) -> None:
+        with self._lock:
+            self.client.insert_arrow(
+                table_name if "." in table_name else f"{self.db}.{table_name}", table
+            )
 
     def all_hashes(self) -> np.ndarray:
         _, rows = self._query(f"SELECT message_hash FROM {self.db}.events")

@@ -8,6 +8,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
 from safar.errors import StoreBusy
 from safar.events.store import TimelineQuery, decode_cursor, encode_cursor
@@ -81,6 +82,31 @@ class DuckDBEventStore:
             cur.unregister("incoming")
             cur.close()
         return len(rows)
+
+    def query(
+        self, sql: str, params: dict[str, Any] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cur = self._cursor()
+        res = cur.execute(sql, params or {})
+        names = [d[0] for d in res.description] if res.description else []
+        return names, res.fetchall()
+
+    def query_arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+        cur = self._cursor()
+        return cur.execute(sql, params or {}).to_arrow_table()
+
+    def command(self, sql: str) -> None:
+        with self._write_lock:
+            self.con.execute(sql)
+
+    def insert_arrow(self, table_name: str, table: pa.Table) -> None:
+        with self._write_lock:
+            cur = self.con.cursor()
+            cur.register("incoming_arrow", table)
+            cols = ", ".join(f'"{c}"' for c in table.column_names)
+            cur.execute(f"INSERT INTO {table_name} ({cols}) SELECT {cols} FROM incoming_arrow")
+            cur.unregister("incoming_arrow")
+            cur.close()
 
     def all_hashes(self) -> np.ndarray:
         cur = self._cursor()

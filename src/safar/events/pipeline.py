@@ -62,7 +62,7 @@ class Applier:
                 for hook in self.hooks:
                     try:
                         hook(fresh)
-                    except Exception:  # noqa: BLE001
+                    except Exception:
                         log.exception("post-apply hook %r failed", hook)
             return ApplyResult(inserted=len(fresh), duplicates=len(rows) - len(fresh))
 

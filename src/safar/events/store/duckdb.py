@@ -93,7 +93,7 @@ class DuckDBEventStore:
 
     def query_arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
         cur = self._cursor()
-        return cur.execute(sql, params or {}).to_arrow_table()
+        return cur.sql(sql, params=params or None).to_arrow_table()
 
     def command(self, sql: str) -> None:
         with self._write_lock:

@@ -1,0 +1,136 @@
+"""From raw texts to analyses: prepare, classify in one batch, extract phrases.
+
+``Analyzer`` combines the shipped default model with an optional locally trained one (from
+``safar text train``): a local head replaces the default head of the same task, which is how
+users swap in their own taxonomy. Bad items become per-item errors; a batch never fails
+because one text is odd.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from safar.text.classifier import TASKS, TextModel
+from safar.text.normalize import CleanText, prepare
+from safar.text.phrases import is_actionable, key_phrases
+from safar.text.schemas import Label, TextAnalysis
+
+DEFAULT_MODEL = "cx-default.joblib"
+LOCAL_MODEL = "local.joblib"
+
+
+def default_model_path() -> Path:
+    return Path(str(resources.files("safar.text") / "artifacts" / DEFAULT_MODEL))
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, _mtime: float) -> TextModel:
+    return TextModel.load(Path(path))
+
+
+def load_model(path: Path) -> TextModel:
+    """Load a model file once per process (reloaded when the file changes)."""
+    return _load(str(path), path.stat().st_mtime)
+
+
+def local_model_path(data_dir: Path) -> Path:
+    return data_dir / "text" / "models" / LOCAL_MODEL
+
+
+class Analyzer:
+    """Runs every task on a batch; thread-safe (the models are read-only once loaded)."""
+
+    def __init__(self, default: TextModel, local: TextModel | None = None) -> None:
+        self.default = default
+        self.local = local
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, data_dir: Path | None = None) -> Analyzer:
+        """The shipped default, plus the local model under ``data_dir`` if one was trained."""
+        local = None
+        if data_dir is not None:
+            path = local_model_path(data_dir)
+            if path.exists():
+                local = load_model(path)
+        return cls(load_model(default_model_path()), local)
+
+    @property
+    def version(self) -> str:
+        if self.local is None:
+            return self.default.version
+        return f"{self.default.version}+{self.local.version}"
+
+    def heads(self) -> dict[str, str]:
+        """Which model answers each task."""
+        out = {t: "default" for t in self.default.heads}
+        if self.local is not None:
+            out.update({t: "local" for t in self.local.heads})
+        return out
+
+    def analyze(
+        self, texts: Sequence[str | bytes | None], ids: Sequence[str | None] | None = None
+    ) -> list[TextAnalysis]:
+        """Analyse a batch; returns one result per input, in order."""
+        ids = list(ids) if ids is not None else [None] * len(texts)
+        results: list[TextAnalysis] = [TextAnalysis(id=i) for i in ids]
+        ready: list[tuple[int, CleanText]] = []
+        for n, raw in enumerate(texts):
+            if raw is None:
+                results[n].error = "text: missing"
+                continue
+            try:
+                ready.append((n, prepare(raw)))
+            except ValueError as exc:
+                results[n].error = str(exc)
+        if ready:
+            norm = [c.text for _, c in ready]
+            predictions = self.default.predict(norm)
+            if self.local is not None:
+                predictions.update(self.local.predict(norm))
+            for k, (n, clean) in enumerate(ready):
+                res = results[n]
+                res.language = clean.language
+                res.flags = clean.flags
+                labels: dict[str, Label] = {}
+                for task, (names, scores) in predictions.items():
+                    labels[task] = Label(label=names[k], score=round(float(scores[k]), 4))
+                res.sentiment = labels.get("sentiment")
+                res.emotion = labels.get("emotion")
+                res.intent = labels.get("intent")
+                res.category = labels.get("category")
+                res.key_phrases = key_phrases(clean.text, clean.language)
+                res.actionable = is_actionable(
+                    clean.text,
+                    sentiment=res.sentiment.label if res.sentiment else "neutral",
+                    intent=res.intent.label if res.intent else "other",
+                    category=res.category.label if res.category else "other",
+                )
+        version = self.version
+        for res in results:
+            res.model_version = version
+        return results
+
+
+_default: Analyzer | None = None
+_default_lock = threading.Lock()
+
+
+def default_analyzer() -> Analyzer:
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Analyzer.open()
+        return _default
+
+
+def analyze(texts: Sequence[str | bytes | None]) -> list[TextAnalysis]:
+    """Analyse texts with the shipped default models (offline, CPU)."""
+    return default_analyzer().analyze(texts)
+
+
+__all__ = ["TASKS", "Analyzer", "TextAnalysis", "analyze", "default_analyzer"]

@@ -56,6 +56,8 @@ class Settings(BaseSettings):
         default=None, description="real public datasets for --real-data demos and evaluation"
     )
     log_level: str = "info"
+    #: Analyse customer text in arriving events (reviews, chats, comments) in the background.
+    text_analysis: bool = True
 
     @field_validator("data_dir", mode="after")
     @classmethod

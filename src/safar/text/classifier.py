@@ -130,7 +130,9 @@ def fit_head(
     clf.fit(x, y, sample_weight=sample_weight)
     clf.coef_ = clf.coef_.astype(np.float32)
     clf.intercept_ = clf.intercept_.astype(np.float32)
-    return Head(model=clf, labels=[str(c) for c in clf.classes_], trained_on=trained_on, n_train=len(y))
+    return Head(
+        model=clf, labels=[str(c) for c in clf.classes_], trained_on=trained_on, n_train=len(y)
+    )
 
 
 def train_model(

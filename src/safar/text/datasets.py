@@ -122,8 +122,8 @@ BITEXT_MAP: dict[str, tuple[str, str, str]] = {
     "complaint": ("negative", "complaint", "service"),
     "payment_issue": ("negative", "complaint", "payment"),
     "registration_problems": ("negative", "complaint", "app"),
-    "cancel_order": ("neutral", "churn", "other"),
-    "delete_account": ("neutral", "churn", "app"),
+    "cancel_order": ("", "churn", "other"),
+    "delete_account": ("", "churn", "app"),
     "delivery_period": ("neutral", "question", "delivery"),
     "track_order": ("neutral", "question", "delivery"),
     "delivery_options": ("neutral", "question", "delivery"),
@@ -166,4 +166,9 @@ def banking77_labels(root: Path) -> list[str]:
     return labels
 
 
-EVAL_SETS = {"snappfood": snappfood, "airline": airline, "armanemo": armanemo, "banking77": banking77}
+EVAL_SETS = {
+    "snappfood": snappfood,
+    "airline": airline,
+    "armanemo": armanemo,
+    "banking77": banking77,
+}

@@ -38,7 +38,9 @@ class Score:
     macro_f1: float
 
 
-def predict_restricted(model: TextModel, task: str, texts: list[str], labels: list[str]) -> list[str]:
+def predict_restricted(
+    model: TextModel, task: str, texts: list[str], labels: list[str]
+) -> list[str]:
     """Argmax over the head's classes that the data set uses."""
     head = model.heads[task]
     proba = head.model.predict_proba(model.transform([normalize(t) for t in texts]))
@@ -48,7 +50,9 @@ def predict_restricted(model: TextModel, task: str, texts: list[str], labels: li
     return [classes[i] for i in proba.argmax(axis=1)]
 
 
-def score(model: TextModel, name: str, split: datasets.LabelledSet, *, limit: int | None) -> Score | None:
+def score(
+    model: TextModel, name: str, split: datasets.LabelledSet, *, limit: int | None
+) -> Score | None:
     if split.task not in model.heads:
         return None
     texts, gold = split.test
@@ -69,7 +73,11 @@ def score(model: TextModel, name: str, split: datasets.LabelledSet, *, limit: in
 
 
 def evaluate(
-    shared: Path, models: dict[str, TextModel], *, sets: list[str] | None = None, limit: int | None = None
+    shared: Path,
+    models: dict[str, TextModel],
+    *,
+    sets: list[str] | None = None,
+    limit: int | None = None,
 ) -> list[Score]:
     """Score each model on each data set it has a head for."""
     out: list[Score] = []

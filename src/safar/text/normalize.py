@@ -123,7 +123,7 @@ def strip_markup(text: str) -> tuple[str, bool]:
     return cleaned, cleaned != text
 
 
-def prepare(raw: str | bytes) -> CleanText:
+def prepare(raw: object) -> CleanText:
     """Decode, strip markup, truncate and normalise one input; never raises on content.
 
     Raises ``ValueError`` only for what cannot be analysed at all (undecodable bytes, no
@@ -137,6 +137,10 @@ def prepare(raw: str | bytes) -> CleanText:
             raise ValueError("text: not valid UTF-8") from None
     if not isinstance(raw, str):
         raise ValueError("text: must be a string")
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text: not valid UTF-8 (unpaired surrogate)") from None
     if "\ufffd" in raw:
         flags.append("replacement_characters")
     if len(raw) > MAX_CHARS:
@@ -150,8 +154,9 @@ def prepare(raw: str | bytes) -> CleanText:
     if not _ALNUM.search(stripped):
         # Emoji-only or punctuation-only: still a signal, reported with its own flag.
         flags.append("no_words")
+    # Detect before normalising: normalisation erases the Arabic-only letters.
+    language = detect_language(stripped)
     text = normalize(stripped)
-    language = detect_language(text)
     fa = len(_FA_CHARS.findall(text))
     latin = len(_LATIN.findall(text))
     if fa and latin and min(fa, latin) / (fa + latin) >= 0.2:

@@ -10,8 +10,14 @@ from __future__ import annotations
 
 import re
 
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 STOP_EN = frozenset(
-    """a about above after again all am an and any are as at be been before being below
+    _words(
+        """a about above after again all am an and any are as at be been before being below
     between both but by can could did do does doing down during each few for from further had
     has have having he her here hers him his how i if in into is it its itself just me more
     most my myself no nor not now of off on once only or other our ours out over own same she
@@ -19,14 +25,17 @@ STOP_EN = frozenset(
     too under until up very was we were what when where which while who whom why will with
     would you your yours hi hello hey dear team please thanks thank um ok okay also still
     again really so just got get im i'm it's dont don't cant can't didn't would've u ur pls
-    plz lol via amp today yesterday""".split()
+    plz lol via amp today yesterday"""
+    )
 )
 STOP_FA = frozenset(
-    """و در به از که این آن با برای را تا هم یا اما ولی اگر چون پس نه هر چه چی چرا کی کجا
+    _words(
+        """و در به از که این آن با برای را تا هم یا اما ولی اگر چون پس نه هر چه چی چرا کی کجا
     یک یه من تو او ما شما آنها اونا ایشون خودم خودت خیلی بسیار واقعا اصلا دیگه دیگر هنوز
     فقط همه همین همون اون این ها است هست بود بودن شد شده میشه نمیشه کرد کردم کردن کنید کنه
     میکنه داره دارید داشت دارم نیست نبود باشه باید سلام ممنون مرسی لطفا ببخشید وقت بخیر با
-    رو روی بر زیر بین مثل الان امروز دیروز راستش خب آره نه هم‌ ام ای""".split()
+    رو روی بر زیر بین مثل الان امروز دیروز راستش خب آره نه هم‌ ام ای"""
+    )
 )
 _SPLIT = re.compile(r"[.,;:!?()\[\]{}\"'«»…\-–—/\\|*#@+=<>~`^_\n\r\t]+")
 _WORD = re.compile(r"[\w\u200c]+", re.UNICODE)
@@ -67,7 +76,7 @@ def key_phrases(text: str, language: str, *, limit: int = 5) -> list[str]:
 
 def is_actionable(text: str, *, sentiment: str, intent: str, category: str) -> bool:
     """A concrete problem or request someone can act on (not just "terrible")."""
-    if intent in ("complaint", "churn", "request") and category != "other":
+    if intent == "churn" or (intent in ("complaint", "request") and category != "other"):
         return True
     if sentiment == "negative" and _CONCRETE.search(text) is not None:
         return True

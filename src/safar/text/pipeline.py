@@ -73,7 +73,7 @@ class Analyzer:
         return out
 
     def analyze(
-        self, texts: Sequence[str | bytes | None], ids: Sequence[str | None] | None = None
+        self, texts: Sequence[object], ids: Sequence[str | None] | None = None
     ) -> list[TextAnalysis]:
         """Analyse a batch; returns one result per input, in order."""
         ids = list(ids) if ids is not None else [None] * len(texts)
@@ -128,7 +128,7 @@ def default_analyzer() -> Analyzer:
         return _default
 
 
-def analyze(texts: Sequence[str | bytes | None]) -> list[TextAnalysis]:
+def analyze(texts: Sequence[object]) -> list[TextAnalysis]:
     """Analyse texts with the shipped default models (offline, CPU)."""
     return default_analyzer().analyze(texts)
 

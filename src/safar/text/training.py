@@ -40,7 +40,7 @@ def corpus_rows(per_language: int = 6000) -> Rows:
 
 def bitext_rows(shared: Path) -> Rows:
     return [
-        (text, {"sentiment": s, "intent": i, "category": c})
+        (text, {k: v for k, v in (("sentiment", s), ("intent", i), ("category", c)) if v})
         for text, s, i, c in datasets.bitext(shared)
     ]
 

@@ -53,8 +53,19 @@ def _compose(rng: random.Random, lang: str) -> Example:
     cats = list(m.PROBLEMS)
     cat = rng.choice(cats)
     kind = rng.choices(
-        ["complaint", "churn", "praise", "mixed", "question", "worried_question", "request",
-         "neutral", "short_pos", "short_neg", "surprise_praise"],
+        [
+            "complaint",
+            "churn",
+            "praise",
+            "mixed",
+            "question",
+            "worried_question",
+            "request",
+            "neutral",
+            "short_pos",
+            "short_neg",
+            "surprise_praise",
+        ],
         weights=[30, 8, 22, 8, 10, 3, 8, 5, 4, 4, 2],
     )[0]
     prefix = rng.choice(m.PREFIXES)
@@ -126,4 +137,3 @@ def build_corpus(per_language: int = 6000, *, seed: int = 13) -> list[Example]:
             out.append(ex)
             made += 1
     return out
-

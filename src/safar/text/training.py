@@ -127,6 +127,31 @@ def _shared_rows(folder: Path, found: LocalSources) -> Rows:
     return rows
 
 
+def _corpus_for(rows: Rows) -> Rows:
+    """Corpus rows for the tasks whose user labels all belong to the default taxonomy.
+
+    They keep neutral examples and the fa/en balance when a user only adds data; a task with
+    labels of the user's own (a replaced taxonomy) gets no corpus rows.
+    """
+    user: dict[str, set[str]] = {}
+    for _, labels in rows:
+        for k, v in labels.items():
+            user.setdefault(k, set()).add(v)
+    corpus = corpus_rows(3000)
+    known: dict[str, set[str]] = {}
+    for _, labels in corpus:
+        for k, v in labels.items():
+            known.setdefault(k, set()).add(v)
+    keep = {t for t, labels in user.items() if t in known and labels <= known[t]}
+    if not keep:
+        return []
+    return [
+        (t, {k: v for k, v in lab.items() if k in keep})
+        for t, lab in corpus
+        if any(k in keep for k in lab)
+    ]
+
+
 def train_local(source: Path, model_path: Path, *, with_corpus: bool = True) -> LocalSources:
     """Train a local model from ``source`` (shared-data layout and/or labelled CSVs)."""
     if not source.is_dir():
@@ -142,15 +167,8 @@ def train_local(source: Path, model_path: Path, *, with_corpus: bool = True) -> 
             "shared data layout)",
             field="data",
         )
-    user_tasks = {k for _, labels in rows for k in labels}
     if with_corpus:
-        # The default corpus keeps neutral and English/Persian balance for the default tasks
-        # the user's data covers; a custom taxonomy (other task names) gets no corpus rows.
-        rows += [
-            (t, {k: v for k, v in lab.items() if k in user_tasks})
-            for t, lab in corpus_rows(3000)
-            if any(k in user_tasks for k in lab)
-        ]
+        rows += _corpus_for(rows)
     found.rows = len(rows)
     model = _fit(rows, name="local", trained_on=", ".join(found.shared_sets + found.csv_files))
     model.card = {"sources": found.shared_sets + found.csv_files, "rows": found.rows}

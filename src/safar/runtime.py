@@ -69,8 +69,10 @@ class Runtime:
             # Texts of new events are analysed on their own thread; ingestion never waits.
             from safar.text.pipeline import Analyzer
 
-            data_dir = settings.data_dir
-            self.text_worker = TextWorker(self.store, lambda: Analyzer.open(data_dir))
+            data_dir, accurate = settings.data_dir, settings.text_accurate
+            self.text_worker = TextWorker(
+                self.store, lambda: Analyzer.open(data_dir, accurate=accurate)
+            )
             self.applier.hooks.append(self.text_worker.hook)
             self.text_worker.start()
         if ingest:

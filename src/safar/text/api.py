@@ -20,7 +20,9 @@ MAX_TRAIN_BYTES = 20 * 1024 * 1024
 
 
 @router.post("/analyze", response_model=AnalyzeResponse, response_model_exclude_none=True)
-def analyze_texts(body: AnalyzeRequest, _key: SecretKey, runtime: RuntimeDep) -> AnalyzeResponse:
+def analyze_texts(
+    body: AnalyzeRequest, _key: SecretKey, runtime: RuntimeDep, accurate: bool = False
+) -> AnalyzeResponse:
     """Analyse up to 1,000 texts; a bad item gets its own ``error``, the rest still succeed."""
     ids: list[str | None] = []
     texts: list[Any] = []
@@ -31,7 +33,12 @@ def analyze_texts(body: AnalyzeRequest, _key: SecretKey, runtime: RuntimeDep) ->
         else:
             ids.append(item.id if item.id is not None else str(n))
             texts.append(item.text)
-    analyzer = Analyzer.open(runtime.settings.data_dir)
+    if accurate and len(texts) > 100:
+        raise ValidationFailed(
+            "texts: at most 100 texts with accurate=true (the embedding path is slow)",
+            field="texts",
+        )
+    analyzer = Analyzer.open(runtime.settings.data_dir, accurate=accurate)
     results = analyzer.analyze(texts, ids)
     return AnalyzeResponse(results=results, model_version=analyzer.version)
 

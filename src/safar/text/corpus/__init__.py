@@ -93,6 +93,22 @@ def _compose(rng: random.Random, lang: str) -> Example:
         if rng.random() < 0.5:
             text = _join(text, rng.choice(m.EMOTION["joy"]))
         return Example(_join(prefix, text), lang, "positive", "joy", "praise", cat)
+    if kind == "review":
+        sentiment = rng.choice(["positive", "negative"])
+        pool = m.REVIEWS[sentiment]
+        rcat = rng.choice(list(pool))
+        text = rng.choice(pool[rcat])
+        if rng.random() < 0.4:
+            other = rng.choice(list(pool))
+            text = _join(
+                text,
+                rng.choice(["و", "،"] if lang == "fa" else ["and", ","]),
+                rng.choice(pool[other]),
+            )
+        if sentiment == "positive":
+            return Example(text, lang, "positive", "joy", "praise", rcat)
+        emotion = rng.choice(["sadness", "anger", "other"])
+        return Example(text, lang, "negative", emotion, "complaint", rcat)
     if kind == "surprise_praise":
         text = _join(rng.choice(m.EMOTION["surprise"]), _end(rng, rng.choice(m.PRAISE[cat])))
         return Example(text, lang, "positive", "surprise", "praise", cat)

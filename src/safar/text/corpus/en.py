@@ -376,3 +376,49 @@ OTHER_NEGATIVE: list[str] = [
 PREFIXES: list[str] = ["", "", "", "Hi, ", "Hello, ", "Hey @support ", "Dear team, ", "Um, "]
 QUESTION_PREFIXES: list[str] = ["", "Hi, ", "Quick question: ", "Hello, ", "Can you tell me "]
 BUT: str = "but"
+
+#: Short app-store style reviews of an order, by sentiment and category.
+REVIEWS: dict[str, dict[str, list[str]]] = {
+    "positive": {
+        "quality": [
+            "so tasty",
+            "delicious as always",
+            "fresh and tasty kebabs",
+            "the salad was crisp and fresh",
+            "perfectly cooked chicken",
+            "loaded with cheese, amazing pizza",
+            "will definitely order again",
+            "everything was great, thanks to the chef",
+            "consistent quality every time",
+            "hot and fresh",
+            "good food, happy with it",
+        ],
+        "delivery": [
+            "came fast and still hot",
+            "quick delivery and a friendly driver",
+            "arrived in under 30 minutes",
+        ],
+        "price": ["cheap and tasty", "good value with the discount", "worth the price"],
+    },
+    "negative": {
+        "quality": [
+            "not tasty at all",
+            "the meat smelled off",
+            "soggy fries",
+            "way too greasy",
+            "tiny portion",
+            "quality has dropped a lot",
+            "bland and overcooked",
+            "burnt pizza",
+            "my order was incomplete",
+            "they sent the wrong dish",
+            "would not recommend",
+        ],
+        "delivery": [
+            "took forever and arrived cold",
+            "waited an hour and a half",
+            "the driver could not find the address",
+        ],
+        "price": ["overpriced for what you get", "too expensive for this quality"],
+    },
+}

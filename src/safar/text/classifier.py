@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -168,7 +168,7 @@ def fit_head(
 
 def train_model(
     texts: Sequence[str],
-    labels: dict[str, Sequence[str | None]],
+    labels: Mapping[str, Sequence[str | None]],
     *,
     name: str,
     trained_on: str,

@@ -64,6 +64,7 @@ class Embedder:
         model = _get_model() if todo else None
         for start in range(0, len(todo), batch):
             chunk = todo[start : start + batch]
+            assert model is not None
             vecs = np.asarray(model.query([texts[i] for i in chunk]), dtype=np.float32)
             for i, v in zip(chunk, vecs.reshape(len(chunk), DIM), strict=True):
                 self._cache[_key(texts[i])] = v

@@ -39,8 +39,8 @@ def discover_topics(
     """Themes per language; languages with fewer than 20 texts are skipped."""
     by_lang: dict[str, list[int]] = defaultdict(list)
     norm = [normalize(t) for t in texts]
-    for i, t in enumerate(norm):
-        by_lang[detect_language(t)].append(i)
+    for i, raw in enumerate(texts):
+        by_lang[detect_language(raw)].append(i)
     topics: list[Topic] = []
     for lang, idx in sorted(by_lang.items()):
         if lang == "other" or len(idx) < 20:
@@ -64,7 +64,7 @@ def discover_topics(
         owner = w.argmax(axis=1)
         strength = w.max(axis=1)
         for t in range(k):
-            top = [str(s) for s in terms[np.argsort(nmf.components_[t])[::-1][: n_terms * 2]]]
+            top = [str(term) for term in terms[np.argsort(nmf.components_[t])[::-1][: n_terms * 2]]]
             # Prefer bigrams, and drop unigrams already inside a chosen bigram.
             chosen: list[str] = []
             for term in sorted(top, key=lambda s: -len(s.split())):

@@ -112,7 +112,8 @@ class TextModel:
             p = head.model.predict_proba(x)
             emb = self.embed_heads.get(t)
             if embeddings is not None and emb is not None and emb.labels == head.labels:
-                p = (p + emb.model.predict_proba(embeddings)) / 2
+                w = float(self.card.get("embed_weight", 0.5))
+                p = (1 - w) * p + w * emb.model.predict_proba(embeddings)
             out[t] = ([str(c) for c in head.model.classes_], p)
         return out
 
@@ -176,6 +177,7 @@ def train_model(
     weights: np.ndarray | None = None,
     embeddings: np.ndarray | None = None,
     embedded_rows: Sequence[int] | None = None,
+    embed_c: float = 4.0,
 ) -> TextModel:
     """Fit a vectoriser on all texts and one head per task on the rows that have that label.
 
@@ -200,6 +202,6 @@ def train_model(
             elabels = [str(ys[i]) for i in erows]
             if sorted(set(elabels)) == head.labels:
                 model.embed_heads[task] = fit_head(
-                    embeddings[[where[i] for i in erows]], elabels, trained_on=trained_on, c=4.0
+                    embeddings[[where[i] for i in erows]], elabels, trained_on=trained_on, c=embed_c
                 )
     return model

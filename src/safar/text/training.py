@@ -53,6 +53,7 @@ def _fit(
     trained_on: str,
     embedder: Embedder | None = None,
     embed_max: int = 5000,
+    embed_c: float = 4.0,
 ) -> TextModel:
     """Train the n-gram heads on all rows, and embedding heads on a spread-out sample."""
     texts = [normalize(t) for t, _ in rows]
@@ -71,6 +72,7 @@ def _fit(
         trained_on=trained_on,
         embeddings=embeddings,
         embedded_rows=picked,
+        embed_c=embed_c,
     )
 
 
@@ -84,7 +86,11 @@ def build_default(
         trained_on="safar-corpus (Apache-2.0) + Bitext sample (CDLA-Sharing-1.0)",
         embedder=embedder,
         embed_max=4000,
+        # Out of domain for every real data set: lean on the embeddings, regularise them hard
+        # (measured on the SnappFood and airline held-out samples, see docs/text.md).
+        embed_c=0.5,
     )
+    cx.card["embed_weight"] = 0.7
     b77 = datasets.banking77(shared)
     bank = _fit(
         [(t, {"banking77": y}) for t, y in zip(*b77.train, strict=True)],

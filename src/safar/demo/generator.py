@@ -116,9 +116,10 @@ def _daytime(rng: random.Random, day: datetime) -> datetime:
     )
 
 
-def make_customer(seed: int, index: int) -> Customer:
+def make_customer(seed: int, index: int, lang: str | None = None) -> Customer:
     rng = random.Random(f"safar-demo:{seed}:customer:{index}")
-    lang = "fa" if rng.random() < 0.68 else "en"
+    drawn = "fa" if rng.random() < 0.68 else "en"
+    lang = lang or drawn
     gender = rng.choice("fm")
     if lang == "fa":
         first = rng.choice(cat.FA_FIRST_F if gender == "f" else cat.FA_FIRST_M)

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from safar.demo.generator import Customer, DemoData, _Emitter, make_customer
+from safar.demo.generator import Customer, DemoData, Emitter, make_customer
 from safar.errors import NotFound
 
 OLIST = Path("olist/olist_classified_public_dataset.csv")
@@ -70,7 +70,7 @@ def _olist(
         c = make_customer(seed, 100_000 + int(r["id"]))
         c.user_id, c.lang, c.city = f"olist-customer-{r['id']}", "pt", r["customer_city"]
         people.append(c)
-        emit = _Emitter(seed, f"olist{r['id']}", out)
+        emit = Emitter(seed, f"olist{r['id']}", out)
         bought = _when(r["order_purchase_timestamp"])
         assert bought is not None
         anon = _anon(rng)
@@ -214,7 +214,7 @@ def _snappfood(
         c = make_customer(seed, 200_000 + n, lang="fa")
         c.user_id = f"snappfood-{cid}"
         people.append(c)
-        emit = _Emitter(seed, f"sf{cid}", out)
+        emit = Emitter(seed, f"sf{cid}", out)
         comments = sorted(by_customer[cid], key=lambda r: r["created_date"])
         device = _anon(rng)
         ctx = {"device": {"id": device, "type": "android"}}
@@ -317,7 +317,7 @@ def _tweets(
     rng = random.Random(f"safar-real:{seed}:tweets")
     chosen = _sample(rng, sorted(by_handle), limit)
     for handle in chosen:
-        emit = _Emitter(seed, f"tw{handle}", out)
+        emit = Emitter(seed, f"tw{handle}", out)
         tweets = sorted(by_handle[handle], key=lambda r: r["tweet_created"])
         first = _when(tweets[0]["tweet_created"])
         assert first is not None

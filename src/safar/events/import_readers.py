@@ -74,7 +74,7 @@ class _Counted:
     def position(self) -> int:
         return self.size if self.raw.closed else self.raw.tell()
 
-    def text(self) -> IO[str]:
+    def text(self) -> io.TextIOWrapper:
         stream: IO[bytes] = self.raw
         if self.raw.read(2) == b"\x1f\x8b":
             self.raw.seek(0)

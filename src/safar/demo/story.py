@@ -400,7 +400,14 @@ class Life:
             when += timedelta(days=rng.uniform(9, 30))
             if when >= self.end:
                 break
-            key, fa, en = rng.choice(cat.CAMPAIGNS)
+            # Seasonal campaigns only in their season (Nowruz in March, Yalda in December).
+            season = [
+                camp
+                for camp in cat.CAMPAIGNS
+                if (camp[0] != "nowruz_sale" or when.month in (2, 3))
+                and (camp[0] != "yalda_offer" or when.month == 12)
+            ]
+            key, fa, en = rng.choice(season)
             props = {"campaign": key, "subject": fa if c.lang == "fa" else en}
             kind = rng.choice(("email", "email", "sms", "push"))
             if kind == "email":

@@ -404,3 +404,39 @@ def test_cli_says_when_a_running_server_holds_the_store(cli_env: Path, tmp_path:
     assert result.exit_code == 2
     assert "in use by another process" in result.stderr
     assert "/v1/batch" in result.stderr
+
+
+def test_gzip_tsv_and_typed_parquet_columns(rt: Runtime, ws: str, tmp_path: Path) -> None:
+    import gzip
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    tsv = tmp_path / "visits.tsv.gz"
+    with gzip.open(tsv, "wt", encoding="utf-8") as f:
+        f.write("anonymousId\tname\ttype\tsecret\nv1\tHome\tpage\tx\nv2\tCart\tpage\ty\n")
+    summary = run_import(rt, ImportSpec(path=tsv, workspace_id=ws, unmapped="drop"))
+    assert (summary.format, summary.stored) == ("csv", 2)
+    _, rows = rt.store.query(
+        "SELECT channel, properties FROM events WHERE workspace_id = $ws AND type = 'page'",
+        {"ws": ws},
+    )
+    assert {r[0] for r in rows} == {"web"} and {r[1] for r in rows} == {"{}"}
+
+    table = pa.table(
+        {
+            "customer": ["c1"],
+            "at": pa.array([datetime(2024, 5, 1, 12, 0, tzinfo=UTC)], pa.timestamp("us", "UTC")),
+            "amount": pa.array([Decimal("12.50")], pa.decimal128(10, 2)),
+        }
+    )
+    pq.write_table(table, tmp_path / "pay.parquet")
+    spec = ImportSpec(
+        path=tmp_path / "pay.parquet",
+        workspace_id=ws,
+        mapping=parse_mapping(["userId=customer", "timestamp=at"]),
+        event="payment",
+    )
+    assert run_import(rt, spec).stored == 1
+    stored = [e for e in events(rt, ws) if e["event"] == "payment"]
+    assert stored[0]["ts"] == int(datetime(2024, 5, 1, 12, tzinfo=UTC).timestamp()) * 1_000_000
+    assert stored[0]["properties"] == {"amount": 12.5}

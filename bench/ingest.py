@@ -20,7 +20,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _server import Server, running_server  # noqa: E402
+from _server import Server, running_server
 
 CHANNELS = ["web", "app", "email", "sms", "chat", "phone", "social", "store"]
 USERS = 20_000

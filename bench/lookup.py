@@ -20,13 +20,13 @@ import httpx
 from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _server import running_server  # noqa: E402
+from _server import running_server
 
-from safar.config import Settings  # noqa: E402
-from safar.db import Database  # noqa: E402
-from safar.identity import service  # noqa: E402
-from safar.identity.models import Identity, Profile, TraitValue  # noqa: E402
-from safar.workspaces import models as _workspace_models  # noqa: E402,F401
+from safar.config import Settings
+from safar.db import Database
+from safar.identity import service
+from safar.identity.models import Identity, Profile, TraitValue
+from safar.workspaces import models as _workspace_models  # noqa: F401
 
 
 def populate(data_dir: Path, workspace_id: str, n: int) -> float:

@@ -28,3 +28,14 @@ ROLE_LABELS: dict[str, str] = {
 
 def role_label(role: str) -> str:
     return ROLE_LABELS.get(role, role)
+
+
+#: Message types, shown where an event has no name of its own.
+TYPE_LABELS: dict[str, str] = {
+    "track": N_("Action"),
+    "identify": N_("Identified"),
+    "page": N_("Page view"),
+    "screen": N_("Screen view"),
+    "group": N_("Joined a group"),
+    "alias": N_("Alias"),
+}

@@ -17,7 +17,7 @@ from safar.auth.deps import LANG_COOKIE, Caller, CallerDep
 from safar.errors import Forbidden
 from safar.web import nav
 from safar.web.i18n import LANGUAGES, Formatter, pick_language, translations
-from safar.web.labels import CHANNEL_LABELS, role_label
+from safar.web.labels import CHANNEL_LABELS, TYPE_LABELS, role_label
 from safar.workspaces.deps import SessionDep
 from safar.workspaces.models import Workspace
 from safar.workspaces.service import list_workspaces
@@ -113,11 +113,18 @@ def _globals(language: str) -> dict[str, Any]:
         "languages": LANGUAGES,
         "role_label": role_label,
         "channel_labels": CHANNEL_LABELS,
+        "type_labels": TYPE_LABELS,
     }
 
 
 def render(page: Page, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
     menu = [e for e in nav.entries() if page.can(e.permission)]
+    request = page.request
+    if request.method == "GET":
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        # A page rendered by a POST (e.g. a key shown once) comes back as its section's page.
+        here = next((e.path for e in menu if e.key == values.get("nav_key")), "/")
     html = env.get_template(template).render(
         **_globals(page.language),
         page=page,
@@ -126,6 +133,7 @@ def render(page: Page, template: str, status_code: int = 200, **values: Any) -> 
         csrf=page.caller.web.csrf_token,
         nav=menu,
         path=page.request.url.path,
+        here=here,
         **values,
     )
     return HTMLResponse(html, status_code=status_code)

@@ -112,7 +112,9 @@ def logout(caller: CallerDep, session: SessionDep) -> Response:
     return response
 
 
-def _back(request: Request) -> str:
+def _back(request: Request, next_path: str = "") -> str:
+    if next_path:
+        return safe_next(next_path)
     ref = request.headers.get("referer", "")
     host = f"{request.url.scheme}://{request.url.netloc}"
     return safe_next(ref[len(host) :] if ref.startswith(host) else None)
@@ -124,9 +126,10 @@ def set_language(
     caller: CallerDep,
     session: SessionDep,
     language: Annotated[str, Form(max_length=8)],
+    next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     service.set_preferences(session, user_id=caller.user.id, locale=language)
-    response = RedirectResponse(_back(request), status_code=303)
+    response = RedirectResponse(_back(request, next), status_code=303)
     _remember_language(response, request, language)
     return response
 
@@ -137,9 +140,10 @@ def set_calendar(
     caller: CallerDep,
     session: SessionDep,
     calendar: Annotated[str, Form(max_length=10)],
+    next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     service.set_preferences(session, user_id=caller.user.id, calendar=calendar)
-    return RedirectResponse(_back(request), status_code=303)
+    return RedirectResponse(_back(request, next), status_code=303)
 
 
 @router.post("/workspace")
@@ -148,11 +152,12 @@ def switch_workspace(
     caller: CallerDep,
     session: SessionDep,
     workspace_id: Annotated[str, Form(max_length=40)],
+    next: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     if not workspace_id:
         raise ValidationFailed("workspace_id: choose a workspace", field="workspace_id")
     service.set_session_workspace(session, web=caller.web, workspace_id=workspace_id)
-    back = _back(request)
+    back = _back(request, next)
     # A profile belongs to one workspace: after switching, go to the section's start page.
     if back.startswith("/customers/"):
         back = "/customers"

@@ -22,14 +22,6 @@ from safar.workspaces.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
 register_nav(NavEntry("customers", "/customers", N_("Customers"), "users", order=20))
-TYPE_LABELS: dict[str, str] = {
-    "track": N_("Action"),
-    "identify": N_("Identified"),
-    "page": N_("Page view"),
-    "screen": N_("Screen view"),
-    "group": N_("Joined a group"),
-    "alias": N_("Alias"),
-}
 
 
 def display_name(traits: dict[str, Any]) -> str | None:
@@ -115,7 +107,6 @@ def profile(
         channels=CHANNELS,
         selected_channels=channels,
         selected_type=types[0] if types else "",
-        type_labels=TYPE_LABELS,
         households=households,
         other_groups=others,
         nav_key="customers",

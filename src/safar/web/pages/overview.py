@@ -12,7 +12,7 @@ from safar.events.channels import CHANNELS
 from safar.events.store import EventStore
 from safar.identity.service import profile_count
 from safar.web.i18n import N_, Formatter
-from safar.web.labels import CHANNEL_LABELS
+from safar.web.labels import CHANNEL_LABELS, TYPE_LABELS
 from safar.web.nav import NavEntry, register_nav
 from safar.web.render import Page, PageDep, render
 from safar.workspaces.deps import RuntimeDep
@@ -78,7 +78,11 @@ def overview_data(store: EventStore, page: Page, days: int = WINDOW_DAYS) -> dic
         },
         "top_chart": {
             "kind": "hbar",
-            "categories": [label for label, _ in reversed(top)],
+            # Non-track messages are counted by type; show the type's name, translated.
+            "categories": [
+                tr(TYPE_LABELS[label]) if label in TYPE_LABELS and label != "track" else label
+                for label, _ in reversed(top)
+            ],
             "series": [{"name": tr("Events"), "data": [n for _, n in reversed(top)]}],
         },
     }

@@ -25,7 +25,7 @@
     if (spec.kind === "pie") {
       base.series = spec.series.map(function (s) {
         return { type: "pie", name: s.name, data: s.data, radius: ["40%", "70%"], top: 30,
-          label: { formatter: function (p) { return p.name + "\n" + fmt(p.value); } } };
+          label: { formatter: "{b}" } };
       });
       return base;
     }

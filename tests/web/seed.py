@@ -61,7 +61,15 @@ def seed(runtime: Runtime, workspace_id: str, *, customers: int = 6) -> dict[str
             "messageId": "sara-2",
             "traits": {"email": "sara@example.com", "plan": "gold"},
             "timestamp": (NOW - timedelta(days=2)).isoformat(),
-            "context": {"channel": "web"},
+            "context": {
+                "channel": "web",
+                "consent": {
+                    "preferences": [
+                        {"purpose": "marketing", "channel": "sms", "granted": False},
+                        {"purpose": "marketing", "channel": "email", "granted": True},
+                    ]
+                },
+            },
         },
         {
             "type": "identify",

@@ -7,6 +7,7 @@ import time
 import httpx
 import pytest
 
+from safar.app import create_app
 from safar.auth.service import expire_session
 from tests.web.conftest import PASSWORD, Site, page_csrf, sign_in
 
@@ -115,6 +116,7 @@ async def test_search_unmerge_and_timeline(web: httpx.AsyncClient) -> None:
     text = profile.text
     assert "سارا احمدی" in text and "Ticket Opened" in text and "Ahmadi family" in text
     assert 'data-channel="phone"' in text and 'data-channel="app"' in text
+    assert "marketing / sms" in text and "marketing / email" in text  # consent
     filtered = await web.get(res.headers["location"], params={"channel": "phone"})
     assert 'data-channel="phone"' in filtered.text and 'data-channel="app"' not in filtered.text
     token = await page_csrf(web, res.headers["location"])
@@ -179,3 +181,22 @@ async def test_overview_is_fast_on_demo_sized_data(site: Site, web: httpx.AsyncC
         elapsed = time.perf_counter() - start
         assert res.status_code in (200, 303)
         assert elapsed < 1.0, f"{path} took {elapsed:.2f}s"
+
+
+async def test_workspace_is_per_session(site: Site, web: httpx.AsyncClient) -> None:
+    from safar.workspaces.service import create_workspace
+
+    with site.runtime.db.session() as session:
+        other, _, _ = create_workspace(session, name="Second shop")
+    await sign_in(web, "agent")
+    token = await page_csrf(web)
+    res = await web.post(
+        "/workspace", data={"workspace_id": other.id, "csrf_token": token, "next": "/customers"}
+    )
+    assert res.status_code == 303 and res.headers["location"] == "/customers"
+    assert 'id="no-results"' in (await web.get("/customers")).text  # the new one is empty
+    # A second browser of the same user still looks at the first workspace.
+    transport = httpx.ASGITransport(app=create_app(runtime=site.runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://safar.test") as second:
+        await sign_in(second, "agent")
+        assert "profile-link" in (await second.get("/customers")).text

@@ -46,8 +46,9 @@ def overview_data(store: EventStore, page: Page, days: int = WINDOW_DAYS) -> dic
     top = store.top_events(ws, since=since, until=until, limit=10)
     return {
         "empty": False,
-        "since": since,
-        "until": until - timedelta(seconds=1),
+        # Days are UTC days, so the range is shown as dates, not converted to local time.
+        "since": since.date(),
+        "until": (until - timedelta(days=1)).date(),
         "events": sum(totals.values()),
         "events_all_time": store.count(ws),
         "active": store.active_customers(ws, since=since, until=until),

@@ -9,7 +9,8 @@ import pytest
 
 from safar.app import create_app
 from safar.auth.service import expire_session
-from tests.web.conftest import PASSWORD, Site, page_csrf, sign_in
+from safar.runtime import Runtime
+from tests.web.conftest import PASSWORD, Site, make_site, page_csrf, sign_in
 
 
 async def test_sign_in_lands_on_overview_with_numbers(web: httpx.AsyncClient) -> None:
@@ -200,3 +201,22 @@ async def test_workspace_is_per_session(site: Site, web: httpx.AsyncClient) -> N
     async with httpx.AsyncClient(transport=transport, base_url="http://safar.test") as second:
         await sign_in(second, "agent")
         assert "profile-link" in (await second.get("/customers")).text
+
+
+async def test_pages_on_both_stacks(runtime: Runtime) -> None:
+    """The same pages on DuckDB+SQLite and ClickHouse+PostgreSQL."""
+    site = make_site(runtime)
+    transport = httpx.ASGITransport(app=create_app(runtime=runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://safar.test") as c:
+        await sign_in(c, "admin")
+        overview = await c.get("/")
+        assert overview.status_code == 200 and "chart-daily" in overview.text
+        found = await c.get("/customers", params={"q": "سارا"})
+        assert found.status_code == 200 and "profile-link" in found.text
+        exact = await c.get("/customers", params={"q": "sara@example.com"})
+        profile = await c.get(exact.headers["location"])
+        assert "Ticket Opened" in profile.text and "data-unmerge" in profile.text
+        token = await page_csrf(c, "/settings")
+        key = await c.post("/settings/keys", data={"kind": "secret", "csrf_token": token})
+        assert "sk_" in key.text
+        assert site.workspace_id in (await c.get("/settings")).text

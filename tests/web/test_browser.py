@@ -171,6 +171,8 @@ def test_walkthrough_in_both_languages(browser: Any, served: tuple[str, Site]) -
     page.click("#key-form button[type=submit]")
     page.wait_for_selector("#new-keys")
     assert page.inner_text("#new-keys code").startswith("wk_")
+    page.click("#new-keys button[data-copy]")
+    assert page.inner_text("#new-keys button[data-copy]") == "کپی شد"
     _shot(page, "fa-settings")
 
     # Switch to English: left to right, Gregorian dates, Latin digits; every page again.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import httpx
@@ -220,3 +221,21 @@ async def test_pages_on_both_stacks(runtime: Runtime) -> None:
         key = await c.post("/settings/keys", data={"kind": "secret", "csrf_token": token})
         assert "sk_" in key.text
         assert site.workspace_id in (await c.get("/settings")).text
+
+
+async def test_revoked_key_stops_ingest(site: Site, web: httpx.AsyncClient) -> None:
+    event = {"userId": "u-9", "event": "Ping", "messageId": "rk-1"}
+    ok = await web.post("/v1/track", json=event, auth=(site.write_key, ""))
+    assert ok.status_code == 200
+    await sign_in(web, "analyst")
+    page = await web.get("/settings")
+    key_id = re.search(r'data-key="([^"]+)"', page.text)
+    assert key_id
+    token = await page_csrf(web, "/settings")
+    res = await web.post(f"/settings/keys/{key_id.group(1)}/revoke", data={"csrf_token": token})
+    assert res.status_code == 303
+    assert "tag no" in (await web.get("/settings")).text  # shown as revoked
+    refused = await web.post(
+        "/v1/track", json={**event, "messageId": "rk-2"}, auth=(site.write_key, "")
+    )
+    assert refused.status_code == 401

@@ -117,7 +117,9 @@ def _charts_drawn(page: Any) -> list[dict[str, Any]]:
 
 def test_walkthrough_in_both_languages(browser: Any, served: tuple[str, Site]) -> None:
     base, _ = served
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, permissions=["clipboard-read", "clipboard-write"]
+    )
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -170,9 +172,13 @@ def test_walkthrough_in_both_languages(browser: Any, served: tuple[str, Site]) -
     page.fill("#key-form input[name=name]", "Android")
     page.click("#key-form button[type=submit]")
     page.wait_for_selector("#new-keys")
-    assert page.inner_text("#new-keys code").startswith("wk_")
+    new_key = page.inner_text("#new-keys code")
+    assert new_key.startswith("wk_")
     page.click("#new-keys button[data-copy]")
-    assert page.inner_text("#new-keys button[data-copy]") == "کپی شد"
+    page.wait_for_function(
+        "document.querySelector('#new-keys button[data-copy]').textContent === 'کپی شد'"
+    )
+    assert page.evaluate("navigator.clipboard.readText()") == new_key
     _shot(page, "fa-settings")
 
     # Switch to English: left to right, Gregorian dates, Latin digits; every page again.

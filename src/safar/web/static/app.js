@@ -71,12 +71,15 @@
     document.querySelectorAll("button[data-copy]").forEach(function (b) {
       b.addEventListener("click", function () {
         var done = function () { b.textContent = b.dataset.copied; };
-        if (navigator.clipboard && window.isSecureContext) {
-          navigator.clipboard.writeText(b.dataset.copy).then(done);
-        } else {
+        var fallback = function () {
           var t = document.createElement("textarea");
           t.value = b.dataset.copy; document.body.appendChild(t); t.select();
           document.execCommand("copy"); t.remove(); done();
+        };
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(b.dataset.copy).then(done, fallback);
+        } else {
+          fallback();
         }
       });
     });

@@ -74,3 +74,17 @@ async def test_bad_form_input_is_a_page_not_a_trace(web: httpx.AsyncClient) -> N
     assert ws.status_code == 404
     unmerge = await web.post("/customers/prf_nope/unmerge", data={"csrf_token": token})
     assert unmerge.status_code == 404
+
+
+async def test_vendored_assets_are_served_compressed_and_cached(web: httpx.AsyncClient) -> None:
+    for path in (
+        "/static/vendor/echarts/echarts.min.js",
+        "/static/vendor/vazirmatn/Vazirmatn-Variable.woff2",
+        "/static/app.css",
+        "/static/app.js",
+    ):
+        res = await web.get(path, headers={"Accept-Encoding": "gzip"})
+        assert res.status_code == 200 and len(res.content) > 1000, path
+        assert "max-age" in res.headers["cache-control"]
+    js = await web.get("/static/vendor/echarts/echarts.min.js", headers={"Accept-Encoding": "gzip"})
+    assert js.headers.get("content-encoding") == "gzip"

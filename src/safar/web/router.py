@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from importlib import import_module
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import Response
 
 from safar.web.render import STATIC
 
@@ -18,6 +21,15 @@ PAGES: tuple[str, ...] = (
 )
 
 
+class CachedStatic(StaticFiles):
+    """Static files browsers may keep for a day (revalidated by ETag after that)."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "public, max-age=86400"
+        return response
+
+
 def build_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
     for name in PAGES:
@@ -27,5 +39,7 @@ def build_router() -> APIRouter:
 
 def mount(app: FastAPI) -> None:
     """Serve the dashboard at ``/`` and its vendored assets at ``/static``."""
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # Compressed here rather than app-wide, so the ingest path stays untouched.
+    static = GZipMiddleware(CachedStatic(directory=STATIC), minimum_size=1024)
+    app.mount("/static", static, name="static")
     app.include_router(build_router())

@@ -45,6 +45,8 @@ CREATE TABLE IF NOT EXISTS {db}.events (
 ORDER BY (workspace_id, timestamp, message_hash)
 """
 
+DURABLE = {"fsync_after_insert": 1, "fsync_part_directory": 1}
+
 SELECT_COLS = (
     "message_id, type, event, name, channel, user_id, anonymous_id, group_id, previous_id, "
     "toUnixTimestamp64Micro(timestamp) AS timestamp, "
@@ -72,7 +74,8 @@ class ClickHouseEventStore:
             return 0
         table = rows_to_arrow(rows)
         with self._lock:
-            self.client.insert_arrow(f"{self.db}.events", table)
+            # The WAL checkpoint moves past these rows next: they must be on disk first.
+            self.client.insert_arrow(f"{self.db}.events", table, settings=DURABLE)
         return len(rows)
 
     def _query(

@@ -43,9 +43,9 @@ CREATE TABLE IF NOT EXISTS {db}.events (
     INDEX idx_hash message_hash TYPE bloom_filter GRANULARITY 4
 ) ENGINE = MergeTree
 ORDER BY (workspace_id, timestamp, message_hash)
+-- The WAL checkpoint moves past inserted rows right away: parts must be on disk first.
+SETTINGS fsync_after_insert = 1, fsync_part_directory = 1
 """
-
-DURABLE = {"fsync_after_insert": 1, "fsync_part_directory": 1}
 
 SELECT_COLS = (
     "message_id, type, event, name, channel, user_id, anonymous_id, group_id, previous_id, "
@@ -74,8 +74,7 @@ class ClickHouseEventStore:
             return 0
         table = rows_to_arrow(rows)
         with self._lock:
-            # The WAL checkpoint moves past these rows next: they must be on disk first.
-            self.client.insert_arrow(f"{self.db}.events", table, settings=DURABLE)
+            self.client.insert_arrow(f"{self.db}.events", table)
         return len(rows)
 
     def _query(

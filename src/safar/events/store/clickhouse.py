@@ -44,11 +44,14 @@ CREATE TABLE IF NOT EXISTS {db}.events (
 ORDER BY (workspace_id, timestamp, message_hash)
 """
 
+#: ClickHouse lets WHERE and ORDER BY see SELECT aliases, so the epoch columns must not reuse
+#: the names ``timestamp``/``received_at`` (filters would then compare integers to times).
 SELECT_COLS = (
     "message_id, type, event, name, channel, user_id, anonymous_id, group_id, previous_id, "
-    "toUnixTimestamp64Micro(timestamp) AS timestamp, "
-    "toUnixTimestamp64Micro(received_at) AS received_at, properties, traits, context, source"
+    "toUnixTimestamp64Micro(timestamp) AS timestamp_us, "
+    "toUnixTimestamp64Micro(received_at) AS received_at_us, properties, traits, context, source"
 )
+_RENAMED = {"timestamp_us": "timestamp", "received_at_us": "received_at"}
 
 
 class ClickHouseEventStore:
@@ -151,6 +154,7 @@ class ClickHouseEventStore:
             "ORDER BY timestamp DESC, message_id DESC LIMIT {lim:UInt32}"
         )
         names, result = self._query(sql, params)
+        names = [_RENAMED.get(n, n) for n in names]
         rows = [decode_row(dict(zip(names, r, strict=True))) for r in result]
         next_cursor = None
         if len(rows) > q.limit:

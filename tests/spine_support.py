@@ -14,7 +14,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,11 @@ from typing import Any
 
 import httpx
 import orjson
+
+from safar.app import create_app
+from safar.config import Settings
+from safar.runtime import Runtime
+from safar.workspaces.service import create_workspace
 
 #: The fixed moment scenarios are written around (every test time is relative to it).
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -46,6 +52,7 @@ class Api:
     client: httpx.AsyncClient
     write_key: str
     secret_key: str
+    runtime: Runtime | None = None
 
     @property
     def bearer(self) -> dict[str, str]:
@@ -117,6 +124,20 @@ class Api:
         assert r.status_code == 200, r.text
         out: dict[str, Any] = r.json()
         return out
+
+
+@asynccontextmanager
+async def open_api(settings: Settings, name: str = "Shop") -> AsyncIterator[Api]:
+    """A runtime, one workspace and an in-process client on it (for single-stack tests)."""
+    runtime = Runtime(settings)
+    try:
+        with runtime.db.session() as session:
+            _, write, secret = create_workspace(session, name=name)
+        transport = httpx.ASGITransport(app=create_app(runtime=runtime))
+        async with httpx.AsyncClient(transport=transport, base_url="http://safar.test") as c:
+            yield Api(c, write, secret, runtime)
+    finally:
+        runtime.close()
 
 
 class Labels:

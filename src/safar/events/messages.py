@@ -13,7 +13,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from safar.errors import ValidationFailed
 from safar.events.channels import NEUTRAL, infer_channel, normalize_channel
@@ -41,10 +49,11 @@ def _no_control(value: str | None) -> str | None:
     return value
 
 
+#: The length limit sits on the ``str`` arm: on the union it would crash on an explicit null
+#: (which SDKs send for the id they do not have).
 IdText = Annotated[
-    str | None,
+    Annotated[str, StringConstraints(max_length=255)] | None,
     BeforeValidator(_id_string),
-    Field(default=None, max_length=255),
 ]
 
 

@@ -189,6 +189,7 @@ class ServerProcess:
 
     data_dir: Path
     port: int = field(default_factory=free_port)
+    env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
@@ -201,7 +202,7 @@ class ServerProcess:
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "safar.cli", "serve", "--port", str(self.port)],
-                env=cli_env(self.data_dir),
+                env=cli_env(self.data_dir, **self.env),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -235,8 +236,8 @@ class ServerProcess:
                 self.kill()
 
 
-def create_workspace_cli(data_dir: Path, name: str = "Shop") -> dict[str, str]:
-    done = safar_cli(data_dir, "workspace", "create", name, "--json")
+def create_workspace_cli(data_dir: Path, name: str = "Shop", **env: str) -> dict[str, str]:
+    done = safar_cli(data_dir, "workspace", "create", name, "--json", **env)
     assert done.returncode == 0, done.stderr
     out: dict[str, str] = orjson.loads(done.stdout.strip().splitlines()[-1])
     return out

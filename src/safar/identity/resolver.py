@@ -183,6 +183,8 @@ class _Batch:
         if row["type"] == "alias" and row.get("previous_id"):
             self._alias_previous(row, keys)
         touched: list[Identity] = []
+        #: Whether an identifier stronger than the current key already ties the message to target.
+        claimed = False
         for key in keys:
             ident = self.idents.get(key)
             if ident is None:
@@ -191,12 +193,21 @@ class _Batch:
                 elif key[0] in self.r.limits and self._fits(target, {key[0]: {key[1]}}):
                     # A second userId on this profile is a different person: give it its own.
                     other = self._create_profile(when)
-                    self._create_identity(key, other, row)
+                    created = self._create_identity(key, other, row)
                     self._conflict(
                         target, other, f"{key[0]} {key[1]!r} conflicts with the profile", row
                     )
+                    if not claimed:
+                        # Only a weaker, shared identifier (a family email) pointed at the old
+                        # profile: the message is about the new person, so its other
+                        # identifiers (their own device) follow them, not the email's owner.
+                        target, claimed = other, True
+                        touched.append(created)
                     continue
                 touched.append(self._create_identity(key, target, row))
+                claimed = True
+            elif target is not None and ident.profile_id == target:
+                claimed = True
             elif target is not None and ident.profile_id != target:
                 other_profile = ident.profile_id
                 if self._is_separated(target, other_profile):
@@ -213,6 +224,7 @@ class _Batch:
                     target, other_profile, cause, row, self._anchor(keys, target, touched), ident
                 )
                 touched.append(ident)
+                claimed = True
         # Record the edges that put identities together: what an unmerge later cuts.
         anchor = self._anchor(keys, target, touched)
         if anchor is not None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+import time_machine
 
 from tests.spine_support import ServerProcess, create_workspace_cli
 
@@ -211,6 +212,47 @@ def test_segment_sdk_batched_client(
     )
     assert len(r.json()["events"]) == 120
     _check_calls(reader, prefix, started, datetime.now(UTC), old)
+
+
+def test_segment_sdk_on_a_device_whose_clock_runs_two_hours_fast(
+    server: tuple[ServerProcess, dict[str, str]],
+) -> None:
+    """Both the SDK's timestamps and its sentAt come from the wrong clock; the server's
+    receivedAt puts the events back at the real time, keeping the delay the device measured."""
+    proc, keys = server
+    analytics = importlib.import_module("segment.analytics")
+    errors: list[Any] = []
+    client = analytics.Client(
+        keys["write_key"],
+        host=proc.base_url,
+        sync_mode=True,
+        max_retries=0,
+        on_error=lambda error, _items: errors.append(error),
+    )
+    real_before = datetime.now(UTC)
+    with time_machine.travel(real_before + timedelta(hours=2), tick=True):
+        device_now = datetime.now(UTC)
+        assert device_now - real_before > timedelta(hours=1, minutes=59)
+        client.track("skew-u1", "Tapped", message_id="skew-now")
+        client.track(
+            "skew-u1",
+            "Queued",
+            timestamp=device_now - timedelta(minutes=10),
+            message_id="skew-queued",
+        )
+    real_after = datetime.now(UTC)
+    assert errors == []
+    reader = Reader(proc.base_url, keys["secret_key"])
+    reader.flush()
+    events = reader.timeline(reader.lookup("user_id", "skew-u1")["id"])
+    tapped, queued = (
+        _when(events["skew-now"]["timestamp"]),
+        _when(events["skew-queued"]["timestamp"]),
+    )
+    slack = timedelta(seconds=2)
+    assert real_before - slack <= tapped <= real_after + slack
+    assert real_before - timedelta(minutes=10) - slack <= queued
+    assert queued <= real_after - timedelta(minutes=10) + slack
 
 
 def test_rudderstack_sdk(server: tuple[ServerProcess, dict[str, str]]) -> None:

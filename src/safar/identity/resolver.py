@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safar.identity.identifiers import extract
+from safar.identity.identifiers import extract, text_field
 from safar.identity.models import (
     ConsentRecord,
     Group,
@@ -393,7 +393,7 @@ class _Batch:
         when = _ts(row["timestamp"])
         source = row.get("channel") or row.get("source") or ""
         for key, value in traits.items():
-            key = str(key)[:100]
+            key = text_field(key, 100)
             if key in current and current[key] == value:
                 continue
             self.s.add(
@@ -439,8 +439,8 @@ class _Batch:
                 ConsentRecord(
                     workspace_id=self.ws,
                     identity_id=anchor.id,
-                    purpose=purpose[:80],
-                    channel=channel[:20].lower(),
+                    purpose=text_field(purpose, 80),
+                    channel=text_field(channel, 20).lower(),
                     granted=granted,
                     source=f"{row['type']}:{row.get('channel') or ''}"[:80],
                     observed_at=_ts(row["timestamp"]),
@@ -466,9 +466,9 @@ class _Batch:
             self.s.add(group)
         group.traits = {**(group.traits or {}), **traits}
         if traits.get("type"):
-            group.type = str(traits["type"]).lower()[:40]
+            group.type = text_field(traits["type"], 40).lower()
         if traits.get("name"):
-            group.name = str(traits["name"])[:300]
+            group.name = text_field(traits["name"], 300)
         group.updated_at = when
         self.s.flush()
         if anchor is None:
@@ -485,9 +485,9 @@ class _Batch:
                     workspace_id=self.ws,
                     group_pk=group.id,
                     identity_id=anchor.id,
-                    role=str(role)[:80] if role else None,
+                    role=text_field(role, 80) if role else None,
                     joined_at=when,
                 )
             )
         elif role:
-            member.role = str(role)[:80]
+            member.role = text_field(role, 80)

@@ -348,12 +348,12 @@ def _redirect_back(session: Session, *, workspace_id: str, survivor: str, restor
         side.update(frontier)
     if not side:
         return
-    stmt = select(Profile).where(
+    redirected = select(Profile).where(
         Profile.workspace_id == workspace_id,
         Profile.merged_into == survivor,
         Profile.id.in_(sorted(side)),
     )
-    for profile in session.scalars(stmt):
+    for profile in session.scalars(redirected):
         profile.merged_into = restored
 
 

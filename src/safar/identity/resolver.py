@@ -109,14 +109,18 @@ class _Batch:
                     self.idents[key] = ident
 
     def _already_applied(self) -> set[str]:
-        """Message ids whose traits are already stored: a replay after a crash."""
+        """Message ids whose traits or consent are already stored: a replay after a crash."""
         ids = [r["message_id"] for r in self.rows if r["type"] != "track" or r.get("traits")]
+        consent_ids = [
+            r["message_id"] for r in self.rows if (r.get("context") or {}).get("consent")
+        ]
         found: set[str] = set()
-        for i in range(0, len(ids), CHUNK):
-            stmt = select(TraitValue.message_id).where(
-                TraitValue.workspace_id == self.ws, TraitValue.message_id.in_(ids[i : i + CHUNK])
-            )
-            found.update(m for m in self.s.scalars(stmt) if m)
+        for model, wanted in ((TraitValue, ids), (ConsentRecord, consent_ids)):
+            for i in range(0, len(wanted), CHUNK):
+                stmt = select(model.message_id).where(
+                    model.workspace_id == self.ws, model.message_id.in_(wanted[i : i + CHUNK])
+                )
+                found.update(m for m in self.s.scalars(stmt) if m)
         return found
 
     def _nothing_to_learn(self, row: dict[str, Any], keys: list[tuple[str, str]]) -> bool:

@@ -13,7 +13,7 @@ from safar.config import Settings
 from safar.events.messages import normalize, parse_message
 from safar.events.pipeline import encode_record
 from safar.events.wal import HEADER, WriteAheadLog
-from safar.identity.models import Identity, Profile, TraitValue
+from safar.identity.models import ConsentRecord, Identity, Profile, TraitValue
 from safar.runtime import Runtime
 from safar.workspaces.service import create_workspace
 
@@ -100,20 +100,34 @@ def _rows(workspace_id: str) -> list[dict[str, object]]:
             "name": "Home",
             "context": {"traits": {"email": "u1@example.com"}},
         },
+        {
+            "type": "track",
+            "messageId": "r4",
+            "userId": "u-1",
+            "event": "Opted out",
+            "context": {"consent": {"categoryPreferences": {"marketing": False}}},
+        },
     ]
     return [
         normalize(parse_message(m), workspace_id=workspace_id, received_at=received) for m in raw
     ]
 
 
-def _counts(rt: Runtime, ws: str) -> tuple[int, int, int, int]:
+def _counts(rt: Runtime, ws: str) -> tuple[int, int, int, int, int]:
     with rt.db.session() as s:
         profiles = s.scalar(
             select(func.count()).select_from(Profile).where(Profile.merged_into.is_(None))
         )
         idents = s.scalar(select(func.count()).select_from(Identity))
         traits = s.scalar(select(func.count()).select_from(TraitValue))
-    return rt.store.count(ws), int(profiles or 0), int(idents or 0), int(traits or 0)
+        consent = s.scalar(select(func.count()).select_from(ConsentRecord))
+    return (
+        rt.store.count(ws),
+        int(profiles or 0),
+        int(idents or 0),
+        int(traits or 0),
+        int(consent or 0),
+    )
 
 
 def test_replay_after_a_crash_between_identity_and_event_store_is_idempotent(
@@ -128,7 +142,7 @@ def test_replay_after_a_crash_between_identity_and_event_store_is_idempotent(
     rows = _rows(ws.id)
     with first.db.session() as s:
         first.resolver.apply(s, rows)
-    assert _counts(first, ws.id) == (0, 1, 4, 3)
+    assert _counts(first, ws.id) == (0, 1, 4, 3, 1)
     first.close()
     wal = WriteAheadLog(settings.wal_dir)
     wal.append_many([encode_record(rows)])
@@ -136,11 +150,11 @@ def test_replay_after_a_crash_between_identity_and_event_store_is_idempotent(
 
     # Restart: the log is applied before anything new, and nothing is applied twice.
     second = Runtime(settings, background=False)
-    assert _counts(second, ws.id) == (3, 1, 4, 3)
+    assert _counts(second, ws.id) == (4, 1, 4, 3, 1)
     second.close()
 
     # Even a replay of the whole log from the start changes nothing.
     (settings.wal_dir / "checkpoint").unlink()
     third = Runtime(settings, background=False)
-    assert _counts(third, ws.id) == (3, 1, 4, 3)
+    assert _counts(third, ws.id) == (4, 1, 4, 3, 1)
     third.close()

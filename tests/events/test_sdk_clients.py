@@ -145,15 +145,17 @@ def _send_all(client: Any, prefix: str, old: datetime) -> None:
     client.flush()
 
 
-def test_segment_sdk_module_level_sync(server: tuple[ServerProcess, dict[str, str]]) -> None:
+def test_segment_sdk_module_level_sync(
+    server: tuple[ServerProcess, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     proc, keys = server
     analytics = importlib.import_module("segment.analytics")
     errors: list[Any] = []
-    analytics.write_key = keys["write_key"]
-    analytics.host = proc.base_url
-    analytics.sync_mode = True
-    analytics.on_error = lambda error, _items: errors.append(error)
-    analytics.default_client = None
+    monkeypatch.setattr(analytics, "write_key", keys["write_key"])
+    monkeypatch.setattr(analytics, "host", proc.base_url)
+    monkeypatch.setattr(analytics, "sync_mode", True)
+    monkeypatch.setattr(analytics, "on_error", lambda error, _items: errors.append(error))
+    monkeypatch.setattr(analytics, "default_client", None)
     old = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
     started = datetime.now(UTC)
     try:
@@ -255,15 +257,17 @@ def test_segment_sdk_on_a_device_whose_clock_runs_two_hours_fast(
     assert queued <= real_after - timedelta(minutes=10) + slack
 
 
-def test_rudderstack_sdk(server: tuple[ServerProcess, dict[str, str]]) -> None:
+def test_rudderstack_sdk(
+    server: tuple[ServerProcess, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     proc, keys = server
     rudder = importlib.import_module("rudderstack.analytics")
     errors: list[Any] = []
-    rudder.write_key = keys["write_key"]
-    rudder.dataPlaneUrl = proc.base_url
-    rudder.sync_mode = True
-    rudder.on_error = lambda error, _items: errors.append(error)
-    rudder.default_client = None
+    monkeypatch.setattr(rudder, "write_key", keys["write_key"])
+    monkeypatch.setattr(rudder, "dataPlaneUrl", proc.base_url)
+    monkeypatch.setattr(rudder, "sync_mode", True)
+    monkeypatch.setattr(rudder, "on_error", lambda error, _items: errors.append(error))
+    monkeypatch.setattr(rudder, "default_client", None)
     old = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
     started = datetime.now(UTC)
     try:

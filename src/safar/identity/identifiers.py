@@ -63,6 +63,9 @@ def normalize_phone(value: Any, default_country: str = "98") -> str | None:
         digits = default_country + digits[1:]
     elif len(digits) == 10 and default_country == "98" and digits.startswith("9"):
         digits = default_country + digits
+    if digits.startswith(default_country + "0"):
+        # "+98 0912 ...": the national trunk 0 kept after the country code.
+        digits = default_country + digits[len(default_country) + 1 :]
     if not 8 <= len(digits) <= 15:
         return None
     return "+" + digits

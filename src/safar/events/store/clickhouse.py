@@ -82,7 +82,7 @@ class ClickHouseEventStore:
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
         with self._lock:
             res = self.client.query(sql, parameters=params or {})
-            return list(res.column_names), list(res.result_rows)
+            return list(res.column_names), [tuple(r) for r in res.result_rows]
 
     def query(
         self, sql: str, params: dict[str, Any] | None = None

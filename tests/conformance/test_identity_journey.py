@@ -216,3 +216,55 @@ async def test_omnichannel_person_merges_and_unmerges(api: Api) -> None:
     # Nothing left to undo: a 404 that names the field.
     r = await api.client.post(f"/api/profiles/{mail}/unmerge", headers=api.bearer)
     assert r.status_code == 404 and r.json()["field"] == "merge_id"
+
+
+async def test_the_same_journey_in_one_batch_ends_the_same(api: Api) -> None:
+    """Merges inside one apply batch (profiles and identities still buffered) behave alike."""
+    labels = Labels()
+    kinds = ["page", "identify", "track", "track", "identify", "track"]
+    journey = [WEB_PAGE, WEB_TRAITS, EMAIL_CLICK, SMS_CLICK, LOGIN, ORDER]
+    await api.batch([{**m, "type": k} for m, k in zip(journey, kinds, strict=True)])
+    await api.flush()
+    profile = await api.lookup("user_id", "u-1")
+    labels(profile["id"])
+    merged = await summary(api, labels, profile["id"])
+    web = next(
+        m["from_profile_id"] for m in profile["merges"] if "anonymous_id:a-web" in m["evidence"]
+    )
+    labels(web)
+    assert {k: merged[k] for k in ("id", "identities", "traits", "timeline")} == {
+        "id": "P1",
+        "identities": [
+            "anonymous_id:a-mail",
+            "anonymous_id:a-sms",
+            "anonymous_id:a-web",
+            f"email:{EMAIL}",
+            f"phone:{PHONE}",
+            "user_id:u-1",
+        ],
+        "traits": {"city": "Tehran", **LOGIN_TRAITS},
+        "timeline": [
+            ("o1", "app"),
+            ("l1", "web"),
+            ("s1", "sms"),
+            ("e1", "email"),
+            ("w2", "web"),
+            ("w1", "web"),
+        ],
+    }
+    assert sorted((m[0], m[2], m[3]) for m in merged["merges"]) == [
+        ("identify", "P1", [f"email:{EMAIL}", "anonymous_id:a-web"]),
+        ("identify", "P1", [f"email:{EMAIL}", f"phone:{PHONE}"]),
+    ]
+    assert (await api.stats())["profiles"] == 1
+    web_merge = next(m for m in profile["merges"] if m["from_profile_id"] == web)
+    await api.unmerge(profile["id"], web_merge["id"])
+    web_side = await summary(api, labels, web)
+    assert (web_side["identities"], web_side["traits"], web_side["timeline"]) == (
+        ["anonymous_id:a-web"],
+        {"city": "Tehran"},
+        [("w2", "web"), ("w1", "web")],
+    )
+    rest = await summary(api, labels, profile["id"])
+    assert rest["timeline"] == [("o1", "app"), ("l1", "web"), ("s1", "sms"), ("e1", "email")]
+    assert rest["traits"] == LOGIN_TRAITS

@@ -55,6 +55,12 @@ SELECT_COLS = (
 _RENAMED = {"timestamp_us": "timestamp", "received_at_us": "received_at"}
 
 
+def _rows(names: list[str], result: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Rows of a ``SELECT_COLS`` query as the engine-neutral dicts (epoch-µs times)."""
+    keys = [_RENAMED.get(n, n) for n in names]
+    return [decode_row(dict(zip(keys, r, strict=True))) for r in result]
+
+
 class ClickHouseEventStore:
     engine_name = "clickhouse"
 
@@ -155,8 +161,7 @@ class ClickHouseEventStore:
             "ORDER BY timestamp DESC, message_id DESC LIMIT {lim:UInt32}"
         )
         names, result = self._query(sql, params)
-        names = [_RENAMED.get(n, n) for n in names]
-        rows = [decode_row(dict(zip(names, r, strict=True))) for r in result]
+        rows = _rows(names, result)
         next_cursor = None
         if len(rows) > q.limit:
             rows = rows[: q.limit]
@@ -229,7 +234,7 @@ class ClickHouseEventStore:
             "ORDER BY timestamp DESC, message_id DESC LIMIT {lim:UInt32}",
             {"ws": workspace_id, "lim": limit},
         )
-        return [decode_row(dict(zip(names, r, strict=True))) for r in result]
+        return _rows(names, result)
 
     def close(self) -> None:
         with self._lock:

@@ -28,6 +28,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/lookup.py
+	$(BIN)/python bench/text.py
 
 i18n: $(STAMP)
 	$(BIN)/python -m safar.web.catalog

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from safar.runtime import Runtime
 from safar.text.repository import analyses_for, sentiment_series
@@ -79,3 +80,31 @@ async def test_events_with_text_are_analysed(
     series = sentiment_series(runtime.store, workspace.id)
     assert sum(row["n"] for row in series) == 2
     assert {row["category"] for row in series} == {"payment", "delivery"}
+
+
+async def test_train_endpoint_replaces_taxonomy(
+    client: httpx.AsyncClient, workspace: Workspace, stack: str
+) -> None:
+    if stack != "duckdb-sqlite":
+        pytest.skip("the local model lives in the data dir; one engine is enough")
+    seeds = {
+        "wifi": ["the wifi keeps dropping", "no internet in the room", "اینترنت اتاق قطعه"],
+        "breakfast": ["breakfast was cold", "the buffet ran out of eggs", "صبحانه سرد بود"],
+    }
+    lines = ["text,category"]
+    for label, texts in seeds.items():
+        for t in texts:
+            lines += [f"{t}{s},{label}" for s in ("", " again", " today", " tonight", "!")]
+    body = ("\n".join(lines) + "\n").encode()
+    r = await client.post("/api/text/train", content=body, headers=workspace.bearer)
+    assert r.status_code == 200, r.text
+    assert r.json()["tasks"]["category"] == "local"
+    assert r.json()["tasks"]["sentiment"] == "default"
+    r = await client.post(
+        "/api/text/analyze", json={"texts": ["wifi not working at all"]}, headers=workspace.bearer
+    )
+    assert r.json()["results"][0]["category"]["label"] == "wifi"
+    bad = await client.post(
+        "/api/text/train", content=b"comment,label\nhi,a\n", headers=workspace.bearer
+    )
+    assert bad.status_code == 400 and "'text' column" in bad.json()["message"]

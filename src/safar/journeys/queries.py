@@ -1,0 +1,297 @@
+"""Every journey analysis as SQL, for both engines side by side.
+
+Each analysis reads a *case source*: a relation with columns ``case_id`` (the customer or
+case), ``activity``, ``ts`` (UTC microseconds, Int64) and ``seq`` (tie-breaker for equal
+times). On store data the source is the ``events`` table with identity resolved at read time
+through ``identity_map``; on a case log it is a table loaded from the file. Values are always
+bound as parameters; only identifiers we generate (table names, step indexes) are formatted in.
+
+Funnel semantics (both engines, checked against a brute-force reference in the tests): a
+customer reaches step k when events e1..ek exist with ``activity(ei) = step i``, strictly
+increasing timestamps and ``ts(ek) - ts(e1) <= window``. This is ClickHouse's
+``windowFunnel(window, 'strict_increase')``; DuckDB gets the same result with one running-max
+window per step (the latest start that can still reach a step dominates all earlier ones).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Dialect = Literal["duckdb", "clickhouse"]
+
+
+def p(d: Dialect, name: str, ch_type: str) -> str:
+    """A bound parameter in the dialect's syntax."""
+    return f"${name}" if d == "duckdb" else f"{{{name}:{ch_type}}}"
+
+
+def quantile(d: Dialect, q: float, expr: str) -> str:
+    """Exact, linearly interpolated quantile (the same definition in both engines)."""
+    if d == "duckdb":
+        return f"quantile_cont({expr}, {q})"
+    return f"quantileExactInclusive({q})({expr})"
+
+
+def count_if(d: Dialect, cond: str) -> str:
+    return f"count(*) FILTER (WHERE {cond})" if d == "duckdb" else f"countIf({cond})"
+
+
+def settings_clause(d: Dialect) -> str:
+    return "" if d == "duckdb" else " SETTINGS join_use_nulls = 1"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A case source: SQL of a relation plus its bound parameters."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+# --- identity map -----------------------------------------------------------------------------
+
+IDENTITY_MAP_DDL: dict[Dialect, str] = {
+    "duckdb": (
+        "CREATE TABLE IF NOT EXISTS identity_map (workspace_id VARCHAR NOT NULL, "
+        "id_type VARCHAR NOT NULL, id_value VARCHAR NOT NULL, profile_id VARCHAR NOT NULL)"
+    ),
+    "clickhouse": (
+        "CREATE TABLE IF NOT EXISTS {db}.identity_map (workspace_id String, id_type String, "
+        "id_value String, profile_id Nullable(String)) ENGINE = MergeTree "
+        "ORDER BY (workspace_id, id_type, id_value)"
+    ),
+}
+
+
+def identity_map_delete(d: Dialect, db: str, workspace_id: str) -> str:
+    # ``command`` takes no parameters; workspace ids are ours and checked before formatting.
+    if d == "duckdb":
+        return f"DELETE FROM identity_map WHERE workspace_id = '{workspace_id}'"
+    return f"DELETE FROM {db}.identity_map WHERE workspace_id = '{workspace_id}'"
+
+
+def events_source(
+    d: Dialect,
+    *,
+    db: str,
+    workspace_id: str,
+    since_us: int | None = None,
+    until_us: int | None = None,
+    activities: list[str] | None = None,
+    with_channel: bool = False,
+) -> Source:
+    """Events of one workspace as a case source; ``case_id`` is the resolved customer.
+
+    An event belongs to the profile owning its ``user_id`` or, without one, its
+    ``anonymous_id``; identifiers the map does not know stand for themselves.
+    """
+    params: dict[str, Any] = {"ws": workspace_id}
+    t = "events" if d == "duckdb" else f"{db}.events"
+    m = "identity_map" if d == "duckdb" else f"{db}.identity_map"
+    ts = "epoch_us(e.timestamp)" if d == "duckdb" else "toUnixTimestamp64Micro(e.timestamp)"
+    where = [f"e.workspace_id = {p(d, 'ws', 'String')}", "coalesce(e.user_id, e.anonymous_id) IS NOT NULL"]
+    if since_us is not None:
+        where.append(f"{ts} >= {p(d, 'since', 'Int64')}")
+        params["since"] = since_us
+    if until_us is not None:
+        where.append(f"{ts} < {p(d, 'until', 'Int64')}")
+        params["until"] = until_us
+    act = "coalesce(e.event, e.name, e.type)"
+    if activities is not None:
+        params["acts"] = activities
+        where.append(
+            f"list_contains($acts, {act})" if d == "duckdb" else f"has({{acts:Array(String)}}, {act})"
+        )
+    chan = ", e.channel AS channel" if with_channel else ""
+    id_type = (
+        "CASE WHEN e.user_id IS NOT NULL THEN 'user_id' ELSE 'anonymous_id' END"
+        if d == "duckdb"
+        else "if(e.user_id IS NOT NULL, 'user_id', 'anonymous_id')"
+    )
+    sql = (
+        f"SELECT coalesce(m.profile_id, e.user_id, e.anonymous_id) AS case_id, {act} AS activity, "
+        f"{ts} AS ts, e.message_id AS seq{chan} "
+        f"FROM {t} AS e LEFT JOIN (SELECT id_type, id_value, profile_id FROM {m} "
+        f"WHERE workspace_id = {p(d, 'ws', 'String')}) AS m "
+        f"ON m.id_type = {id_type} AND m.id_value = coalesce(e.user_id, e.anonymous_id) "
+        f"WHERE {' AND '.join(where)}"
+    )
+    if d == "clickhouse":
+        # Non-null case ids and times, so window frames and funnels see plain types.
+        sql = (
+            "SELECT assumeNotNull(case_id) AS case_id, assumeNotNull(activity) AS activity, ts, seq"
+            f"{', channel' if with_channel else ''} FROM ({sql})"
+        )
+    return Source(sql, params)
+
+
+def table_source(table: str) -> Source:
+    """A loaded case log (columns case_id, activity, ts, seq) as a case source."""
+    return Source(f"SELECT case_id, activity, ts, seq FROM {table}", {})
+
+
+# --- process discovery ------------------------------------------------------------------------
+
+
+def dfg_sql(d: Dialect, src: Source) -> str:
+    """Directly-follows edges: frequency and median/p90 seconds between the two events."""
+    if d == "duckdb":
+        nxt = (
+            "lead(activity) OVER w AS nxt, lead(ts) OVER w AS nts "
+            "FROM s WINDOW w AS (PARTITION BY case_id ORDER BY ts, seq)"
+        )
+    else:
+        nxt = (
+            "leadInFrame(toNullable(activity)) OVER w AS nxt, leadInFrame(toNullable(ts)) OVER w AS nts "
+            "FROM s WINDOW w AS (PARTITION BY case_id ORDER BY ts, seq "
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+        )
+    return (
+        f"WITH s AS ({src.sql}), f AS (SELECT activity, ts, {nxt}) "
+        f"SELECT activity AS source, nxt AS target, count(*) AS frequency, "
+        f"{quantile(d, 0.5, '(nts - ts) / 1e6')} AS median_seconds, "
+        f"{quantile(d, 0.9, '(nts - ts) / 1e6')} AS p90_seconds "
+        f"FROM f WHERE nxt IS NOT NULL GROUP BY activity, nxt "
+        f"ORDER BY frequency DESC, source, target{settings_clause(d)}"
+    )
+
+
+def case_sequences_sql(d: Dialect, src: Source) -> str:
+    """One row per case: its activities in order (the basis of variants, starts and ends)."""
+    if d == "duckdb":
+        seqs = "SELECT case_id, list(activity ORDER BY ts, seq) AS acts FROM s GROUP BY case_id"
+    else:
+        seqs = (
+            "SELECT case_id, arrayMap(x -> x.3, arraySort(groupArray((ts, seq, activity)))) "
+            "AS acts FROM s GROUP BY case_id"
+        )
+    return f"WITH s AS ({src.sql}) {seqs}"
+
+
+def variants_sql(d: Dialect, src: Source) -> str:
+    """Variants (distinct activity sequences) with the number of cases following each."""
+    return (
+        f"WITH c AS ({case_sequences_sql(d, src)}) SELECT acts AS activities, count(*) AS count "
+        f"FROM c GROUP BY acts ORDER BY count DESC, activities{settings_clause(d)}"
+    )
+
+
+# --- funnels ----------------------------------------------------------------------------------
+
+
+def funnel_levels_sql(d: Dialect, src: Source, n_steps: int) -> str:
+    """Per case: the last funnel step reached and the first time each step was reached.
+
+    Params: ``s1..sN`` (step activities) and ``win`` (window, microseconds).
+    """
+    steps = [p(d, f"s{i}", "String") for i in range(1, n_steps + 1)]
+    win = p(d, "win", "Int64")
+    flags = ", ".join(f"activity = {s} AS m{i}" for i, s in enumerate(steps, start=1))
+    in_list = ", ".join(steps)
+    frame = "PARTITION BY case_id ORDER BY ts RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING"
+    ctes = [
+        f"s AS ({src.sql})",
+        f"e AS (SELECT case_id, ts, {flags} FROM s WHERE activity IN ({in_list}))",
+        "l1 AS (SELECT *, CASE WHEN m1 THEN ts END AS c1 FROM e)",
+    ]
+    for k in range(2, n_steps + 1):
+        ctes.append(
+            f"l{k} AS (SELECT *, CASE WHEN m{k} AND ts - p{k} <= {win} THEN p{k} END AS c{k} "
+            f"FROM (SELECT *, max(c{k - 1}) OVER ({frame}) AS p{k} FROM l{k - 1}) AS x{k})"
+        )
+    level = (
+        "CASE "
+        + " ".join(
+            f"WHEN {count_if(d, f'c{k} IS NOT NULL')} > 0 THEN {k}" for k in range(n_steps, 0, -1)
+        )
+        + " ELSE 0 END"
+    )
+    firsts = ", ".join(f"min(CASE WHEN c{k} IS NOT NULL THEN ts END) AS t{k}" for k in range(1, n_steps + 1))
+    ctes.append(f"per AS (SELECT case_id, {level} AS level, {firsts} FROM l{n_steps} GROUP BY case_id)")
+    return "WITH " + ", ".join(ctes)
+
+
+def funnel_summary_sql(d: Dialect, src: Source, n_steps: int) -> str:
+    """Cases reaching each step, and median/p90 seconds from the previous step."""
+    cols = [count_if(d, f"level >= {k}") + f" AS n{k}" for k in range(1, n_steps + 1)]
+    for k in range(2, n_steps + 1):
+        delta = f"(t{k} - t{k - 1}) / 1e6"
+        cols.append(f"{quantile(d, 0.5, delta)} AS med{k}")
+        cols.append(f"{quantile(d, 0.9, delta)} AS p90_{k}")
+    return f"{funnel_levels_sql(d, src, n_steps)} SELECT {', '.join(cols)} FROM per{settings_clause(d)}"
+
+
+def window_funnel_sql(src: Source, n_steps: int) -> str:
+    """ClickHouse only: cases per last step reached, with ``windowFunnel`` (its fastest path)."""
+    steps = [f"{{s{i}:String}}" for i in range(1, n_steps + 1)]
+    conds = ", ".join(f"activity = {s}" for s in steps)
+    return (
+        f"WITH s AS ({src.sql}) SELECT level, count() AS cases FROM ("
+        f"SELECT case_id, windowFunnel({{win:UInt64}}, 'strict_increase')(toUInt64(ts), {conds}) "
+        f"AS level FROM s WHERE activity IN ({', '.join(steps)}) GROUP BY case_id) "
+        f"GROUP BY level ORDER BY level SETTINGS join_use_nulls = 1"
+    )
+
+
+def funnel_dropped_sql(d: Dialect, src: Source, n_steps: int) -> str:
+    """Cases whose last step reached is ``level`` (a cohort, e.g. abandoned carts)."""
+    return (
+        f"{funnel_levels_sql(d, src, n_steps)} SELECT case_id FROM per "
+        f"WHERE level = {p(d, 'level', 'Int64')} ORDER BY case_id LIMIT {p(d, 'lim', 'Int64')}"
+        f"{settings_clause(d)}"
+    )
+
+
+# --- paths ------------------------------------------------------------------------------------
+
+
+def anchored_paths_sql(d: Dialect, src: Source, direction: Literal["after", "before"]) -> str:
+    """Each case's activities after (or before) its first ``anchor``, ``depth`` steps, grouped.
+
+    Params: ``anchor`` and ``depth``.
+    """
+    anchor = p(d, "anchor", "String")
+    depth = p(d, "depth", "Int64")
+    rng = f"s2.rn BETWEEN a.r0 AND a.r0 + {depth}" if direction == "after" else (
+        f"s2.rn BETWEEN a.r0 - {depth} AND a.r0"
+    )
+    if d == "duckdb":
+        grouped = "SELECT case_id, list(activity ORDER BY rn) AS path FROM w GROUP BY case_id"
+    else:
+        grouped = (
+            "SELECT case_id, arrayMap(x -> x.2, arraySort(groupArray((rn, activity)))) AS path "
+            "FROM w GROUP BY case_id"
+        )
+    return (
+        f"WITH s AS ({src.sql}), "
+        "s2 AS (SELECT case_id, activity, row_number() OVER (PARTITION BY case_id ORDER BY ts, seq) AS rn FROM s), "
+        f"a AS (SELECT case_id, min(rn) AS r0 FROM s2 WHERE activity = {anchor} GROUP BY case_id), "
+        f"w AS (SELECT s2.case_id AS case_id, s2.rn AS rn, s2.activity AS activity FROM s2 "
+        f"INNER JOIN a ON s2.case_id = a.case_id WHERE {rng}), "
+        f"g AS ({grouped}) "
+        f"SELECT path, count(*) AS count FROM g GROUP BY path ORDER BY count DESC, path"
+        f"{settings_clause(d)}"
+    )
+
+
+def ngram_paths_sql(d: Dialect, src: Source, length: int) -> str:
+    """The most common runs of ``length`` consecutive activities over all cases. Param ``k``."""
+    if d == "duckdb":
+        leads = ", ".join(f"lead(activity, {i}) OVER w AS a{i}" for i in range(1, length))
+        win = "WINDOW w AS (PARTITION BY case_id ORDER BY ts, seq)"
+    else:
+        leads = ", ".join(
+            f"leadInFrame(toNullable(activity), {i}) OVER w AS a{i}" for i in range(1, length)
+        )
+        win = (
+            "WINDOW w AS (PARTITION BY case_id ORDER BY ts, seq "
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+        )
+    cols = ", ".join(["activity"] + [f"a{i}" for i in range(1, length)])
+    return (
+        f"WITH s AS ({src.sql}), f AS (SELECT activity, {leads} FROM s {win}) "
+        f"SELECT {cols}, count(*) AS count FROM f WHERE a{length - 1} IS NOT NULL "
+        f"GROUP BY {cols} ORDER BY count DESC, {cols} LIMIT {p(d, 'k', 'Int64')}"
+        f"{settings_clause(d)}"
+    )

@@ -267,7 +267,6 @@ def funnel(
     steps: list[str],
     *,
     window_seconds: float,
-    timings: bool = True,
     dropped_limit: int = 0,
 ) -> Funnel:
     """Ordered funnel: cases reaching each step within the window, drop-off and step times."""
@@ -278,17 +277,12 @@ def funnel(
     params.update({f"s{i}": s for i, s in enumerate(steps, start=1)})
     meds: list[float | None] = [None] * n
     p90s: list[float | None] = [None] * n
-    if d == "clickhouse" and not timings:
-        _, rows = engine.query(q.window_funnel_sql(src, n), params)
-        at_level = {int(r[0]): int(r[1]) for r in rows}
-        reached = [sum(c for lv, c in at_level.items() if lv >= k) for k in range(1, n + 1)]
-    else:
-        names, rows = engine.query(q.funnel_summary_sql(d, src, n), params)
-        row = dict(zip(names, rows[0], strict=True))
-        reached = [int(row[f"n{k}"]) for k in range(1, n + 1)]
-        for k in range(2, n + 1):
-            meds[k - 1] = _r(row[f"med{k}"]) if reached[k - 1] else None
-            p90s[k - 1] = _r(row[f"p90_{k}"]) if reached[k - 1] else None
+    names, rows = engine.query(q.funnel_summary_sql(d, src, n), params)
+    row = dict(zip(names, rows[0], strict=True))
+    reached = [int(row[f"n{k}"]) for k in range(1, n + 1)]
+    for k in range(2, n + 1):
+        meds[k - 1] = _r(row[f"med{k}"]) if reached[k - 1] else None
+        p90s[k - 1] = _r(row[f"p90_{k}"]) if reached[k - 1] else None
     out: list[FunnelStep] = []
     for i, act in enumerate(steps):
         cases = reached[i]

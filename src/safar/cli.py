@@ -22,6 +22,11 @@ import_app = typer.Typer(help="Bulk import of events and operational tables", no
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(import_app, name="import")
 
+from safar.journeys.cli import drivers_cmd, journeys_app  # noqa: E402
+
+app.add_typer(journeys_app, name="journeys")
+app.command("drivers")(drivers_cmd)
+
 
 def _settings() -> Settings:
     return Settings()

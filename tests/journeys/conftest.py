@@ -29,7 +29,9 @@ def events_table(
         mid = f"m{i:07d}"
         data["workspace_id"][i] = workspace_id
         data["message_id"][i] = mid
-        data["message_hash"][i] = int.from_bytes(hashlib.blake2b(mid.encode(), digest_size=8).digest())
+        data["message_hash"][i] = int.from_bytes(
+            hashlib.blake2b(mid.encode(), digest_size=8).digest()
+        )
         data["type"][i] = "track"
         data["event"][i] = name
         data["channel"][i] = channel

@@ -6,6 +6,7 @@ An *engine* is anything with ``engine_name``, ``query`` and ``query_arrow``: the
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -116,7 +117,7 @@ def discover(
     var_tbl = engine.query_arrow(q.variants_sql(d, src), src.params)
     acts = var_tbl.column("activities").to_pylist()
     counts = var_tbl.column("count").to_pylist()
-    variants = [
+    variants: list[dict[str, Any]] = [
         {"activities": list(a), "count": int(c)} for a, c in zip(acts, counts, strict=True)
     ]
     variant_count = len(variants)
@@ -177,9 +178,7 @@ def _edges_of_variants(
     ]
 
 
-def conformance(
-    discovery: Discovery, designed: list[str], *, top: int = 5
-) -> dict[str, Any]:
+def conformance(discovery: Discovery, designed: list[str], *, top: int = 5) -> dict[str, Any]:
     """Share of cases whose stage sequence follows the designed order, and top deviations.
 
     A case follows the design when its activities, with repeats collapsed and activities outside
@@ -204,9 +203,7 @@ def conformance(
         "cases": total,
         "following": following,
         "share_following": round(following / total, 4) if total else None,
-        "deviations": [
-            {"stages": list(k), "count": c} for k, c in deviations.most_common(top)
-        ],
+        "deviations": [{"stages": list(k), "count": c} for k, c in deviations.most_common(top)],
     }
 
 
@@ -292,9 +289,7 @@ def funnel(
                 activity=act,
                 cases=cases,
                 conversion_from_start=round(cases / reached[0], 4) if reached[0] else None,
-                conversion_from_previous=(round(cases / prev, 4) if prev else None)
-                if i
-                else None,
+                conversion_from_previous=(round(cases / prev, 4) if prev else None) if i else None,
                 dropped=cases - (reached[i + 1] if i + 1 < n else cases),
                 median_seconds_from_previous=meds[i],
                 p90_seconds_from_previous=p90s[i],
@@ -311,7 +306,13 @@ def funnel(
 
 
 def dropped_cases(
-    engine: Engine, src: q.Source, steps: list[str], *, window_seconds: float, after_step: int, limit: int
+    engine: Engine,
+    src: q.Source,
+    steps: list[str],
+    *,
+    window_seconds: float,
+    after_step: int,
+    limit: int,
 ) -> list[str]:
     """Cases that reached ``after_step`` (1-based) but not the next: a cohort to act on."""
     _check_steps(engine, src, steps, window_seconds)
@@ -348,16 +349,14 @@ def paths(
     tbl = engine.query_arrow(
         q.anchored_paths_sql(d, src, direction), {**src.params, "anchor": anchor, "depth": depth}
     )
-    groups = list(
-        zip(tbl.column("path").to_pylist(), tbl.column("count").to_pylist(), strict=True)
-    )
+    groups = list(zip(tbl.column("path").to_pylist(), tbl.column("count").to_pylist(), strict=True))
     if not groups:
         raise ValidationFailed(f"anchor: no events named {anchor!r}", field="anchor")
     links: Counter[tuple[str, str]] = Counter()
     for path, count in groups:
         offset = 0 if direction == "after" else -(len(path) - 1)
         names = [f"{i + offset}:{a}" for i, a in enumerate(path)]
-        for a, b in zip(names, names[1:], strict=False):
+        for a, b in itertools.pairwise(names):
             links[(a, b)] += int(count)
     nodes = sorted({n for ab in links for n in ab}, key=lambda s: (int(s.split(":", 1)[0]), s))
     return {
@@ -366,7 +365,10 @@ def paths(
         "cases": sum(int(c) for _, c in groups),
         "top_paths": [{"path": list(pth), "count": int(c)} for pth, c in groups[:top]],
         "sankey": {
-            "nodes": [{"id": n, "step": int(n.split(":", 1)[0]), "activity": n.split(":", 1)[1]} for n in nodes],
+            "nodes": [
+                {"id": n, "step": int(n.split(":", 1)[0]), "activity": n.split(":", 1)[1]}
+                for n in nodes
+            ],
             "links": [
                 {"source": a, "target": b, "value": v}
                 for (a, b), v in sorted(links.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -375,7 +377,9 @@ def paths(
     }
 
 
-def top_ngrams(engine: Engine, src: q.Source, *, length: int = 3, top: int = 10) -> list[dict[str, Any]]:
+def top_ngrams(
+    engine: Engine, src: q.Source, *, length: int = 3, top: int = 10
+) -> list[dict[str, Any]]:
     """The most common runs of ``length`` consecutive activities."""
     if not 2 <= length <= 6:
         raise ValidationFailed("length: between 2 and 6", field="length")

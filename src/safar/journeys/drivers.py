@@ -109,7 +109,9 @@ def load_table(path: Path) -> pa.Table:
     con = duckdb.connect()
     try:
         if name.endswith(".parquet"):
-            return con.sql("SELECT * FROM read_parquet($p)", params={"p": str(path)}).to_arrow_table()
+            return con.sql(
+                "SELECT * FROM read_parquet($p)", params={"p": str(path)}
+            ).to_arrow_table()
         if name.endswith((".csv", ".csv.gz", ".tsv")):
             return con.sql("SELECT * FROM read_csv($p)", params={"p": str(path)}).to_arrow_table()
     except duckdb.Error as exc:
@@ -142,7 +144,9 @@ def _evaluate(table: pa.Table, target: str, factors: list[FactorSpec]) -> pa.Tab
     try:
         return con.sql(f"SELECT {', '.join(cols)} FROM t").to_arrow_table()
     except duckdb.Error as exc:
-        raise ValidationFailed(f"factor: cannot evaluate the factors: {exc}", field="factor") from None
+        raise ValidationFailed(
+            f"factor: cannot evaluate the factors: {exc}", field="factor"
+        ) from None
     finally:
         con.close()
 
@@ -235,10 +239,15 @@ def key_drivers(
                 skipped[spec.name] = f"fewer than {MIN_GROUP} rows on one side"
                 continue
             eff, lo, hi = _welch(on, off)
-            info.update(kind="binary", effect=eff, ci=(lo, hi), n=int(present.sum()),
-                        contrast="yes vs no",
-                        summary=f"{spec.name}: {_fmt(eff, unit)} (95% CI {lo:+.2f} to {hi:+.2f}; "
-                        f"{len(on)} with vs {len(off)} without)")
+            info.update(
+                kind="binary",
+                effect=eff,
+                ci=(lo, hi),
+                n=int(present.sum()),
+                contrast="yes vs no",
+                summary=f"{spec.name}: {_fmt(eff, unit)} (95% CI {lo:+.2f} to {hi:+.2f}; "
+                f"{len(on)} with vs {len(off)} without)",
+            )
             enc = np.where(present, xv, np.nanmean(xv))
         elif pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
             xv = np.array([float(v) if v is not None else np.nan for v in vals])
@@ -258,10 +267,15 @@ def key_drivers(
             se = math.sqrt(float((resid**2).sum()) / (len(xs) - 2) / sxx)
             span = float(q75 - q25)
             eff, lo, hi = slope * span, (slope - Z95 * se) * span, (slope + Z95 * se) * span
-            info.update(kind="numeric", effect=eff, ci=(lo, hi), n=int(ok.sum()),
-                        contrast=f"{q25:.4g} -> {q75:.4g}",
-                        summary=f"{spec.name} from {q25:.4g} to {q75:.4g}: {_fmt(eff, unit)} "
-                        f"(95% CI {lo:+.2f} to {hi:+.2f})")
+            info.update(
+                kind="numeric",
+                effect=eff,
+                ci=(lo, hi),
+                n=int(ok.sum()),
+                contrast=f"{q25:.4g} -> {q75:.4g}",
+                summary=f"{spec.name} from {q25:.4g} to {q75:.4g}: {_fmt(eff, unit)} "
+                f"(95% CI {lo:+.2f} to {hi:+.2f})",
+            )
             enc = np.where(ok, xv, np.nanmean(xv))
         else:
             labels = np.array(["(missing)" if v is None else str(v) for v in vals], dtype=object)
@@ -278,10 +292,15 @@ def key_drivers(
                     best = (eff, lo, hi, lv, int(mask.sum()))
             assert best is not None
             eff, lo, hi, lv, n_lv = best
-            info.update(kind="categorical", effect=eff, ci=(lo, hi), n=len(labels),
-                        contrast=f"{lv} vs the rest",
-                        summary=f"{spec.name} = {lv}: {_fmt(eff, unit)} vs the rest "
-                        f"(95% CI {lo:+.2f} to {hi:+.2f}; {n_lv} rows)")
+            info.update(
+                kind="categorical",
+                effect=eff,
+                ci=(lo, hi),
+                n=len(labels),
+                contrast=f"{lv} vs the rest",
+                summary=f"{spec.name} = {lv}: {_fmt(eff, unit)} vs the rest "
+                f"(95% CI {lo:+.2f} to {hi:+.2f}; {n_lv} rows)",
+            )
             # Leave-one-out target means, so a level's own score does not explain itself.
             enc = np.empty(len(y))
             for lv in levels:
@@ -294,8 +313,9 @@ def key_drivers(
         columns.append(enc)
         drivers.append(info)
     if not drivers:
-        raise ValidationFailed("factor: none of the factors could be analysed", field="factor",
-                               details=skipped)
+        raise ValidationFailed(
+            "factor: none of the factors could be analysed", field="factor", details=skipped
+        )
     x = np.column_stack(columns)
     weights, r2 = _relative_weights(x, y)
     rng = np.random.default_rng(seed)

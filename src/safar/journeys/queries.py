@@ -82,7 +82,7 @@ def events_source(
     since_us: int | None = None,
     until_us: int | None = None,
     activities: list[str] | None = None,
-    with_channel: bool = False,
+    details: bool = False,
 ) -> Source:
     """Events of one workspace as a case source; ``case_id`` is the resolved customer.
 
@@ -93,7 +93,10 @@ def events_source(
     t = "events" if d == "duckdb" else f"{db}.events"
     m = "identity_map" if d == "duckdb" else f"{db}.identity_map"
     ts = "epoch_us(e.timestamp)" if d == "duckdb" else "toUnixTimestamp64Micro(e.timestamp)"
-    where = [f"e.workspace_id = {p(d, 'ws', 'String')}", "coalesce(e.user_id, e.anonymous_id) IS NOT NULL"]
+    where = [
+        f"e.workspace_id = {p(d, 'ws', 'String')}",
+        "coalesce(e.user_id, e.anonymous_id) IS NOT NULL",
+    ]
     if since_us is not None:
         where.append(f"{ts} >= {p(d, 'since', 'Int64')}")
         params["since"] = since_us
@@ -104,9 +107,11 @@ def events_source(
     if activities is not None:
         params["acts"] = activities
         where.append(
-            f"list_contains($acts, {act})" if d == "duckdb" else f"has({{acts:Array(String)}}, {act})"
+            f"list_contains($acts, {act})"
+            if d == "duckdb"
+            else f"has({{acts:Array(String)}}, {act})"
         )
-    chan = ", e.channel AS channel" if with_channel else ""
+    chan = ", e.channel AS channel, e.type AS type, e.properties AS properties" if details else ""
     id_type = (
         "CASE WHEN e.user_id IS NOT NULL THEN 'user_id' ELSE 'anonymous_id' END"
         if d == "duckdb"
@@ -124,7 +129,7 @@ def events_source(
         # Non-null case ids and times, so window frames and funnels see plain types.
         sql = (
             "SELECT assumeNotNull(case_id) AS case_id, assumeNotNull(activity) AS activity, ts, seq"
-            f"{', channel' if with_channel else ''} FROM ({sql})"
+            f"{', channel, type, properties' if details else ''} FROM ({sql})"
         )
     return Source(sql, params)
 
@@ -210,8 +215,12 @@ def funnel_levels_sql(d: Dialect, src: Source, n_steps: int) -> str:
         )
         + " ELSE 0 END"
     )
-    firsts = ", ".join(f"min(CASE WHEN c{k} IS NOT NULL THEN ts END) AS t{k}" for k in range(1, n_steps + 1))
-    ctes.append(f"per AS (SELECT case_id, {level} AS level, {firsts} FROM l{n_steps} GROUP BY case_id)")
+    firsts = ", ".join(
+        f"min(CASE WHEN c{k} IS NOT NULL THEN ts END) AS t{k}" for k in range(1, n_steps + 1)
+    )
+    ctes.append(
+        f"per AS (SELECT case_id, {level} AS level, {firsts} FROM l{n_steps} GROUP BY case_id)"
+    )
     return "WITH " + ", ".join(ctes)
 
 
@@ -244,8 +253,10 @@ def anchored_paths_sql(d: Dialect, src: Source, direction: Literal["after", "bef
     """
     anchor = p(d, "anchor", "String")
     depth = p(d, "depth", "Int64")
-    rng = f"s2.rn BETWEEN a.r0 AND a.r0 + {depth}" if direction == "after" else (
-        f"s2.rn BETWEEN a.r0 - {depth} AND a.r0"
+    rng = (
+        f"s2.rn BETWEEN a.r0 AND a.r0 + {depth}"
+        if direction == "after"
+        else (f"s2.rn BETWEEN a.r0 - {depth} AND a.r0")
     )
     if d == "duckdb":
         grouped = "SELECT case_id, list(activity ORDER BY rn) AS path FROM w GROUP BY case_id"
@@ -285,4 +296,39 @@ def ngram_paths_sql(d: Dialect, src: Source, length: int) -> str:
         f"SELECT {cols}, count(*) AS count FROM f WHERE a{length - 1} IS NOT NULL "
         f"GROUP BY {cols} ORDER BY count DESC, {cols} LIMIT {p(d, 'k', 'Int64')}"
         f"{settings_clause(d)}"
+    )
+
+
+# --- drivers on store data --------------------------------------------------------------------
+
+
+def json_number(d: Dialect, column: str, key_param: str) -> str:
+    """A numeric JSON property (NULL when missing or not a number)."""
+    if d == "duckdb":
+        return f"TRY_CAST(json_extract_string({column}, '$.' || ${key_param}) AS DOUBLE)"
+    return f"JSONExtract({column}, {{{key_param}:String}}, 'Nullable(Float64)')"
+
+
+def customer_scores_sql(d: Dialect, src: Source) -> str:
+    """Per case: mean of the numeric property ``prop`` of events ``tev`` (the target score)."""
+    score = json_number(d, "properties", "prop")
+    return (
+        f"WITH s AS ({src.sql}) SELECT case_id, avg(x) AS score FROM ("
+        f"SELECT case_id, {score} AS x FROM s WHERE activity = {p(d, 'tev', 'String')}) AS v "
+        f"WHERE x IS NOT NULL GROUP BY case_id ORDER BY case_id{settings_clause(d)}"
+    )
+
+
+def customer_touchpoints_sql(d: Dialect, src: Source) -> str:
+    """Per scored case: events of each name and channel before its last score (touchpoints)."""
+    score = json_number(d, "properties", "prop")
+    tev = p(d, "tev", "String")
+    return (
+        f"WITH s AS ({src.sql}), "
+        f"t AS (SELECT case_id, max(ts) AS last_ts FROM s WHERE activity = {tev} "
+        f"AND {score} IS NOT NULL GROUP BY case_id) "
+        f"SELECT s.case_id AS case_id, s.activity AS activity, s.channel AS channel, "
+        f"count(*) AS n FROM s INNER JOIN t ON s.case_id = t.case_id "
+        f"WHERE s.ts <= t.last_ts AND s.activity != {tev} "
+        f"GROUP BY s.case_id, s.activity, s.channel{settings_clause(d)}"
     )

@@ -75,6 +75,7 @@ def source(
     since: datetime | None = None,
     until: datetime | None = None,
     activities: list[str] | None = None,
+    details: bool = False,
 ) -> q.Source:
     """The workspace's events as a case source (customer = resolved profile)."""
     if since and until and since >= until:
@@ -86,6 +87,7 @@ def source(
         since_us=_us(since),
         until_us=_us(until),
         activities=activities,
+        details=details,
     )
 
 
@@ -151,3 +153,46 @@ def paths(
     _prepare(session, store, workspace_id)
     src = source(store, workspace_id=workspace_id, since=since, until=until)
     return analysis.paths(store, src, anchor=anchor, direction=direction, depth=depth, top=top)
+
+
+def customer_table(
+    session: Session,
+    store: EventStore,
+    *,
+    workspace_id: str,
+    target_event: str,
+    target_property: str,
+    max_events: int = 25,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> pa.Table:
+    """One row per scored customer: ``__score`` and touchpoint counts before the last score.
+
+    Factors are the numbers of events of each kind (the ``max_events`` most common) and of
+    contacts per channel; customers without a numeric score are left out.
+    """
+    _prepare(session, store, workspace_id)
+    src = source(store, workspace_id=workspace_id, since=since, until=until, details=True)
+    d = _dialect(store)
+    params = {**src.params, "tev": target_event, "prop": target_property}
+    _, scores = store.query(q.customer_scores_sql(d, src), params)
+    if not scores:
+        raise ValidationFailed(
+            f"target_property: no {target_event!r} events carry a numeric {target_property!r}",
+            field="target_property",
+        )
+    _, touch = store.query(q.customer_touchpoints_sql(d, src), params)
+    index = {r[0]: i for i, r in enumerate(scores)}
+    totals: dict[str, int] = {}
+    for _, act, _, n in touch:
+        totals[act] = totals.get(act, 0) + int(n)
+    kept = sorted(totals, key=lambda a: (-totals[a], a))[:max_events]
+    channels = sorted({r[2] for r in touch})
+    cols: dict[str, list[float]] = {f"{a} (events)": [0.0] * len(scores) for a in kept}
+    cols.update({f"{c} contacts": [0.0] * len(scores) for c in channels})
+    for case_id, act, chan, n in touch:
+        i = index[case_id]
+        if f"{act} (events)" in cols:
+            cols[f"{act} (events)"][i] += n
+        cols[f"{chan} contacts"][i] += n
+    return pa.table({"__score": [float(r[1]) for r in scores], **cols})

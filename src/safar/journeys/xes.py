@@ -43,7 +43,9 @@ def parse_timestamp(value: str, *, where: str) -> int:
     try:
         dt = datetime.fromisoformat(text)
     except ValueError:
-        raise ValidationFailed(f"{where}: {value!r} is not an ISO 8601 timestamp", field=where) from None
+        raise ValidationFailed(
+            f"{where}: {value!r} is not an ISO 8601 timestamp", field=where
+        ) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     delta = dt - _EPOCH
@@ -60,7 +62,7 @@ def _open(path: Path) -> IO[bytes]:
     with path.open("rb") as probe:
         magic = probe.read(2)
     if magic == b"\x1f\x8b":
-        return gzip.open(path, "rb")
+        return gzip.open(path, "rb")  # type: ignore[return-value]
     return path.open("rb")
 
 
@@ -229,9 +231,7 @@ def read_case_log(path: Path, **csv_options: Any) -> pa.Table:
         return read_xes(path)
     if name.endswith((".csv", ".csv.gz")):
         return read_csv_log(path, **csv_options)
-    raise ValidationFailed(
-        f"file: {path.name} is neither .xes, .xes.gz nor .csv", field="file"
-    )
+    raise ValidationFailed(f"file: {path.name} is neither .xes, .xes.gz nor .csv", field="file")
 
 
 def _iso(ts_us: int) -> str:
@@ -260,7 +260,7 @@ def write_xes(table: pa.Table, out: IO[str]) -> int:
     )
     n = 0
     for case_id, events in order.items():
-        out.write(f"\t<trace>\n\t\t<string key=\"concept:name\" value={quoteattr(case_id)}/>\n")
+        out.write(f'\t<trace>\n\t\t<string key="concept:name" value={quoteattr(case_id)}/>\n')
         for t, _s, a, r in sorted(events, key=lambda e: (e[0], e[1])):
             out.write(f'\t\t<event>\n\t\t\t<string key="concept:name" value={quoteattr(a)}/>\n')
             if r is not None:

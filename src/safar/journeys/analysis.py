@@ -178,11 +178,14 @@ def _edges_of_variants(
     ]
 
 
-def conformance(discovery: Discovery, designed: list[str], *, top: int = 5) -> dict[str, Any]:
+def conformance(
+    discovery: Discovery, designed: list[str], *, top: int = 5, ignore_others: bool = True
+) -> dict[str, Any]:
     """Share of cases whose stage sequence follows the designed order, and top deviations.
 
-    A case follows the design when its activities, with repeats collapsed and activities outside
-    the design ignored, are a prefix of the designed order.
+    A case follows the design when its activities, with repeats collapsed, are a prefix of the
+    designed order. With ``ignore_others`` activities outside the design are skipped (raw events
+    around the key ones); without it they are deviations (an unplanned support stage).
     """
     if not designed:
         raise ValidationFailed("designed: give the designed stage order", field="designed")
@@ -192,7 +195,7 @@ def conformance(discovery: Discovery, designed: list[str], *, top: int = 5) -> d
     for v in discovery.variants:
         seq: list[str] = []
         for a in v["activities"]:
-            if a in known and (not seq or seq[-1] != a):
+            if (a in known or not ignore_others) and (not seq or seq[-1] != a):
                 seq.append(a)
         if seq == designed[: len(seq)]:
             following += v["count"]

@@ -18,6 +18,7 @@ from safar.journeys.schemas import (
     DriversRequest,
     FunnelRequest,
     FunnelResult,
+    JourneyMapRequest,
     PathsRequest,
 )
 from safar.workspaces.deps import RuntimeDep, SecretKey, SessionDep
@@ -66,6 +67,23 @@ def funnel(
         dropped_limit=body.dropped_limit,
     )
     return result.as_dict()
+
+
+@router.post("/map")
+def journey_map(
+    body: JourneyMapRequest, key: SecretKey, session: SessionDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """A journey map: stages with KPIs and the emotion curve, stage funnel, conformance."""
+    window = body.window if isinstance(body.window, float | int) else parse_window(body.window)
+    return service.journey_map(
+        session,
+        runtime.store,
+        workspace_id=key.workspace_id,
+        journey=body.journey,
+        window_seconds=float(window),
+        since=body.since,
+        until=body.until,
+    )
 
 
 @router.post("/paths")

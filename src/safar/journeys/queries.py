@@ -83,8 +83,12 @@ def events_source(
     until_us: int | None = None,
     activities: list[str] | None = None,
     details: bool = False,
+    sentiment: bool = False,
 ) -> Source:
     """Events of one workspace as a case source; ``case_id`` is the resolved customer.
+
+    ``details`` adds ``channel``, ``type`` and ``properties``; ``sentiment`` adds the text
+    sentiment score of the event's message from ``text_analyses`` (only when that table exists).
 
     An event belongs to the profile owning its ``user_id`` or, without one, its
     ``anonymous_id``; identifiers the map does not know stand for themselves.
@@ -112,6 +116,23 @@ def events_source(
             else f"has({{acts:Array(String)}}, {act})"
         )
     chan = ", e.channel AS channel, e.type AS type, e.properties AS properties" if details else ""
+    senti_join = ""
+    if sentiment:
+        ta = "text_analyses" if d == "duckdb" else f"{db}.text_analyses"
+        chan += (
+            ", CAST(ta.sentiment_score AS DOUBLE) AS sentiment"
+            if d == "duckdb"
+            else (", toFloat64(ta.sentiment_score) AS sentiment")
+        )
+        senti_join = (
+            f" LEFT JOIN (SELECT message_id, any_value(sentiment_score) AS sentiment_score FROM {ta} "
+            f"WHERE workspace_id = {p(d, 'ws', 'String')} GROUP BY message_id) AS ta "
+            "ON ta.message_id = e.message_id"
+            if d == "duckdb"
+            else f" LEFT JOIN (SELECT message_id, any(sentiment_score) AS sentiment_score FROM {ta} "
+            f"WHERE workspace_id = {p(d, 'ws', 'String')} GROUP BY message_id) AS ta "
+            "ON ta.message_id = e.message_id"
+        )
     id_type = (
         "CASE WHEN e.user_id IS NOT NULL THEN 'user_id' ELSE 'anonymous_id' END"
         if d == "duckdb"
@@ -122,14 +143,15 @@ def events_source(
         f"{ts} AS ts, e.message_id AS seq{chan} "
         f"FROM {t} AS e LEFT JOIN (SELECT id_type, id_value, profile_id FROM {m} "
         f"WHERE workspace_id = {p(d, 'ws', 'String')}) AS m "
-        f"ON m.id_type = {id_type} AND m.id_value = coalesce(e.user_id, e.anonymous_id) "
-        f"WHERE {' AND '.join(where)}"
+        f"ON m.id_type = {id_type} AND m.id_value = coalesce(e.user_id, e.anonymous_id)"
+        f"{senti_join} WHERE {' AND '.join(where)}"
     )
     if d == "clickhouse":
         # Non-null case ids and times, so window frames and funnels see plain types.
         sql = (
             "SELECT assumeNotNull(case_id) AS case_id, assumeNotNull(activity) AS activity, ts, seq"
-            f"{', channel, type, properties' if details else ''} FROM ({sql})"
+            f"{', channel, type, properties' if details else ''}"
+            f"{', sentiment' if sentiment else ''} FROM ({sql})"
         )
     return Source(sql, params)
 
@@ -331,4 +353,120 @@ def customer_touchpoints_sql(d: Dialect, src: Source) -> str:
         f"count(*) AS n FROM s INNER JOIN t ON s.case_id = t.case_id "
         f"WHERE s.ts <= t.last_ts AND s.activity != {tev} "
         f"GROUP BY s.case_id, s.activity, s.channel{settings_clause(d)}"
+    )
+
+
+# --- journey maps: stages, emotion curve, stage KPIs ------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageRule:
+    """Which events belong to a stage: any of the conditions given must all hold."""
+
+    name: str
+    events: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+    prop: str | None = None
+    equals: str | None = None
+
+
+def stage_expr(d: Dialect, stages: list[StageRule], params: dict[str, Any]) -> str:
+    """CASE expression naming each row's stage (first matching stage wins, else NULL).
+
+    Needs a source with ``details`` (activity, type, channel, properties). Fills ``params``.
+    """
+    whens = []
+    for i, st in enumerate(stages):
+        conds = []
+        for col, values, key in (
+            ("activity", st.events, f"st{i}_ev"),
+            ("type", st.types, f"st{i}_ty"),
+            ("channel", st.channels, f"st{i}_ch"),
+        ):
+            if values:
+                params[key] = list(values)
+                conds.append(
+                    f"list_contains(${key}, {col})"
+                    if d == "duckdb"
+                    else f"has({{{key}:Array(String)}}, {col})"
+                )
+        if st.prop is not None:
+            params[f"st{i}_pk"] = st.prop
+            params[f"st{i}_pv"] = "" if st.equals is None else st.equals
+            if d == "duckdb":
+                conds.append(f"json_extract_string(properties, '$.' || $st{i}_pk) = $st{i}_pv")
+            else:
+                conds.append(
+                    f"JSONExtractString(properties, {{st{i}_pk:String}}) = {{st{i}_pv:String}}"
+                )
+        params[f"st{i}_name"] = st.name
+        whens.append(f"WHEN {' AND '.join(conds) or 'false'} THEN {p(d, f'st{i}_name', 'String')}")
+    return (
+        "CASE " + " ".join(whens) + " END"
+        if d == "duckdb"
+        else ("CAST(CASE " + " ".join(whens) + " ELSE NULL END AS Nullable(String))")
+    )
+
+
+def emotion_curve_sql(d: Dialect, src: Source, stage: str, with_sentiment: bool) -> str:
+    """Per stage: mean NPS/CSAT/CES and text sentiment of events while the customer was there.
+
+    An event belongs to the stage of the customer's latest stage event at or before it (a survey
+    answered after delivery speaks about delivery). ``src`` needs ``details``.
+    """
+    scores = {k: json_number(d, "properties", f"k_{k}") for k in ("nps", "csat", "ces")}
+    senti = (
+        "sentiment"
+        if with_sentiment
+        else "CAST(NULL AS DOUBLE)"
+        if d == "duckdb"
+        else ("CAST(NULL AS Nullable(Float64))")
+    )
+    if d == "duckdb":
+        cur = (
+            "last_value(stage IGNORE NULLS) OVER (PARTITION BY case_id ORDER BY ts, seq "
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+        )
+    else:
+        cur = (
+            "last_value(stage) OVER (PARTITION BY case_id ORDER BY ts, seq "
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
+        )
+    aggs = []
+    for k in ("nps", "csat", "ces", "sentiment"):
+        aggs.append(f"avg({k}) AS {k}_mean, count({k}) AS {k}_n")
+    return (
+        f"WITH s AS (SELECT *, {stage} AS stage FROM ({src.sql}) AS b), "
+        f"x AS (SELECT case_id, {cur} AS cur_stage, "
+        + ", ".join(f"{expr} AS {k}" for k, expr in scores.items())
+        + f", {senti} AS sentiment FROM s) "
+        f"SELECT cur_stage AS stage, {', '.join(aggs)} FROM x WHERE cur_stage IS NOT NULL "
+        f"GROUP BY cur_stage ORDER BY cur_stage{settings_clause(d)}"
+    )
+
+
+def stage_kpis_sql(
+    d: Dialect, src: Source, stage: str, order: list[str], params: dict[str, Any]
+) -> str:
+    """Per stage: cases, events, cases reaching the next designed stage after it, time to it."""
+    nxt = []
+    for i in range(len(order) - 1):
+        params[f"o{i}"] = order[i]
+        params[f"o{i + 1}"] = order[i + 1]
+        nxt.append(f"WHEN stage = {p(d, f'o{i}', 'String')} THEN {p(d, f'o{i + 1}', 'String')}")
+    nxt_expr = ("CASE " + " ".join(nxt) + " END") if nxt else "NULL"
+    if d == "clickhouse":
+        nxt_expr = f"CAST({nxt_expr} AS Nullable(String))"
+    delta = "CASE WHEN b.t0 >= a.t0 THEN (b.t0 - a.t0) / 1e6 END"
+    return (
+        f"WITH s AS (SELECT case_id, ts, {stage} AS stage FROM ({src.sql}) AS b0), "
+        "f AS (SELECT case_id, stage, min(ts) AS t0, count(*) AS n FROM s "
+        "WHERE stage IS NOT NULL GROUP BY case_id, stage), "
+        f"g AS (SELECT *, {nxt_expr} AS nxt FROM f) "
+        f"SELECT a.stage AS stage, count(*) AS cases, sum(a.n) AS events, "
+        f"{count_if(d, 'b.t0 IS NOT NULL AND b.t0 >= a.t0')} AS next_cases, "
+        f"{quantile(d, 0.5, delta)} AS med_to_next, {quantile(d, 0.9, delta)} AS p90_to_next "
+        "FROM g AS a LEFT JOIN f AS b ON b.case_id = a.case_id AND b.stage = a.nxt "
+        f"GROUP BY a.stage ORDER BY a.stage{settings_clause(d)}"
     )

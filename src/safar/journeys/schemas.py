@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from safar.journeys.definitions import JourneyDefinition
+
 
 class Period(BaseModel):
     since: datetime | None = None
@@ -87,3 +89,8 @@ class DriversRequest(Period):
     target_property: str = Field(min_length=1, max_length=80, description="e.g. nps, csat")
     unit: str = "points"
     max_events: int = Field(default=25, ge=1, le=100)
+
+
+class JourneyMapRequest(Period):
+    journey: JourneyDefinition
+    window: str | float = Field(default="30d", description="window of the stage funnel")

@@ -22,6 +22,7 @@ from safar.events.store import EventStore
 from safar.identity.models import Identity
 from safar.journeys import analysis
 from safar.journeys import queries as q
+from safar.journeys.definitions import JourneyDefinition
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
@@ -196,3 +197,113 @@ def customer_table(
             cols[f"{act} (events)"][i] += n
         cols[f"{chan} contacts"][i] += n
     return pa.table({"__score": [float(r[1]) for r in scores], **cols})
+
+
+def has_text_analyses(store: EventStore) -> bool:
+    """Whether the text-analysis table (sentiment per message) exists in the event store."""
+    if store.engine_name == "duckdb":
+        _, rows = store.query(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'text_analyses'"
+        )
+    else:
+        _, rows = store.query(
+            "SELECT count() FROM system.tables WHERE database = {db:String} "
+            "AND name = 'text_analyses'",
+            {"db": _db(store)},
+        )
+    return bool(rows and rows[0][0])
+
+
+def journey_map(
+    session: Session,
+    store: EventStore,
+    *,
+    workspace_id: str,
+    journey: JourneyDefinition,
+    window_seconds: float = 30 * 86400,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[str, Any]:
+    """Stages with KPIs and the emotion curve, the stage funnel, and conformance to the design.
+
+    KPIs per stage: customers and events in it, share reaching the next designed stage after
+    it, and the time until then (median, p90); satisfaction: NPS/CSAT/CES answers and text
+    sentiment given while customers were in the stage.
+    """
+    _prepare(session, store, workspace_id)
+    order = journey.order()
+    with_text = has_text_analyses(store)
+    d = _dialect(store)
+    src = (
+        source(store, workspace_id=workspace_id, since=since, until=until, details=True)
+        if not with_text
+        else q.events_source(
+            d,
+            db=_db(store),
+            workspace_id=workspace_id,
+            since_us=_us(since),
+            until_us=_us(until),
+            details=True,
+            sentiment=True,
+        )
+    )
+    if since and until and since >= until:
+        raise ValidationFailed("since: must be before until (empty window)", field="since")
+    _require_events(store, src)
+    params: dict[str, Any] = dict(src.params)
+    stage = q.stage_expr(d, journey.rules(), params)
+    emo_params = {**params, "k_nps": "nps", "k_csat": "csat", "k_ces": "ces"}
+    names, rows = store.query(q.emotion_curve_sql(d, src, stage, with_text), emo_params)
+    emotion = {r[0]: dict(zip(names[1:], r[1:], strict=True)) for r in rows}
+    kpi_params = dict(params)
+    names, rows = store.query(q.stage_kpis_sql(d, src, stage, order, kpi_params), kpi_params)
+    kpis = {r[0]: dict(zip(names[1:], r[1:], strict=True)) for r in rows}
+    staged = q.Source(
+        f"SELECT case_id, stage AS activity, ts, seq FROM (SELECT *, {stage} AS stage "
+        f"FROM ({src.sql}) AS b) AS x WHERE stage IS NOT NULL",
+        params,
+    )
+    stages_out = []
+    for name in order + [s.name for s in journey.stages if s.name not in order]:
+        k = kpis.get(name, {})
+        e = emotion.get(name, {})
+        cases = int(k.get("cases") or 0)
+        nxt = int(k.get("next_cases") or 0)
+        designed = name in order and order.index(name) < len(order) - 1
+        stages_out.append(
+            {
+                "stage": name,
+                "in_design": name in order,
+                "cases": cases,
+                "events": int(k.get("events") or 0),
+                "reached_next": nxt if designed else None,
+                "conversion_to_next": round(nxt / cases, 4) if designed and cases else None,
+                "median_seconds_to_next": analysis._r(k.get("med_to_next")) if nxt else None,
+                "p90_seconds_to_next": analysis._r(k.get("p90_to_next")) if nxt else None,
+                "emotion": {
+                    m: {
+                        "mean": analysis._r(e.get(f"{m}_mean")) if e.get(f"{m}_n") else None,
+                        "count": int(e.get(f"{m}_n") or 0),
+                    }
+                    for m in ("nps", "csat", "ces", "sentiment")
+                },
+            }
+        )
+    out: dict[str, Any] = {
+        "journey": journey.name,
+        "designed_order": order,
+        "text_sentiment_available": with_text,
+        "stages": stages_out,
+    }
+    _, any_rows = store.query(f"SELECT count(*) FROM ({staged.sql}) AS z", staged.params)
+    if any_rows and any_rows[0][0]:
+        disc = analysis.discover(store, staged)
+        out["process"] = {**disc.as_dict(durations_p90=True), "cases": disc.cases}
+        out["conformance"] = analysis.conformance(disc, order, ignore_others=False)
+        if len(order) >= 2:
+            present = {e for v in disc.variants for e in v["activities"]}
+            if all(o in present for o in order):
+                out["funnel"] = analysis.funnel(
+                    store, staged, order, window_seconds=window_seconds
+                ).as_dict()
+    return out

@@ -12,6 +12,8 @@ import pytest
 from safar.errors import ValidationFailed
 from safar.journeys.analysis import CaseLog, conformance, discover
 from safar.journeys.xes import read_case_log, read_xes, xes_bytes
+from safar.runtime import Runtime
+from tests.conftest import Workspace
 
 
 @pytest.mark.parametrize("name", ["helpdesk.xes.gz", "bpic2012.xes.gz", "running-example.xes"])
@@ -117,3 +119,20 @@ def test_empty_log_and_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(ValidationFailed) as err:
         read_case_log(csv)
     assert err.value.field == "case_column"
+
+
+def test_store_discovery_equals_file_discovery(
+    shared_data: Path, runtime: Runtime, workspace: Workspace
+) -> None:
+    """Imported as events, a log discovers the same on either engine as from the file."""
+    from safar.journeys import service
+    from safar.journeys.importer import import_case_log
+
+    table = read_xes(shared_data / "process_logs" / "helpdesk.xes.gz")
+    summary = import_case_log(runtime.applier, table, workspace_id=workspace.id)
+    assert summary.inserted == table.num_rows
+    log = CaseLog(table)
+    expected = discover(log, log.source).as_dict()
+    with runtime.db.session() as session:
+        got = service.discover(session, runtime.store, workspace_id=workspace.id)
+    assert got.as_dict() == expected

@@ -103,31 +103,43 @@ def discover(
     *,
     top_variants: int | None = None,
     min_frequency: int = 1,
+    max_variants: int | None = None,
 ) -> Discovery:
     """Directly-follows graph, variants, start and end activities of a case source.
 
-    ``top_variants`` keeps the k most frequent variants (the graph is then drawn from the cases
-    of those variants only); ``min_frequency`` drops rarer edges.
+    ``top_variants`` keeps the k most frequent variants (graph, starts and ends are then drawn
+    from the cases of those variants only); ``min_frequency`` drops rarer edges;
+    ``max_variants`` only shortens the variant list returned (counts stay whole-log).
     """
     if top_variants is not None and top_variants < 1:
         raise ValidationFailed("top_variants: must be at least 1", field="top_variants")
     if min_frequency < 1:
         raise ValidationFailed("min_frequency: must be at least 1", field="min_frequency")
     d = _dialect(engine)
-    var_tbl = engine.query_arrow(q.variants_sql(d, src), src.params)
+    shown = (
+        top_variants if max_variants is None else min(top_variants or max_variants, max_variants)
+    )
+    var_tbl = engine.query_arrow(
+        q.variants_sql(d, src, limit=shown is not None),
+        {**src.params, "nvar": shown} if shown is not None else src.params,
+    )
     acts = var_tbl.column("activities").to_pylist()
     counts = var_tbl.column("count").to_pylist()
     variants: list[dict[str, Any]] = [
         {"activities": list(a), "count": int(c)} for a, c in zip(acts, counts, strict=True)
     ]
-    variant_count = len(variants)
-    kept = variants if top_variants is None else variants[:top_variants]
     starts: Counter[str] = Counter()
     ends: Counter[str] = Counter()
-    for v in kept:
-        starts[v["activities"][0]] += v["count"]
-        ends[v["activities"][-1]] += v["count"]
     if top_variants is None:
+        _, se = engine.query(q.start_end_sql(d, src), src.params)
+        variant_count = 0
+        for kind, act, n in se:
+            if kind == "start":
+                starts[act] += int(n)
+            elif kind == "end":
+                ends[act] += int(n)
+            else:
+                variant_count = int(n)
         _, rows = engine.query(q.dfg_sql(d, src), src.params)
         edges = [
             {
@@ -140,14 +152,20 @@ def discover(
             for r in rows
         ]
     else:
+        kept = variants[:top_variants]
+        for v in kept:
+            starts[v["activities"][0]] += v["count"]
+            ends[v["activities"][-1]] += v["count"]
+        _, se = engine.query(q.start_end_sql(d, src), src.params)
+        variant_count = next(int(n) for kind, _, n in se if kind == "variants")
         edges = _edges_of_variants(engine, d, src, kept)
     edges = [e for e in edges if e["frequency"] >= min_frequency]
     return Discovery(
         edges=edges,
-        variants=kept,
+        variants=variants,
         start_activities=dict(sorted(starts.items(), key=lambda kv: (-kv[1], kv[0]))),
         end_activities=dict(sorted(ends.items(), key=lambda kv: (-kv[1], kv[0]))),
-        cases=sum(v["count"] for v in variants),
+        cases=sum(starts.values()),
         variant_count=variant_count,
     )
 

@@ -39,6 +39,7 @@ def discover(
         until=body.until,
         top_variants=body.top_variants,
         min_frequency=body.min_frequency,
+        max_variants=body.max_variants,
     )
     out = {
         **result.as_dict(durations_p90=True),

@@ -3,7 +3,8 @@
 Each log event becomes a ``track`` event: the case is the ``userId`` (so identity resolution
 and every per-customer analysis treat a case as one customer), the activity is the event name,
 ``time:timestamp`` its time, ``org:resource`` a property. Message ids are derived from the
-file's case, position and content, so importing the same log twice stores it once.
+file's case, position and content, so importing the same log twice stores it once, and events
+of one case at the same instant keep the file's order.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ class ImportSummary:
 
 def _message_id(case_id: str, seq: int, activity: str, ts: int) -> str:
     digest = hashlib.blake2b(f"{case_id}\x1f{seq}\x1f{activity}\x1f{ts}".encode(), digest_size=12)
-    return "log-" + digest.hexdigest()
+    # Position first: events at the same instant keep the file's order (ties sort by id).
+    return f"log-{seq:010d}-{digest.hexdigest()}"
 
 
 def import_case_log(

@@ -180,8 +180,8 @@ def dfg_sql(d: Dialect, src: Source) -> str:
     return (
         f"WITH s AS ({src.sql}), f AS (SELECT activity, ts, {nxt}) "
         f"SELECT activity AS source, nxt AS target, count(*) AS frequency, "
-        f"{quantile(d, 0.5, '(nts - ts) / 1e6')} AS median_seconds, "
-        f"{quantile(d, 0.9, '(nts - ts) / 1e6')} AS p90_seconds "
+        f"{quantile(d, 0.5, 'nts - ts')} / 1e6 AS median_seconds, "
+        f"{quantile(d, 0.9, 'nts - ts')} / 1e6 AS p90_seconds "
         f"FROM f WHERE nxt IS NOT NULL GROUP BY activity, nxt "
         f"ORDER BY frequency DESC, source, target{settings_clause(d)}"
     )
@@ -199,11 +199,27 @@ def case_sequences_sql(d: Dialect, src: Source) -> str:
     return f"WITH s AS ({src.sql}) {seqs}"
 
 
-def variants_sql(d: Dialect, src: Source) -> str:
-    """Variants (distinct activity sequences) with the number of cases following each."""
+def variants_sql(d: Dialect, src: Source, limit: bool = False) -> str:
+    """Variants (distinct activity sequences) with the number of cases following each.
+
+    With ``limit`` only the ``nvar`` most frequent are returned (param ``nvar``).
+    """
+    lim = f" LIMIT {p(d, 'nvar', 'Int64')}" if limit else ""
     return (
         f"WITH c AS ({case_sequences_sql(d, src)}) SELECT acts AS activities, count(*) AS count "
-        f"FROM c GROUP BY acts ORDER BY count DESC, activities{settings_clause(d)}"
+        f"FROM c GROUP BY acts ORDER BY count DESC, activities{lim}{settings_clause(d)}"
+    )
+
+
+def start_end_sql(d: Dialect, src: Source) -> str:
+    """Cases by first and by last activity, and the number of distinct variants."""
+    return (
+        f"WITH c AS ({case_sequences_sql(d, src)}) "
+        "SELECT 'start' AS kind, acts[1] AS activity, count(*) AS n FROM c GROUP BY acts[1] "
+        "UNION ALL SELECT 'end' AS kind, acts[-1] AS activity, count(*) AS n FROM c "
+        "GROUP BY acts[-1] "
+        "UNION ALL SELECT 'variants' AS kind, '' AS activity, count(DISTINCT acts) AS n FROM c"
+        f"{settings_clause(d)}"
     )
 
 
@@ -250,9 +266,9 @@ def funnel_summary_sql(d: Dialect, src: Source, n_steps: int) -> str:
     """Cases reaching each step, and median/p90 seconds from the previous step."""
     cols = [count_if(d, f"level >= {k}") + f" AS n{k}" for k in range(1, n_steps + 1)]
     for k in range(2, n_steps + 1):
-        delta = f"(t{k} - t{k - 1}) / 1e6"
-        cols.append(f"{quantile(d, 0.5, delta)} AS med{k}")
-        cols.append(f"{quantile(d, 0.9, delta)} AS p90_{k}")
+        delta = f"t{k} - t{k - 1}"
+        cols.append(f"{quantile(d, 0.5, delta)} / 1e6 AS med{k}")
+        cols.append(f"{quantile(d, 0.9, delta)} / 1e6 AS p90_{k}")
     return f"{funnel_levels_sql(d, src, n_steps)} SELECT {', '.join(cols)} FROM per{settings_clause(d)}"
 
 
@@ -458,7 +474,7 @@ def stage_kpis_sql(
     nxt_expr = ("CASE " + " ".join(nxt) + " END") if nxt else "NULL"
     if d == "clickhouse":
         nxt_expr = f"CAST({nxt_expr} AS Nullable(String))"
-    delta = "CASE WHEN b.t0 >= a.t0 THEN (b.t0 - a.t0) / 1e6 END"
+    delta = "CASE WHEN b.t0 >= a.t0 THEN b.t0 - a.t0 END"
     return (
         f"WITH s AS (SELECT case_id, ts, {stage} AS stage FROM ({src.sql}) AS b0), "
         "f AS (SELECT case_id, stage, min(ts) AS t0, count(*) AS n FROM s "
@@ -466,7 +482,8 @@ def stage_kpis_sql(
         f"g AS (SELECT *, {nxt_expr} AS nxt FROM f) "
         f"SELECT a.stage AS stage, count(*) AS cases, sum(a.n) AS events, "
         f"{count_if(d, 'b.t0 IS NOT NULL AND b.t0 >= a.t0')} AS next_cases, "
-        f"{quantile(d, 0.5, delta)} AS med_to_next, {quantile(d, 0.9, delta)} AS p90_to_next "
+        f"{quantile(d, 0.5, delta)} / 1e6 AS med_to_next, "
+        f"{quantile(d, 0.9, delta)} / 1e6 AS p90_to_next "
         "FROM g AS a LEFT JOIN f AS b ON b.case_id = a.case_id AND b.stage = a.nxt "
         f"GROUP BY a.stage ORDER BY a.stage{settings_clause(d)}"
     )

@@ -18,6 +18,7 @@ class Period(BaseModel):
 class DiscoverRequest(Period):
     top_variants: int | None = Field(default=None, ge=1, le=10_000)
     min_frequency: int = Field(default=1, ge=1)
+    max_variants: int = Field(default=1000, ge=1, le=100_000, description="variants listed")
     designed: list[str] | None = Field(
         default=None, description="designed activity order: also report conformance to it"
     )

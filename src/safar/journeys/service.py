@@ -105,11 +105,18 @@ def discover(
     until: datetime | None = None,
     top_variants: int | None = None,
     min_frequency: int = 1,
+    max_variants: int | None = None,
 ) -> analysis.Discovery:
     _prepare(session, store, workspace_id)
     src = source(store, workspace_id=workspace_id, since=since, until=until)
     _require_events(store, src)
-    return analysis.discover(store, src, top_variants=top_variants, min_frequency=min_frequency)
+    return analysis.discover(
+        store,
+        src,
+        top_variants=top_variants,
+        min_frequency=min_frequency,
+        max_variants=max_variants,
+    )
 
 
 def _require_events(store: EventStore, src: q.Source) -> None:

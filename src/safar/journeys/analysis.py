@@ -119,27 +119,34 @@ def discover(
     shown = (
         top_variants if max_variants is None else min(top_variants or max_variants, max_variants)
     )
-    var_tbl = engine.query_arrow(
-        q.variants_sql(d, src, limit=shown is not None),
-        {**src.params, "nvar": shown} if shown is not None else src.params,
-    )
-    acts = var_tbl.column("activities").to_pylist()
-    counts = var_tbl.column("count").to_pylist()
-    variants: list[dict[str, Any]] = [
-        {"activities": list(a), "count": int(c)} for a, c in zip(acts, counts, strict=True)
-    ]
+    params = {**src.params, "nvar": shown} if shown is not None else src.params
+    _, summary = engine.query(q.variant_summary_sql(d, src, limit=shown is not None), params)
     starts: Counter[str] = Counter()
     ends: Counter[str] = Counter()
+    reps: dict[str, int] = {}
+    variant_count = 0
+    for kind, key, n in summary:
+        if kind == "start":
+            starts[key] += int(n)
+        elif kind == "end":
+            ends[key] += int(n)
+        elif kind == "variants":
+            variant_count = int(n)
+        else:
+            reps[key] = int(n)
+    seq_tbl = engine.query_arrow(q.sequences_of_sql(d, src), {**src.params, "cases": list(reps)})
+    variants: list[dict[str, Any]] = sorted(
+        (
+            {"activities": list(a), "count": reps[c]}
+            for c, a in zip(
+                seq_tbl.column("case_id").to_pylist(),
+                seq_tbl.column("acts").to_pylist(),
+                strict=True,
+            )
+        ),
+        key=lambda v: (-v["count"], v["activities"]),
+    )
     if top_variants is None:
-        _, se = engine.query(q.start_end_sql(d, src), src.params)
-        variant_count = 0
-        for kind, act, n in se:
-            if kind == "start":
-                starts[act] += int(n)
-            elif kind == "end":
-                ends[act] += int(n)
-            else:
-                variant_count = int(n)
         _, rows = engine.query(q.dfg_sql(d, src), src.params)
         edges = [
             {
@@ -152,13 +159,11 @@ def discover(
             for r in rows
         ]
     else:
-        kept = variants[:top_variants]
-        for v in kept:
+        starts, ends = Counter(), Counter()
+        for v in variants:
             starts[v["activities"][0]] += v["count"]
             ends[v["activities"][-1]] += v["count"]
-        _, se = engine.query(q.start_end_sql(d, src), src.params)
-        variant_count = next(int(n) for kind, _, n in se if kind == "variants")
-        edges = _edges_of_variants(engine, d, src, kept)
+        edges = _edges_of_variants(engine, d, src, variants)
     edges = [e for e in edges if e["frequency"] >= min_frequency]
     return Discovery(
         edges=edges,

@@ -20,6 +20,7 @@ from safar.journeys.schemas import (
     FunnelResult,
     JourneyMapRequest,
     PathsRequest,
+    PersonasRequest,
 )
 from safar.workspaces.deps import RuntimeDep, SecretKey, SessionDep
 
@@ -82,6 +83,22 @@ def journey_map(
         workspace_id=key.workspace_id,
         journey=body.journey,
         window_seconds=float(window),
+        since=body.since,
+        until=body.until,
+    )
+
+
+@router.post("/personas")
+def personas(
+    body: PersonasRequest, key: SecretKey, session: SessionDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Personas: rule-based on traits when rules are given, else discovered by clustering."""
+    return service.personas(
+        session,
+        runtime.store,
+        workspace_id=key.workspace_id,
+        k=body.k,
+        rules=body.rules,
         since=body.since,
         until=body.until,
     )

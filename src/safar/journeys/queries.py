@@ -115,7 +115,11 @@ def events_source(
             if d == "duckdb"
             else f"has({{acts:Array(String)}}, {act})"
         )
-    chan = ", e.channel AS channel, e.type AS type, e.properties AS properties" if details else ""
+    chan = (
+        ", e.channel AS channel, e.type AS type, e.properties AS properties, e.traits AS traits"
+        if details
+        else ""
+    )
     senti_join = ""
     if sentiment:
         ta = "text_analyses" if d == "duckdb" else f"{db}.text_analyses"
@@ -150,7 +154,7 @@ def events_source(
         # Non-null case ids and times, so window frames and funnels see plain types.
         sql = (
             "SELECT assumeNotNull(case_id) AS case_id, assumeNotNull(activity) AS activity, ts, seq"
-            f"{', channel, type, properties' if details else ''}"
+            f"{', channel, type, properties, traits' if details else ''}"
             f"{', sentiment' if sentiment else ''} FROM ({sql})"
         )
     return Source(sql, params)
@@ -199,27 +203,56 @@ def case_sequences_sql(d: Dialect, src: Source) -> str:
     return f"WITH s AS ({src.sql}) {seqs}"
 
 
-def variants_sql(d: Dialect, src: Source, limit: bool = False) -> str:
-    """Variants (distinct activity sequences) with the number of cases following each.
+def _case_keys(d: Dialect, src: Source) -> str:
+    """CTEs ``r`` (events numbered per case) and ``c`` (per case: variant key, first, last).
 
-    With ``limit`` only the ``nvar`` most frequent are returned (param ``nvar``).
+    A variant is keyed by its length and the sum of hashes of (position, activity): grouping
+    by plain numbers is several times faster than grouping by the sequences themselves, and a
+    collision of two different sequences of one length needs a 64-bit hash sum to coincide.
     """
-    lim = f" LIMIT {p(d, 'nvar', 'Int64')}" if limit else ""
+    if d == "duckdb":
+        h, first, last = "sum(hash(rn, activity))", "arg_min(activity, rn)", "arg_max(activity, rn)"
+    else:
+        h, first, last = (
+            "sum(cityHash64(rn, activity))",
+            "argMin(activity, rn)",
+            "argMax(activity, rn)",
+        )
     return (
-        f"WITH c AS ({case_sequences_sql(d, src)}) SELECT acts AS activities, count(*) AS count "
-        f"FROM c GROUP BY acts ORDER BY count DESC, activities{lim}{settings_clause(d)}"
+        f"WITH s AS ({src.sql}), "
+        "r AS (SELECT case_id, activity, row_number() OVER (PARTITION BY case_id ORDER BY ts, seq) "
+        "AS rn FROM s), "
+        f"c AS (SELECT case_id, {h} AS h, count(*) AS n, {first} AS first_act, "
+        f"{last} AS last_act FROM r GROUP BY case_id)"
     )
 
 
-def start_end_sql(d: Dialect, src: Source) -> str:
-    """Cases by first and by last activity, and the number of distinct variants."""
+def variant_summary_sql(d: Dialect, src: Source, limit: bool = False) -> str:
+    """One query: cases by first and by last activity, the number of variants, and the
+    (``nvar`` most frequent, with ``limit``) variants as a count and a representative case."""
+    lim = f" LIMIT {p(d, 'nvar', 'Int64')}" if limit else ""
     return (
-        f"WITH c AS ({case_sequences_sql(d, src)}) "
-        "SELECT 'start' AS kind, acts[1] AS activity, count(*) AS n FROM c GROUP BY acts[1] "
-        "UNION ALL SELECT 'end' AS kind, acts[-1] AS activity, count(*) AS n FROM c "
-        "GROUP BY acts[-1] "
-        "UNION ALL SELECT 'variants' AS kind, '' AS activity, count(DISTINCT acts) AS n FROM c"
-        f"{settings_clause(d)}"
+        f"{_case_keys(d, src)}, "
+        "v AS (SELECT h, n, count(*) AS cnt, min(case_id) AS rep FROM c GROUP BY h, n) "
+        "SELECT 'start' AS kind, first_act AS key, count(*) AS cnt FROM c GROUP BY first_act "
+        "UNION ALL SELECT 'end' AS kind, last_act AS key, count(*) AS cnt FROM c GROUP BY last_act "
+        "UNION ALL SELECT 'variants' AS kind, '' AS key, count(*) AS cnt FROM v "
+        "UNION ALL SELECT kind, key, cnt FROM (SELECT 'variant' AS kind, rep AS key, cnt FROM v "
+        f"ORDER BY cnt DESC, rep{lim}) AS top{settings_clause(d)}"
+    )
+
+
+def sequences_of_sql(d: Dialect, src: Source) -> str:
+    """Activity sequences of the cases in param ``cases``."""
+    if d == "duckdb":
+        return (
+            f"WITH s AS ({src.sql}) SELECT case_id, list(activity ORDER BY ts, seq) AS acts "
+            "FROM s WHERE list_contains($cases, case_id) GROUP BY case_id"
+        )
+    return (
+        f"WITH s AS ({src.sql}) SELECT case_id, "
+        "arrayMap(x -> x.3, arraySort(groupArray((ts, seq, activity)))) AS acts "
+        "FROM s WHERE has({cases:Array(String)}, case_id) GROUP BY case_id"
     )
 
 
@@ -486,4 +519,36 @@ def stage_kpis_sql(
         f"{quantile(d, 0.9, delta)} / 1e6 AS p90_to_next "
         "FROM g AS a LEFT JOIN f AS b ON b.case_id = a.case_id AND b.stage = a.nxt "
         f"GROUP BY a.stage ORDER BY a.stage{settings_clause(d)}"
+    )
+
+
+# --- personas ---------------------------------------------------------------------------------
+
+
+def customer_profile_sql(d: Dialect, src: Source) -> str:
+    """Per case: events, active days, value (numeric ``revenue``/``value``/``total`` summed),
+    and the traits of its latest identify. ``src`` needs ``details``."""
+    value = (
+        "coalesce("
+        + ", ".join(json_number(d, "properties", k) for k in ("k_rev", "k_val", "k_tot"))
+        + ")"
+    )
+    if d == "duckdb":
+        days = "count(DISTINCT ts // 86400000000)"
+        traits = "arg_max(traits, ts) FILTER (WHERE type = 'identify')"
+    else:
+        days = "uniqExact(intDiv(ts, 86400000000))"
+        traits = "argMaxIf(traits, ts, type = 'identify')"
+    return (
+        f"WITH s AS ({src.sql}) SELECT case_id, count(*) AS events, {days} AS days, "
+        f"coalesce(sum({value}), 0) AS value, {traits} AS traits FROM s GROUP BY case_id "
+        f"ORDER BY case_id{settings_clause(d)}"
+    )
+
+
+def customer_channels_sql(d: Dialect, src: Source) -> str:
+    """Per case and channel: events (the channel mix)."""
+    return (
+        f"WITH s AS ({src.sql}) SELECT case_id, channel, count(*) AS n FROM s "
+        f"GROUP BY case_id, channel ORDER BY case_id, channel{settings_clause(d)}"
     )

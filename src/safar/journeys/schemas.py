@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from safar.journeys.definitions import JourneyDefinition
+from safar.journeys.personas import PersonaRule
 
 
 class Period(BaseModel):
@@ -95,3 +96,10 @@ class DriversRequest(Period):
 class JourneyMapRequest(Period):
     journey: JourneyDefinition
     window: str | float = Field(default="30d", description="window of the stage funnel")
+
+
+class PersonasRequest(Period):
+    k: int = Field(default=4, ge=2, le=12, description="personas to discover by clustering")
+    rules: list[PersonaRule] | None = Field(
+        default=None, description="rule-based personas on traits (first match wins)"
+    )

@@ -23,6 +23,7 @@ from safar.identity.models import Identity
 from safar.journeys import analysis
 from safar.journeys import queries as q
 from safar.journeys.definitions import JourneyDefinition
+from safar.journeys.personas import PersonaRule, by_rules, cluster, load_customers
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
@@ -314,3 +315,22 @@ def journey_map(
                     store, staged, order, window_seconds=window_seconds
                 ).as_dict()
     return out
+
+
+def personas(
+    session: Session,
+    store: EventStore,
+    *,
+    workspace_id: str,
+    k: int = 4,
+    rules: list[PersonaRule] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[str, Any]:
+    """Personas of the workspace's customers: by ``rules`` on traits, else by clustering."""
+    _prepare(session, store, workspace_id)
+    src = source(store, workspace_id=workspace_id, since=since, until=until, details=True)
+    customers = load_customers(store, src)
+    if rules:
+        return {"method": "rules", "personas": by_rules(customers, rules)}
+    return {"method": "clustering", "k": k, "personas": cluster(customers, k=k)}

@@ -2,5 +2,6 @@
 
 
 def import_models() -> None:
+    import safar.auth.models
     import safar.identity.models
     import safar.workspaces.models  # noqa: F401

@@ -3,8 +3,8 @@
 A case table is an Arrow table with one row per event: ``case_id`` (the XES trace's
 ``concept:name``), ``activity`` (the event's ``concept:name``), ``ts`` (``time:timestamp`` as
 UTC microseconds), ``seq`` (position in the file, which orders events of equal time) and
-``resource`` (``org:resource`` when present). Parsing streams with ``iterparse`` so a log of
-millions of events never sits in memory as a tree.
+``resource`` (``org:resource`` when present). Parsing streams with lxml's ``iterparse`` so a
+log of millions of events never sits in memory as a tree.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import IO, Any
 from xml.sax.saxutils import quoteattr
 
 import pyarrow as pa
+from lxml import etree
 
 from safar.errors import ValidationFailed
 
@@ -66,65 +66,63 @@ def _open(path: Path) -> IO[bytes]:
     return path.open("rb")
 
 
-def iter_xes(source: Path | IO[bytes]) -> Iterator[tuple[str, str, int, str | None]]:
-    """Yield ``(case_id, activity, ts_us, resource)`` for every event of every trace."""
-    stream = _open(source) if isinstance(source, Path) else source
-    depth = 0
-    in_trace = False
-    in_event = False
-    case_id: str | None = None
-    trace_no = 0
-    pending: list[tuple[str, int, str | None]] = []
+def _event_row(elem: Any, trace_no: int) -> tuple[str, int, str | None]:
     ev: dict[str, str] = {}
+    for attr in elem:
+        key = attr.get("key") if isinstance(attr.tag, str) else None
+        if key in ("concept:name", "time:timestamp", "org:resource"):
+            ev[key] = attr.get("value", "")
+    if "concept:name" not in ev:
+        raise ValidationFailed(
+            f"file: an event of trace {trace_no} has no concept:name", field="concept:name"
+        )
+    if "time:timestamp" not in ev:
+        raise ValidationFailed(
+            f"file: an event of trace {trace_no} has no time:timestamp", field="time:timestamp"
+        )
+    ts = parse_timestamp(ev["time:timestamp"], where="time:timestamp")
+    return ev["concept:name"], ts, ev.get("org:resource")
+
+
+def iter_xes(source: Path | IO[bytes]) -> Iterator[tuple[str, str, int, str | None]]:
+    """Yield ``(case_id, activity, ts_us, resource)`` for every event of every trace.
+
+    Streams with lxml's ``iterparse``, looking only at whole ``<trace>`` elements and freeing
+    each one (and its predecessors) once read, so memory stays flat on large logs.
+    """
+    stream = _open(source) if isinstance(source, Path) else source
+    trace_no = 0
     saw_log = False
     try:
-        for kind, elem in ET.iterparse(stream, events=("start", "end")):
+        context = etree.iterparse(
+            stream, events=("start", "end"), tag=("{*}log", "{*}trace"), huge_tree=True
+        )
+        for kind, elem in context:
             tag = _local(elem.tag)
             if kind == "start":
-                depth += 1
-                if depth == 1:
-                    if tag != "log":
-                        raise ValidationFailed(
-                            f"file: not an XES log (root element <{tag}>, expected <log>)",
-                            field="file",
-                        )
+                if tag == "log":
                     saw_log = True
-                elif tag == "trace" and depth == 2:
-                    in_trace, case_id, pending = True, None, []
-                    trace_no += 1
-                elif tag == "event" and in_trace and depth == 3:
-                    in_event, ev = True, {}
                 continue
-            depth -= 1
-            if in_event and depth == 3 and tag != "event":
-                key = elem.get("key")
-                if key in ("concept:name", "time:timestamp", "org:resource"):
-                    ev[key] = elem.get("value", "")
-            elif in_trace and not in_event and depth == 2 and tag != "trace":
-                if elem.get("key") == "concept:name":
-                    case_id = elem.get("value", "")
-            elif tag == "event" and in_event and depth == 2:
-                in_event = False
-                if "concept:name" not in ev:
-                    raise ValidationFailed(
-                        f"file: an event of trace {trace_no} has no concept:name",
-                        field="concept:name",
-                    )
-                if "time:timestamp" not in ev:
-                    raise ValidationFailed(
-                        f"file: an event of trace {trace_no} has no time:timestamp",
-                        field="time:timestamp",
-                    )
-                ts = parse_timestamp(ev["time:timestamp"], where="time:timestamp")
-                pending.append((ev["concept:name"], ts, ev.get("org:resource")))
-                elem.clear()
-            elif tag == "trace" and depth == 1:
-                in_trace = False
-                cid = case_id if case_id is not None else f"trace-{trace_no}"
-                for activity, ts, resource in pending:
-                    yield cid, activity, ts, resource
-                elem.clear()
-    except ET.ParseError as exc:
+            if tag != "trace":
+                continue
+            trace_no += 1
+            case_id: str | None = None
+            rows: list[tuple[str, int, str | None]] = []
+            for child in elem:
+                if not isinstance(child.tag, str):
+                    continue  # comments and processing instructions
+                if _local(child.tag) == "event":
+                    rows.append(_event_row(child, trace_no))
+                elif child.get("key") == "concept:name":
+                    case_id = child.get("value", "")
+            cid = case_id if case_id is not None else f"trace-{trace_no}"
+            for activity, ts, resource in rows:
+                yield cid, activity, ts, resource
+            elem.clear()
+            parent = elem.getparent()
+            while parent is not None and elem.getprevious() is not None:
+                del parent[0]
+    except etree.XMLSyntaxError as exc:
         raise ValidationFailed(f"file: malformed XES ({exc})", field="file") from None
     except (OSError, EOFError) as exc:
         raise ValidationFailed(f"file: cannot read the log ({exc})", field="file") from None
@@ -132,7 +130,7 @@ def iter_xes(source: Path | IO[bytes]) -> Iterator[tuple[str, str, int, str | No
         if isinstance(source, Path):
             stream.close()
     if not saw_log:
-        raise ValidationFailed("file: empty XES document", field="file")
+        raise ValidationFailed("file: not an XES log (no <log> root element)", field="file")
 
 
 def _to_table(rows: Iterable[tuple[str, str, int, str | None]]) -> pa.Table:

@@ -48,6 +48,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     if runtime is not None:
         app.state.runtime = runtime
+    from safar.events.api import IngestCORS
+
+    app.add_middleware(IngestCORS)
 
     from safar.web.errors import is_page, page_error, safar_page_error
 

@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from safar.auth.api import router as auth_router
     from safar.events.api import router as ingest_router
     from safar.identity.api import router as profiles_router
+    from safar.journeys.api import router as journeys_router
     from safar.text.api import router as text_router
     from safar.workspaces.api import router as workspace_router
 
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(workspace_router)
     app.include_router(text_router)
     app.include_router(auth_router)
+    app.include_router(journeys_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

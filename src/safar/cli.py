@@ -26,6 +26,11 @@ app.add_typer(text_app, name="text")
 user_app = typer.Typer(help="Dashboard users and roles", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 
+from safar.journeys.cli import drivers_cmd, journeys_app  # noqa: E402
+
+app.add_typer(journeys_app, name="journeys")
+app.command("drivers")(drivers_cmd)
+
 
 def _settings() -> Settings:
     return Settings()

@@ -28,7 +28,9 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+#: The unit of work commits when the endpoint returns, before the response is sent, so a
+#: client that acts on a response always finds what it acknowledged (e.g. a new session).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def basic_username(header: str | None) -> str | None:

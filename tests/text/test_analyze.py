@@ -36,6 +36,11 @@ def test_clear_cases(text: str, lang: str, sentiment: str, category: str, intent
     assert res.category is not None and res.category.label == category
     assert res.intent is not None and res.intent.label == intent
     assert 0.0 <= res.sentiment.score <= 1.0
+    assert res.polarity is not None
+    if sentiment == "negative":
+        assert res.polarity < 0
+    elif sentiment == "positive":
+        assert res.polarity > 0
 
 
 def test_churn_threat_and_actionable() -> None:

@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from safar.runtime import Runtime
-from safar.text.repository import analyses_for, sentiment_series
+from safar.text.repository import analyses_for, sentiment_series, table_exists
 from tests.conftest import Workspace
 
 
@@ -63,6 +63,10 @@ async def test_events_with_text_are_analysed(
         },
         {"type": "track", "event": "Page Viewed", "userId": "u3", "messageId": "m-plain"},
     ]
+    # Nothing analysed yet: no table, and readers answer empty instead of failing.
+    assert not table_exists(runtime.store)
+    assert analyses_for(runtime.store, workspace.id, ["m-review"]) == {}
+    assert sentiment_series(runtime.store, workspace.id) == []
     r = await client.post("/v1/batch", json={"batch": events}, auth=workspace.basic)
     assert r.status_code == 200, r.text
     assert runtime.consumer is not None and runtime.consumer.wait_applied(timeout=30)
@@ -70,15 +74,21 @@ async def test_events_with_text_are_analysed(
     got = analyses_for(runtime.store, workspace.id, ["m-review", "m-chat", "m-plain"])
     assert set(got) == {"m-review", "m-chat"}
     review, chat = got["m-review"], got["m-chat"]
-    assert review["language"] == "fa" and review["sentiment"] == "negative"
+    assert review["language"] == "fa" and review["sentiment_label"] == "negative"
+    assert -1.0 <= review["sentiment_score"] < 0 < review["sentiment_confidence"] <= 1
     assert review["category"] == "payment" and review["actionable"]
     assert review["source_field"] == "review" and review["model_version"].startswith("cx-default")
     assert isinstance(review["key_phrases"], list) and review["key_phrases"]
-    assert chat["language"] == "en" and chat["sentiment"] == "positive"
+    assert chat["language"] == "en" and chat["sentiment_label"] == "positive"
+    assert chat["sentiment_score"] > 0
     # Another workspace sees nothing.
     assert analyses_for(runtime.store, "other-ws", ["m-review"]) == {}
     series = sentiment_series(runtime.store, workspace.id)
     assert sum(row["n"] for row in series) == 2
+    assert {row["category"]: row["sentiment"] < 0 for row in series} == {
+        "payment": True,
+        "delivery": False,
+    }
     assert {row["category"] for row in series} == {"payment", "delivery"}
 
 

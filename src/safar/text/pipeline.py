@@ -14,6 +14,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from safar.text import embeddings
 from safar.text.classifier import TASKS, TextModel
 from safar.text.normalize import CleanText, prepare
@@ -100,9 +102,11 @@ class Analyzer:
                 if self._embedder is None:
                     self._embedder = embeddings.Embedder()
                 vectors = self._embedder.encode(norm)
-            predictions = self.default.predict(norm, embeddings=vectors)
+            probas = self.default.proba(norm, embeddings=vectors)
             if self.local is not None:
-                predictions.update(self.local.predict(norm, embeddings=vectors))
+                probas.update(self.local.proba(norm, embeddings=vectors))
+            predictions = {t: _top(classes, p) for t, (classes, p) in probas.items()}
+            polarity = _polarity(*probas["sentiment"]) if "sentiment" in probas else None
             for k, (n, clean) in enumerate(ready):
                 res = results[n]
                 res.language = clean.language
@@ -111,6 +115,8 @@ class Analyzer:
                 for task, (names, scores) in predictions.items():
                     labels[task] = Label(label=names[k], score=round(float(scores[k]), 4))
                 res.sentiment = labels.get("sentiment")
+                if polarity is not None:
+                    res.polarity = round(float(polarity[k]), 4)
                 res.emotion = labels.get("emotion")
                 res.intent = labels.get("intent")
                 res.category = labels.get("category")
@@ -125,6 +131,18 @@ class Analyzer:
         for res in results:
             res.model_version = version
         return results
+
+
+def _top(classes: list[str], p: np.ndarray) -> tuple[list[str], np.ndarray]:
+    idx = p.argmax(axis=1)
+    return [classes[i] for i in idx], p[np.arange(len(idx)), idx]
+
+
+def _polarity(classes: list[str], p: np.ndarray) -> np.ndarray | None:
+    if "positive" not in classes or "negative" not in classes:
+        return None
+    diff: np.ndarray = p[:, classes.index("positive")] - p[:, classes.index("negative")]
+    return diff
 
 
 _default: Analyzer | None = None

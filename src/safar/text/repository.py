@@ -3,6 +3,9 @@
 One row per analysed event (``workspace_id``, ``message_id``), written by the background
 worker (``safar.text.tasks``) and read by journeys, surveys and the dashboard through
 ``analyses_for``. Re-analysis appends a newer row; readers take the latest per message.
+``sentiment_score`` is the signed polarity P(positive) - P(negative) in -1..1 (what curves
+average); ``sentiment_confidence`` is the probability of ``sentiment_label``. The table is
+created with the first analysis, so its absence means "no text analysed yet".
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ COLUMNS = (
     "event_timestamp",
     "source_field",
     "language",
-    "sentiment",
+    "sentiment_label",
     "sentiment_score",
+    "sentiment_confidence",
     "emotion",
     "emotion_score",
     "intent",
@@ -42,7 +46,8 @@ _DUCKDB = """
 CREATE TABLE IF NOT EXISTS text_analyses (
     workspace_id VARCHAR NOT NULL, message_id VARCHAR NOT NULL,
     event_timestamp TIMESTAMPTZ, source_field VARCHAR,
-    language VARCHAR, sentiment VARCHAR, sentiment_score DOUBLE,
+    language VARCHAR, sentiment_label VARCHAR, sentiment_score DOUBLE,
+    sentiment_confidence DOUBLE,
     emotion VARCHAR, emotion_score DOUBLE, intent VARCHAR, intent_score DOUBLE,
     category VARCHAR, category_score DOUBLE, key_phrases VARCHAR, actionable BOOLEAN,
     flags VARCHAR, error VARCHAR, analysed_at TIMESTAMPTZ NOT NULL, model_version VARCHAR
@@ -52,7 +57,8 @@ _CLICKHOUSE = """
 CREATE TABLE IF NOT EXISTS {db}.text_analyses (
     workspace_id String, message_id String,
     event_timestamp Nullable(DateTime64(6, 'UTC')), source_field Nullable(String),
-    language Nullable(String), sentiment Nullable(String), sentiment_score Nullable(Float64),
+    language Nullable(String), sentiment_label Nullable(String),
+    sentiment_score Nullable(Float64), sentiment_confidence Nullable(Float64),
     emotion Nullable(String), emotion_score Nullable(Float64),
     intent Nullable(String), intent_score Nullable(Float64),
     category Nullable(String), category_score Nullable(Float64),
@@ -67,8 +73,9 @@ _SCHEMA = pa.schema(
         ("event_timestamp", pa.timestamp("us", tz="UTC")),
         ("source_field", pa.string()),
         ("language", pa.string()),
-        ("sentiment", pa.string()),
+        ("sentiment_label", pa.string()),
         ("sentiment_score", pa.float64()),
+        ("sentiment_confidence", pa.float64()),
         ("emotion", pa.string()),
         ("emotion_score", pa.float64()),
         ("intent", pa.string()),
@@ -97,6 +104,18 @@ def ensure_table(store: EventStore) -> None:
         store.command(_DUCKDB)
 
 
+def table_exists(store: EventStore) -> bool:
+    if store.engine_name == "clickhouse":
+        _, rows = store.query(
+            "SELECT count() FROM system.tables WHERE database = 'safar' AND name = 'text_analyses'"
+        )
+    else:
+        _, rows = store.query(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'text_analyses'"
+        )
+    return bool(rows and rows[0][0])
+
+
 def insert_analyses(store: EventStore, rows: Sequence[dict[str, Any]]) -> int:
     """Append analysis rows (dicts keyed by ``COLUMNS``)."""
     if not rows:
@@ -112,7 +131,7 @@ def analyses_for(
     store: EventStore, workspace_id: str, message_ids: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
     """Latest analysis of each of the given events of one workspace, keyed by message id."""
-    if not message_ids:
+    if not message_ids or not table_exists(store):
         return {}
     cols = ", ".join(COLUMNS)
     if store.engine_name == "clickhouse":
@@ -138,10 +157,12 @@ def analyses_for(
 def sentiment_series(
     store: EventStore, workspace_id: str, *, bucket: str = "day"
 ) -> list[dict[str, Any]]:
-    """Volume and mean sentiment (-1..1) per time bucket and category, for dashboards."""
+    """Volume and mean polarity (-1..1) per time bucket and category, for dashboards."""
     if bucket not in ("hour", "day", "week", "month"):
         raise ValueError("bucket: one of hour, day, week, month")
-    value = "CASE sentiment WHEN 'positive' THEN 1.0 WHEN 'negative' THEN -1.0 ELSE 0.0 END"
+    if not table_exists(store):
+        return []
+    value = "sentiment_score"
     if store.engine_name == "clickhouse":
         sql = (
             f"SELECT date_trunc('{bucket}', event_timestamp) AS period, category, count() AS n, "

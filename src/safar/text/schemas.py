@@ -18,6 +18,8 @@ class TextAnalysis(BaseModel):
     id: str | None = None
     language: str | None = None
     sentiment: Label | None = None
+    #: P(positive) - P(negative), in -1..1: one signed number for averages and curves.
+    polarity: float | None = None
     emotion: Label | None = None
     intent: Label | None = None
     category: Label | None = None

@@ -61,7 +61,7 @@ class TextWorker:
         self._thread = threading.Thread(target=self._run, name="safar-text", daemon=True)
         self.analysed = 0
         self.dropped = 0
-        ensure_table(store)
+        self._table_ready = False
 
     def start(self) -> None:
         self._thread.start()
@@ -140,8 +140,9 @@ class TextWorker:
                     "event_timestamp": _ts(item["event_timestamp"]),
                     "source_field": item["source_field"],
                     "language": res.language,
-                    "sentiment": res.sentiment.label if res.sentiment else None,
-                    "sentiment_score": res.sentiment.score if res.sentiment else None,
+                    "sentiment_label": res.sentiment.label if res.sentiment else None,
+                    "sentiment_score": res.polarity,
+                    "sentiment_confidence": res.sentiment.score if res.sentiment else None,
                     "emotion": res.emotion.label if res.emotion else None,
                     "emotion_score": res.emotion.score if res.emotion else None,
                     "intent": res.intent.label if res.intent else None,
@@ -155,6 +156,9 @@ class TextWorker:
                     "model_version": res.model_version,
                 }
             )
+        if not self._table_ready:
+            ensure_table(self.store)
+            self._table_ready = True
         insert_analyses(self.store, rows)
         self.analysed += len(rows)
 

@@ -35,3 +35,34 @@ def test_embedding_cache_round_trip(tmp_path: Path) -> None:
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-3)
     again = embeddings.Embedder(tmp_path)  # reads the cache file, no model call needed
     assert np.allclose(again.encode(["hello there"])[0], vecs[1])
+
+
+def test_joint_head_uses_embeddings_beside_ngrams(tmp_path: Path) -> None:
+    """Texts that n-grams cannot tell apart, embeddings that can: the joint head follows them."""
+    from safar.text.classifier import TextModel, train_model
+
+    rng = np.random.default_rng(0)
+    n = 60
+    texts = [f"same words here {i % 3}" for i in range(n)]
+    labels = ["positive" if i % 2 else "negative" for i in range(n)]
+    centre = {"positive": np.eye(embeddings.DIM)[0], "negative": np.eye(embeddings.DIM)[1]}
+    vecs = np.stack([centre[y] + 0.05 * rng.standard_normal(embeddings.DIM) for y in labels])
+    vecs = (vecs / np.linalg.norm(vecs, axis=1, keepdims=True)).astype(np.float32)
+    model = train_model(
+        texts,
+        {"sentiment": labels},
+        name="t",
+        trained_on="synthetic",
+        embeddings=vecs[: n // 2],  # half the rows embedded, the rest get zero vectors
+        embedded_rows=list(range(n // 2)),
+        joint_c=1.0,
+    )
+    assert set(model.joint_heads) == {"sentiment"}
+    probe = np.stack([centre["positive"], centre["negative"]]).astype(np.float32)
+    out = model.predict(["same words here 1", "same words here 1"], embeddings=probe)
+    assert out["sentiment"][0] == ["positive", "negative"]
+    model.save(tmp_path / "m.joblib")
+    restored = TextModel.load(tmp_path / "m.joblib")
+    assert restored.predict(["same words here 1"], embeddings=probe[:1])["sentiment"][0] == [
+        "positive"
+    ]

@@ -110,12 +110,15 @@ def build_default(
     )
     cx.card["embed_weight"] = {"sentiment": 1.0, "emotion": 0.7, "intent": 0.7, "category": 0.7}
     b77 = datasets.banking77(shared)
+    bank_rows = [(t, {"banking77": y}) for t, y in zip(*b77.train, strict=True)]
     bank = _fit(
-        [(t, {"banking77": y}) for t, y in zip(*b77.train, strict=True)],
+        bank_rows,
         name="banking77",
         trained_on="BANKING77 train split (CC BY 4.0)",
         embedder=embedder,
-        embed_max=4000,
+        # In domain: every row embedded, one joint n-gram + embedding head.
+        embed_max=len(bank_rows),
+        joint_c=1.0,
     )
     paths = {"cx": out_dir / "cx-default.joblib", "banking77": out_dir / "banking77.joblib"}
     cx.save(paths["cx"])

@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from safar.journeys.index import IndexSpec
+
 Dialect = Literal["duckdb", "clickhouse"]
 
 
@@ -50,6 +52,8 @@ class Source:
 
     sql: str
     params: dict[str, Any]
+    # Set when the source can be served by a journey index (``journeys.index``).
+    index: IndexSpec | None = None
 
 
 # --- identity map -----------------------------------------------------------------------------
@@ -157,12 +161,14 @@ def events_source(
             f"{', channel, type, properties, traits' if details else ''}"
             f"{', sentiment' if sentiment else ''} FROM ({sql})"
         )
-    return Source(sql, params)
+    plain = not (details or sentiment or activities is not None)
+    spec = IndexSpec("events", workspace_id, since_us, until_us) if plain else None
+    return Source(sql, params, spec)
 
 
 def table_source(table: str) -> Source:
     """A loaded case log (columns case_id, activity, ts, seq) as a case source."""
-    return Source(f"SELECT case_id, activity, ts, seq FROM {table}", {})
+    return Source(f"SELECT case_id, activity, ts, seq FROM {table}", {}, IndexSpec("table", table))
 
 
 # --- process discovery ------------------------------------------------------------------------

@@ -107,3 +107,46 @@ def test_anchored_before_orders_like_lists() -> None:
     )
     got = ix.anchored(idx, "a", "before", 2)
     assert got == [(["a"], 1), (["b", "c", "a"], 1), (["c", "a"], 1)]
+
+
+def test_identity_changes_reach_the_index(
+    runtime: Runtime, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The identity map is copied only when the graph changed, and the index follows it."""
+    from datetime import timedelta
+
+    from safar.events.messages import SegmentMessage, normalize
+
+    t0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    ws = workspace.id
+
+    def msg(i: int, minutes: float, **kw: Any) -> dict[str, Any]:
+        m = SegmentMessage(messageId=f"m{i}", timestamp=t0 + timedelta(minutes=minutes), **kw)
+        return normalize(m, workspace_id=ws, received_at=t0)
+
+    runtime.applier.apply(
+        [
+            msg(1, 0, type="track", anonymousId="anon-9", event="view"),
+            msg(2, 1, type="track", anonymousId="anon-9", event="cart"),
+            msg(3, 5, type="track", userId="dan", event="buy"),
+        ]
+    )
+
+    def funnel() -> list[int]:
+        with runtime.db.session() as s:
+            f = service.funnel(
+                s, runtime.store, workspace_id=ws, steps=["view", "cart", "buy"],
+                window_seconds=3600,
+            )  # fmt: skip
+        return [st.cases for st in f.steps]
+
+    fast, slow = both(monkeypatch, funnel)
+    assert fast == slow == [1, 1, 0]
+    with runtime.db.session() as s:
+        assert service.refresh_identity_map(s, runtime.store, workspace_id=ws) is None
+    runtime.applier.apply([msg(4, 2, type="identify", anonymousId="anon-9", userId="dan")])
+    fast, slow = both(monkeypatch, funnel)
+    assert fast == slow == [1, 1, 1]  # anon-9 and dan are now one customer
+    with runtime.db.session() as s:
+        assert service.refresh_identity_map(s, runtime.store, workspace_id=ws) is None
+        assert service.refresh_identity_map(s, runtime.store, workspace_id=ws, force=True)

@@ -57,6 +57,32 @@ class JourneyIndex:
     act: np.ndarray  # int32
     actors: pa.Array  # case ids (text), position = actor id, sorted
     acts: list[str]  # activity names, position = activity id, sorted
+    _segs: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+    _groups: tuple[np.ndarray, np.ndarray] | None = None
+    sig: tuple[Any, ...] | None = None
+
+    def groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per row: first row of its actor, first row of its (actor, time) group."""
+        if self._groups is None:
+            new, _, _, _ = self.segments()
+            pos = np.arange(len(self.actor), dtype=np.int64)
+            tie = new.copy()
+            if len(tie):
+                tie[1:] |= self.ts[1:] != self.ts[:-1]
+            self._groups = (
+                np.maximum.accumulate(np.where(new, pos, 0)) if len(pos) else pos,
+                np.maximum.accumulate(np.where(tie, pos, 0)) if len(pos) else pos,
+            )
+        return self._groups
+
+    def segments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(new-actor flag per row, start and end row of each actor, actor rank per row)."""
+        if self._segs is None:
+            new, seg = _segments(self.actor)
+            ends = np.append(seg[1:], len(self.actor)).astype(np.int64)
+            seg_id = np.cumsum(new) - 1
+            self._segs = (new, seg, ends, seg_id)
+        return self._segs
 
     def window(self, since_us: int | None, until_us: int | None) -> JourneyIndex:
         if since_us is None and until_us is None:
@@ -125,12 +151,13 @@ def get_index(
     key = (id(engine), spec.kind, spec.name)
     with _LOCK:
         hit = _CACHE.get(key)
-        if hit is not None and getattr(hit, "_sig", None) == sig:
+        if hit is not None and hit.sig == sig:
             _CACHE.move_to_end(key)
             return hit.window(spec.since_us, spec.until_us)
     # ``source_sql`` is the whole source (no time filter): one index serves every period.
     idx = _build(engine, source_sql, params)
-    idx._sig = sig  # type: ignore[attr-defined]
+    idx.groups()
+    idx.sig = sig
     with _LOCK:
         _CACHE[key] = idx
         _CACHE.move_to_end(key)
@@ -188,21 +215,19 @@ def dfg(
     if len(actor) < 2:
         return []
     k = len(idx.acts)
-    same = actor[1:] == actor[:-1]
-    code = act[:-1][same].astype(np.int64) * k + act[1:][same]
-    dt = (ts[1:] - ts[:-1])[same]
-    ctype = np.int16 if k * k < 32_000 else np.int64
-    order = np.argsort(code.astype(ctype), kind="stable")
-    code_s = code[order]
-    dt_s = dt[order]
-    bounds = np.flatnonzero(np.diff(code_s)) + 1
-    starts = np.concatenate(([0], bounds))
-    ends = np.concatenate((bounds, [len(code_s)]))
+    none = k * k  # pairs across two actors sort last, in their own group
+    code = act[:-1] * np.int32(k) + act[1:]
+    code[actor[1:] != actor[:-1]] = none
+    if none < 32_000:
+        code = code.astype(np.int16)  # a stable sort of 16-bit keys is a radix sort
+    order = np.argsort(code, kind="stable")
+    bounds = np.searchsorted(code[order], np.arange(none + 1))
+    freq = np.diff(bounds)
+    dt_s = (ts[1:] - ts[:-1])[order[: bounds[-1]]]
     out = []
-    for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
-        c = int(code_s[lo])
-        med, p90 = _quantiles(dt_s[lo:hi])
-        out.append((idx.acts[c // k], idx.acts[c % k], hi - lo, med, p90))
+    for c in np.flatnonzero(freq).tolist():
+        med, p90 = _quantiles(dt_s[bounds[c] : bounds[c + 1]])
+        out.append((idx.acts[c // k], idx.acts[c % k], int(freq[c]), med, p90))
     out.sort(key=lambda e: (-e[2], e[0], e[1]))
     return out
 
@@ -223,16 +248,17 @@ class VariantSummary:
 def variants(idx: JourneyIndex, limit: int | None) -> VariantSummary:
     actor, act = idx.actor, idx.act
     n = len(actor)
-    new, seg = _segments(actor)
-    ends = np.concatenate((seg[1:], [n])) if n else seg
+    _, seg, ends, _ = idx.segments()
     lengths = ends - seg
-    seg_id = np.cumsum(new) - 1
-    rn = np.arange(n, dtype=np.int64) - seg[seg_id] + 1
-    h_ev = _mix((rn.astype(np.uint64) << np.uint64(32)) | act.astype(np.uint64))
+    k = len(idx.acts)
+    # Hash of (position, activity) through a table of every pair that occurs.
+    longest = int(lengths.max()) if n else 0
+    table = _mix(np.arange((longest + 1) * k, dtype=np.uint64))
+    seg_first = idx.groups()[0]
+    h_ev = table[(np.arange(1, n + 1, dtype=np.int64) - seg_first) * k + act]
     h = np.add.reduceat(h_ev, seg) if n else np.zeros(0, dtype=np.uint64)
     first = act[seg]
     last = act[ends - 1] if n else act
-    k = len(idx.acts)
     sc = np.bincount(first, minlength=k)
     ec = np.bincount(last, minlength=k)
     starts = {idx.acts[i]: int(c) for i, c in enumerate(sc) if c}
@@ -275,46 +301,51 @@ class FunnelLevels:
 
 
 def funnel_levels(idx: JourneyIndex, steps: list[str], window_us: int) -> FunnelLevels:
+    """Per actor: last step reached and first time each step was reached.
+
+    ``V`` holds the rows where a chain of steps 1..k ends (ascending), ``c`` the latest start of
+    such a chain. For a row of step k+1 the best earlier chain is the last row of ``V`` before
+    the row's group of equal (actor, time), found by binary search, if it is the same actor.
+    """
     pos_of = {a: i for i, a in enumerate(idx.acts)}
     sid = [pos_of.get(s, -1) for s in steps]
-    m = np.isin(idx.act, np.array(sid, dtype=np.int64))
-    a, t, x = idx.actor[m], idx.ts[m], idx.act[m]
-    n = len(a)
-    pos = np.arange(n, dtype=np.int64)
-    new, seg = _segments(a)
-    seg_first = np.maximum.accumulate(np.where(new, pos, 0)) if n else pos
-    gnew = new.copy()
-    if n:
-        gnew[1:] |= t[1:] != t[:-1]
-    g_first = np.maximum.accumulate(np.where(gnew, pos, 0)) if n else pos
-    prev_row = g_first - 1
-    has_prev = prev_row >= 0
-    prev_row_c = np.where(has_prev, prev_row, 0)
-    valid = x == sid[0]
-    c = t.copy()
-    valids = [valid]
+    seg_first, g_first = idx.groups()
+    ts = idx.ts
+    rows = [np.flatnonzero(idx.act == s) for s in sid]
+    v = rows[0]
+    c = ts[v]
+    valids = [v]
     for k in range(1, len(steps)):
-        last = np.maximum.accumulate(np.where(valid, pos, -1)) if n else pos
-        lp = np.where(has_prev, last[prev_row_c], -1)
-        ok = (lp >= seg_first) & (x == sid[k])
-        p = c[np.where(ok, lp, 0)] if n else c
-        ok &= (t - p) <= window_us
-        c = np.where(ok, p, 0)
-        valid = ok
-        valids.append(valid)
-    actors = a[seg]
-    level = np.zeros(len(seg), dtype=np.int64)
-    seg_id = np.cumsum(new) - 1
+        r = rows[k]
+        j = np.searchsorted(v, g_first[r]) - 1
+        ok = j >= 0
+        jc = np.where(ok, j, 0)
+        if len(v):
+            ok &= v[jc] >= seg_first[r]
+            p = c[jc]
+            ok &= (ts[r] - p) <= window_us
+        else:
+            ok[:] = False
+            p = np.zeros(len(r), dtype=np.int64)
+        v = r[ok]
+        c = p[ok]
+        valids.append(v)
+    n_act = len(idx.actors)
+    present = np.zeros(n_act, dtype=bool)
+    for r in rows:
+        present[idx.actor[r]] = True
+    actors = np.flatnonzero(present)
+    level = np.zeros(n_act, dtype=np.int64)
     firsts = []
-    for k, v in enumerate(valids, start=1):
-        ids = seg_id[v]
+    for k, vk in enumerate(valids, start=1):
+        ids = idx.actor[vk]
         level[ids] = k  # later steps overwrite: the max level
-        f = np.full(len(seg), -1, dtype=np.int64)
+        f = np.full(n_act, -1, dtype=np.int64)
         # Rows are time-sorted within an actor: the first valid row is the earliest.
-        uniq, at = np.unique(ids, return_index=True)
-        f[uniq] = t[v][at]
-        firsts.append(f)
-    return FunnelLevels(actors, level, firsts)
+        at = np.flatnonzero(np.append(True, ids[1:] != ids[:-1])) if len(ids) else ids
+        f[ids[at]] = ts[vk[at]]
+        firsts.append(f[actors])
+    return FunnelLevels(actors, level[actors], firsts)
 
 
 def funnel_summary(lv: FunnelLevels, n_steps: int) -> dict[str, Any]:
@@ -381,17 +412,14 @@ def anchored(
     aid = idx.acts.index(anchor)
     actor, act = idx.actor, idx.act
     n = len(actor)
-    new, seg = _segments(actor)
-    ends = np.concatenate((seg[1:], [n]))
-    seg_id = np.cumsum(new) - 1
     hits = np.flatnonzero(act == aid)
     first = np.empty(len(hits), dtype=bool)
     if len(hits):
         first[0] = True
         first[1:] = actor[hits[1:]] != actor[hits[:-1]]
     p0 = hits[first]
-    lo_b = seg[seg_id[p0]]
-    hi_b = ends[seg_id[p0]]
+    lo_b = np.searchsorted(actor, actor[p0], side="left")
+    hi_b = np.searchsorted(actor, actor[p0], side="right")
     k = len(idx.acts) + 1
     offsets = range(0, depth + 1) if direction == "after" else range(-depth, 1)
     if k ** (depth + 1) >= 2**62:

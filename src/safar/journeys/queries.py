@@ -71,6 +71,28 @@ IDENTITY_MAP_DDL: dict[Dialect, str] = {
 }
 
 
+IDENTITY_MAP_VERSION_DDL: dict[Dialect, str] = {
+    "duckdb": (
+        "CREATE TABLE IF NOT EXISTS identity_map_version (workspace_id VARCHAR NOT NULL, "
+        "version VARCHAR NOT NULL)"
+    ),
+    "clickhouse": (
+        "CREATE TABLE IF NOT EXISTS {db}.identity_map_version (workspace_id String, "
+        "version String) ENGINE = MergeTree ORDER BY workspace_id"
+    ),
+}
+
+
+def identity_map_version_delete(d: Dialect, db: str, workspace_id: str) -> str:
+    t = "identity_map_version" if d == "duckdb" else f"{db}.identity_map_version"
+    return f"DELETE FROM {t} WHERE workspace_id = '{workspace_id}'"
+
+
+def identity_map_version_sql(d: Dialect, db: str) -> str:
+    t = "identity_map_version" if d == "duckdb" else f"{db}.identity_map_version"
+    return f"SELECT version FROM {t} WHERE workspace_id = {p(d, 'ws', 'String')}"
+
+
 def identity_map_delete(d: Dialect, db: str, workspace_id: str) -> str:
     # ``command`` takes no parameters; workspace ids are ours and checked before formatting.
     if d == "duckdb":

@@ -3,4 +3,6 @@
 
 def import_models() -> None:
     import safar.identity.models
+    import safar.orchestration.models
+    import safar.surveys.models
     import safar.workspaces.models  # noqa: F401

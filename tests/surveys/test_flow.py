@@ -140,7 +140,7 @@ async def test_delivery_email_answer_metrics_and_fatigue(
     assert rate["sent"] == 1 and rate["completed"] == 1
 
     # Responses are events: one per step, joined to the profile, text handed to text analytics.
-    cols, rows = rt.store.query(
+    _, rows = rt.store.query(
         "SELECT message_id, user_id, channel, properties FROM events "
         "WHERE workspace_id = ? AND event = 'survey_answered' ORDER BY message_id",
         [ws_id],

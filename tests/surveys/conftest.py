@@ -141,8 +141,20 @@ def survey_settings(data_dir: Path, smtp: SmtpServer, gateway: Gateway, **extra:
 
 
 @pytest.fixture
-def svy_settings(tmp_path: Path, smtp: SmtpServer, sms_gateway: Gateway) -> Settings:
-    return survey_settings(tmp_path / "safar", smtp, sms_gateway)
+def svy_settings(
+    tmp_path: Path,
+    smtp: SmtpServer,
+    sms_gateway: Gateway,
+    stack: str,
+    request: pytest.FixtureRequest,
+) -> Settings:
+    """Both engine stacks: SQLite + DuckDB, and PostgreSQL + ClickHouse (chdb)."""
+    if stack == "duckdb-sqlite":
+        return survey_settings(tmp_path / "safar", smtp, sms_gateway)
+    pg_url = request.getfixturevalue("pg_database")
+    return survey_settings(
+        tmp_path / "safar", smtp, sms_gateway, state_url=pg_url, event_engine="clickhouse"
+    )
 
 
 @pytest.fixture
@@ -172,6 +184,22 @@ def send_event(runtime: Runtime, workspace_id: str, **msg: Any) -> dict[str, Any
     row = normalize(parse_message(msg), workspace_id=workspace_id, received_at=datetime.now(UTC))
     runtime.applier.apply([row])
     return row
+
+
+def survey_events(runtime: Runtime, workspace_id: str) -> list[tuple[Any, ...]]:
+    """(message_id, user_id, channel, properties) of stored ``survey_answered`` events."""
+    cols = "message_id, user_id, channel, properties"
+    if runtime.store.engine_name == "clickhouse":
+        sql = (
+            f"SELECT {cols} FROM safar.events WHERE workspace_id = {{ws:String}} "
+            "AND event = 'survey_answered' ORDER BY message_id"
+        )
+    else:
+        sql = (
+            f"SELECT {cols} FROM events WHERE workspace_id = $ws "
+            "AND event = 'survey_answered' ORDER BY message_id"
+        )
+    return list(runtime.store.query(sql, {"ws": workspace_id})[1])
 
 
 def customer(

@@ -18,7 +18,7 @@ from safar.runtime import Runtime
 from safar.surveys import metrics, presets
 from safar.surveys import service as svc
 from safar.surveys.models import SurveyResponse
-from tests.surveys.conftest import Gateway, SmtpServer, customer, send_event
+from tests.surveys.conftest import Gateway, SmtpServer, customer, send_event, survey_events
 
 LINK = re.compile(r"http://safar\.test/s/([A-Za-z0-9_.\-]+)")
 
@@ -140,11 +140,7 @@ async def test_delivery_email_answer_metrics_and_fatigue(
     assert rate["sent"] == 1 and rate["completed"] == 1
 
     # Responses are events: one per step, joined to the profile, text handed to text analytics.
-    _, rows = rt.store.query(
-        "SELECT message_id, user_id, channel, properties FROM events "
-        "WHERE workspace_id = ? AND event = 'survey_answered' ORDER BY message_id",
-        [ws_id],
-    )
+    rows = survey_events(rt, ws_id)
     assert len(rows) == 2
     props = [json.loads(r[3]) for r in rows]
     assert {r[1] for r in rows} == {"u1"} and {r[2] for r in rows} == {"email"}

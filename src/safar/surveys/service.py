@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from safar.errors import NotFound, ValidationFailed
 from safar.events.messages import normalize, parse_message
 from safar.identity.models import Identity
-from safar.identity.service import resolve_profile_id
+from safar.identity.service import current_traits, resolve_profile_id
 from safar.orchestration.models import ScheduledJob
 from safar.orchestration.service import enqueue_task
 from safar.surveys.models import Invitation, Survey, SurveyResponse
@@ -156,14 +156,13 @@ def invitation_for_profile(
 ) -> Invitation:
     """A link for a known profile (in-app, web widget): it answers as that profile's user."""
     pid = resolve_profile_id(session, workspace_id=survey.workspace_id, profile_id=profile_id)
-    idents = {
-        t: v
-        for t, v in session.execute(
-            select(Identity.type, Identity.value)
-            .where(Identity.profile_id == pid)
-            .order_by(Identity.id.desc())
-        )
-    }
+    rows = session.execute(
+        select(Identity.id, Identity.type, Identity.value)
+        .where(Identity.profile_id == pid)
+        .order_by(Identity.id.desc())
+    ).all()
+    idents = {t: v for _, t, v in rows}
+    traits = current_traits(session, [i for i, _, _ in rows])
     return create_invitation(
         session,
         survey=survey,
@@ -172,8 +171,9 @@ def invitation_for_profile(
         profile_id=pid,
         user_id=idents.get("user_id"),
         anonymous_id=None if idents.get("user_id") else idents.get("anonymous_id"),
-        language=language,
+        language=pick_language(survey, language, traits.get("language"), traits.get("locale")),
         touchpoint=touchpoint,
+        segment=traits.get(survey.segment_trait) if survey.segment_trait else None,
     )
 
 

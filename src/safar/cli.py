@@ -23,6 +23,15 @@ app.add_typer(workspace_app, name="workspace")
 app.add_typer(import_app, name="import")
 
 
+def _register_domains() -> None:
+    from safar.surveys.cli import app as surveys_app
+
+    app.add_typer(surveys_app, name="surveys")
+
+
+_register_domains()
+
+
 def _settings() -> Settings:
     return Settings()
 

@@ -56,7 +56,7 @@ class EmailChannel:
     @classmethod
     def from_settings(cls, settings: Settings) -> EmailChannel:
         def connect() -> smtplib.SMTP:
-            host, port, timeout = settings.smtp_host, settings.smtp_port, settings.smtp_timeout
+            host, port, timeout = settings.smtp_host or "", settings.smtp_port, settings.smtp_timeout
             smtp: smtplib.SMTP
             if settings.smtp_ssl:
                 ctx = ssl.create_default_context()
@@ -146,7 +146,7 @@ class SmsChannel:
 
     @classmethod
     def from_settings(cls, settings: Settings, client: httpx.Client | None = None) -> SmsChannel:
-        preset = SMS_PRESETS[settings.sms_provider]
+        preset = SMS_PRESETS[settings.sms_provider or "generic"]
         if settings.sms_url and settings.sms_provider != "generic":
             preset = SmsPreset(settings.sms_url, preset.body, preset.encoding, preset.auth)
         return cls(

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 QuestionType = Literal["nps", "csat", "ces", "rating", "single", "multiple", "text", "date"]
 Language = Literal["fa", "en"]
+LANGUAGES: tuple[Language, ...] = ("fa", "en")
 #: Fixed scales; ``rating`` uses the question's own ``scale``.
 SCALES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 MAX_TEXT = 2000
@@ -143,7 +144,7 @@ class SurveyCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     touchpoint: str | None = Field(default=None, max_length=80)
-    languages: list[Language] = Field(default_factory=lambda: ["fa", "en"], min_length=1)
+    languages: list[Language] = Field(default_factory=lambda: list(LANGUAGES), min_length=1)
     default_language: Language = "fa"
     definition: SurveyDefinition
     link_ttl_hours: float = Field(default=7 * 24, gt=0, le=365 * 24)

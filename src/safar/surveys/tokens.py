@@ -33,7 +33,7 @@ class LinkSigner:
     def sign(self, invitation_id: str) -> str:
         return self._s.dumps(invitation_id)
 
-    def verify(self, token: str, max_age_s: float | None = None) -> str:
+    def verify(self, token: str, max_age_s: int | None = None) -> str:
         """The invitation id inside a genuine token; raises ``LinkForged``/``LinkExpired``."""
         if not token or len(token) > 300:
             raise LinkForged("token: this survey link is not valid", field="token")

@@ -212,3 +212,46 @@ def test_order_delivered_to_answer_in_persian_in_chromium(
     assert responses[0]["answers"]["what_wrong"] == "بسته دیر رسید و خیس بود"
     assert responses[0]["trigger_message_id"] == "delivery-1"
     assert responses[0]["channel"] == "email" and responses[0]["complete"] is True
+
+
+def test_in_app_widget_in_chromium(server: Server) -> None:
+    """An app asks for pending surveys, embeds the widget; the answer closes the overlay."""
+    from playwright.sync_api import sync_playwright
+
+    api = server.api()
+    survey = api.post("/api/surveys/from-template", json={"template": "ces"}).json()
+    server.identify(userId="app-1", traits={"language": "en"})
+    deadline = time.monotonic() + 10
+    profile_id = None
+    while profile_id is None and time.monotonic() < deadline:
+        r = api.get("/api/profiles/lookup", params={"type": "user_id", "value": "app-1"})
+        profile_id = r.json().get("id") if r.status_code == 200 else None
+        time.sleep(0.05)
+    assert profile_id, "profile never appeared"
+    r = api.post(f"/api/surveys/{survey['id']}/invitations", json={"profile_id": profile_id})
+    assert r.status_code == 201, r.text
+    pending = api.get("/api/surveys/pending", params={"profile_id": profile_id}).json()
+    token = pending[0]["token"]
+    host = (
+        "<!doctype html><html lang='en'><body><h1>My shop</h1>"
+        f"<script src='{server.base}/s/widget.js' data-token='{token}' data-lang='en'></script>"
+        "</body></html>"
+    )
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.set_content(host)
+            dialog = page.get_by_role("dialog")
+            dialog.wait_for()
+            assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Close"
+            frame = page.frame_locator("iframe")
+            frame.locator('label.opt:has(input[name="ces"][value="6"])').click()
+            frame.get_by_role("button", name="Submit").click()  # optional comment left empty
+            frame.get_by_text("Thank you!").wait_for()
+            dialog.wait_for(state="detached", timeout=5000)
+        finally:
+            browser.close()
+    ces = metric(api, "ces", survey["id"])
+    assert ces["n"] == 1 and ces["mean"] == 6.0 and ces["easy_pct"] == 100.0
+    assert api.get("/api/surveys/pending", params={"profile_id": profile_id}).json() == []

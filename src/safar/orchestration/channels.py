@@ -56,7 +56,11 @@ class EmailChannel:
     @classmethod
     def from_settings(cls, settings: Settings) -> EmailChannel:
         def connect() -> smtplib.SMTP:
-            host, port, timeout = settings.smtp_host or "", settings.smtp_port, settings.smtp_timeout
+            host, port, timeout = (
+                settings.smtp_host or "",
+                settings.smtp_port,
+                settings.smtp_timeout,
+            )
             smtp: smtplib.SMTP
             if settings.smtp_ssl:
                 ctx = ssl.create_default_context()

@@ -30,8 +30,13 @@ def rows(ws: str, n: int, users: int) -> list[dict[str, object]]:
     out = []
     for i in range(n):
         name = "order_delivered" if i % 10 == 0 else "product_viewed"
-        msg = {"type": "track", "event": name, "userId": f"u{i % users}",
-               "messageId": uuid.uuid4().hex, "timestamp": now.isoformat()}
+        msg = {
+            "type": "track",
+            "event": name,
+            "userId": f"u{i % users}",
+            "messageId": uuid.uuid4().hex,
+            "timestamp": now.isoformat(),
+        }
         out.append(normalize(parse_message(msg), workspace_id=ws, received_at=now))
     return out
 
@@ -44,9 +49,18 @@ def run(events: int, with_trigger: bool) -> tuple[float, int, float]:
                 ws = create_workspace(s, name="bench")[0].id
                 survey = svc.create_survey(s, workspace_id=ws, data=presets.template("nps"))
                 if with_trigger:
-                    orch.create_trigger(s, workspace_id=ws, data=TriggerCreate(
-                        name="t", event="order_delivered", action="survey", channel="app",
-                        params={"survey_id": survey.id}, fatigue_days=30))
+                    orch.create_trigger(
+                        s,
+                        workspace_id=ws,
+                        data=TriggerCreate(
+                            name="t",
+                            event="order_delivered",
+                            action="survey",
+                            channel="app",
+                            params={"survey_id": survey.id},
+                            fatigue_days=30,
+                        ),
+                    )
             data = rows(ws, events, users=events // 20)
             start = time.perf_counter()
             for i in range(0, len(data), 5000):

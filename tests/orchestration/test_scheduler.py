@@ -134,3 +134,46 @@ def test_old_events_from_imports_schedule_nothing(rt: Runtime, ws_id: str) -> No
     old = (datetime.now(UTC) - timedelta(days=30)).isoformat()
     send_event(rt, ws_id, type="track", event="order_delivered", userId="u1", timestamp=old)
     assert jobs(rt) == []
+
+
+def test_recovery_after_a_crash_never_resends(rt: Runtime, ws_id: str, smtp: SmtpServer) -> None:
+    survey_id = make_survey(rt, ws_id, "nps")
+    make_trigger(rt, ws_id, survey_id, fatigue_days=0)
+    for i in range(2):
+        customer(rt, ws_id, f"u{i}", email=f"u{i}@example.com")
+        send_event(rt, ws_id, type="track", event="order_delivered", userId=f"u{i}")
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    with rt.db.session() as s:
+        first, second = s.scalars(select(ScheduledJob).order_by(ScheduledJob.id)).all()
+        first.status, first.claimed_at = "claimed", long_ago  # crashed before composing
+        second.status, second.claimed_at = "sending", long_ago  # crashed around the send
+    rt.scheduler.recover()
+    assert statuses(rt) == ["pending", "uncertain"]
+    assert rt.scheduler.run_due() == 1
+    assert len(smtp.mailbox.wait(1)) == 1
+    time.sleep(0.2)
+    assert len(smtp.mailbox.messages) == 1
+    assert statuses(rt) == ["done", "uncertain"]
+
+
+def test_required_consent(rt: Runtime, ws_id: str, smtp: SmtpServer) -> None:
+    survey_id = make_survey(rt, ws_id, "nps")
+    make_trigger(rt, ws_id, survey_id, consent_purpose="surveys", require_consent=True)
+    customer(rt, ws_id, "silent", email="silent@example.com")
+    send_event(
+        rt,
+        ws_id,
+        type="identify",
+        userId="yes",
+        traits={"email": "yes@example.com"},
+        context={
+            "consent": {
+                "preferences": [{"purpose": "surveys", "channel": "email", "granted": True}]
+            }
+        },
+    )
+    for user in ("silent", "yes"):
+        send_event(rt, ws_id, type="track", event="order_delivered", userId=user)
+    rt.scheduler.run_due()
+    assert [m["To"] for m in smtp.mailbox.wait(1)] == ["yes@example.com"]
+    assert sorted(jobs(rt)) == [("done", "sent"), ("skipped", "no consent")]

@@ -13,7 +13,15 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from safar.errors import ValidationFailed
 from safar.events.channels import NEUTRAL, infer_channel, normalize_channel
@@ -42,9 +50,8 @@ def _no_control(value: str | None) -> str | None:
 
 
 IdText = Annotated[
-    str | None,
+    Annotated[str, StringConstraints(max_length=255)] | None,
     BeforeValidator(_id_string),
-    Field(default=None, max_length=255),
 ]
 
 

@@ -1,0 +1,75 @@
+"""Start a real `safar serve` in a subprocess on a fresh data dir, for benchmarks."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    proc: subprocess.Popen[bytes]
+    data_dir: Path
+    workspace_id: str
+    write_key: str
+    secret_key: str
+
+    def rss_mb(self) -> tuple[float, float]:
+        """Current and peak resident memory of the server process, in MB."""
+        cur = peak = 0.0
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                cur = int(line.split()[1]) / 1024
+            if line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) / 1024
+        return cur, peak
+
+
+@contextmanager
+def running_server(extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    data_dir = Path(tempfile.mkdtemp(prefix="safar-bench-"))
+    env = {**os.environ, "SAFAR_DATA_DIR": str(data_dir), "SAFAR_LOG_LEVEL": "warning",
+           **(extra_env or {})}
+    out = subprocess.run(
+        [sys.executable, "-m", "safar.cli", "workspace", "create", "Bench", "--json"],
+        env=env, check=True, capture_output=True, text=True,
+    )
+    keys = json.loads(out.stdout)
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "safar.cli", "serve", "--port", str(port)], env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError("server did not start")
+    try:
+        yield Server(url, proc, data_dir, keys["workspace_id"], keys["write_key"], keys["secret_key"])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -272,6 +272,13 @@ async def test_triggers_api_and_export(
     ).content
     table = pq.read_table(io.BytesIO(pq_body)).to_pylist()
     assert table[0]["nps"] == 8 and table[0]["q_driver"] == "2" and table[0]["complete"] is True
+    res = (await c.get(f"/api/surveys/{survey['id']}/results", headers=auth)).json()
+    assert res["metrics"]["nps"]["overall"]["n"] == 1 and "csat" not in res["metrics"]
+    assert res["metrics"]["nps"]["breakdowns"]["channel"][0]["group"] == "app"
+    assert res["verbatims"][0]["text"] == "کولر خراب بود" and res["verbatims"][0]["nps"] == 8
+    assert res["response_rate"]["completed"] == 1
+    r = await c.get(f"/api/surveys/{survey['id']}/results?period=decade", headers=auth)
+    assert r.status_code == 400 and r.json()["field"] == "period"
     r = await c.get(f"/api/surveys/{survey['id']}/export?format=xls", headers=auth)
     assert r.status_code == 400 and r.json()["field"] == "format"
 

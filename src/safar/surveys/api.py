@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from safar.db import utcnow
 from safar.surveys import export as export_mod
 from safar.surveys import metrics, presets, service
+from safar.surveys import results as results_mod
 from safar.surveys.models import Invitation, Survey, SurveyResponse
 from safar.surveys.rendering import FACES, TEXTS
 from safar.surveys.schemas import (
@@ -235,6 +236,19 @@ def list_responses(
             offset=offset,
         )
     ]
+
+
+@router.get("/{survey_id}/results")
+def results(
+    survey_id: str,
+    key: SecretKey,
+    session: SessionDep,
+    period: Annotated[str, Query(max_length=20)] = "jalali_month",
+) -> dict[str, Any]:
+    """Trends with intervals, breakdowns, response rate and verbatims of one survey."""
+    return results_mod.survey_results(
+        session, workspace_id=key.workspace_id, survey_id=survey_id, period=period
+    )
 
 
 @router.get("/{survey_id}/export")

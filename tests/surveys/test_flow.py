@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from safar.app import create_app
+from safar.db import utcnow
+from safar.identity.service import lookup
 from safar.orchestration import service as orch
 from safar.orchestration.models import ScheduledJob
 from safar.orchestration.schemas import TriggerCreate
@@ -192,3 +194,39 @@ async def test_gateway_failure_is_recorded_and_does_not_count_as_contact(
     send_event(rt, ws_id, type="track", event="call_ended", userId="c1")
     rt.scheduler.run_due()
     assert jobs(rt)[-1][0] == "done"  # the failed attempt did not use up the fatigue budget
+
+
+async def test_in_app_trigger_keeps_segment_and_touchpoint(
+    rt: Runtime, ws_id: str, web: httpx.AsyncClient
+) -> None:
+    with rt.db.session() as s:
+        spec = presets.template("csat").model_copy(update={"segment_trait": "tier"})
+        survey_id = svc.create_survey(s, workspace_id=ws_id, data=spec).id
+    make_trigger(rt, ws_id, survey_id, event="ticket_closed", channel="app", fatigue_days=0)
+    for user, tier, score in (("g1", "gold", "5"), ("g2", "gold", "4"), ("s1", "silver", "2")):
+        customer(rt, ws_id, user, tier=tier, language="en")
+        send_event(
+            rt,
+            ws_id,
+            type="track",
+            event="ticket_closed",
+            userId=user,
+            properties={"touchpoint": "support_chat"},
+        )
+        rt.scheduler.run_due()
+        with rt.db.session() as s:
+            pid = lookup(s, workspace_id=ws_id, type_="user_id", value=user)
+            pending = svc.pending_invitations(s, workspace_id=ws_id, profile_id=pid, now=utcnow())
+            assert len(pending) == 1 and pending[0].status == "sent"
+            token, _ = svc.link(rt.survey_signer, "http://safar.test", pending[0])
+        r = await web.post(f"/s/{token}", data={"_step": "0", "csat": score})
+        assert r.status_code == 303
+    with rt.db.session() as s:
+        f = metrics.Filters(workspace_id=ws_id, survey_id=survey_id)
+        by_segment = metrics.compute(s, "csat", f, by="segment")
+        by_touchpoint = metrics.compute(s, "csat", f, by="touchpoint")
+    assert [(r.group, r.values["n"], r.values["mean"]) for r in by_segment] == [
+        ("gold", 2, 4.5),
+        ("silver", 1, 2.0),
+    ]
+    assert [(r.group, r.values["n"]) for r in by_touchpoint] == [("support_chat", 3)]

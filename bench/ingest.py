@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _server import Server, running_server  # noqa: E402
 
 CHANNELS = ["web", "app", "email", "sms", "chat", "phone", "social", "store"]
+USERS = 20_000
 EVENTS = ["Product Viewed", "Product Added", "Checkout Started", "Order Completed", "Email Opened"]
 
 
@@ -30,9 +31,11 @@ def make_batch(i: int, size: int) -> bytes:
     msgs = []
     for j in range(size):
         n = i * size + j
+        user = n % USERS
         msgs.append({
-            "type": "track", "event": EVENTS[n % len(EVENTS)], "userId": f"user-{n % 50_000}",
-            "anonymousId": f"anon-{n % 70_000}", "messageId": str(uuid.uuid4()),
+            "type": "track", "event": EVENTS[n % len(EVENTS)], "userId": f"user-{user}",
+            # Each customer uses one or two devices, as real traffic does.
+            "anonymousId": f"anon-{user}-{(n // USERS) % 2}", "messageId": str(uuid.uuid4()),
             "timestamp": "2026-11-20T10:00:00Z",
             "properties": {"sku": f"SKU-{n % 999}", "price": (n % 97) * 1000, "currency": "IRR"},
             "context": {"channel": CHANNELS[n % len(CHANNELS)], "library": {"name": "bench"}},

@@ -8,6 +8,7 @@ identities and everything else follows.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,10 @@ from safar.db import Base, utcnow
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
+def new_identity_id() -> int:
+    return secrets.randbits(63)
+
+
 class Profile(Base):
     __tablename__ = "profiles"
 
@@ -45,7 +50,11 @@ class Identity(Base):
     __tablename__ = "identities"
     __table_args__ = (UniqueConstraint("workspace_id", "type", "value", name="uq_identity"),)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    #: Chosen by the application (random 63-bit), so new identities need no round trip for
+    #: their id before links and traits can point at them.
+    id: Mapped[int] = mapped_column(
+        BigId, primary_key=True, autoincrement=False, default=new_identity_id
+    )
     workspace_id: Mapped[str] = mapped_column(String(40))
     type: Mapped[str] = mapped_column(String(40))
     value: Mapped[str] = mapped_column(String(320))

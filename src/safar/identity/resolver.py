@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from safar.db import utcnow
 from safar.identity.identifiers import extract
 from safar.identity.models import (
     ConsentRecord,
@@ -31,6 +33,7 @@ from safar.identity.models import (
     MergeConflict,
     Profile,
     TraitValue,
+    new_identity_id,
 )
 
 #: Message types that only report activity: if their identifiers are known and already on one
@@ -62,8 +65,23 @@ class IdentityResolver:
             _Batch(self, session, ws, ws_rows).run()
 
 
+@dataclass(slots=True)
+class Ref:
+    """What the resolver needs of an identity; cheaper than an ORM object by a wide margin."""
+
+    id: int
+    type: str
+    value: str
+    profile_id: str
+
+
 class _Batch:
-    """State of one workspace's slice of a batch: prefetched identities and limit counters."""
+    """One workspace's slice of a batch.
+
+    Reads happen up front (one query per few hundred identifiers); new rows are buffered and
+    written with a handful of multi-row INSERTs at the end. Merges update the database at once
+    so later queries in the batch see them.
+    """
 
     def __init__(
         self, resolver: IdentityResolver, session: Session, ws: str, rows: list[dict[str, Any]]
@@ -72,10 +90,17 @@ class _Batch:
         self.s = session
         self.ws = ws
         self.rows = rows
-        self.idents: dict[tuple[str, str], Identity] = {}
+        self.keys_per_row = [extract(row) for row in rows]
+        self.refs: dict[tuple[str, str], Ref] = {}
         self.limited: dict[str, dict[str, set[str]]] = {}
         self.separated: set[frozenset[str]] | None = None
-        self.keys_per_row = [extract(row) for row in rows]
+        self.new_profiles: dict[str, dict[str, Any]] = {}
+        self.new_refs: list[tuple[Ref, datetime, str]] = []
+        self.created: set[int] = set()
+        self.linked: set[tuple[int, int]] = set()
+        self.pending: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+        self.trait_cache: dict[int, dict[str, Any]] = {}
+        self.touched_profiles: dict[str, datetime] = {}
 
     def run(self) -> None:
         self._prefetch()
@@ -91,22 +116,29 @@ class _Batch:
             if row["type"] == "group":
                 self._record_group(row, anchor)
             if target is not None:
-                profile = self.s.get(Profile, target)
-                if profile is not None:
-                    profile.updated_at = _ts(row["received_at"])
+                when = _ts(row["received_at"])
+                if self.touched_profiles.get(target, when) <= when:
+                    self.touched_profiles[target] = when
+        self._write()
 
     # -- loading -----------------------------------------------------------------------------
     def _prefetch(self) -> None:
-        values = sorted({v for keys in self.keys_per_row for _, v in keys})
-        wanted = {k for keys in self.keys_per_row for k in keys}
-        for i in range(0, len(values), CHUNK):
-            stmt = select(Identity).where(
-                Identity.workspace_id == self.ws, Identity.value.in_(values[i : i + CHUNK])
-            )
-            for ident in self.s.scalars(stmt):
-                key = (ident.type, ident.value)
-                if key in wanted:
-                    self.idents[key] = ident
+        """Load every identity the batch mentions, by (type, value) so the unique index serves."""
+        by_type: dict[str, set[str]] = defaultdict(set)
+        for keys in self.keys_per_row:
+            for t, v in keys:
+                by_type[t].add(v)
+        cols = (Identity.id, Identity.value, Identity.profile_id)
+        for t, value_set in by_type.items():
+            values = sorted(value_set)
+            for i in range(0, len(values), CHUNK):
+                stmt = select(*cols).where(
+                    Identity.workspace_id == self.ws,
+                    Identity.type == t,
+                    Identity.value.in_(values[i : i + CHUNK]),
+                )
+                for iid, v, pid in self.s.execute(stmt):
+                    self.refs[(t, v)] = Ref(iid, t, v, pid)
 
     def _already_applied(self) -> set[str]:
         """Message ids whose traits are already stored: a replay after a crash."""
@@ -127,17 +159,17 @@ class _Batch:
             return False
         profiles = set()
         for key in keys:
-            ident = self.idents.get(key)
-            if ident is None:
+            ref = self.refs.get(key)
+            if ref is None:
                 return False
-            profiles.add(ident.profile_id)
+            profiles.add(ref.profile_id)
         return len(profiles) == 1
 
     def _limited_values(self, profile_id: str) -> dict[str, set[str]]:
         """Values of the limited identifier types a profile holds (cached for the batch)."""
         if profile_id not in self.limited:
             held: dict[str, set[str]] = defaultdict(set)
-            if self.r.limits:
+            if self.r.limits and profile_id not in self.new_profiles:
                 stmt = select(Identity.type, Identity.value).where(
                     Identity.profile_id == profile_id, Identity.type.in_(list(self.r.limits))
                 )
@@ -166,26 +198,26 @@ class _Batch:
     # -- graph changes -----------------------------------------------------------------------
     def _link(
         self, row: dict[str, Any], keys: list[tuple[str, str]]
-    ) -> tuple[str | None, Identity | None]:
+    ) -> tuple[str | None, Ref | None]:
         """Attach, create and merge so the message's identifiers share one profile if allowed.
 
         Returns the target profile and the identity the message is attributed to.
         """
         when = _ts(row["timestamp"])
-        target: str | None = next(
-            (self.idents[k].profile_id for k in keys if k in self.idents), None
-        )
+        if row["type"] == "alias" and row.get("previous_id"):
+            self._alias_previous(row, keys)
+        target: str | None = next((self.refs[k].profile_id for k in keys if k in self.refs), None)
         cause = (
             "alias"
             if row["type"] == "alias"
-            else ("identify" if row["type"] == "identify" else "shared_identifier")
+            else "identify"
+            if row["type"] == "identify"
+            else "shared_identifier"
         )
-        if row["type"] == "alias" and row.get("previous_id"):
-            self._alias_previous(row, keys)
-        touched: list[Identity] = []
+        touched: list[Ref] = []
         for key in keys:
-            ident = self.idents.get(key)
-            if ident is None:
+            ref = self.refs.get(key)
+            if ref is None:
                 if target is None:
                     target = self._create_profile(when)
                 elif key[0] in self.r.limits and self._fits(target, {key[0]: {key[1]}}):
@@ -197,8 +229,8 @@ class _Batch:
                     )
                     continue
                 touched.append(self._create_identity(key, target, row))
-            elif target is not None and ident.profile_id != target:
-                other_profile = ident.profile_id
+            elif target is not None and ref.profile_id != target:
+                other_profile = ref.profile_id
                 if self._is_separated(target, other_profile):
                     continue
                 reason = (
@@ -210,162 +242,208 @@ class _Batch:
                     self._conflict(target, other_profile, reason, row)
                     continue
                 self._merge(
-                    target, other_profile, cause, row, self._anchor(keys, target, touched), ident
+                    target, other_profile, cause, row, self._anchor(keys, target, touched), ref
                 )
-                touched.append(ident)
+                touched.append(ref)
         # Record the edges that put identities together: what an unmerge later cuts.
         anchor = self._anchor(keys, target, touched)
         if anchor is not None:
-            for ident in touched:
-                if ident is not anchor:
-                    self._add_link(anchor, ident, row)
+            for ref in touched:
+                if ref is not anchor:
+                    self._add_link(anchor, ref, row)
         return target, self._attribution(keys) or anchor
 
     def _anchor(
-        self, keys: list[tuple[str, str]], target: str | None, touched: list[Identity]
-    ) -> Identity | None:
+        self, keys: list[tuple[str, str]], target: str | None, touched: list[Ref]
+    ) -> Ref | None:
         """The strongest identity of the message already on the target before this message."""
         fallback = None
         for key in keys:
-            ident = self.idents.get(key)
-            if ident is None or ident.profile_id != target:
+            ref = self.refs.get(key)
+            if ref is None or ref.profile_id != target:
                 continue
-            if all(ident is not t for t in touched):
-                return ident
-            fallback = fallback or ident
+            if all(ref is not t for t in touched):
+                return ref
+            fallback = fallback or ref
         return fallback
 
-    def _attribution(self, keys: list[tuple[str, str]]) -> Identity | None:
+    def _attribution(self, keys: list[tuple[str, str]]) -> Ref | None:
         for key in keys:
             if key[0] in ("user_id", "anonymous_id"):
-                return self.idents.get(key)
+                return self.refs.get(key)
         return None
 
     def _alias_previous(self, row: dict[str, Any], keys: list[tuple[str, str]]) -> None:
         """``previousId`` names an earlier id: a known userId or anonymousId, else anonymous."""
         prev = row["previous_id"]
         for t in ("user_id", "anonymous_id"):
-            if (t, prev) in self.idents:
+            if (t, prev) in self.refs:
                 if (t, prev) not in keys:
                     keys.append((t, prev))
                 return
-        stmt = select(Identity).where(
+        stmt = select(Identity.id, Identity.type, Identity.value, Identity.profile_id).where(
             Identity.workspace_id == self.ws,
             Identity.value == prev,
             Identity.type.in_(["user_id", "anonymous_id"]),
         )
-        found = self.s.scalars(stmt).first()
+        found = self.s.execute(stmt).first()
         if found is not None:
-            self.idents[(found.type, found.value)] = found
-            keys.append((found.type, found.value))
+            ref = Ref(found[0], found[1], found[2], found[3])
+            self.refs[(ref.type, ref.value)] = ref
+            keys.append((ref.type, ref.value))
         else:
             keys.append(("anonymous_id", prev))
 
     def _create_profile(self, when: datetime) -> str:
-        profile = Profile(
-            id=new_profile_id(), workspace_id=self.ws, created_at=when, updated_at=when
-        )
-        self.s.add(profile)
-        self.s.flush()
-        self.limited[profile.id] = defaultdict(set)
-        return profile.id
+        pid = new_profile_id()
+        self.new_profiles[pid] = {
+            "id": pid,
+            "workspace_id": self.ws,
+            "created_at": when,
+            "updated_at": when,
+            "merged_into": None,
+        }
+        self.limited[pid] = defaultdict(set)
+        return pid
 
-    def _create_identity(
-        self, key: tuple[str, str], profile_id: str, row: dict[str, Any]
-    ) -> Identity:
-        ident = Identity(
-            workspace_id=self.ws,
-            type=key[0],
-            value=key[1],
-            profile_id=profile_id,
-            first_seen=_ts(row["timestamp"]),
-            source=row.get("source") or "",
-        )
-        self.s.add(ident)
-        self.s.flush()
-        self.idents[key] = ident
+    def _create_identity(self, key: tuple[str, str], profile_id: str, row: dict[str, Any]) -> Ref:
+        ref = Ref(new_identity_id(), key[0], key[1], profile_id)
+        self.new_refs.append((ref, _ts(row["timestamp"]), (row.get("source") or "")[:80]))
+        self.created.add(ref.id)
+        self.refs[key] = ref
         if key[0] in self.r.limits:
             self._limited_values(profile_id)[key[0]].add(key[1])
-        return ident
+        return ref
 
-    def _add_link(self, a: Identity, b: Identity, row: dict[str, Any]) -> None:
+    def _add_link(self, a: Ref, b: Ref, row: dict[str, Any]) -> None:
         lo, hi = sorted((a.id, b.id))
-        if lo == hi:
+        if lo == hi or (lo, hi) in self.linked:
             return
-        exists = self.s.scalar(
-            select(IdentityLink.id).where(
-                IdentityLink.workspace_id == self.ws,
-                IdentityLink.a_id == lo,
-                IdentityLink.b_id == hi,
-            )
-        )
-        if exists is None:
-            self.s.add(
-                IdentityLink(
-                    workspace_id=self.ws,
-                    a_id=lo,
-                    b_id=hi,
-                    message_id=row["message_id"],
-                    created_at=_ts(row["timestamp"]),
+        self.linked.add((lo, hi))
+        # A link to an identity created in this batch cannot exist yet: skip the lookup.
+        if not (lo in self.created or hi in self.created):
+            exists = self.s.scalar(
+                select(IdentityLink.id).where(
+                    IdentityLink.workspace_id == self.ws,
+                    IdentityLink.a_id == lo,
+                    IdentityLink.b_id == hi,
                 )
             )
-
-    def _conflict(self, a: str, b: str, reason: str, row: dict[str, Any]) -> None:
-        self.s.add(
-            MergeConflict(
-                workspace_id=self.ws,
-                profile_a=a,
-                profile_b=b,
-                reason=reason[:300],
-                message_id=row["message_id"],
-            )
+            if exists is not None:
+                return
+        self.pending[IdentityLink].append(
+            {
+                "workspace_id": self.ws,
+                "a_id": lo,
+                "b_id": hi,
+                "message_id": row["message_id"],
+                "created_at": _ts(row["timestamp"]),
+                "blocked": False,
+            }
         )
 
+    def _conflict(self, a: str, b: str, reason: str, row: dict[str, Any]) -> None:
+        self.pending[MergeConflict].append(
+            {
+                "workspace_id": self.ws,
+                "profile_a": a,
+                "profile_b": b,
+                "reason": reason[:300],
+                "message_id": row["message_id"],
+                "created_at": utcnow(),
+            }
+        )
+
+    def _flush_profiles(self) -> None:
+        if self.new_profiles:
+            self.s.execute(insert(Profile), list(self.new_profiles.values()))
+            self.new_profiles.clear()
+
     def _merge(
-        self,
-        into: str,
-        frm: str,
-        cause: str,
-        row: dict[str, Any],
-        anchor: Identity | None,
-        other: Identity,
+        self, into: str, frm: str, cause: str, row: dict[str, Any], anchor: Ref | None, other: Ref
     ) -> None:
-        moving = list(self.s.scalars(select(Identity).where(Identity.profile_id == frm)))
-        staying = list(self.s.scalars(select(Identity.id).where(Identity.profile_id == into)))
-        for ident in moving:
-            ident.profile_id = into
-        loser = self.s.get(Profile, frm)
-        if loser is not None:
-            loser.merged_into = into
-        # Earlier merges into the loser now point at the survivor's profile id.
-        for prior in self.s.scalars(
-            select(Profile).where(Profile.merged_into == frm, Profile.workspace_id == self.ws)
-        ):
-            prior.merged_into = into
+        # Merges write through at once; the profiles they touch must exist in the database.
+        self._flush_profiles()
+        staying = set(self.s.scalars(select(Identity.id).where(Identity.profile_id == into)))
+        staying.update(r.id for r, _, _ in self.new_refs if r.profile_id == into)
+        moving = set(self.s.scalars(select(Identity.id).where(Identity.profile_id == frm)))
+        self.s.execute(update(Identity).where(Identity.profile_id == frm).values(profile_id=into))
+        for ref, _, _ in self.new_refs:
+            if ref.profile_id == frm:
+                moving.add(ref.id)
+        for ref in self.refs.values():
+            if ref.profile_id == frm:
+                ref.profile_id = into
+        # The loser, and profiles merged into it earlier, now redirect to the survivor.
+        self.s.execute(
+            update(Profile)
+            .where(
+                Profile.workspace_id == self.ws, (Profile.id == frm) | (Profile.merged_into == frm)
+            )
+            .values(merged_into=into)
+        )
         evidence = [f"{other.type}:{other.value}"]
         if anchor is not None:
             evidence.insert(0, f"{anchor.type}:{anchor.value}")
-        self.s.add(
-            Merge(
-                id="mrg_" + uuid.uuid4().hex[:24],
-                workspace_id=self.ws,
-                into_profile_id=into,
-                from_profile_id=frm,
-                cause=cause,
-                message_id=row["message_id"],
-                evidence=evidence,
-                into_identity_ids=sorted(staying),
-                from_identity_ids=sorted(i.id for i in moving),
-                created_at=_ts(row["timestamp"]),
-            )
+        self.pending[Merge].append(
+            {
+                "id": "mrg_" + uuid.uuid4().hex[:24],
+                "workspace_id": self.ws,
+                "into_profile_id": into,
+                "from_profile_id": frm,
+                "cause": cause,
+                "message_id": row["message_id"],
+                "evidence": evidence,
+                "into_identity_ids": sorted(staying),
+                "from_identity_ids": sorted(moving),
+                "created_at": _ts(row["timestamp"]),
+                "undone_at": None,
+                "undone_by": None,
+            }
         )
         held = self._limited_values(into)
         for t, values in self._limited_values(frm).items():
             held[t].update(values)
         self.limited.pop(frm, None)
+        if frm in self.touched_profiles:
+            self.touched_profiles.pop(frm)
+
+    def _write(self) -> None:
+        """Write the buffered rows: parents before children."""
+        self._flush_profiles()
+        if self.new_refs:
+            self.s.execute(
+                insert(Identity),
+                [
+                    {
+                        "id": r.id,
+                        "workspace_id": self.ws,
+                        "type": r.type,
+                        "value": r.value,
+                        "profile_id": r.profile_id,
+                        "first_seen": when,
+                        "source": source,
+                    }
+                    for r, when, source in self.new_refs
+                ],
+            )
+        for model in (IdentityLink, Merge, MergeConflict, TraitValue, ConsentRecord):
+            rows = self.pending.get(model)
+            if rows:
+                self.s.execute(insert(model), rows)
+        by_time: dict[datetime, list[str]] = defaultdict(list)
+        for pid, when in self.touched_profiles.items():
+            by_time[when].append(pid)
+        for when, pids in by_time.items():
+            for i in range(0, len(pids), CHUNK):
+                self.s.execute(
+                    update(Profile)
+                    .where(Profile.id.in_(pids[i : i + CHUNK]))
+                    .values(updated_at=when)
+                )
 
     # -- facts attached to identities -------------------------------------------------------------
-    def _record_traits(self, row: dict[str, Any], anchor: Identity | None) -> None:
+    def _record_traits(self, row: dict[str, Any], anchor: Ref | None) -> None:
         if anchor is None:
             return
         traits: dict[str, Any] = {}
@@ -384,27 +462,34 @@ class _Batch:
             key = str(key)[:100]
             if key in current and current[key] == value:
                 continue
-            self.s.add(
-                TraitValue(
-                    workspace_id=self.ws,
-                    identity_id=anchor.id,
-                    key=key,
-                    value=value,
-                    source=f"{row['type']}:{source}"[:80],
-                    observed_at=when,
-                    message_id=row["message_id"],
-                )
+            current[key] = value
+            self.pending[TraitValue].append(
+                {
+                    "workspace_id": self.ws,
+                    "identity_id": anchor.id,
+                    "key": key,
+                    "value": value,
+                    "source": f"{row['type']}:{source}"[:80],
+                    "observed_at": when,
+                    "message_id": row["message_id"],
+                }
             )
 
     def _current_traits(self, identity_id: int) -> dict[str, Any]:
-        stmt = (
-            select(TraitValue.key, TraitValue.value)
-            .where(TraitValue.identity_id == identity_id)
-            .order_by(TraitValue.observed_at, TraitValue.id)
-        )
-        return {k: v for k, v in self.s.execute(stmt)}
+        """Latest known traits of an identity, kept current as the batch records more."""
+        if identity_id not in self.trait_cache:
+            current: dict[str, Any] = {}
+            if identity_id not in self.created:
+                stmt = (
+                    select(TraitValue.key, TraitValue.value)
+                    .where(TraitValue.identity_id == identity_id)
+                    .order_by(TraitValue.observed_at, TraitValue.id)
+                )
+                current = {k: v for k, v in self.s.execute(stmt)}
+            self.trait_cache[identity_id] = current
+        return self.trait_cache[identity_id]
 
-    def _record_consent(self, row: dict[str, Any], anchor: Identity | None) -> None:
+    def _record_consent(self, row: dict[str, Any], anchor: Ref | None) -> None:
         if anchor is None:
             return
         consent = (row.get("context") or {}).get("consent")
@@ -423,20 +508,20 @@ class _Batch:
                         (str(pref["purpose"]), str(pref.get("channel") or "all"), pref["granted"])
                     )
         for purpose, channel, granted in items:
-            self.s.add(
-                ConsentRecord(
-                    workspace_id=self.ws,
-                    identity_id=anchor.id,
-                    purpose=purpose[:80],
-                    channel=channel[:20].lower(),
-                    granted=granted,
-                    source=f"{row['type']}:{row.get('channel') or ''}"[:80],
-                    observed_at=_ts(row["timestamp"]),
-                    message_id=row["message_id"],
-                )
+            self.pending[ConsentRecord].append(
+                {
+                    "workspace_id": self.ws,
+                    "identity_id": anchor.id,
+                    "purpose": purpose[:80],
+                    "channel": channel[:20].lower(),
+                    "granted": granted,
+                    "source": f"{row['type']}:{row.get('channel') or ''}"[:80],
+                    "observed_at": _ts(row["timestamp"]),
+                    "message_id": row["message_id"],
+                }
             )
 
-    def _record_group(self, row: dict[str, Any], anchor: Identity | None) -> None:
+    def _record_group(self, row: dict[str, Any], anchor: Ref | None) -> None:
         traits = row.get("traits") or {}
         group = self.s.scalar(
             select(Group).where(Group.workspace_id == self.ws, Group.group_id == row["group_id"])

@@ -1,0 +1,177 @@
+"""The demo: a deterministic generator, an idempotent loader, real-data mode, the CLI."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from safar.app import create_app
+from safar.cli import app as cli
+from safar.config import Settings
+from safar.demo.generator import generate
+from safar.demo.loader import load_demo
+from safar.demo.texts import FEEDBACK, sentence_count
+from safar.events.channels import CHANNELS
+from safar.identity.models import Group, GroupMember, Identity, Merge
+from safar.runtime import Runtime
+
+END = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def test_generator_is_deterministic_per_seed() -> None:
+    a = generate(7, 40, END)
+    assert a.messages == generate(7, 40, END).messages
+    other = generate(8, 40, END)
+    assert [m["messageId"] for m in a.messages] != [m["messageId"] for m in other.messages]
+    # A customer is the same whatever the number of customers generated.
+    small = generate(7, 10, END)
+
+    def of(data: list[dict[str, object]], who: str) -> list[dict[str, object]]:
+        return [m for m in data if str(m["messageId"]).startswith(f"demo-7-{who}-")]
+
+    assert of(small.messages, "c3") == of(a.messages, "c3") != []
+    assert len({m["messageId"] for m in a.messages}) == len(a.messages)
+
+
+def test_feedback_is_bilingual_varied_and_follows_what_happened() -> None:
+    assert sentence_count() >= 300
+    assert set(FEEDBACK) == {"fa", "en"}
+    data = generate(7, 300, END)
+    late: dict[str, bool] = {}
+    ratings: list[tuple[str, int]] = []
+    texts: dict[str, set[str]] = defaultdict(set)
+    for m in data.messages:
+        props = m.get("properties") or {}
+        assert isinstance(props, dict)
+        if m.get("event") == "Order Delivered":
+            late[props["order_id"]] = props["late"]
+        if m.get("event") == "Review Submitted":
+            ratings.append((props["order_id"], props["rating"]))
+            texts[props["language"]].add(props["text"])
+    on_time = [r for o, r in ratings if not late[o]]
+    delayed = [r for o, r in ratings if late[o]]
+    assert sum(delayed) / len(delayed) + 1.5 < sum(on_time) / len(on_time)
+    assert len(texts["fa"]) > 100 and len(texts["en"]) > 50
+    assert any(re.search("[\u0600-\u06ff]", t) for t in texts["fa"])
+
+
+@pytest.fixture
+def demo_settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "safar")
+
+
+async def test_load_is_complete_and_idempotent(demo_settings: Settings) -> None:
+    first = load_demo(demo_settings, customers=80, seed=3)
+    assert first.stored == first.events > 2000 and first.duplicates == 0
+    again = load_demo(demo_settings, customers=80, seed=3)
+    assert (again.workspace_id, again.secret_key) == (first.workspace_id, first.secret_key)
+    assert (again.stored, again.duplicates) == (0, first.events)
+    assert again.profile_id == first.profile_id
+
+    runtime = Runtime(demo_settings)
+    try:
+        ws = first.workspace_id
+        assert runtime.store.count(ws) == first.events
+        # Every channel a customer can come through is present.
+        assert set(runtime.store.channel_counts(ws)) >= set(CHANNELS) - {"other"}
+        with runtime.db.session() as session:
+            # Anonymous visits were merged into the signed-in customers' profiles.
+            kinds: dict[str, list[str]] = defaultdict(list)
+            for pid, kind in session.execute(
+                select(Identity.profile_id, Identity.type).where(Identity.workspace_id == ws)
+            ):
+                kinds[pid].append(kind)
+            merged = [
+                k
+                for k in kinds.values()
+                if k.count("user_id") == 1 and k.count("anonymous_id") >= 1
+            ]
+            assert len(merged) >= 60
+            # The app sessions' anonymous profiles were merged in on login, with a record.
+            merges = session.scalars(select(Merge).where(Merge.workspace_id == ws)).all()
+            assert len(merges) >= 20 and {m.cause for m in merges} >= {"identify"}
+            households = session.scalars(
+                select(Group).where(Group.workspace_id == ws, Group.type == "household")
+            ).all()
+            assert len(households) == first.households >= 5
+            roles = set(
+                session.scalars(select(GroupMember.role).where(GroupMember.workspace_id == ws))
+            )
+            assert {"head", "spouse"} <= roles
+        # What `safar demo` prints works: the showcase timeline with the printed secret key.
+        text = first.describe("http://127.0.0.1:8000")
+        assert "http://127.0.0.1:8000/docs" in text and first.secret_key in text
+        assert f"/api/profiles/{first.profile_id}/timeline" in text
+        app = create_app(runtime=runtime)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://demo.test"
+        ) as client:
+            res = await client.get(
+                f"/api/profiles/{first.profile_id}/timeline",
+                params={"limit": 500},
+                headers={"Authorization": f"Bearer {first.secret_key}"},
+            )
+        assert res.status_code == 200, res.text
+        channels = {e["channel"] for e in res.json()["events"]}
+        assert len(channels) >= 5
+    finally:
+        runtime.close()
+    dashboard = importlib.util.find_spec("safar.auth") is not None
+    assert (first.login is not None) == dashboard
+    if not dashboard:
+        assert "not installed" in text
+
+
+def _shared_data() -> Path | None:
+    raw = os.environ.get("SAFAR_SHARED_DATA_DIR") or (
+        "/work/shared/data" if Path("/work/shared/data").exists() else ""
+    )
+    return Path(raw) if raw and Path(raw).is_dir() else None
+
+
+def test_real_data_mode(demo_settings: Settings) -> None:
+    folder = _shared_data()
+    if folder is None:
+        pytest.skip("no shared data folder (set SAFAR_SHARED_DATA_DIR)")
+    info = load_demo(demo_settings, customers=25, seed=1, real_data=folder)
+    assert info.stored == info.events > 100
+    assert len(info.sources) == 3 and info.profile_id
+    assert {"social", "app", "web", "email"} <= set(info.channels)
+    again = load_demo(demo_settings, customers=25, seed=1, real_data=folder)
+    assert again.stored == 0 and again.workspace_id == info.workspace_id
+    runtime = Runtime(demo_settings, ingest=False)
+    try:
+        _, rows = runtime.store.query(
+            "SELECT properties->>'text' FROM events WHERE workspace_id = $ws "
+            "AND event = 'Review Submitted' AND properties->>'language' = 'fa'",
+            {"ws": info.workspace_id},
+        )
+        assert rows and all(re.search("[\u0600-\u06ff]", r[0]) for r in rows)
+    finally:
+        runtime.close()
+
+
+def test_real_data_folder_errors_are_clear(demo_settings: Settings, tmp_path: Path) -> None:
+    from safar.errors import NotFound
+
+    with pytest.raises(NotFound, match="none of"):
+        load_demo(demo_settings, customers=5, real_data=tmp_path)
+    with pytest.raises(NotFound, match="not a folder"):
+        load_demo(demo_settings, customers=5, real_data=tmp_path / "missing")
+
+
+def test_cli_demo_no_serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAFAR_DATA_DIR", str(tmp_path / "cli"))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["demo", "--no-serve", "--customers", "15"])
+    assert result.exit_code == 0, result.output
+    assert "/docs" in result.stdout and "/timeline" in result.stdout

@@ -8,6 +8,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 HERE = Path(__file__).parent
+#: The dashboard's vendored Persian font, when the dashboard is installed; system fonts otherwise.
+VAZIRMATN = HERE.parent / "web" / "static" / "vendor" / "vazirmatn" / "Vazirmatn-Variable.woff2"
 FA_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 FACES = ["😠", "🙁", "😐", "🙂", "😀"]
 
@@ -60,4 +62,7 @@ def template_env() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["digits"] = digits
+    env.globals["font_url"] = (
+        "/static/vendor/vazirmatn/Vazirmatn-Variable.woff2" if VAZIRMATN.exists() else None
+    )
     return env

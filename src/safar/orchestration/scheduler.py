@@ -31,6 +31,7 @@ from safar.orchestration.models import ContactLog, ScheduledJob, Trigger
 
 log = logging.getLogger("safar.orchestration")
 TASK_RETRIES = 5
+PASS_LIMIT = 200
 
 
 class Skip(Exception):
@@ -105,7 +106,9 @@ class Scheduler:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.run_due()
+                # A full pass means more are due: go on at once instead of sleeping.
+                while self.run_due(limit=PASS_LIMIT) >= PASS_LIMIT:
+                    pass
             except Exception:
                 log.exception("scheduler pass failed")
             self._wake.wait(self.interval_s)
@@ -127,7 +130,7 @@ class Scheduler:
             )
 
     # -- running ---------------------------------------------------------------------------------
-    def run_due(self, limit: int = 200) -> int:
+    def run_due(self, limit: int = PASS_LIMIT) -> int:
         """Run every due job once; return how many this scheduler claimed."""
         if self._stop.is_set():
             return 0
@@ -149,7 +152,8 @@ class Scheduler:
                 ran += 1
         return ran
 
-    def claim(self, job_id: int) -> bool:
+    def claim(self, job_id: int) -> tuple[str, bool, dict[str, Any]] | None:
+        """Take the job if it is still pending and due: (action, is task, payload), else None."""
         now = self.clock()
         with self.db.session() as s:
             result = s.execute(
@@ -161,17 +165,21 @@ class Scheduler:
                 )
                 .values(status="claimed", claimed_at=now, attempts=ScheduledJob.attempts + 1)
             )
-            return bool(getattr(result, "rowcount", 0) == 1)
+            if getattr(result, "rowcount", 0) != 1:
+                return None
+            row = s.execute(
+                select(ScheduledJob.action, ScheduledJob.trigger_id, ScheduledJob.payload).where(
+                    ScheduledJob.id == job_id
+                )
+            ).one()
+            return row.action, row.trigger_id is None, dict(row.payload or {})
 
     def run_job(self, job_id: int) -> bool:
         """Claim and run one job; False when someone else has it (or it is not due)."""
-        if not self.claim(job_id):
+        claimed = self.claim(job_id)
+        if claimed is None:
             return False
-        with self.db.session() as s:
-            job = s.get(ScheduledJob, job_id)
-            assert job is not None
-            action, is_task = job.action, job.trigger_id is None
-            payload = dict(job.payload or {})
+        action, is_task, payload = claimed
         try:
             if is_task:
                 self._run_task(job_id, action, payload)

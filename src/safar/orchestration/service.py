@@ -87,8 +87,12 @@ def matches(trigger: Trigger, row: dict[str, Any]) -> bool:
 def schedule_for_rows(
     session: Session, triggers: list[Trigger], rows: list[dict[str, Any]], *, now: datetime
 ) -> list[ScheduledJob]:
-    """Create one job per (trigger, matching event); replays and duplicates add nothing."""
-    jobs: list[ScheduledJob] = []
+    """Create one job per (trigger, matching event); replays and duplicates add nothing.
+
+    Set-based: one query finds the keys already scheduled, one bulk insert adds the rest. If
+    another process inserted one of them meanwhile, fall back to row-by-row savepoints.
+    """
+    candidates: dict[tuple[str, str], ScheduledJob] = {}
     for row in rows:
         for trigger in triggers:
             if not matches(trigger, row):
@@ -98,34 +102,59 @@ def schedule_for_rows(
             event_at = datetime.fromtimestamp(row["timestamp"] / 1e6, UTC)
             if now - event_at > timedelta(hours=trigger.max_event_age_hours):
                 continue
-            dedupe = f"{trigger.id}:{row['message_id']}"
-            exists = session.scalar(
-                select(ScheduledJob.id).where(
-                    ScheduledJob.workspace_id == trigger.workspace_id,
-                    ScheduledJob.dedupe_key == dedupe,
-                )
-            )
-            if exists is not None:
+            key = (trigger.workspace_id, f"{trigger.id}:{row['message_id']}")
+            if key in candidates:
                 continue
             payload = {k: row.get(k) for k in PAYLOAD_KEYS}
             payload["properties"] = row.get("properties") or {}
             payload["locale"] = (row.get("context") or {}).get("locale")
-            job = ScheduledJob(
+            candidates[key] = ScheduledJob(
                 workspace_id=trigger.workspace_id,
                 trigger_id=trigger.id,
                 action=trigger.action,
                 channel=trigger.channel,
                 payload=payload,
-                dedupe_key=dedupe,
+                dedupe_key=key[1],
                 due_at=now + timedelta(seconds=trigger.delay_seconds),
+                status="pending",
+                attempts=0,
+                result={},
+                created_at=now,
             )
+    if not candidates:
+        return []
+    existing: set[tuple[str, str]] = set()
+    keys = list(candidates)
+    for i in range(0, len(keys), 500):
+        chunk = keys[i : i + 500]
+        existing.update(
+            session.execute(
+                select(ScheduledJob.workspace_id, ScheduledJob.dedupe_key).where(
+                    ScheduledJob.dedupe_key.in_([k for _, k in chunk])
+                )
+            ).tuples()
+        )
+    fresh = [job for key, job in candidates.items() if key not in existing]
+    try:
+        with session.begin_nested():
+            session.add_all(fresh)
+    except IntegrityError:
+        added: list[ScheduledJob] = []
+        for job in fresh:
             try:
                 with session.begin_nested():
-                    session.add(job)
+                    session.add(_copy(job))
+                added.append(job)
             except IntegrityError:
                 continue  # another process scheduled the same one first
-            jobs.append(job)
-    return jobs
+        return added
+    return fresh
+
+
+def _copy(job: ScheduledJob) -> ScheduledJob:
+    return ScheduledJob(
+        **{c.key: getattr(job, c.key) for c in ScheduledJob.__table__.columns if c.key != "id"}
+    )
 
 
 def enqueue_task(

@@ -46,16 +46,24 @@ class Server:
 @contextmanager
 def running_server(extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     data_dir = Path(tempfile.mkdtemp(prefix="safar-bench-"))
-    env = {**os.environ, "SAFAR_DATA_DIR": str(data_dir), "SAFAR_LOG_LEVEL": "warning",
-           **(extra_env or {})}
+    env = {
+        **os.environ,
+        "SAFAR_DATA_DIR": str(data_dir),
+        "SAFAR_LOG_LEVEL": "warning",
+        **(extra_env or {}),
+    }
     out = subprocess.run(
         [sys.executable, "-m", "safar.cli", "workspace", "create", "Bench", "--json"],
-        env=env, check=True, capture_output=True, text=True,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     keys = json.loads(out.stdout)
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "safar.cli", "serve", "--port", str(port)], env=env,
+        [sys.executable, "-m", "safar.cli", "serve", "--port", str(port)],
+        env=env,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -69,7 +77,9 @@ def running_server(extra_env: dict[str, str] | None = None) -> Iterator[Server]:
         proc.kill()
         raise RuntimeError("server did not start")
     try:
-        yield Server(url, proc, data_dir, keys["workspace_id"], keys["write_key"], keys["secret_key"])
+        yield Server(
+            url, proc, data_dir, keys["workspace_id"], keys["write_key"], keys["secret_key"]
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=30)

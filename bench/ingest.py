@@ -20,7 +20,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _server import Server, running_server  # noqa: E402
+from _server import Server, running_server
 
 CHANNELS = ["web", "app", "email", "sms", "chat", "phone", "social", "store"]
 USERS = 20_000
@@ -32,14 +32,23 @@ def make_batch(i: int, size: int) -> bytes:
     for j in range(size):
         n = i * size + j
         user = n % USERS
-        msgs.append({
-            "type": "track", "event": EVENTS[n % len(EVENTS)], "userId": f"user-{user}",
-            # Each customer uses one or two devices, as real traffic does.
-            "anonymousId": f"anon-{user}-{(n // USERS) % 2}", "messageId": str(uuid.uuid4()),
-            "timestamp": "2026-11-20T10:00:00Z",
-            "properties": {"sku": f"SKU-{n % 999}", "price": (n % 97) * 1000, "currency": "IRR"},
-            "context": {"channel": CHANNELS[n % len(CHANNELS)], "library": {"name": "bench"}},
-        })
+        msgs.append(
+            {
+                "type": "track",
+                "event": EVENTS[n % len(EVENTS)],
+                "userId": f"user-{user}",
+                # Each customer uses one or two devices, as real traffic does.
+                "anonymousId": f"anon-{user}-{(n // USERS) % 2}",
+                "messageId": str(uuid.uuid4()),
+                "timestamp": "2026-11-20T10:00:00Z",
+                "properties": {
+                    "sku": f"SKU-{n % 999}",
+                    "price": (n % 97) * 1000,
+                    "currency": "IRR",
+                },
+                "context": {"channel": CHANNELS[n % len(CHANNELS)], "library": {"name": "bench"}},
+            }
+        )
     return orjson.dumps({"batch": msgs, "sentAt": "2026-11-20T10:00:01Z"})
 
 
@@ -57,7 +66,9 @@ async def batch_load(server: Server, total: int, clients: int, size: int) -> Non
             while not queue.empty():
                 body = queue.get_nowait()
                 t = time.perf_counter()
-                r = await c.post("/v1/batch", content=body, headers={"Content-Type": "application/json"})
+                r = await c.post(
+                    "/v1/batch", content=body, headers={"Content-Type": "application/json"}
+                )
                 latencies.append(time.perf_counter() - t)
                 assert r.status_code == 200, r.text
 
@@ -83,8 +94,12 @@ async def batch_load(server: Server, total: int, clients: int, size: int) -> Non
     lat = sorted(latencies)
     print(f"batch ingest: {n:,} events in {len(bodies):,} requests of {size}, {clients} clients")
     print(f"  acknowledged (durable): {n / acked:,.0f} events/s  ({acked:.2f} s)")
-    print(f"  request latency p50 {1000 * lat[len(lat) // 2]:.1f} ms, p99 {1000 * lat[int(len(lat) * 0.99)]:.1f} ms")
-    print(f"  applied to identity graph + event store: {n / applied:,.0f} events/s end to end ({applied:.2f} s)")
+    print(
+        f"  request latency p50 {1000 * lat[len(lat) // 2]:.1f} ms, p99 {1000 * lat[int(len(lat) * 0.99)]:.1f} ms"
+    )
+    print(
+        f"  applied to identity graph + event store: {n / applied:,.0f} events/s end to end ({applied:.2f} s)"
+    )
     print(f"  stored events: {stats['events']:,}; profiles: {stats['profiles']:,}")
     print(f"  server RSS peak while ingesting: {peak:.0f} MB")
 
@@ -97,10 +112,18 @@ async def single_load(server: Server, total: int, clients: int) -> None:
     async def worker() -> None:
         async with httpx.AsyncClient(base_url=server.url, auth=auth, timeout=60) as c:
             for n in counter:
-                body = orjson.dumps({"event": "Page Viewed", "userId": f"u{n % 5000}",
-                                     "messageId": str(uuid.uuid4()), "properties": {"n": n}})
+                body = orjson.dumps(
+                    {
+                        "event": "Page Viewed",
+                        "userId": f"u{n % 5000}",
+                        "messageId": str(uuid.uuid4()),
+                        "properties": {"n": n},
+                    }
+                )
                 t = time.perf_counter()
-                r = await c.post("/v1/track", content=body, headers={"Content-Type": "application/json"})
+                r = await c.post(
+                    "/v1/track", content=body, headers={"Content-Type": "application/json"}
+                )
                 latencies.append(time.perf_counter() - t)
                 assert r.status_code == 200
 
@@ -108,24 +131,39 @@ async def single_load(server: Server, total: int, clients: int) -> None:
     await asyncio.gather(*(worker() for _ in range(clients)))
     took = time.perf_counter() - t0
     lat = sorted(latencies)
-    print(f"single-event /v1/track: {total / took:,.0f} requests/s, {clients} clients; "
-          f"p50 {1000 * statistics.median(lat):.1f} ms, p99 {1000 * lat[int(len(lat) * 0.99)]:.1f} ms")
+    print(
+        f"single-event /v1/track: {total / took:,.0f} requests/s, {clients} clients; "
+        f"p50 {1000 * statistics.median(lat):.1f} ms, p99 {1000 * lat[int(len(lat) * 0.99)]:.1f} ms"
+    )
 
 
 def segment_client(server: Server, total: int) -> None:
     import segment.analytics as analytics
 
-    client = analytics.Client(write_key=server.write_key, host=server.url, max_queue_size=total + 10,
-                              upload_size=100, thread=2, gzip=False, sync_mode=False)
+    client = analytics.Client(
+        write_key=server.write_key,
+        host=server.url,
+        max_queue_size=total + 10,
+        upload_size=100,
+        thread=2,
+        gzip=False,
+        sync_mode=False,
+    )
     t0 = time.perf_counter()
     for n in range(total):
-        client.track(user_id=f"seg-{n % 1000}", event="Product Viewed", properties={"n": n},
-                     context={"channel": "web"})
+        client.track(
+            user_id=f"seg-{n % 1000}",
+            event="Product Viewed",
+            properties={"n": n},
+            context={"channel": "web"},
+        )
     client.flush()
     took = time.perf_counter() - t0
     client.shutdown()
-    print(f"segment-analytics-python client: {total / took:,.0f} events/s ({total:,} events, "
-          "the client's own serialisation included)")
+    print(
+        f"segment-analytics-python client: {total / took:,.0f} events/s ({total:,} events, "
+        "the client's own serialisation included)"
+    )
 
 
 def main() -> None:

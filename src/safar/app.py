@@ -8,8 +8,10 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safar import __version__
 from safar.config import Settings
@@ -46,17 +48,26 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     )
     if runtime is not None:
         app.state.runtime = runtime
+    from safar.events.api import IngestCORS
+
+    app.add_middleware(IngestCORS)
+
+    from safar.web.errors import is_page, page_error, safar_page_error
 
     @app.exception_handler(SafarError)
-    async def _safar_error(_: Request, exc: SafarError) -> JSONResponse:
+    async def _safar_error(request: Request, exc: SafarError) -> Response:
+        if is_page(request):
+            return safar_page_error(request, exc)
         headers = {"WWW-Authenticate": "Basic"} if exc.status_code == 401 else None
         return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
         first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request"}
         field = _field(tuple(first.get("loc", ())))
+        if is_page(request):
+            return page_error(request, 400, f"{field}: {first.get('msg')}")
         return JSONResponse(
             {
                 "error": "ValidationFailed",
@@ -66,14 +77,23 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             status_code=400,
         )
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_page(request) and exc.status_code >= 400:
+            return page_error(request, exc.status_code)
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
+        if is_page(request):
+            return page_error(request, 500)
         return JSONResponse(
             {"error": "InternalError", "message": "internal error; see the server log"},
             status_code=500,
         )
 
+    from safar.auth.api import router as auth_router
     from safar.events.api import router as ingest_router
     from safar.identity.api import router as profiles_router
     from safar.orchestration.api import router as orchestration_router
@@ -84,6 +104,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(ingest_router)
     app.include_router(profiles_router)
     app.include_router(workspace_router)
+    app.include_router(auth_router)
     app.include_router(surveys_router)
     app.include_router(orchestration_router)
     app.include_router(survey_pages_router)
@@ -92,4 +113,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    from safar.web.router import mount
+
+    # Last: the dashboard owns "/" and every path the API does not.
+    mount(app)
     return app

@@ -87,6 +87,8 @@ class DemoInfo:
             email, password = self.login
             shown = password or "(unchanged since the user was created earlier)"
             lines.append(f"Dashboard:    {base}/login  user {email}  password {shown}")
+            if self.profile_id:
+                lines.append(f"Customer 360: {base}/customers/{self.profile_id}")
         lines.append(f"The keys are kept in {STATE_FILE} in the data dir.")
         return "\n".join(lines)
 

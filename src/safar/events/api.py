@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import zlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from fastapi import APIRouter, Request
@@ -182,3 +182,64 @@ def _register(kind: str) -> None:
 
 for _kind in (*SINGLE_TYPES, "batch"):
     _register(_kind)
+
+#: Paths other Segment-compatible senders use: ``/v1/import`` (server-side bulk) and the short
+#: forms analytics.js posts to from browsers (with the write key in the body).
+ALIASES = {
+    "import": "batch",
+    "b": "batch",
+    "t": "track",
+    "i": "identify",
+    "p": "page",
+    "s": "screen",
+    "g": "group",
+    "a": "alias",
+}
+
+
+def _register_alias(path: str, kind: str) -> None:
+    async def endpoint(request: Request) -> Response:
+        return await _ingest(request, kind)
+
+    endpoint.__name__ = f"ingest_alias_{path}"
+    router.add_api_route(
+        f"/{path}", endpoint, methods=["POST"], response_class=Response, include_in_schema=False
+    )
+
+
+for _path, _kind in ALIASES.items():
+    _register_alias(_path, _kind)
+
+
+class IngestCORS:
+    """Let browsers send events from any site to ``/v1`` (the write key is public by design).
+
+    Only the ingest paths get CORS headers; no credentials are allowed, so the dashboard's
+    session cookie is never sent cross-site.
+    """
+
+    HEADERS: ClassVar[list[tuple[bytes, bytes]]] = [
+        (b"access-control-allow-origin", b"*"),
+        (b"access-control-allow-methods", b"POST, OPTIONS"),
+        (b"access-control-allow-headers", b"authorization, content-type, content-encoding"),
+        (b"access-control-max-age", b"86400"),
+    ]
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            await send({"type": "http.response.start", "status": 204, "headers": self.HEADERS})
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def send_with_cors(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), self.HEADERS[0]]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)

@@ -8,6 +8,7 @@ used for de-duplication, the skew-corrected timestamp and the channel.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -28,6 +29,7 @@ from safar.events.channels import NEUTRAL, infer_channel, normalize_channel
 
 MessageType = Literal["track", "identify", "page", "screen", "group", "alias"]
 MESSAGE_TYPES: tuple[str, ...] = ("track", "identify", "page", "screen", "group", "alias")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MIN_TS = datetime(1970, 1, 2, tzinfo=UTC)
 MAX_TS = datetime(2200, 1, 1, tzinfo=UTC)
 
@@ -44,7 +46,7 @@ def _id_string(value: Any) -> Any:
 def _no_control(value: str | None) -> str | None:
     if value is None:
         return None
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if _CONTROL.search(value):
         raise ValueError("must not contain control characters")
     return value
 

@@ -6,7 +6,7 @@ from collections import defaultdict, deque
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from safar.db import utcnow
@@ -34,6 +34,20 @@ from safar.identity.schemas import (
 )
 
 MAX_REDIRECTS = 50
+
+# Hot read paths as statements built once: SQLAlchemy then reuses their compiled form and the
+# per-call cost is the database round trip, not statement construction.
+_LOOKUP = select(Identity.profile_id).where(
+    Identity.workspace_id == bindparam("ws"),
+    Identity.type == bindparam("t"),
+    Identity.value == bindparam("v"),
+)
+_IDENTITIES = select(Identity).where(Identity.profile_id == bindparam("pid")).order_by(Identity.id)
+_TRAITS = (
+    select(TraitValue.key, TraitValue.value)
+    .where(TraitValue.identity_id.in_(bindparam("ids", expanding=True)))
+    .order_by(TraitValue.observed_at, TraitValue.id)
+)
 
 
 def normalize_lookup(type_: str, value: str) -> str:
@@ -68,31 +82,21 @@ def lookup(session: Session, *, workspace_id: str, type_: str, value: str) -> st
     if type_ not in PRIORITY and not type_.isidentifier():
         raise ValidationFailed(f"type: unknown identifier type {type_[:40]!r}", field="type")
     norm = normalize_lookup(type_, value)
-    profile_id = session.scalar(
-        select(Identity.profile_id).where(
-            Identity.workspace_id == workspace_id, Identity.type == type_, Identity.value == norm
-        )
-    )
+    profile_id = session.scalar(_LOOKUP, {"ws": workspace_id, "t": type_, "v": norm})
     if profile_id is None:
         raise NotFound(f"no profile has {type_} {value[:80]!r}", field="value")
     return profile_id
 
 
 def identities_of(session: Session, profile_id: str) -> list[Identity]:
-    stmt = select(Identity).where(Identity.profile_id == profile_id).order_by(Identity.id)
-    return list(session.scalars(stmt))
+    return list(session.scalars(_IDENTITIES, {"pid": profile_id}))
 
 
 def current_traits(session: Session, identity_ids: list[int]) -> dict[str, Any]:
     """Latest value of each trait across the identities (newest observation wins)."""
     if not identity_ids:
         return {}
-    stmt = (
-        select(TraitValue.key, TraitValue.value)
-        .where(TraitValue.identity_id.in_(identity_ids))
-        .order_by(TraitValue.observed_at, TraitValue.id)
-    )
-    return {k: v for k, v in session.execute(stmt)}
+    return {k: v for k, v in session.execute(_TRAITS, {"ids": identity_ids})}
 
 
 def trait_history(

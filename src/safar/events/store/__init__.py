@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 import numpy as np
@@ -97,6 +97,26 @@ class EventStore(Protocol):
     def timeline(self, q: TimelineQuery) -> tuple[list[dict[str, Any]], str | None]: ...
     def count(self, workspace_id: str) -> int: ...
     def channel_counts(self, workspace_id: str) -> dict[str, int]: ...
+    def daily_channel_counts(
+        self, workspace_id: str, *, since: datetime, until: datetime
+    ) -> list[tuple[date, str, int]]:
+        """Events per UTC day and channel in [since, until), ordered by day then channel."""
+        ...
+
+    def top_events(
+        self, workspace_id: str, *, since: datetime, until: datetime, limit: int = 10
+    ) -> list[tuple[str, int]]:
+        """Most frequent event types in [since, until): the track name, else the message type."""
+        ...
+
+    def active_customers(self, workspace_id: str, *, since: datetime, until: datetime) -> int:
+        """Distinct people seen in [since, until): user ids, plus anonymous ids without one."""
+        ...
+
+    def latest_events(self, workspace_id: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest events of the workspace, newest first (timeline row shape)."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -7,6 +7,7 @@ Columns that may be absent are Nullable: ClickHouse otherwise returns type defau
 from __future__ import annotations
 
 import threading
+from datetime import date, datetime
 from typing import Any
 
 import clickhouse_connect
@@ -42,6 +43,8 @@ CREATE TABLE IF NOT EXISTS {db}.events (
     INDEX idx_hash message_hash TYPE bloom_filter GRANULARITY 4
 ) ENGINE = MergeTree
 ORDER BY (workspace_id, timestamp, message_hash)
+-- The WAL checkpoint moves past inserted rows right away: parts must be on disk first.
+SETTINGS fsync_after_insert = 1, fsync_part_directory = 1
 """
 
 SELECT_COLS = (
@@ -79,7 +82,7 @@ class ClickHouseEventStore:
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
         with self._lock:
             res = self.client.query(sql, parameters=params or {})
-            return list(res.column_names), list(res.result_rows)
+            return list(res.column_names), [tuple(r) for r in res.result_rows]
 
     def query(
         self, sql: str, params: dict[str, Any] | None = None
@@ -172,6 +175,59 @@ class ClickHouseEventStore:
             {"ws": workspace_id},
         )
         return {r[0]: int(r[1]) for r in rows}
+
+    @staticmethod
+    def _window(workspace_id: str, since: datetime, until: datetime) -> dict[str, Any]:
+        return {
+            "ws": workspace_id,
+            "since": int(since.timestamp() * 1_000_000),
+            "until": int(until.timestamp() * 1_000_000),
+        }
+
+    _IN_WINDOW = (
+        "workspace_id = {ws:String} "
+        "AND timestamp >= fromUnixTimestamp64Micro({since:Int64}, 'UTC') "
+        "AND timestamp < fromUnixTimestamp64Micro({until:Int64}, 'UTC')"
+    )
+
+    def daily_channel_counts(
+        self, workspace_id: str, *, since: datetime, until: datetime
+    ) -> list[tuple[date, str, int]]:
+        _, rows = self._query(
+            f"SELECT toDate(timestamp, 'UTC') AS day, channel, count() FROM {self.db}.events "
+            f"WHERE {self._IN_WINDOW} GROUP BY day, channel ORDER BY day, channel",
+            self._window(workspace_id, since, until),
+        )
+        return [(r[0], str(r[1]), int(r[2])) for r in rows]
+
+    def top_events(
+        self, workspace_id: str, *, since: datetime, until: datetime, limit: int = 10
+    ) -> list[tuple[str, int]]:
+        params = self._window(workspace_id, since, until)
+        params["lim"] = limit
+        _, rows = self._query(
+            "SELECT if(type = 'track', assumeNotNull(event), toString(type)) AS label, "
+            f"count() AS n FROM {self.db}.events WHERE {self._IN_WINDOW} "
+            "GROUP BY label ORDER BY n DESC, label LIMIT {lim:UInt32}",
+            params,
+        )
+        return [(str(r[0]), int(r[1])) for r in rows]
+
+    def active_customers(self, workspace_id: str, *, since: datetime, until: datetime) -> int:
+        _, rows = self._query(
+            "SELECT uniqExact(coalesce(user_id, concat('anon:', assumeNotNull(anonymous_id)))) "
+            f"FROM {self.db}.events WHERE {self._IN_WINDOW}",
+            self._window(workspace_id, since, until),
+        )
+        return int(rows[0][0]) if rows else 0
+
+    def latest_events(self, workspace_id: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        names, result = self._query(
+            f"SELECT {SELECT_COLS} FROM {self.db}.events WHERE workspace_id = {{ws:String}} "
+            "ORDER BY timestamp DESC, message_id DESC LIMIT {lim:UInt32}",
+            {"ws": workspace_id, "lim": limit},
+        )
+        return [decode_row(dict(zip(names, r, strict=True))) for r in result]
 
     def close(self) -> None:
         with self._lock:

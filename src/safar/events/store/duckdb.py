@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +182,57 @@ class DuckDBEventStore:
             [workspace_id],
         ).fetchall()
         return {r[0]: int(r[1]) for r in rows}
+
+    def daily_channel_counts(
+        self, workspace_id: str, *, since: datetime, until: datetime
+    ) -> list[tuple[date, str, int]]:
+        rows = (
+            self._cursor()
+            .execute(
+                "SELECT CAST(timestamp AS DATE) AS day, channel, count(*) FROM events "
+                "WHERE workspace_id = $ws AND timestamp >= $since AND timestamp < $until "
+                "GROUP BY day, channel ORDER BY day, channel",
+                {"ws": workspace_id, "since": since, "until": until},
+            )
+            .fetchall()
+        )
+        return [(r[0], r[1], int(r[2])) for r in rows]
+
+    def top_events(
+        self, workspace_id: str, *, since: datetime, until: datetime, limit: int = 10
+    ) -> list[tuple[str, int]]:
+        rows = (
+            self._cursor()
+            .execute(
+                "SELECT CASE WHEN type = 'track' THEN event ELSE type END AS label, count(*) AS n "
+                "FROM events WHERE workspace_id = $ws AND timestamp >= $since "
+                "AND timestamp < $until GROUP BY label ORDER BY n DESC, label LIMIT $lim",
+                {"ws": workspace_id, "since": since, "until": until, "lim": limit},
+            )
+            .fetchall()
+        )
+        return [(r[0], int(r[1])) for r in rows]
+
+    def active_customers(self, workspace_id: str, *, since: datetime, until: datetime) -> int:
+        row = (
+            self._cursor()
+            .execute(
+                "SELECT count(DISTINCT coalesce(user_id, 'anon:' || anonymous_id)) FROM events "
+                "WHERE workspace_id = $ws AND timestamp >= $since AND timestamp < $until",
+                {"ws": workspace_id, "since": since, "until": until},
+            )
+            .fetchone()
+        )
+        return int(row[0]) if row else 0
+
+    def latest_events(self, workspace_id: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        res = self._cursor().execute(
+            f"SELECT {SELECT_COLS} FROM events WHERE workspace_id = $ws "
+            "ORDER BY timestamp DESC, message_id DESC LIMIT $lim",
+            {"ws": workspace_id, "lim": limit},
+        )
+        names = [d[0] for d in res.description]
+        return [decode_row(dict(zip(names, r, strict=True))) for r in res.fetchall()]
 
     def close(self) -> None:
         with self._write_lock:

@@ -1,7 +1,7 @@
 """surveys and orchestration
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-23 16:11:57.627238
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import safar.db
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

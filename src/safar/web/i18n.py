@@ -1,0 +1,144 @@
+"""Languages, calendars and locale-aware formatting for the dashboard.
+
+Messages come from gettext catalogues (``locale/<lang>/LC_MESSAGES/messages.po``, compiled to
+``.mo``); numbers and Gregorian dates from Babel; Jalali dates from jdatetime. Persian output
+uses Persian digits throughout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from datetime import UTC
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import jdatetime
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from babel.support import NullTranslations, Translations
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+LANGUAGES: dict[str, dict[str, str]] = {
+    "fa": {"name": "فارسی", "dir": "rtl", "default_calendar": "jalali"},
+    "en": {"name": "English", "dir": "ltr", "default_calendar": "gregorian"},
+}
+DEFAULT_LANGUAGE = "fa"
+_FA_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+_JALALI_MONTHS = (
+    "فروردین",
+    "اردیبهشت",
+    "خرداد",
+    "تیر",
+    "مرداد",
+    "شهریور",
+    "مهر",
+    "آبان",
+    "آذر",
+    "دی",
+    "بهمن",
+    "اسفند",
+)
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated where it is shown."""
+    return message
+
+
+@lru_cache(maxsize=8)
+def translations(language: str) -> NullTranslations:
+    if language == "en":
+        return NullTranslations()
+    return Translations.load(str(LOCALE_DIR), [language], domain="messages")
+
+
+def pick_language(*candidates: str | None, accept: str | None = None) -> str:
+    for c in candidates:
+        if c in LANGUAGES:
+            return c
+    for part in (accept or "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return DEFAULT_LANGUAGE
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+@dataclass(frozen=True)
+class Formatter:
+    """Formats numbers, dates and times for one reader (language, calendar, time zone)."""
+
+    language: str = DEFAULT_LANGUAGE
+    calendar: str = "jalali"
+    timezone: str = "Asia/Tehran"
+
+    @property
+    def fa(self) -> bool:
+        return self.language == "fa"
+
+    @property
+    def jalali(self) -> bool:
+        return self.calendar == "jalali"
+
+    def digits(self, value: Any) -> str:
+        text = str(value)
+        return text.translate(_FA_DIGITS) if self.fa else text
+
+    def number(self, value: float | int | None) -> str:
+        if value is None:
+            return "–"
+        if self.fa:
+            return babel_numbers.format_decimal(
+                value, locale="fa", numbering_system="arabext"
+            ).translate(_FA_DIGITS)
+        return babel_numbers.format_decimal(value, locale="en")
+
+    def _local(self, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(_zone(self.timezone))
+
+    def date(self, value: dt.date | dt.datetime | None) -> str:
+        if value is None:
+            return "–"
+        day = self._local(value).date() if isinstance(value, dt.datetime) else value
+        if self.jalali:
+            j = jdatetime.date.fromgregorian(date=day)
+            if self.fa:
+                return self.digits(f"{j.day} {_JALALI_MONTHS[j.month - 1]} {j.year}")
+            return f"{j.day} {jdatetime.date.j_months_en[j.month - 1]} {j.year}"
+        return self.digits(babel_dates.format_date(day, "d MMM y", locale=self.language))
+
+    def short_date(self, value: dt.date | dt.datetime) -> str:
+        """Day and month, for chart axes."""
+        day = self._local(value).date() if isinstance(value, dt.datetime) else value
+        if self.jalali:
+            j = jdatetime.date.fromgregorian(date=day)
+            if self.fa:
+                return self.digits(f"{j.day} {_JALALI_MONTHS[j.month - 1]}")
+            return f"{j.day} {jdatetime.date.j_months_en[j.month - 1]}"
+        return self.digits(babel_dates.format_date(day, "d MMM", locale=self.language))
+
+    def time(self, value: dt.datetime) -> str:
+        return self.digits(self._local(value).strftime("%H:%M"))
+
+    def datetime(self, value: dt.datetime | None) -> str:
+        if value is None:
+            return "–"
+        sep = "، " if self.fa else ", "
+        return f"{self.date(value)}{sep}{self.time(value)}"
+
+    def from_micros(self, micros: int) -> dt.datetime:
+        return dt.datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
+
+    def iso(self, value: dt.datetime) -> str:
+        return self._local(value).isoformat(timespec="seconds")

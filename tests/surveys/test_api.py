@@ -125,22 +125,27 @@ async def test_in_app_json_answers_and_bad_answers(
         ({"nps": 5, "comment": "x"}, "answers.comment", "not asked at this step"),
     ]
     for answers, field, message in cases:
-        r = await c.post(f"/s/{token}/answers", json={"answers": answers})
+        r = await c.post(f"/api/surveys/answers/{token}", json={"answers": answers})
         assert r.status_code == 400, (answers, r.text)
         assert r.json()["field"] == field and message in r.json()["message"]
     with rt.db.session() as s:
         assert s.scalar(select(func.count()).select_from(SurveyResponse)) == 0
-    r = await c.post(f"/s/{token}/answers", json={"answers": {"nps": 2}})
+    r = await c.post(f"/api/surveys/answers/{token}", json={"answers": {"nps": 2}})
     assert r.status_code == 200 and r.json()["next"][0]["id"] == "what_wrong"
-    dup = await c.post(f"/s/{token}/answers", json={"answers": {"nps": 10}})
+    dup = await c.post(f"/api/surveys/answers/{token}", json={"answers": {"nps": 10}})
     assert dup.json()["duplicate"] is True
-    r = await c.post(f"/s/{token}/answers", json={"answers": {"what_wrong": "x" * 2001}, "step": 1})
+    r = await c.post(
+        f"/api/surveys/answers/{token}", json={"answers": {"what_wrong": "x" * 2001}, "step": 1}
+    )
     assert r.status_code == 400 and "longer than 2000" in r.json()["message"]
     r = await c.post(
-        f"/s/{token}/answers", json={"answers": {"what_wrong": "Slow", "comment": ""}, "step": 1}
+        f"/api/surveys/answers/{token}",
+        json={"answers": {"what_wrong": "Slow", "comment": ""}, "step": 1},
     )
     assert r.json()["complete"] is True
-    r = await c.post(f"/s/{token}/answers", json={"answers": {"what_wrong": "again"}, "step": 1})
+    r = await c.post(
+        f"/api/surveys/answers/{token}", json={"answers": {"what_wrong": "again"}, "step": 1}
+    )
     assert r.status_code == 409 and r.json()["field"] == "token"
     with rt.db.session() as s:
         rows = list(s.scalars(select(SurveyResponse)))
@@ -183,7 +188,7 @@ async def test_forged_expired_and_unknown_links(
         s.execute(update(Invitation).values(expires_at=utcnow() - timedelta(minutes=1)))
     page = await c.get(f"/s/{token}")
     assert page.status_code == 410 and "مهلت این پیوند تمام شده است" in page.text
-    r = await c.post(f"/s/{token}/answers", json={"answers": {"csat": 5}})
+    r = await c.post(f"/api/surveys/answers/{token}", json={"answers": {"csat": 5}})
     assert r.status_code == 410
     with rt.db.session() as s:
         assert s.scalar(select(func.count()).select_from(SurveyResponse)) == 0
@@ -198,6 +203,9 @@ async def test_form_validation_keeps_answers_and_rejects_oversize(
     ).json()
     pid = profile_of(rt, ws_id, "u2")
     token = (await invite(c, auth, survey["id"], pid, language="fa"))["token"]
+    page = await c.get(f"/s/{token}")
+    font = page.text.split('@font-face{font-family:Vazirmatn;src:url("', 1)[1].split('"')[0]
+    assert (await c.get(font)).status_code == 200  # the dashboard's vendored Persian font
     r = await c.post(f"/s/{token}", data={"_step": "0", "csat": "9"})
     assert r.status_code == 400 and "باید بین ۱ و ۵ باشد" in r.text
     assert 'role="alert"' in r.text and 'href="#q-csat"' in r.text

@@ -20,6 +20,7 @@ from safar.config import Settings
 from safar.runtime import Runtime
 from safar.surveys import presets
 from safar.surveys import service as svc
+from safar.surveys.models import Invitation
 from tests.surveys.conftest import free_port
 from tests.surveys.test_metrics import answer
 from tests.web.conftest import PASSWORD, Site, make_site, page_csrf, sign_in
@@ -46,7 +47,7 @@ def answered_survey(site: Site) -> str:
     with rt.db.session() as s:
         resp = svc.list_responses(s, workspace_id=site.workspace_id, survey_id=survey.id)
         target = next(r for r in resp if r.nps == 6)
-        inv = s.get(svc.Invitation, target.invitation_id)
+        inv = s.get(Invitation, target.invitation_id)
         opened = svc.Opened(inv, survey, svc.definition_of(survey), target)  # type: ignore[arg-type]
         svc.submit_step(
             s,
@@ -201,7 +202,7 @@ def test_live_preview_in_chromium(served: tuple[str, Site]) -> None:
             page.fill("input[name=email]", "analyst@example.com")
             page.fill("input[name=password]", PASSWORD)
             page.press("input[name=password]", "Enter")
-            page.wait_for_url(f"{base}/")
+            page.wait_for_url(f"{base}/", wait_until="commit")
             page.goto(f"{base}/surveys/{survey_id}/edit")
             fa = page.frame_locator("#preview-fa")
             en = page.frame_locator("#preview-en")

@@ -2,7 +2,7 @@
 
 GET shows the current step; POST saves it and redirects (post/redirect/get), so a reload or a
 double click never submits twice. Forged, expired and used links get a clear page of their own.
-``/s/widget.js`` is the embeddable widget; ``POST /s/{token}/answers`` is the same flow in JSON
+``/s/widget.js`` is the embeddable widget; ``POST /api/surveys/answers/{token}`` is the same flow in JSON
 for apps and the widget.
 """
 
@@ -247,7 +247,7 @@ def _save_form(
     return RedirectResponse(target + ("?embed=1" if embed else ""), status_code=303)
 
 
-@router.post("/s/{token}/answers")
+@router.post("/api/surveys/answers/{token}", include_in_schema=True, tags=["surveys"])
 def answer_json(token: str, data: AnswerSubmit, request: Request) -> dict[str, Any]:
     """JSON answering for apps: 400 naming ``answers.<question>`` on bad input."""
     runtime = _rt(request)

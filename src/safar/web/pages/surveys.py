@@ -293,7 +293,7 @@ def add_trigger(
             event=event.strip(),
             action="survey",
             params={"survey_id": survey.id},
-            channel=channel,  # type: ignore[arg-type]
+            channel=channel,
             delay_seconds=delay_minutes * 60,
             fatigue_days=fatigue_days,
             sample_rate=sample_percent / 100,

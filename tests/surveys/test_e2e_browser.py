@@ -231,6 +231,7 @@ def test_in_app_widget_in_chromium(server: Server) -> None:
     r = api.post(f"/api/surveys/{survey['id']}/invitations", json={"profile_id": profile_id})
     assert r.status_code == 201, r.text
     pending = api.get("/api/surveys/pending", params={"profile_id": profile_id}).json()
+    assert len(pending) == 1, (profile_id, r.json(), pending)
     token = pending[0]["token"]
     host = (
         "<!doctype html><html lang='en'><body><h1>My shop</h1>"

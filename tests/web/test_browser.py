@@ -182,8 +182,9 @@ def test_walkthrough_in_both_languages(browser: Any, served: tuple[str, Site]) -
     _shot(page, "fa-settings")
 
     # Switch to English: left to right, Gregorian dates, Latin digits; every page again.
-    page.click("#lang-switch")
-    page.wait_for_load_state()
+    # The switch posts a form; wait for the page it leads to, not the one already loaded.
+    with page.expect_navigation():
+        page.click("#lang-switch")
     assert page.get_attribute("html", "dir") == "ltr"
     _shot(page, "en-settings")
     page.click("[data-nav=overview]")
@@ -197,8 +198,8 @@ def test_walkthrough_in_both_languages(browser: Any, served: tuple[str, Site]) -
     page.wait_for_selector("#timeline")
     _shot(page, "en-profile")
     # Back to Persian for the next run of the same user.
-    page.click("#lang-switch")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("#lang-switch")
     assert page.get_attribute("html", "dir") == "rtl"
     assert errors == []
     context.close()

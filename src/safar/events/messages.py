@@ -51,6 +51,8 @@ def _no_control(value: str | None) -> str | None:
     return value
 
 
+#: The length limit sits on the ``str`` arm: on the union it would crash on an explicit null
+#: (which SDKs send for the id they do not have).
 IdText = Annotated[
     Annotated[str, StringConstraints(max_length=255)] | None,
     BeforeValidator(_id_string),

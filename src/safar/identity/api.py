@@ -71,7 +71,10 @@ def timeline(
         list[str] | None, Query(description="filter; repeat or comma-separate")
     ] = None,
     type: Annotated[list[str] | None, Query(description="message types: track, page, ...")] = None,
-    event: Annotated[list[str] | None, Query(description="track event names")] = None,
+    event: Annotated[
+        list[str] | None,
+        Query(description="track event names; repeat for several (names may contain commas)"),
+    ] = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -86,7 +89,7 @@ def timeline(
         anonymous_ids=aids,
         channels=_split(channel, CHANNELS, "channel"),
         types=_split(type, MESSAGE_TYPES, "type"),
-        events=_split(event, None, "event"),
+        events=[e for e in event or [] if e.strip()],
         since=_utc(since),
         until=_utc(until),
         limit=limit,

@@ -21,12 +21,26 @@ PRIORITY: tuple[str, ...] = (
 HANDLE_TRAITS = ("telegram", "instagram", "whatsapp", "twitter")
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: Control characters never belong in an identifier (and PostgreSQL text cannot hold NUL).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def text_field(value: Any, limit: int) -> str:
+    """Text for a state-store column: NUL bytes (PostgreSQL cannot store them) dropped, cut."""
+    return str(value).replace("\x00", "")[:limit]
+
+
+def _plain_id(value: Any, limit: int = 255) -> str | None:
+    text = str(value)
+    return None if _CONTROL.search(text) else text[:limit] or None
 
 
 def normalize_email(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     email = value.strip().lower()
+    if _CONTROL.search(email):
+        return None
     return email if _EMAIL.match(email) and len(email) <= 320 else None
 
 
@@ -49,6 +63,9 @@ def normalize_phone(value: Any, default_country: str = "98") -> str | None:
         digits = default_country + digits[1:]
     elif len(digits) == 10 and default_country == "98" and digits.startswith("9"):
         digits = default_country + digits
+    if digits.startswith(default_country + "0"):
+        # "+98 0912 ...": the national trunk 0 kept after the country code.
+        digits = default_country + digits[len(default_country) + 1 :]
     if not 8 <= len(digits) <= 15:
         return None
     return "+" + digits
@@ -60,6 +77,8 @@ def normalize_handle(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     handle = value.strip().lstrip("@").lower()
+    if _CONTROL.search(handle):
+        return None
     return handle[:255] or None
 
 
@@ -89,6 +108,8 @@ def extract(row: dict[str, Any]) -> list[tuple[str, str]]:
         for item in external:
             if isinstance(item, dict) and item.get("id") and item.get("type"):
                 kind = str(item["type"]).strip().lower()[:40]
+                if _CONTROL.search(kind):
+                    continue
                 if kind == "email":
                     email = normalize_email(item["id"])
                     if email:
@@ -98,10 +119,14 @@ def extract(row: dict[str, Any]) -> list[tuple[str, str]]:
                     if phone:
                         found[("phone", phone)] = None
                 else:
-                    found[(kind, str(item["id"])[:255])] = None
+                    external_id = _plain_id(item["id"])
+                    if external_id:
+                        found[(kind, external_id)] = None
     device = context.get("device")
     if isinstance(device, dict) and device.get("id"):
-        found[("device_id", str(device["id"])[:255])] = None
+        device_id = _plain_id(device["id"])
+        if device_id:
+            found[("device_id", device_id)] = None
     if row.get("anonymous_id"):
         found[("anonymous_id", row["anonymous_id"])] = None
     rank = {t: i for i, t in enumerate(PRIORITY)}

@@ -22,7 +22,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from safar.db import utcnow
-from safar.identity.identifiers import extract
+from safar.identity.identifiers import extract, text_field
 from safar.identity.models import (
     ConsentRecord,
     Group,
@@ -141,14 +141,18 @@ class _Batch:
                     self.refs[(t, v)] = Ref(iid, t, v, pid)
 
     def _already_applied(self) -> set[str]:
-        """Message ids whose traits are already stored: a replay after a crash."""
+        """Message ids whose traits or consent are already stored: a replay after a crash."""
         ids = [r["message_id"] for r in self.rows if r["type"] != "track" or r.get("traits")]
+        consent_ids = [
+            r["message_id"] for r in self.rows if (r.get("context") or {}).get("consent")
+        ]
         found: set[str] = set()
-        for i in range(0, len(ids), CHUNK):
-            stmt = select(TraitValue.message_id).where(
-                TraitValue.workspace_id == self.ws, TraitValue.message_id.in_(ids[i : i + CHUNK])
-            )
-            found.update(m for m in self.s.scalars(stmt) if m)
+        for model, wanted in ((TraitValue, ids), (ConsentRecord, consent_ids)):
+            for i in range(0, len(wanted), CHUNK):
+                stmt = select(model.message_id).where(
+                    model.workspace_id == self.ws, model.message_id.in_(wanted[i : i + CHUNK])
+                )
+                found.update(m for m in self.s.scalars(stmt) if m)
         return found
 
     def _nothing_to_learn(self, row: dict[str, Any], keys: list[tuple[str, str]]) -> bool:
@@ -215,6 +219,8 @@ class _Batch:
             else "shared_identifier"
         )
         touched: list[Ref] = []
+        #: Whether an identifier stronger than the current key already ties the message to target.
+        claimed = False
         for key in keys:
             ref = self.refs.get(key)
             if ref is None:
@@ -223,12 +229,21 @@ class _Batch:
                 elif key[0] in self.r.limits and self._fits(target, {key[0]: {key[1]}}):
                     # A second userId on this profile is a different person: give it its own.
                     other = self._create_profile(when)
-                    self._create_identity(key, other, row)
+                    created = self._create_identity(key, other, row)
                     self._conflict(
                         target, other, f"{key[0]} {key[1]!r} conflicts with the profile", row
                     )
+                    if not claimed:
+                        # Only a weaker, shared identifier (a family email) pointed at the old
+                        # profile: the message is about the new person, so its other
+                        # identifiers (their own device) follow them, not the email's owner.
+                        target, claimed = other, True
+                        touched.append(created)
                     continue
                 touched.append(self._create_identity(key, target, row))
+                claimed = True
+            elif target is not None and ref.profile_id == target:
+                claimed = True
             elif target is not None and ref.profile_id != target:
                 other_profile = ref.profile_id
                 if self._is_separated(target, other_profile):
@@ -245,6 +260,7 @@ class _Batch:
                     target, other_profile, cause, row, self._anchor(keys, target, touched), ref
                 )
                 touched.append(ref)
+                claimed = True
         # Record the edges that put identities together: what an unmerge later cuts.
         anchor = self._anchor(keys, target, touched)
         if anchor is not None:
@@ -459,7 +475,7 @@ class _Batch:
         when = _ts(row["timestamp"])
         source = row.get("channel") or row.get("source") or ""
         for key, value in traits.items():
-            key = str(key)[:100]
+            key = text_field(key, 100)
             if key in current and current[key] == value:
                 continue
             current[key] = value
@@ -512,8 +528,8 @@ class _Batch:
                 {
                     "workspace_id": self.ws,
                     "identity_id": anchor.id,
-                    "purpose": purpose[:80],
-                    "channel": channel[:20].lower(),
+                    "purpose": text_field(purpose, 80),
+                    "channel": text_field(channel, 20).lower(),
                     "granted": granted,
                     "source": f"{row['type']}:{row.get('channel') or ''}"[:80],
                     "observed_at": _ts(row["timestamp"]),
@@ -539,9 +555,9 @@ class _Batch:
             self.s.add(group)
         group.traits = {**(group.traits or {}), **traits}
         if traits.get("type"):
-            group.type = str(traits["type"]).lower()[:40]
+            group.type = text_field(traits["type"], 40).lower()
         if traits.get("name"):
-            group.name = str(traits["name"])[:300]
+            group.name = text_field(traits["name"], 300)
         group.updated_at = when
         self.s.flush()
         if anchor is None:
@@ -558,9 +574,9 @@ class _Batch:
                     workspace_id=self.ws,
                     group_pk=group.id,
                     identity_id=anchor.id,
-                    role=str(role)[:80] if role else None,
+                    role=text_field(role, 80) if role else None,
                     joined_at=when,
                 )
             )
         elif role:
-            member.role = str(role)[:80]
+            member.role = text_field(role, 80)

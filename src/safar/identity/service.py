@@ -317,6 +317,7 @@ def unmerge(
         raise NotFound(f"profile {merge.from_profile_id} no longer exists", field="merge_id")
     restored.merged_into = None
     restored.updated_at = utcnow()
+    _redirect_back(session, workspace_id=workspace_id, survivor=pid, restored=restored.id)
     moved = []
     for iid, ident in idents.items():
         if side.get(iid) == "from":
@@ -331,6 +332,33 @@ def unmerge(
     return UnmergeResult(
         merge_id=merge.id, profile_id=pid, restored_profile_id=restored.id, moved_identities=moved
     )
+
+
+def _redirect_back(session: Session, *, workspace_id: str, survivor: str, restored: str) -> None:
+    """Point profiles merged earlier into the restored one (directly or via others) at it again.
+
+    When the survivor absorbed the restored profile, their redirects were moved to the
+    survivor; after the unmerge their identities live on the restored side.
+    """
+    side: set[str] = set()
+    frontier = [restored]
+    while frontier:
+        stmt = select(Merge.from_profile_id).where(
+            Merge.workspace_id == workspace_id,
+            Merge.into_profile_id.in_(frontier),
+            Merge.undone_at.is_(None),
+        )
+        frontier = [p for p in session.scalars(stmt) if p not in side and p != restored]
+        side.update(frontier)
+    if not side:
+        return
+    redirected = select(Profile).where(
+        Profile.workspace_id == workspace_id,
+        Profile.merged_into == survivor,
+        Profile.id.in_(sorted(side)),
+    )
+    for profile in session.scalars(redirected):
+        profile.merged_into = restored
 
 
 def profile_count(session: Session, *, workspace_id: str) -> int:

@@ -28,8 +28,8 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
         yield session
 
 
-#: ``scope="function"``: the unit of work commits before the response is sent, so a client that
-#: gets a 2xx can read its write with its next request (and a failed commit is an error, not 200).
+#: The unit of work commits when the endpoint returns, before the response is sent, so a
+#: client that acts on a response always finds what it acknowledged (e.g. a new session).
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 

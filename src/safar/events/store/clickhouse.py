@@ -47,11 +47,20 @@ ORDER BY (workspace_id, timestamp, message_hash)
 SETTINGS fsync_after_insert = 1, fsync_part_directory = 1
 """
 
+#: ClickHouse lets WHERE and ORDER BY see SELECT aliases, so the epoch columns must not reuse
+#: the names ``timestamp``/``received_at`` (filters would then compare integers to times).
 SELECT_COLS = (
     "message_id, type, event, name, channel, user_id, anonymous_id, group_id, previous_id, "
-    "toUnixTimestamp64Micro(timestamp) AS timestamp, "
-    "toUnixTimestamp64Micro(received_at) AS received_at, properties, traits, context, source"
+    "toUnixTimestamp64Micro(timestamp) AS timestamp_us, "
+    "toUnixTimestamp64Micro(received_at) AS received_at_us, properties, traits, context, source"
 )
+_RENAMED = {"timestamp_us": "timestamp", "received_at_us": "received_at"}
+
+
+def _rows(names: list[str], result: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Rows of a ``SELECT_COLS`` query as the engine-neutral dicts (epoch-µs times)."""
+    keys = [_RENAMED.get(n, n) for n in names]
+    return [decode_row(dict(zip(keys, r, strict=True))) for r in result]
 
 
 class ClickHouseEventStore:
@@ -154,7 +163,7 @@ class ClickHouseEventStore:
             "ORDER BY timestamp DESC, message_id DESC LIMIT {lim:UInt32}"
         )
         names, result = self._query(sql, params)
-        rows = [decode_row(dict(zip(names, r, strict=True))) for r in result]
+        rows = _rows(names, result)
         next_cursor = None
         if len(rows) > q.limit:
             rows = rows[: q.limit]
@@ -227,7 +236,7 @@ class ClickHouseEventStore:
             "ORDER BY timestamp DESC, message_id DESC LIMIT {lim:UInt32}",
             {"ws": workspace_id, "lim": limit},
         )
-        return [decode_row(dict(zip(names, r, strict=True))) for r in result]
+        return _rows(names, result)
 
     def close(self) -> None:
         with self._lock:

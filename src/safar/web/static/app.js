@@ -22,6 +22,29 @@
       grid: { top: 40, bottom: 30, left: rtl ? 20 : 50, right: rtl ? 50 : 20, containLabel: true },
       animation: false
     };
+    if (spec.kind === "funnel") {
+      base.tooltip = { trigger: "item", valueFormatter: fmt };
+      base.series = spec.series.map(function (s) {
+        return { type: "funnel", name: s.name, data: s.data, sort: "none", top: 40, bottom: 10,
+          label: { formatter: function (p) { return p.name + ": " + fmt(p.value); } } };
+      });
+      return base;
+    }
+    if (spec.kind === "sankey") {
+      base.tooltip = { trigger: "item", valueFormatter: fmt };
+      base.series = [{ type: "sankey", data: spec.nodes, links: spec.links, top: 20, bottom: 20,
+        orient: "horizontal", nodeAlign: rtl ? "right" : "left", emphasis: { focus: "adjacency" },
+        label: { formatter: function (p) { return p.data.label || p.name; } } }];
+      return base;
+    }
+    if (spec.kind === "graph") {
+      base.tooltip = { trigger: "item", valueFormatter: fmt };
+      base.series = [{ type: "graph", layout: "force", roam: true, draggable: true,
+        data: spec.nodes, links: spec.links, force: { repulsion: 260, edgeLength: 120 },
+        edgeSymbol: ["none", "arrow"], label: { show: true },
+        lineStyle: { curveness: 0.15, opacity: 0.6 } }];
+      return base;
+    }
     if (spec.kind === "pie") {
       base.series = spec.series.map(function (s) {
         return { type: "pie", name: s.name, data: s.data, radius: ["40%", "70%"], top: 30,

@@ -1,0 +1,414 @@
+"""Run the journey analyses of ``queries`` on an engine and shape their results.
+
+An *engine* is anything with ``engine_name``, ``query`` and ``query_arrow``: the event store
+(DuckDB or ClickHouse) or a ``CaseLog`` (a file loaded into an in-memory DuckDB).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import duckdb
+import pyarrow as pa
+
+from safar.errors import ValidationFailed
+from safar.journeys import queries as q
+
+MAX_STEPS = 10
+
+
+class Engine(Protocol):
+    engine_name: str
+
+    def query(
+        self, sql: str, params: dict[str, Any] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]: ...
+
+    def query_arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table: ...
+
+
+class CaseLog:
+    """A case table (see ``journeys.xes``) in an in-memory DuckDB, as an analysis engine."""
+
+    engine_name = "duckdb"
+
+    def __init__(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            raise ValidationFailed("file: the log has no events", field="file")
+        self.con = duckdb.connect()
+        self.con.register("caselog_arrow", table)
+        self.con.execute("CREATE TABLE caselog AS SELECT * FROM caselog_arrow")
+        self.con.unregister("caselog_arrow")
+        self.source = q.table_source("caselog")
+
+    def query(
+        self, sql: str, params: dict[str, Any] | None = None
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        res = self.con.execute(sql, params or {})
+        names = [x[0] for x in res.description] if res.description else []
+        return names, res.fetchall()
+
+    def query_arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+        return self.con.sql(sql, params=params or None).to_arrow_table()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _dialect(engine: Engine) -> q.Dialect:
+    name = engine.engine_name
+    if name not in ("duckdb", "clickhouse"):
+        raise ValueError(f"unsupported engine {name}")
+    return name  # type: ignore[return-value]
+
+
+def _r(x: Any) -> float | None:
+    if x is None:
+        return None
+    f = float(x)
+    return None if math.isnan(f) else round(f, 3)
+
+
+# --- process discovery ------------------------------------------------------------------------
+
+
+@dataclass
+class Discovery:
+    edges: list[dict[str, Any]]
+    variants: list[dict[str, Any]]
+    start_activities: dict[str, int]
+    end_activities: dict[str, int]
+    cases: int
+    variant_count: int
+
+    def as_dict(self, *, durations_p90: bool = False) -> dict[str, Any]:
+        edges = [
+            {k: v for k, v in e.items() if durations_p90 or k != "p90_seconds"} for e in self.edges
+        ]
+        return {
+            "edges": edges,
+            "variants": self.variants,
+            "start_activities": self.start_activities,
+            "end_activities": self.end_activities,
+        }
+
+
+def discover(
+    engine: Engine,
+    src: q.Source,
+    *,
+    top_variants: int | None = None,
+    min_frequency: int = 1,
+    max_variants: int | None = None,
+) -> Discovery:
+    """Directly-follows graph, variants, start and end activities of a case source.
+
+    ``top_variants`` keeps the k most frequent variants (graph, starts and ends are then drawn
+    from the cases of those variants only); ``min_frequency`` drops rarer edges;
+    ``max_variants`` only shortens the variant list returned (counts stay whole-log).
+    """
+    if top_variants is not None and top_variants < 1:
+        raise ValidationFailed("top_variants: must be at least 1", field="top_variants")
+    if min_frequency < 1:
+        raise ValidationFailed("min_frequency: must be at least 1", field="min_frequency")
+    d = _dialect(engine)
+    shown = (
+        top_variants if max_variants is None else min(top_variants or max_variants, max_variants)
+    )
+    params = {**src.params, "nvar": shown} if shown is not None else src.params
+    _, summary = engine.query(q.variant_summary_sql(d, src, limit=shown is not None), params)
+    starts: Counter[str] = Counter()
+    ends: Counter[str] = Counter()
+    reps: dict[str, int] = {}
+    variant_count = 0
+    for kind, key, n in summary:
+        if kind == "start":
+            starts[key] += int(n)
+        elif kind == "end":
+            ends[key] += int(n)
+        elif kind == "variants":
+            variant_count = int(n)
+        else:
+            reps[key] = int(n)
+    seq_tbl = engine.query_arrow(q.sequences_of_sql(d, src), {**src.params, "cases": list(reps)})
+    variants: list[dict[str, Any]] = sorted(
+        (
+            {"activities": list(a), "count": reps[c]}
+            for c, a in zip(
+                seq_tbl.column("case_id").to_pylist(),
+                seq_tbl.column("acts").to_pylist(),
+                strict=True,
+            )
+        ),
+        key=lambda v: (-v["count"], v["activities"]),
+    )
+    if top_variants is None:
+        _, rows = engine.query(q.dfg_sql(d, src), src.params)
+        edges = [
+            {
+                "source": r[0],
+                "target": r[1],
+                "frequency": int(r[2]),
+                "median_seconds": _r(r[3]),
+                "p90_seconds": _r(r[4]),
+            }
+            for r in rows
+        ]
+    else:
+        starts, ends = Counter(), Counter()
+        for v in variants:
+            starts[v["activities"][0]] += v["count"]
+            ends[v["activities"][-1]] += v["count"]
+        edges = _edges_of_variants(engine, d, src, variants)
+    edges = [e for e in edges if e["frequency"] >= min_frequency]
+    return Discovery(
+        edges=edges,
+        variants=variants,
+        start_activities=dict(sorted(starts.items(), key=lambda kv: (-kv[1], kv[0]))),
+        end_activities=dict(sorted(ends.items(), key=lambda kv: (-kv[1], kv[0]))),
+        cases=sum(starts.values()),
+        variant_count=variant_count,
+    )
+
+
+def _edges_of_variants(
+    engine: Engine, d: q.Dialect, src: q.Source, kept: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """DFG restricted to the cases whose variant is kept (durations from those cases)."""
+    seqs = q.case_sequences_sql(d, src)
+    if d == "duckdb":
+        filt = f"SELECT case_id FROM ({seqs}) AS c WHERE list_contains($kept, acts)"
+    else:
+        filt = f"SELECT case_id FROM ({seqs}) AS c WHERE has({{kept:Array(Array(String))}}, acts)"
+    sub = q.Source(
+        f"SELECT * FROM ({src.sql}) AS s0 WHERE case_id IN ({filt})",
+        {**src.params, "kept": [v["activities"] for v in kept]},
+    )
+    _, rows = engine.query(q.dfg_sql(d, sub), sub.params)
+    return [
+        {
+            "source": r[0],
+            "target": r[1],
+            "frequency": int(r[2]),
+            "median_seconds": _r(r[3]),
+            "p90_seconds": _r(r[4]),
+        }
+        for r in rows
+    ]
+
+
+def conformance(
+    discovery: Discovery, designed: list[str], *, top: int = 5, ignore_others: bool = True
+) -> dict[str, Any]:
+    """Share of cases whose stage sequence follows the designed order, and top deviations.
+
+    A case follows the design when its activities, with repeats collapsed, are a prefix of the
+    designed order. With ``ignore_others`` activities outside the design are skipped (raw events
+    around the key ones); without it they are deviations (an unplanned support stage).
+    """
+    if not designed:
+        raise ValidationFailed("designed: give the designed stage order", field="designed")
+    known = set(designed)
+    following = 0
+    deviations: Counter[tuple[str, ...]] = Counter()
+    for v in discovery.variants:
+        seq: list[str] = []
+        for a in v["activities"]:
+            if (a in known or not ignore_others) and (not seq or seq[-1] != a):
+                seq.append(a)
+        if seq == designed[: len(seq)]:
+            following += v["count"]
+        else:
+            deviations[tuple(seq)] += v["count"]
+    total = sum(v["count"] for v in discovery.variants)
+    return {
+        "cases": total,
+        "following": following,
+        "share_following": round(following / total, 4) if total else None,
+        "deviations": [{"stages": list(k), "count": c} for k, c in deviations.most_common(top)],
+    }
+
+
+# --- funnels ----------------------------------------------------------------------------------
+
+
+@dataclass
+class FunnelStep:
+    activity: str
+    cases: int
+    conversion_from_start: float | None
+    conversion_from_previous: float | None
+    dropped: int
+    median_seconds_from_previous: float | None = None
+    p90_seconds_from_previous: float | None = None
+
+
+@dataclass
+class Funnel:
+    steps: list[FunnelStep]
+    window_seconds: float
+    dropped_sample: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "window_seconds": self.window_seconds,
+            "steps": [s.__dict__ for s in self.steps],
+            "dropped_sample": self.dropped_sample,
+        }
+
+
+def _check_steps(engine: Engine, src: q.Source, steps: list[str], window_seconds: float) -> None:
+    if len(steps) < 2:
+        raise ValidationFailed("steps: a funnel needs at least two steps", field="steps")
+    if len(steps) > MAX_STEPS:
+        raise ValidationFailed(f"steps: at most {MAX_STEPS} steps", field="steps")
+    if not window_seconds or window_seconds <= 0:
+        raise ValidationFailed("window: the conversion window must be positive", field="window")
+    d = _dialect(engine)
+    acts = "SELECT DISTINCT activity FROM s"
+    _, rows = engine.query(f"WITH s AS ({src.sql}) {acts}", src.params)
+    known = {r[0] for r in rows}
+    if not known:
+        raise ValidationFailed("steps: there are no events in the chosen period", field="steps")
+    unknown = [s for s in steps if s not in known]
+    if unknown:
+        raise ValidationFailed(
+            f"steps: no events named {', '.join(map(repr, unknown))} in the chosen period",
+            field="steps",
+            details={"unknown": unknown},
+        )
+    del d
+
+
+def funnel(
+    engine: Engine,
+    src: q.Source,
+    steps: list[str],
+    *,
+    window_seconds: float,
+    dropped_limit: int = 0,
+) -> Funnel:
+    """Ordered funnel: cases reaching each step within the window, drop-off and step times."""
+    _check_steps(engine, src, steps, window_seconds)
+    d = _dialect(engine)
+    n = len(steps)
+    params: dict[str, Any] = {**src.params, "win": int(window_seconds * 1_000_000)}
+    params.update({f"s{i}": s for i, s in enumerate(steps, start=1)})
+    meds: list[float | None] = [None] * n
+    p90s: list[float | None] = [None] * n
+    names, rows = engine.query(q.funnel_summary_sql(d, src, n), params)
+    row = dict(zip(names, rows[0], strict=True))
+    reached = [int(row[f"n{k}"]) for k in range(1, n + 1)]
+    for k in range(2, n + 1):
+        meds[k - 1] = _r(row[f"med{k}"]) if reached[k - 1] else None
+        p90s[k - 1] = _r(row[f"p90_{k}"]) if reached[k - 1] else None
+    out: list[FunnelStep] = []
+    for i, act in enumerate(steps):
+        cases = reached[i]
+        prev = reached[i - 1] if i else None
+        out.append(
+            FunnelStep(
+                activity=act,
+                cases=cases,
+                conversion_from_start=round(cases / reached[0], 4) if reached[0] else None,
+                conversion_from_previous=(round(cases / prev, 4) if prev else None) if i else None,
+                dropped=cases - (reached[i + 1] if i + 1 < n else cases),
+                median_seconds_from_previous=meds[i],
+                p90_seconds_from_previous=p90s[i],
+            )
+        )
+    result = Funnel(out, window_seconds)
+    if dropped_limit > 0:
+        for level in range(1, n):
+            _, rows = engine.query(
+                q.funnel_dropped_sql(d, src, n), {**params, "level": level, "lim": dropped_limit}
+            )
+            result.dropped_sample[steps[level - 1]] = [r[0] for r in rows]
+    return result
+
+
+def dropped_cases(
+    engine: Engine,
+    src: q.Source,
+    steps: list[str],
+    *,
+    window_seconds: float,
+    after_step: int,
+    limit: int,
+) -> list[str]:
+    """Cases that reached ``after_step`` (1-based) but not the next: a cohort to act on."""
+    _check_steps(engine, src, steps, window_seconds)
+    if not 1 <= after_step < len(steps):
+        raise ValidationFailed(
+            f"after_step: must be between 1 and {len(steps) - 1}", field="after_step"
+        )
+    d = _dialect(engine)
+    params: dict[str, Any] = {**src.params, "win": int(window_seconds * 1_000_000)}
+    params.update({f"s{i}": s for i, s in enumerate(steps, start=1)})
+    params.update({"level": after_step, "lim": limit})
+    _, rows = engine.query(q.funnel_dropped_sql(d, src, len(steps)), params)
+    return [r[0] for r in rows]
+
+
+# --- paths ------------------------------------------------------------------------------------
+
+
+def paths(
+    engine: Engine,
+    src: q.Source,
+    *,
+    anchor: str,
+    direction: Literal["after", "before"] = "after",
+    depth: int = 3,
+    top: int = 10,
+) -> dict[str, Any]:
+    """Top paths from (or to) an event, and Sankey nodes/links over all cases."""
+    if not 1 <= depth <= 10:
+        raise ValidationFailed("depth: between 1 and 10", field="depth")
+    if direction not in ("after", "before"):
+        raise ValidationFailed("direction: 'after' or 'before'", field="direction")
+    d = _dialect(engine)
+    tbl = engine.query_arrow(
+        q.anchored_paths_sql(d, src, direction), {**src.params, "anchor": anchor, "depth": depth}
+    )
+    groups = list(zip(tbl.column("path").to_pylist(), tbl.column("count").to_pylist(), strict=True))
+    if not groups:
+        raise ValidationFailed(f"anchor: no events named {anchor!r}", field="anchor")
+    links: Counter[tuple[str, str]] = Counter()
+    for path, count in groups:
+        offset = 0 if direction == "after" else -(len(path) - 1)
+        names = [f"{i + offset}:{a}" for i, a in enumerate(path)]
+        for a, b in itertools.pairwise(names):
+            links[(a, b)] += int(count)
+    nodes = sorted({n for ab in links for n in ab}, key=lambda s: (int(s.split(":", 1)[0]), s))
+    return {
+        "anchor": anchor,
+        "direction": direction,
+        "cases": sum(int(c) for _, c in groups),
+        "top_paths": [{"path": list(pth), "count": int(c)} for pth, c in groups[:top]],
+        "sankey": {
+            "nodes": [
+                {"id": n, "step": int(n.split(":", 1)[0]), "activity": n.split(":", 1)[1]}
+                for n in nodes
+            ],
+            "links": [
+                {"source": a, "target": b, "value": v}
+                for (a, b), v in sorted(links.items(), key=lambda kv: (-kv[1], kv[0]))
+            ],
+        },
+    }
+
+
+def top_ngrams(
+    engine: Engine, src: q.Source, *, length: int = 3, top: int = 10
+) -> list[dict[str, Any]]:
+    """The most common runs of ``length`` consecutive activities."""
+    if not 2 <= length <= 6:
+        raise ValidationFailed("length: between 2 and 6", field="length")
+    d = _dialect(engine)
+    _, rows = engine.query(q.ngram_paths_sql(d, src, length), {**src.params, "k": top})
+    return [{"path": list(r[:length]), "count": int(r[length])} for r in rows]

@@ -1,0 +1,210 @@
+"""``safar journeys ...`` and ``safar drivers``: discovery on log files, import/export, drivers."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from safar.errors import SafarError, ValidationFailed
+
+journeys_app = typer.Typer(
+    help="Journeys: process discovery, funnels, case-log import and export", no_args_is_help=True
+)
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_window(text: str) -> float:
+    """``7d``, ``12h``, ``30m``, ``45s`` or plain seconds, as seconds."""
+    m = _DURATION.match(text.lower())
+    if not m or float(m.group(1)) <= 0:
+        raise ValidationFailed(
+            f"window: {text!r} is not a positive duration like 7d, 12h, 30m or 45s", field="window"
+        )
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def _fail(exc: SafarError) -> None:
+    typer.secho(f"error: {exc.message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+def _emit(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+
+
+@journeys_app.command("discover")
+def discover_cmd(
+    file: Annotated[Path, typer.Argument(help="event log: .xes, .xes.gz or .csv")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    top_variants: Annotated[
+        int | None, typer.Option(help="keep only the k most frequent variants")
+    ] = None,
+    min_frequency: Annotated[int, typer.Option(help="drop rarer edges")] = 1,
+    case_column: Annotated[str | None, typer.Option(help="CSV: case id column")] = None,
+    activity_column: Annotated[str | None, typer.Option(help="CSV: activity column")] = None,
+    time_column: Annotated[str | None, typer.Option(help="CSV: timestamp column")] = None,
+) -> None:
+    """Discover the process of a log: directly-follows graph, variants, start and end."""
+    from safar.journeys.analysis import CaseLog, discover
+    from safar.journeys.xes import read_case_log
+
+    try:
+        table = read_case_log(
+            file,
+            case_column=case_column,
+            activity_column=activity_column,
+            time_column=time_column,
+        )
+        log = CaseLog(table)
+        try:
+            result = discover(
+                log, log.source, top_variants=top_variants, min_frequency=min_frequency
+            )
+        finally:
+            log.close()
+    except SafarError as exc:
+        _fail(exc)
+    if as_json:
+        _emit(result.as_dict())
+        return
+    typer.echo(f"{result.cases} cases, {result.variant_count} variants, {len(result.edges)} edges")
+    for e in result.edges[:20]:
+        typer.echo(
+            f"{e['frequency']:>8}  {e['source']} -> {e['target']}  (median {e['median_seconds']} s)"
+        )
+    for v in result.variants[:10]:
+        typer.echo(f"{v['count']:>8}  {' > '.join(v['activities'])}")
+
+
+@journeys_app.command("import")
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="event log: .xes, .xes.gz or .csv")],
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="workspace id")],
+    channel: Annotated[str, typer.Option(help="channel of the imported events")] = "other",
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Import a case log as events (case = customer, activity = event name)."""
+    from safar.config import Settings
+    from safar.journeys.importer import import_case_log
+    from safar.journeys.xes import read_case_log
+    from safar.runtime import Runtime
+
+    try:
+        table = read_case_log(file)
+        runtime = Runtime(Settings(), ingest=False)
+    except SafarError as exc:
+        _fail(exc)
+    try:
+        summary = import_case_log(runtime.applier, table, workspace_id=workspace, channel=channel)
+    except SafarError as exc:
+        _fail(exc)
+    finally:
+        runtime.close()
+    if as_json:
+        _emit(summary.as_dict())
+    else:
+        typer.echo(
+            f"{summary.inserted} events stored ({summary.duplicates} already there) "
+            f"from {summary.cases} cases"
+        )
+
+
+@journeys_app.command("export")
+def export_cmd(
+    out: Annotated[Path, typer.Argument(help="XES file to write")],
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="workspace id")],
+) -> None:
+    """Export a workspace's events as an XES log (case = customer profile)."""
+    from safar.config import Settings
+    from safar.journeys import service
+    from safar.journeys.importer import export_xes
+    from safar.runtime import Runtime
+
+    runtime = Runtime(Settings(), ingest=False)
+    try:
+        with runtime.db.session() as session:
+            service.refresh_identity_map(session, runtime.store, workspace_id=workspace)
+        src = service.source(runtime.store, workspace_id=workspace)
+        with out.open("w", encoding="utf-8") as fh:
+            n = export_xes(runtime.store, src, fh)
+    except SafarError as exc:
+        _fail(exc)
+    finally:
+        runtime.close()
+    typer.echo(f"{n} events written to {out}")
+
+
+@journeys_app.command("funnel")
+def funnel_cmd(
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="workspace id")],
+    step: Annotated[list[str], typer.Option("--step", "-s", help="event name; repeat in order")],
+    window: Annotated[str, typer.Option(help="conversion window, e.g. 7d")] = "7d",
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Ordered funnel over a workspace's stored events."""
+    from safar.config import Settings
+    from safar.journeys import service
+    from safar.runtime import Runtime
+
+    try:
+        seconds = parse_window(window)
+        runtime = Runtime(Settings(), ingest=False)
+    except SafarError as exc:
+        _fail(exc)
+    try:
+        with runtime.db.session() as session:
+            result = service.funnel(
+                session, runtime.store, workspace_id=workspace, steps=step, window_seconds=seconds
+            )
+    except SafarError as exc:
+        _fail(exc)
+    finally:
+        runtime.close()
+    if as_json:
+        _emit(result.as_dict())
+        return
+    for s in result.steps:
+        conv = "" if s.conversion_from_start is None else f"{s.conversion_from_start:.1%}"
+        typer.echo(f"{s.cases:>10}  {conv:>7}  {s.activity}")
+
+
+def drivers_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV or Parquet table, one row per case")],
+    target: Annotated[str, typer.Option(help="score column (NPS, CSAT, review score, ...)")],
+    factor: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--factor",
+            "-f",
+            help="candidate driver: a column, or NAME=SQL expression; repeatable "
+            "(default: every numeric or few-valued column)",
+        ),
+    ] = None,
+    unit: Annotated[str, typer.Option(help="unit of the target in sentences")] = "points",
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Key drivers of a score: importance, effect with 95% CI, in plain words."""
+    from safar.journeys.drivers import FactorSpec, key_drivers, load_table
+
+    try:
+        table = load_table(file)
+        specs = [FactorSpec.parse(f) for f in factor] if factor else None
+        report = key_drivers(table, target=target, factors=specs, unit=unit)
+    except SafarError as exc:
+        _fail(exc)
+    if as_json:
+        _emit(report.as_dict())
+        return
+    typer.echo(
+        f"{report.rows} rows, mean {report.target} {report.mean_target:.2f}, "
+        f"factors explain R² = {report.r_squared:.2f}"
+    )
+    for i, d in enumerate(report.drivers, start=1):
+        typer.echo(f"{i:>2}. {d.importance:6.1%} of explained  {d.summary}")

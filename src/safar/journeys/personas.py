@@ -1,0 +1,198 @@
+"""Personas: rule-based on traits, or discovered by clustering customers, with readable summaries.
+
+Features per customer come from the engine (events, active days, value, channel mix, latest
+identify traits); clustering is scikit-learn's k-means on standardised features. A summary
+says what a manager would: size, main channels, activity and value against everyone, age band
+and goals where customers told us.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from safar.errors import ValidationFailed
+from safar.journeys import queries as q
+
+Op = Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "exists"]
+
+
+class Condition(BaseModel):
+    trait: str = Field(min_length=1, max_length=80)
+    op: Op = "eq"
+    value: Any = None
+
+
+class PersonaRule(BaseModel):
+    name: str = Field(min_length=1, max_length=80)
+    all_of: list[Condition] = Field(min_length=1)
+
+
+@dataclass
+class Customers:
+    ids: list[str]
+    events: np.ndarray
+    days: np.ndarray
+    value: np.ndarray
+    traits: list[dict[str, Any]]
+    channels: list[str]
+    mix: np.ndarray  # share of each customer's events per channel
+
+
+def load_customers(engine: Any, src: q.Source) -> Customers:
+    """Per-customer features, computed in the engine (``src`` needs ``details``)."""
+    d: q.Dialect = "duckdb" if engine.engine_name == "duckdb" else "clickhouse"
+    params = {**src.params, "k_rev": "revenue", "k_val": "value", "k_tot": "total"}
+    _, rows = engine.query(q.customer_profile_sql(d, src), params)
+    if not rows:
+        raise ValidationFailed(
+            "since: no customers with events in the chosen period", field="since"
+        )
+    ids = [r[0] for r in rows]
+    index = {c: i for i, c in enumerate(ids)}
+    traits = []
+    for r in rows:
+        try:
+            t = json.loads(r[4]) if r[4] else {}
+        except ValueError:
+            t = {}
+        traits.append(t if isinstance(t, dict) else {})
+    _, ch_rows = engine.query(q.customer_channels_sql(d, src), src.params)
+    channels = sorted({r[1] for r in ch_rows})
+    cpos = {c: j for j, c in enumerate(channels)}
+    mix = np.zeros((len(ids), len(channels)))
+    for cid, ch, n in ch_rows:
+        mix[index[cid], cpos[ch]] += n
+    mix = mix / np.maximum(mix.sum(1, keepdims=True), 1)
+    return Customers(
+        ids=ids,
+        events=np.array([float(r[1]) for r in rows]),
+        days=np.array([float(r[2]) for r in rows]),
+        value=np.array([float(r[3] or 0) for r in rows]),
+        traits=traits,
+        channels=channels,
+        mix=mix,
+    )
+
+
+def _age(t: dict[str, Any]) -> float | None:
+    age = t.get("age")
+    if isinstance(age, int | float) and 0 < age < 120:
+        return float(age)
+    return None
+
+
+def _band(age: float) -> str:
+    lo = int(age // 10 * 10)
+    return "under 18" if age < 18 else f"{lo}-{lo + 9}"
+
+
+def _level(x: float, all_x: np.ndarray) -> str:
+    q25, q50, q75 = np.percentile(all_x, [25, 50, 75])
+    return "high" if x >= q75 and x > q50 else "low" if x <= q25 and x < q50 else "typical"
+
+
+def summarise(c: Customers, members: np.ndarray, name: str) -> dict[str, Any]:
+    """Readable summary of a group of customers (boolean mask over ``c``)."""
+    n = int(members.sum())
+    mix = c.mix[members].mean(0) if n else np.zeros(len(c.channels))
+    top = [(c.channels[j], float(mix[j])) for j in np.argsort(-mix)[:3] if mix[j] > 0.05]
+    ages = [a for a in (_age(c.traits[i]) for i in np.flatnonzero(members)) if a is not None]
+    goals = Counter(
+        str(c.traits[i]["goal"]) for i in np.flatnonzero(members) if c.traits[i].get("goal")
+    )
+    med_events = float(np.median(c.events[members])) if n else 0.0
+    med_value = float(np.median(c.value[members])) if n else 0.0
+    band = Counter(_band(a) for a in ages).most_common(1)
+    words = [f"{n} customers ({n / len(c.ids):.0%})"]
+    if top:
+        words.append("mostly " + ", ".join(f"{ch} {share:.0%}" for ch, share in top))
+    words.append(f"{_level(med_events, c.events)} activity ({med_events:g} events)")
+    if c.value.any():
+        words.append(f"{_level(med_value, c.value)} value ({med_value:,.0f})")
+    if band:
+        words.append(f"age {band[0][0]}")
+    if goals:
+        words.append("goal: " + goals.most_common(1)[0][0])
+    return {
+        "name": name,
+        "customers": n,
+        "share": round(n / len(c.ids), 4),
+        "channel_mix": {ch: round(s, 4) for ch, s in top},
+        "median_events": med_events,
+        "median_active_days": float(np.median(c.days[members])) if n else 0.0,
+        "median_value": med_value,
+        "age_band": band[0][0] if band else None,
+        "goals": dict(goals.most_common(3)),
+        "summary": "; ".join(words),
+    }
+
+
+def cluster(c: Customers, *, k: int = 4, seed: int = 0) -> list[dict[str, Any]]:
+    """Discover ``k`` personas by k-means on activity, value and channel mix."""
+    from sklearn.cluster import KMeans
+    from sklearn.preprocessing import StandardScaler
+
+    if not 2 <= k <= 12:
+        raise ValidationFailed("k: between 2 and 12 personas", field="k")
+    if len(c.ids) < k * 5:
+        raise ValidationFailed(f"k: {len(c.ids)} customers are too few for {k} personas", field="k")
+    x = np.column_stack([np.log1p(c.events), np.log1p(c.days), np.log1p(c.value), c.mix])
+    keep = x.std(0) > 0
+    z = StandardScaler().fit_transform(x[:, keep])
+    labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(z)
+    out = [summarise(c, labels == j, f"persona {j + 1}") for j in range(k)]
+    out.sort(key=lambda p: -p["customers"])
+    for i, p in enumerate(out, start=1):
+        p["name"] = f"persona {i}"
+    return out
+
+
+def _holds(cond: Condition, traits: dict[str, Any]) -> bool:
+    v = traits.get(cond.trait)
+    if cond.op == "exists":
+        return v is not None
+    if v is None:
+        return False
+    try:
+        match cond.op:
+            case "eq":
+                return bool(v == cond.value)
+            case "ne":
+                return bool(v != cond.value)
+            case "gt":
+                return bool(v > cond.value)
+            case "gte":
+                return bool(v >= cond.value)
+            case "lt":
+                return bool(v < cond.value)
+            case "lte":
+                return bool(v <= cond.value)
+            case "in":
+                return v in (cond.value or [])
+            case "contains":
+                return str(cond.value).lower() in str(v).lower()
+    except TypeError:
+        return False
+    return False
+
+
+def by_rules(c: Customers, rules: list[PersonaRule]) -> list[dict[str, Any]]:
+    """Assign each customer the first persona whose conditions all hold (else "other")."""
+    if not rules:
+        raise ValidationFailed("rules: give at least one persona rule", field="rules")
+    assigned = np.full(len(c.ids), -1)
+    for i, t in enumerate(c.traits):
+        for j, rule in enumerate(rules):
+            if all(_holds(cond, t) for cond in rule.all_of):
+                assigned[i] = j
+                break
+    out = [summarise(c, assigned == j, rule.name) for j, rule in enumerate(rules)]
+    if (assigned == -1).any():
+        out.append(summarise(c, assigned == -1, "other"))
+    return out

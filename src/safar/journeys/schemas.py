@@ -1,0 +1,105 @@
+"""Request and response shapes of the journeys API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, field_validator
+
+from safar.journeys.definitions import JourneyDefinition
+from safar.journeys.personas import PersonaRule
+
+
+class Period(BaseModel):
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class DiscoverRequest(Period):
+    top_variants: int | None = Field(default=None, ge=1, le=10_000)
+    min_frequency: int = Field(default=1, ge=1)
+    max_variants: int = Field(default=1000, ge=1, le=100_000, description="variants listed")
+    designed: list[str] | None = Field(
+        default=None, description="designed activity order: also report conformance to it"
+    )
+
+
+class Edge(BaseModel):
+    source: str
+    target: str
+    frequency: int
+    median_seconds: float | None
+    p90_seconds: float | None = None
+
+
+class Variant(BaseModel):
+    activities: list[str]
+    count: int
+
+
+class DiscoverResult(BaseModel):
+    edges: list[Edge]
+    variants: list[Variant]
+    start_activities: dict[str, int]
+    end_activities: dict[str, int]
+    cases: int
+    variant_count: int
+    conformance: dict[str, Any] | None = None
+
+
+class FunnelRequest(Period):
+    steps: list[str] = Field(min_length=2, max_length=10)
+    window: str | float = Field(default="7d", description="seconds, or 7d / 12h / 30m / 45s")
+    dropped_limit: int = Field(default=0, ge=0, le=10_000)
+
+    @field_validator("steps")
+    @classmethod
+    def _names(cls, v: list[str]) -> list[str]:
+        if any(not s.strip() for s in v):
+            raise ValueError("step names must not be empty")
+        return v
+
+
+class FunnelStepRead(BaseModel):
+    activity: str
+    cases: int
+    conversion_from_start: float | None
+    conversion_from_previous: float | None
+    dropped: int
+    median_seconds_from_previous: float | None
+    p90_seconds_from_previous: float | None
+
+
+class FunnelResult(BaseModel):
+    window_seconds: float
+    steps: list[FunnelStepRead]
+    dropped_sample: dict[str, list[str]]
+
+
+class PathsRequest(Period):
+    anchor: str = Field(min_length=1)
+    direction: Literal["after", "before"] = "after"
+    depth: int = Field(default=3, ge=1, le=10)
+    top: int = Field(default=10, ge=1, le=100)
+
+
+class DriversRequest(Period):
+    target_event: str = Field(
+        min_length=1, description="event carrying the score, e.g. survey_answered"
+    )
+    target_property: str = Field(min_length=1, max_length=80, description="e.g. nps, csat")
+    unit: str = "points"
+    max_events: int = Field(default=25, ge=1, le=100)
+
+
+class JourneyMapRequest(Period):
+    journey: JourneyDefinition
+    window: str | float = Field(default="30d", description="window of the stage funnel")
+
+
+class PersonasRequest(Period):
+    k: int = Field(default=4, ge=2, le=12, description="personas to discover by clustering")
+    rules: list[PersonaRule] | None = Field(
+        default=None, description="rule-based personas on traits (first match wins)"
+    )

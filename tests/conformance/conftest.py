@@ -1,0 +1,14 @@
+"""The conformance suite runs every scenario on both engine stacks through the HTTP API."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conftest import Workspace
+from tests.spine_support import Api
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient, workspace: Workspace) -> Api:
+    return Api(client, workspace.write_key, workspace.secret_key)

@@ -1,0 +1,48 @@
+"""The journeys page in real headless Chromium: process map, funnel and Sankey are drawn."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from tests.web.conftest import Site
+from tests.web.test_browser import _shot, _sign_in, browser, served  # noqa: F401
+
+QUERY = urlencode(
+    {
+        "steps": "Product Viewed, Order Completed",
+        "stages": "browse: Product Viewed\nbuy: Order Completed",
+    }
+)
+DRAWN = """() => [...document.querySelectorAll('[data-chart-for]')].map(el => {
+    const canvas = el.querySelector('canvas');
+    const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    for (let i = 3; i < px.length; i += 4) { if (px[i] > 0) painted++; }
+    return {id: el.id, type: echarts.getInstanceByDom(el).getOption().series[0].type, painted};
+})"""
+
+
+def test_journeys_page_draws_its_charts(browser: Any, served: tuple[str, Site]) -> None:  # noqa: F811
+    base, _ = served
+    page = browser.new_context(viewport={"width": 1280, "height": 1400}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _sign_in(page, base, "viewer")
+    for lang in ("fa", "en"):
+        page.goto(f"{base}/journeys?{QUERY}")
+        page.wait_for_function("document.querySelectorAll('[data-drawn]').length === 3")
+        charts = {c["id"]: c for c in page.evaluate(DRAWN)}
+        assert {k: c["type"] for k, c in charts.items()} == {
+            "chart-process": "graph",
+            "chart-funnel": "funnel",
+            "chart-sankey": "sankey",
+        }
+        for chart in charts.values():
+            assert chart["painted"] > 1000, chart
+        assert page.locator("#stages tbody tr").count() == 2
+        _shot(page, f"{lang}-journeys")
+        if lang == "fa":
+            page.click("#lang-switch")
+            page.wait_for_load_state()
+    assert errors == []

@@ -17,7 +17,6 @@ from safar.events.pipeline import Applier, Consumer
 from safar.events.store import EventStore, open_event_store
 from safar.events.wal import GroupCommitter, WriteAheadLog
 from safar.identity.resolver import IdentityResolver
-from safar.text.tasks import TextWorker
 from safar.orchestration.channels import Channel, default_channels
 from safar.orchestration.scheduler import Scheduler, TriggerHook
 from safar.surveys.rendering import template_env
@@ -25,6 +24,7 @@ from safar.surveys.service import EMIT_TASK
 from safar.surveys.tasks import ACTION as SURVEY_ACTION
 from safar.surveys.tasks import SurveyAction, emit_event_task
 from safar.surveys.tokens import LinkSigner
+from safar.text.tasks import TextWorker
 from safar.workspaces.service import KeyIdentity, authenticate, hash_key
 
 log = logging.getLogger("safar")

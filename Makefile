@@ -2,19 +2,25 @@
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-dev
+BASE := $(VENV)/.installed
 
 .PHONY: demo test lint bench serve clean i18n
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python pyproject.toml
+# The demo needs only the package; tests also need the scale engines and test tools.
+$(BASE): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $(BASE)
+
+$(STAMP): $(BASE)
 	$(BIN)/pip install -q -e ".[dev,scale]"
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(BASE)
 	$(BIN)/safar demo
 
 test: $(STAMP)
@@ -28,11 +34,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/lookup.py
+	$(BIN)/python bench/text.py
 
 i18n: $(STAMP)
 	$(BIN)/python -m safar.web.catalog
 
-serve: $(STAMP)
+serve: $(BASE)
 	$(BIN)/safar serve
 
 clean:

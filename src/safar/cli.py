@@ -11,6 +11,7 @@ import typer
 
 from safar.config import Settings
 from safar.errors import SafarError
+from safar.text.cli import app as text_app
 
 app = typer.Typer(
     help="Safar customer experience management",
@@ -21,6 +22,7 @@ workspace_app = typer.Typer(help="Workspaces and API keys", no_args_is_help=True
 import_app = typer.Typer(help="Bulk import of events and operational tables", no_args_is_help=True)
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(import_app, name="import")
+app.add_typer(text_app, name="text")
 user_app = typer.Typer(help="Dashboard users and roles", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 
@@ -28,6 +30,15 @@ from safar.journeys.cli import drivers_cmd, journeys_app  # noqa: E402
 
 app.add_typer(journeys_app, name="journeys")
 app.command("drivers")(drivers_cmd)
+
+
+def _register_domains() -> None:
+    from safar.surveys.cli import app as surveys_app
+
+    app.add_typer(surveys_app, name="surveys")
+
+
+_register_domains()
 
 
 def _settings() -> Settings:

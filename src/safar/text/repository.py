@@ -1,0 +1,181 @@
+"""The ``text_analyses`` table in the event store, on DuckDB and ClickHouse.
+
+One row per analysed event (``workspace_id``, ``message_id``), written by the background
+worker (``safar.text.tasks``) and read by journeys, surveys and the dashboard through
+``analyses_for``. Re-analysis appends a newer row; readers take the latest per message.
+``sentiment_score`` is the signed polarity P(positive) - P(negative) in -1..1 (what curves
+average); ``sentiment_confidence`` is the probability of ``sentiment_label``. The table is
+created with the first analysis, so its absence means "no text analysed yet".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from safar.events.store import EventStore
+
+COLUMNS = (
+    "workspace_id",
+    "message_id",
+    "event_timestamp",
+    "source_field",
+    "language",
+    "sentiment_label",
+    "sentiment_score",
+    "sentiment_confidence",
+    "emotion",
+    "emotion_score",
+    "intent",
+    "intent_score",
+    "category",
+    "category_score",
+    "key_phrases",
+    "actionable",
+    "flags",
+    "error",
+    "analysed_at",
+    "model_version",
+)
+
+_DUCKDB = """
+CREATE TABLE IF NOT EXISTS text_analyses (
+    workspace_id VARCHAR NOT NULL, message_id VARCHAR NOT NULL,
+    event_timestamp TIMESTAMPTZ, source_field VARCHAR,
+    language VARCHAR, sentiment_label VARCHAR, sentiment_score DOUBLE,
+    sentiment_confidence DOUBLE,
+    emotion VARCHAR, emotion_score DOUBLE, intent VARCHAR, intent_score DOUBLE,
+    category VARCHAR, category_score DOUBLE, key_phrases VARCHAR, actionable BOOLEAN,
+    flags VARCHAR, error VARCHAR, analysed_at TIMESTAMPTZ NOT NULL, model_version VARCHAR
+)"""
+
+_CLICKHOUSE = """
+CREATE TABLE IF NOT EXISTS {db}.text_analyses (
+    workspace_id String, message_id String,
+    event_timestamp Nullable(DateTime64(6, 'UTC')), source_field Nullable(String),
+    language Nullable(String), sentiment_label Nullable(String),
+    sentiment_score Nullable(Float64), sentiment_confidence Nullable(Float64),
+    emotion Nullable(String), emotion_score Nullable(Float64),
+    intent Nullable(String), intent_score Nullable(Float64),
+    category Nullable(String), category_score Nullable(Float64),
+    key_phrases Nullable(String), actionable Nullable(Bool), flags Nullable(String),
+    error Nullable(String), analysed_at DateTime64(6, 'UTC'), model_version Nullable(String)
+) ENGINE = MergeTree ORDER BY (workspace_id, message_id, analysed_at)"""
+
+_SCHEMA = pa.schema(
+    [
+        ("workspace_id", pa.string()),
+        ("message_id", pa.string()),
+        ("event_timestamp", pa.timestamp("us", tz="UTC")),
+        ("source_field", pa.string()),
+        ("language", pa.string()),
+        ("sentiment_label", pa.string()),
+        ("sentiment_score", pa.float64()),
+        ("sentiment_confidence", pa.float64()),
+        ("emotion", pa.string()),
+        ("emotion_score", pa.float64()),
+        ("intent", pa.string()),
+        ("intent_score", pa.float64()),
+        ("category", pa.string()),
+        ("category_score", pa.float64()),
+        ("key_phrases", pa.string()),
+        ("actionable", pa.bool_()),
+        ("flags", pa.string()),
+        ("error", pa.string()),
+        ("analysed_at", pa.timestamp("us", tz="UTC")),
+        ("model_version", pa.string()),
+    ]
+)
+
+
+def _table(store: EventStore) -> str:
+    return "safar.text_analyses" if store.engine_name == "clickhouse" else "text_analyses"
+
+
+def ensure_table(store: EventStore) -> None:
+    """Create the table if missing (idempotent, both engines)."""
+    if store.engine_name == "clickhouse":
+        store.command(_CLICKHOUSE.format(db="safar"))
+    else:
+        store.command(_DUCKDB)
+
+
+def table_exists(store: EventStore) -> bool:
+    if store.engine_name == "clickhouse":
+        _, rows = store.query(
+            "SELECT count() FROM system.tables WHERE database = 'safar' AND name = 'text_analyses'"
+        )
+    else:
+        _, rows = store.query(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'text_analyses'"
+        )
+    return bool(rows and rows[0][0])
+
+
+def insert_analyses(store: EventStore, rows: Sequence[dict[str, Any]]) -> int:
+    """Append analysis rows (dicts keyed by ``COLUMNS``)."""
+    if not rows:
+        return 0
+    now = datetime.now(UTC)
+    data = {c: [r.get(c) for r in rows] for c in COLUMNS}
+    data["analysed_at"] = [r.get("analysed_at") or now for r in rows]
+    store.insert_arrow(_table(store), pa.Table.from_pydict(data, schema=_SCHEMA))
+    return len(rows)
+
+
+def analyses_for(
+    store: EventStore, workspace_id: str, message_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """Latest analysis of each of the given events of one workspace, keyed by message id."""
+    if not message_ids or not table_exists(store):
+        return {}
+    cols = ", ".join(COLUMNS)
+    if store.engine_name == "clickhouse":
+        sql = (
+            f"SELECT {cols} FROM {_table(store)} WHERE workspace_id = {{ws:String}} "
+            "AND message_id IN {ids:Array(String)} ORDER BY analysed_at"
+        )
+    else:
+        sql = (
+            f"SELECT {cols} FROM text_analyses WHERE workspace_id = $ws "
+            "AND list_contains($ids, message_id) ORDER BY analysed_at"
+        )
+    names, rows = store.query(sql, {"ws": workspace_id, "ids": list(message_ids)})
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        rec = dict(zip(names, row, strict=True))
+        rec["key_phrases"] = orjson.loads(rec["key_phrases"]) if rec["key_phrases"] else []
+        rec["flags"] = orjson.loads(rec["flags"]) if rec["flags"] else []
+        out[rec["message_id"]] = rec  # later rows (newer analyses) win
+    return out
+
+
+def sentiment_series(
+    store: EventStore, workspace_id: str, *, bucket: str = "day"
+) -> list[dict[str, Any]]:
+    """Volume and mean polarity (-1..1) per time bucket and category, for dashboards."""
+    if bucket not in ("hour", "day", "week", "month"):
+        raise ValueError("bucket: one of hour, day, week, month")
+    if not table_exists(store):
+        return []
+    value = "sentiment_score"
+    if store.engine_name == "clickhouse":
+        sql = (
+            f"SELECT date_trunc('{bucket}', event_timestamp) AS period, category, count() AS n, "
+            f"avg({value}) AS sentiment FROM {_table(store)} "
+            "WHERE workspace_id = {ws:String} AND error IS NULL "
+            "GROUP BY period, category ORDER BY period, category"
+        )
+    else:
+        sql = (
+            f"SELECT date_trunc('{bucket}', event_timestamp) AS period, category, count(*) AS n, "
+            f"avg({value}) AS sentiment FROM text_analyses "
+            "WHERE workspace_id = $ws AND error IS NULL "
+            "GROUP BY period, category ORDER BY period, category"
+        )
+    names, rows = store.query(sql, {"ws": workspace_id})
+    return [dict(zip(names, r, strict=True)) for r in rows]

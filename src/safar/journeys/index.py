@@ -412,7 +412,8 @@ def funnel_summary(lv: FunnelLevels, n_steps: int) -> dict[str, Any]:
 
 def funnel_dropped(idx: JourneyIndex, lv: FunnelLevels, level: int, limit: int) -> list[str]:
     ids = lv.actors[lv.level == level][:limit]
-    return idx.actors.take(pa.array(ids)).to_pylist()
+    dropped: list[str] = idx.actors.take(pa.array(ids)).to_pylist()
+    return dropped
 
 
 # --- paths ------------------------------------------------------------------------------------
@@ -472,7 +473,7 @@ def anchored(
     k = len(idx.acts) + 1
     offsets = range(0, depth + 1) if direction == "after" else range(-depth, 1)
     if k ** (depth + 1) >= 2**62:
-        paths = {}
+        paths: dict[tuple[int, ...], int] = {}
         for p, lo, hi in zip(p0.tolist(), lo_b.tolist(), hi_b.tolist(), strict=True):
             r0, r1 = (
                 (p, min(hi, p + depth + 1)) if direction == "after" else (max(lo, p - depth), p + 1)

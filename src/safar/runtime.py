@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from safar.config import Settings
 from safar.db import Database
@@ -101,12 +102,15 @@ class Runtime:
         self.text_worker: TextWorker | None = None
         if ingest and settings.text_analysis:
             # Texts of new events are analysed on their own thread; ingestion never waits.
-            from safar.text.pipeline import Analyzer
-
+            # The models load on the first text, not at start-up.
             data_dir, accurate = settings.data_dir, settings.text_accurate
-            self.text_worker = TextWorker(
-                self.store, lambda: Analyzer.open(data_dir, accurate=accurate)
-            )
+
+            def open_analyzer() -> Any:
+                from safar.text.pipeline import Analyzer
+
+                return Analyzer.open(data_dir, accurate=accurate)
+
+            self.text_worker = TextWorker(self.store, open_analyzer)
             self.applier.hooks.append(self.text_worker.hook)
             self.text_worker.start()
         if ingest:

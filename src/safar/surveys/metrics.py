@@ -25,13 +25,20 @@ from datetime import date, timedelta
 from typing import Any
 
 import jdatetime
-from scipy import stats
 from sqlalchemy import Select, case, func, literal_column, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from safar.errors import ValidationFailed
 from safar.surveys.models import Invitation, SurveyResponse
+
+
+def _stats() -> Any:
+    """scipy.stats, loaded on the first interval or test rather than at server start."""
+    from scipy import stats
+
+    return stats
+
 
 Z95 = 1.959963984540054
 DIMENSIONS = ("survey", "touchpoint", "channel", "segment", "language")
@@ -144,7 +151,7 @@ def _mean_ci(hist: dict[int, int]) -> tuple[float | None, float | None]:
     if n < 2:
         return None, None
     mean, sd = _mean_sd(hist)
-    half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
+    half = float(_stats().t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
     return mean - half, mean + half
 
 
@@ -209,7 +216,7 @@ class NPS(ScoreMetric):
             z = 0.0 if diff == 0 else math.copysign(math.inf, diff)
         else:
             z = diff / se
-            p_value = float(2 * stats.norm.sf(abs(z)))
+            p_value = float(2 * _stats().norm.sf(abs(z)))
         return {
             "test": "z (difference of two NPS, trinomial variance)",
             "diff": round(100 * diff, 2),
@@ -249,7 +256,7 @@ class CSAT(ScoreMetric):
         pooled = (xa + xb) / (na + nb)
         se = math.sqrt(pooled * (1 - pooled) * (1 / na + 1 / nb))
         diff = xb / nb - xa / na
-        p_value = 1.0 if se == 0 else float(2 * stats.norm.sf(abs(diff / se)))
+        p_value = 1.0 if se == 0 else float(2 * _stats().norm.sf(abs(diff / se)))
         return {
             "test": "two-proportion z (top-2-box)",
             "diff": round(100 * diff, 2),
@@ -284,7 +291,7 @@ class CES(ScoreMetric):
         if sa == 0 and sb == 0:
             p_value = 1.0 if ma == mb else 0.0
         else:
-            res = stats.ttest_ind_from_stats(mb, sb, _n(b), ma, sa, _n(a), equal_var=False)
+            res = _stats().ttest_ind_from_stats(mb, sb, _n(b), ma, sa, _n(a), equal_var=False)
             p_value = float(res.pvalue)
         return {
             "test": "welch t (mean)",

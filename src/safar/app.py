@@ -97,6 +97,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from safar.events.api import router as ingest_router
     from safar.identity.api import router as profiles_router
     from safar.journeys.api import router as journeys_router
+    from safar.orchestration.api import router as orchestration_router
+    from safar.surveys.api import router as surveys_router
+    from safar.surveys.pages import router as survey_pages_router
     from safar.text.api import router as text_router
     from safar.workspaces.api import router as workspace_router
 
@@ -106,6 +109,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(text_router)
     app.include_router(auth_router)
     app.include_router(journeys_router)
+    app.include_router(surveys_router)
+    app.include_router(orchestration_router)
+    app.include_router(survey_pages_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -32,6 +32,15 @@ app.add_typer(journeys_app, name="journeys")
 app.command("drivers")(drivers_cmd)
 
 
+def _register_domains() -> None:
+    from safar.surveys.cli import app as surveys_app
+
+    app.add_typer(surveys_app, name="surveys")
+
+
+_register_domains()
+
+
 def _settings() -> Settings:
     return Settings()
 

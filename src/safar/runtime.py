@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from safar.config import Settings
 from safar.db import Database
@@ -17,6 +18,13 @@ from safar.events.pipeline import Applier, Consumer
 from safar.events.store import EventStore, open_event_store
 from safar.events.wal import GroupCommitter, WriteAheadLog
 from safar.identity.resolver import IdentityResolver
+from safar.orchestration.channels import Channel, default_channels
+from safar.orchestration.scheduler import Scheduler, TriggerHook
+from safar.surveys.rendering import template_env
+from safar.surveys.service import EMIT_TASK
+from safar.surveys.tasks import ACTION as SURVEY_ACTION
+from safar.surveys.tasks import SurveyAction, emit_event_task
+from safar.surveys.tokens import LinkSigner
 from safar.text.tasks import TextWorker
 from safar.workspaces.service import KeyIdentity, authenticate, hash_key
 
@@ -52,7 +60,14 @@ class KeyCache:
 
 
 class Runtime:
-    def __init__(self, settings: Settings, *, ingest: bool = True, background: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        ingest: bool = True,
+        background: bool = True,
+        channels: dict[str, Channel] | None = None,
+    ) -> None:
         self.settings = settings
         settings.ensure_dirs()
         self.db = Database(settings.resolved_state_url)
@@ -61,18 +76,41 @@ class Runtime:
         self.resolver = IdentityResolver(settings.identity_limits)
         self.applier = Applier(self.db, self.store, self.resolver)
         self.keys = KeyCache()
+        # Orchestration: triggers schedule durable jobs from stored events; a scheduler thread
+        # runs them (when this runtime ingests in the background: servers, not CLI commands).
+        self.survey_signer = LinkSigner(settings.resolved_secret_key())
+        self.survey_env = template_env()
+        self.scheduler = Scheduler(
+            self.db,
+            channels=channels if channels is not None else default_channels(settings),
+            actions={
+                SURVEY_ACTION: SurveyAction(
+                    self.survey_signer,
+                    settings.resolved_public_url(),
+                    self.survey_env,
+                    settings.timezone,
+                )
+            },
+            tasks={EMIT_TASK: emit_event_task(self.applier)},
+            interval_s=settings.scheduler_interval_s,
+        )
+        self.trigger_hook = TriggerHook(self.db, self.scheduler)
+        self.applier.hooks.append(self.trigger_hook)
         self.wal: WriteAheadLog | None = None
         self.committer: GroupCommitter | None = None
         self.consumer: Consumer | None = None
         self.text_worker: TextWorker | None = None
         if ingest and settings.text_analysis:
             # Texts of new events are analysed on their own thread; ingestion never waits.
-            from safar.text.pipeline import Analyzer
-
+            # The models load on the first text, not at start-up.
             data_dir, accurate = settings.data_dir, settings.text_accurate
-            self.text_worker = TextWorker(
-                self.store, lambda: Analyzer.open(data_dir, accurate=accurate)
-            )
+
+            def open_analyzer() -> Any:
+                from safar.text.pipeline import Analyzer
+
+                return Analyzer.open(data_dir, accurate=accurate)
+
+            self.text_worker = TextWorker(self.store, open_analyzer)
             self.applier.hooks.append(self.text_worker.hook)
             self.text_worker.start()
         if ingest:
@@ -90,8 +128,10 @@ class Runtime:
             )
             if background:
                 self.consumer.start()
+                self.scheduler.start()
 
     def close(self) -> None:
+        self.scheduler.stop()
         if self.committer is not None:
             self.committer.close()
         if self.consumer is not None:

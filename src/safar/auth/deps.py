@@ -75,7 +75,7 @@ def require(permission: str) -> Any:
     if permission not in service.PERMISSIONS:
         raise ValueError(f"unknown permission {permission}")
 
-    def check(caller: CallerDep) -> Caller:
+    async def check(caller: CallerDep) -> Caller:
         if not caller.can(permission):
             raise Forbidden(
                 f"your role ({caller.role}) does not allow this ({permission})", field="role"

@@ -4,4 +4,6 @@
 def import_models() -> None:
     import safar.auth.models
     import safar.identity.models
+    import safar.orchestration.models
+    import safar.surveys.models
     import safar.workspaces.models  # noqa: F401

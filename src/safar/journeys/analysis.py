@@ -13,12 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from safar.errors import ValidationFailed
+from safar.journeys import index as ix
 from safar.journeys import queries as q
 
 MAX_STEPS = 10
+# Serve plain sources on DuckDB from a journey index (``journeys.index``); the SQL of
+# ``queries`` stays the reference (ClickHouse runs it, tests compare both on DuckDB).
+USE_INDEX = True
 
 
 class Engine(Protocol):
@@ -64,6 +69,21 @@ def _dialect(engine: Engine) -> q.Dialect:
     if name not in ("duckdb", "clickhouse"):
         raise ValueError(f"unsupported engine {name}")
     return name  # type: ignore[return-value]
+
+
+def _index(engine: Engine, src: q.Source) -> ix.JourneyIndex | None:
+    spec = src.index
+    if spec is None or not USE_INDEX or engine.engine_name != "duckdb":
+        return None
+    full = (
+        q.events_source("duckdb", db="safar", workspace_id=spec.name)
+        if spec.kind == "events"
+        else q.table_source(spec.name)
+    )
+    try:
+        return ix.get_index(engine, spec, full.sql, full.params)
+    except duckdb.CatalogException:  # no identity map yet: plain SQL
+        return None
 
 
 def _r(x: Any) -> float | None:
@@ -119,6 +139,9 @@ def discover(
     shown = (
         top_variants if max_variants is None else min(top_variants or max_variants, max_variants)
     )
+    idx = _index(engine, src)
+    if idx is not None:
+        return _discover_index(idx, top_variants, min_frequency, shown)
     params = {**src.params, "nvar": shown} if shown is not None else src.params
     _, summary = engine.query(q.variant_summary_sql(d, src, limit=shown is not None), params)
     starts: Counter[str] = Counter()
@@ -172,6 +195,49 @@ def discover(
         end_activities=dict(sorted(ends.items(), key=lambda kv: (-kv[1], kv[0]))),
         cases=sum(starts.values()),
         variant_count=variant_count,
+    )
+
+
+def _edge_dicts(rows: list[tuple[str, str, int, float, float]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "source": a,
+            "target": b,
+            "frequency": int(f),
+            "median_seconds": _r(med / 1e6),
+            "p90_seconds": _r(p90 / 1e6),
+        }
+        for a, b, f, med, p90 in rows
+    ]
+
+
+def _discover_index(
+    idx: ix.JourneyIndex, top_variants: int | None, min_frequency: int, shown: int | None
+) -> Discovery:
+    vs = ix.variants(idx, shown)
+    variants: list[dict[str, Any]] = sorted(
+        ({"activities": a, "count": c} for a, c in vs.top),
+        key=lambda v: (-v["count"], v["activities"]),
+    )
+    starts: Counter[str] = Counter(vs.starts)
+    ends: Counter[str] = Counter(vs.ends)
+    if top_variants is None:
+        edges = _edge_dicts(ix.dfg(idx))
+    else:
+        starts, ends = Counter(), Counter()
+        for v in variants:
+            starts[v["activities"][0]] += v["count"]
+            ends[v["activities"][-1]] += v["count"]
+        keep = np.isin(vs.variant_of_actor, vs.top_groups)
+        edges = _edge_dicts(ix.dfg(idx, keep))
+    edges = [e for e in edges if e["frequency"] >= min_frequency]
+    return Discovery(
+        edges=edges,
+        variants=variants,
+        start_activities=dict(sorted(starts.items(), key=lambda kv: (-kv[1], kv[0]))),
+        end_activities=dict(sorted(ends.items(), key=lambda kv: (-kv[1], kv[0]))),
+        cases=sum(starts.values()),
+        variant_count=vs.variant_count,
     )
 
 
@@ -269,9 +335,14 @@ def _check_steps(engine: Engine, src: q.Source, steps: list[str], window_seconds
     if not window_seconds or window_seconds <= 0:
         raise ValidationFailed("window: the conversion window must be positive", field="window")
     d = _dialect(engine)
-    acts = "SELECT DISTINCT activity FROM s"
-    _, rows = engine.query(f"WITH s AS ({src.sql}) {acts}", src.params)
-    known = {r[0] for r in rows}
+    idx = _index(engine, src)
+    if idx is not None:
+        present = np.bincount(idx.act, minlength=len(idx.acts))
+        known = {a for a, c in zip(idx.acts, present.tolist(), strict=True) if c}
+    else:
+        acts = "SELECT DISTINCT activity FROM s"
+        _, rows = engine.query(f"WITH s AS ({src.sql}) {acts}", src.params)
+        known = {r[0] for r in rows}
     if not known:
         raise ValidationFailed("steps: there are no events in the chosen period", field="steps")
     unknown = [s for s in steps if s not in known]
@@ -300,8 +371,14 @@ def funnel(
     params.update({f"s{i}": s for i, s in enumerate(steps, start=1)})
     meds: list[float | None] = [None] * n
     p90s: list[float | None] = [None] * n
-    names, rows = engine.query(q.funnel_summary_sql(d, src, n), params)
-    row = dict(zip(names, rows[0], strict=True))
+    idx = _index(engine, src)
+    levels = None
+    if idx is not None:
+        levels = ix.funnel_levels(idx, steps, params["win"])
+        row = ix.funnel_summary(levels, n)
+    else:
+        names, rows = engine.query(q.funnel_summary_sql(d, src, n), params)
+        row = dict(zip(names, rows[0], strict=True))
     reached = [int(row[f"n{k}"]) for k in range(1, n + 1)]
     for k in range(2, n + 1):
         meds[k - 1] = _r(row[f"med{k}"]) if reached[k - 1] else None
@@ -324,6 +401,11 @@ def funnel(
     result = Funnel(out, window_seconds)
     if dropped_limit > 0:
         for level in range(1, n):
+            if idx is not None and levels is not None:
+                result.dropped_sample[steps[level - 1]] = ix.funnel_dropped(
+                    idx, levels, level, dropped_limit
+                )
+                continue
             _, rows = engine.query(
                 q.funnel_dropped_sql(d, src, n), {**params, "level": level, "lim": dropped_limit}
             )
@@ -350,6 +432,10 @@ def dropped_cases(
     params: dict[str, Any] = {**src.params, "win": int(window_seconds * 1_000_000)}
     params.update({f"s{i}": s for i, s in enumerate(steps, start=1)})
     params.update({"level": after_step, "lim": limit})
+    idx = _index(engine, src)
+    if idx is not None:
+        levels = ix.funnel_levels(idx, steps, params["win"])
+        return ix.funnel_dropped(idx, levels, after_step, limit)
     _, rows = engine.query(q.funnel_dropped_sql(d, src, len(steps)), params)
     return [r[0] for r in rows]
 
@@ -372,10 +458,17 @@ def paths(
     if direction not in ("after", "before"):
         raise ValidationFailed("direction: 'after' or 'before'", field="direction")
     d = _dialect(engine)
-    tbl = engine.query_arrow(
-        q.anchored_paths_sql(d, src, direction), {**src.params, "anchor": anchor, "depth": depth}
-    )
-    groups = list(zip(tbl.column("path").to_pylist(), tbl.column("count").to_pylist(), strict=True))
+    idx = _index(engine, src)
+    if idx is not None:
+        groups = ix.anchored(idx, anchor, direction, depth)
+    else:
+        tbl = engine.query_arrow(
+            q.anchored_paths_sql(d, src, direction),
+            {**src.params, "anchor": anchor, "depth": depth},
+        )
+        groups = list(
+            zip(tbl.column("path").to_pylist(), tbl.column("count").to_pylist(), strict=True)
+        )
     if not groups:
         raise ValidationFailed(f"anchor: no events named {anchor!r}", field="anchor")
     links: Counter[tuple[str, str]] = Counter()
@@ -410,5 +503,8 @@ def top_ngrams(
     if not 2 <= length <= 6:
         raise ValidationFailed("length: between 2 and 6", field="length")
     d = _dialect(engine)
+    idx = _index(engine, src)
+    if idx is not None:
+        return [{"path": pth, "count": c} for pth, c in ix.ngrams(idx, length, top)]
     _, rows = engine.query(q.ngram_paths_sql(d, src, length), {**src.params, "k": top})
     return [{"path": list(r[:length]), "count": int(r[length])} for r in rows]

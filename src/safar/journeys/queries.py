@@ -21,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from safar.journeys.index import IndexSpec
+
 Dialect = Literal["duckdb", "clickhouse"]
 
 
@@ -50,6 +52,8 @@ class Source:
 
     sql: str
     params: dict[str, Any]
+    # Set when the source can be served by a journey index (``journeys.index``).
+    index: IndexSpec | None = None
 
 
 # --- identity map -----------------------------------------------------------------------------
@@ -65,6 +69,28 @@ IDENTITY_MAP_DDL: dict[Dialect, str] = {
         "ORDER BY (workspace_id, id_type, id_value)"
     ),
 }
+
+
+IDENTITY_MAP_VERSION_DDL: dict[Dialect, str] = {
+    "duckdb": (
+        "CREATE TABLE IF NOT EXISTS identity_map_version (workspace_id VARCHAR NOT NULL, "
+        "version VARCHAR NOT NULL)"
+    ),
+    "clickhouse": (
+        "CREATE TABLE IF NOT EXISTS {db}.identity_map_version (workspace_id String, "
+        "version String) ENGINE = MergeTree ORDER BY workspace_id"
+    ),
+}
+
+
+def identity_map_version_delete(d: Dialect, db: str, workspace_id: str) -> str:
+    t = "identity_map_version" if d == "duckdb" else f"{db}.identity_map_version"
+    return f"DELETE FROM {t} WHERE workspace_id = '{workspace_id}'"
+
+
+def identity_map_version_sql(d: Dialect, db: str) -> str:
+    t = "identity_map_version" if d == "duckdb" else f"{db}.identity_map_version"
+    return f"SELECT version FROM {t} WHERE workspace_id = {p(d, 'ws', 'String')}"
 
 
 def identity_map_delete(d: Dialect, db: str, workspace_id: str) -> str:
@@ -157,12 +183,14 @@ def events_source(
             f"{', channel, type, properties, traits' if details else ''}"
             f"{', sentiment' if sentiment else ''} FROM ({sql})"
         )
-    return Source(sql, params)
+    plain = not (details or sentiment or activities is not None)
+    spec = IndexSpec("events", workspace_id, since_us, until_us) if plain else None
+    return Source(sql, params, spec)
 
 
 def table_source(table: str) -> Source:
     """A loaded case log (columns case_id, activity, ts, seq) as a case source."""
-    return Source(f"SELECT case_id, activity, ts, seq FROM {table}", {})
+    return Source(f"SELECT case_id, activity, ts, seq FROM {table}", {}, IndexSpec("table", table))
 
 
 # --- process discovery ------------------------------------------------------------------------

@@ -4,22 +4,25 @@ The event store knows identifiers, the state store knows which profile owns them
 analysis per customer, ``refresh_identity_map`` copies the current ``user_id`` and
 ``anonymous_id`` owners of the workspace into the event store's ``identity_map`` table, so the
 engine can resolve each event's customer itself (merges and unmerges show up at the next
-refresh; events are never rewritten).
+refresh; events are never rewritten). The copy is skipped while the identity graph is
+unchanged: its version (identities of those types: count and largest id; merges: count, undone
+count, latest merge and unmerge times) is kept beside the map in ``identity_map_version``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from typing import Any, Literal
 
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safar.errors import ValidationFailed
 from safar.events.store import EventStore
-from safar.identity.models import Identity
+from safar.identity.models import Identity, Merge
 from safar.journeys import analysis
 from safar.journeys import queries as q
 from safar.journeys.definitions import JourneyDefinition
@@ -39,13 +42,45 @@ def _dialect(store: EventStore) -> q.Dialect:
 def ensure_identity_map(store: EventStore) -> None:
     """Create the ``identity_map`` table in the event store if it is missing."""
     store.command(q.IDENTITY_MAP_DDL[_dialect(store)].format(db=_db(store)))
+    store.command(q.IDENTITY_MAP_VERSION_DDL[_dialect(store)].format(db=_db(store)))
 
 
-def refresh_identity_map(session: Session, store: EventStore, *, workspace_id: str) -> int:
-    """Replace the workspace's rows of ``identity_map`` with the state store's; return rows."""
+_ID_TYPES = ["user_id", "anonymous_id"]
+
+
+def identity_version(session: Session, workspace_id: str) -> str:
+    """A cheap fingerprint of the workspace's identity graph (changes on every identity added
+    or removed, merge and unmerge)."""
+    ident = session.execute(
+        select(func.count(), func.max(Identity.id)).where(
+            Identity.workspace_id == workspace_id, Identity.type.in_(_ID_TYPES)
+        )
+    ).one()
+    merges = session.execute(
+        select(
+            func.count(), func.count(Merge.undone_at), func.max(Merge.created_at),
+            func.max(Merge.undone_at),
+        ).where(Merge.workspace_id == workspace_id)
+    ).one()  # fmt: skip
+    return json.dumps([*ident, *merges], default=str)
+
+
+def refresh_identity_map(
+    session: Session, store: EventStore, *, workspace_id: str, force: bool = False
+) -> int | None:
+    """Replace the workspace's rows of ``identity_map`` with the state store's; return rows.
+
+    Returns None (and copies nothing) when the identity graph is unchanged since the last copy,
+    unless ``force``.
+    """
     if not _SAFE_ID.match(workspace_id):
         raise ValidationFailed("workspace_id: not a workspace id", field="workspace_id")
     ensure_identity_map(store)
+    d, db = _dialect(store), _db(store)
+    version = identity_version(session, workspace_id)
+    _, seen = store.query(q.identity_map_version_sql(d, db), {"ws": workspace_id})
+    if not force and seen and seen[0][0] == version:
+        return None
     rows = session.execute(
         select(Identity.type, Identity.value, Identity.profile_id).where(
             Identity.workspace_id == workspace_id,
@@ -63,6 +98,11 @@ def refresh_identity_map(session: Session, store: EventStore, *, workspace_id: s
             }
         )
         store.insert_arrow("identity_map", table)
+    store.command(q.identity_map_version_delete(d, db, workspace_id))
+    store.insert_arrow(
+        "identity_map_version",
+        pa.table({"workspace_id": [workspace_id], "version": [version]}),
+    )
     return len(rows)
 
 

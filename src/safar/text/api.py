@@ -10,9 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from safar.errors import PayloadTooLarge, ValidationFailed
-from safar.text.pipeline import Analyzer, local_model_path
 from safar.text.schemas import AnalyzeRequest, AnalyzeResponse
-from safar.text.training import train_local
 from safar.workspaces.deps import RuntimeDep, SecretKey
 
 router = APIRouter(prefix="/api/text", tags=["text"])
@@ -38,6 +36,8 @@ def analyze_texts(
             "texts: at most 100 texts with accurate=true (the embedding path is slow)",
             field="texts",
         )
+    from safar.text.pipeline import Analyzer  # the models load on first use, not at start-up
+
     analyzer = Analyzer.open(runtime.settings.data_dir, accurate=accurate)
     results = analyzer.analyze(texts, ids)
     return AnalyzeResponse(results=results, model_version=analyzer.version)
@@ -51,6 +51,9 @@ async def train(request: Request, _key: SecretKey, runtime: RuntimeDep) -> dict[
         raise PayloadTooLarge("body: CSV larger than 20 MB", field="body")
     if not body.strip():
         raise ValidationFailed("body: send a CSV with a 'text' column and labels", field="body")
+    from safar.text.pipeline import Analyzer, local_model_path
+    from safar.text.training import train_local
+
     target = local_model_path(runtime.settings.data_dir)
 
     def _train() -> dict[str, Any]:

@@ -14,12 +14,14 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from safar.events.store import EventStore
-from safar.text.pipeline import Analyzer
+
+if TYPE_CHECKING:
+    from safar.text.pipeline import Analyzer
 from safar.text.repository import ensure_table, insert_analyses
 
 log = logging.getLogger("safar.text")

@@ -18,6 +18,7 @@ PAGES: tuple[str, ...] = (
     "safar.web.pages.overview",
     "safar.web.pages.customers",
     "safar.web.pages.journeys",
+    "safar.web.pages.surveys",
     "safar.web.pages.settings",
 )
 

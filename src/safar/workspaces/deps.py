@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,8 +14,11 @@ from safar.errors import Forbidden, Unauthorized
 from safar.runtime import Runtime
 from safar.workspaces.service import KeyIdentity
 
+# Dependencies are ``async def`` on purpose: they do no slow I/O, and a plain ``def`` would
+# cost a hop to the thread pool each (several per request, most of a fast request's time).
 
-def get_runtime(request: Request) -> Runtime:
+
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -23,9 +26,16 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    with runtime.db.session() as session:
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
+    session = runtime.db.sessionmaker()
+    try:
         yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
 
 
 #: The unit of work commits when the endpoint returns, before the response is sent, so a
@@ -46,7 +56,7 @@ def basic_username(header: str | None) -> str | None:
     return decoded.split(":", 1)[0]
 
 
-def require_secret_key(request: Request, runtime: RuntimeDep) -> KeyIdentity:
+async def require_secret_key(request: Request, runtime: RuntimeDep) -> KeyIdentity:
     """Bearer secret key: reads and administers one workspace."""
     header = request.headers.get("authorization") or ""
     if not header.lower().startswith("bearer "):

@@ -1,0 +1,371 @@
+"""Run due jobs exactly once: claim, check policies, compose, send, record.
+
+A job is claimed with one conditional ``UPDATE ... WHERE status = 'pending'``: of any number of
+schedulers (threads or processes sharing the state store) exactly one sees a row count of 1.
+Message jobs then commit the composed message, the contact-log entry and ``status='sending'``
+together *before* handing the message to the channel, so a crash can never cause a second send;
+a crash in that narrow window leaves the job ``uncertain`` for an operator instead.
+Internal tasks (e.g. emitting response events) are idempotent and simply retried.
+
+``TriggerHook`` is the ``Applier`` hook: it only inserts jobs (fast) and wakes the scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from safar.db import Database, utcnow
+from safar.errors import NotFound, SafarError
+from safar.identity.models import Profile
+from safar.orchestration import service
+from safar.orchestration.channels import Channel, DeliveryFailed, OutboundMessage
+from safar.orchestration.models import ContactLog, ScheduledJob, Trigger
+
+log = logging.getLogger("safar.orchestration")
+TASK_RETRIES = 5
+PASS_LIMIT = 200
+
+
+class Skip(Exception):
+    """Raised by an action to skip a job with a reason (e.g. the survey was archived)."""
+
+
+class MessageAction(Protocol):
+    def validate(self, session: Session, *, workspace_id: str, params: dict[str, Any]) -> None:
+        """Raise ``ValidationFailed`` when a trigger's params cannot work."""
+        ...
+
+    def compose(
+        self,
+        session: Session,
+        *,
+        job: ScheduledJob,
+        trigger: Trigger,
+        recipient: service.Recipient,
+        address: str,
+    ) -> OutboundMessage:
+        """Build the message (and the domain rows behind it) in the job's transaction."""
+        ...
+
+    def delivered(
+        self, session: Session, *, job: ScheduledJob, ok: bool, result: dict[str, Any]
+    ) -> None:
+        """Record the outcome on the domain rows."""
+        ...
+
+
+TaskAction = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class Scheduler:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        channels: dict[str, Channel],
+        actions: dict[str, MessageAction] | None = None,
+        tasks: dict[str, TaskAction] | None = None,
+        interval_s: float = 1.0,
+        lease_s: float = 300.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.channels = channels
+        self.actions: dict[str, MessageAction] = dict(actions or {})
+        self.tasks: dict[str, TaskAction] = dict(tasks or {})
+        self.interval_s = interval_s
+        self.lease_s = lease_s
+        self.clock = clock
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.recover()
+        self._thread = threading.Thread(target=self._run, name="safar-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=30)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                # A full pass means more are due: go on at once instead of sleeping.
+                while self.run_due(limit=PASS_LIMIT) >= PASS_LIMIT:
+                    pass
+            except Exception:
+                log.exception("scheduler pass failed")
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+
+    def recover(self) -> None:
+        """After a crash: unclaim what never started; mark interrupted sends as uncertain."""
+        stale = self.clock() - timedelta(seconds=self.lease_s)
+        with self.db.session() as s:
+            s.execute(
+                update(ScheduledJob)
+                .where(ScheduledJob.status == "claimed", ScheduledJob.claimed_at < stale)
+                .values(status="pending")
+            )
+            s.execute(
+                update(ScheduledJob)
+                .where(ScheduledJob.status == "sending", ScheduledJob.claimed_at < stale)
+                .values(status="uncertain", outcome="interrupted while sending; not resent")
+            )
+
+    # -- running ---------------------------------------------------------------------------------
+    def run_due(self, limit: int = PASS_LIMIT) -> int:
+        """Run every due job once; return how many this scheduler claimed."""
+        if self._stop.is_set():
+            return 0
+        now = self.clock()
+        with self.db.session() as s:
+            ids = list(
+                s.scalars(
+                    select(ScheduledJob.id)
+                    .where(ScheduledJob.status == "pending", ScheduledJob.due_at <= now)
+                    .order_by(ScheduledJob.due_at, ScheduledJob.id)
+                    .limit(limit)
+                )
+            )
+        ran = 0
+        for job_id in ids:
+            if self._stop.is_set():
+                break
+            if self.run_job(job_id):
+                ran += 1
+        return ran
+
+    def claim(self, job_id: int) -> tuple[str, bool, dict[str, Any]] | None:
+        """Take the job if it is still pending and due: (action, is task, payload), else None."""
+        now = self.clock()
+        with self.db.session() as s:
+            result = s.execute(
+                update(ScheduledJob)
+                .where(
+                    ScheduledJob.id == job_id,
+                    ScheduledJob.status == "pending",
+                    ScheduledJob.due_at <= now,
+                )
+                .values(status="claimed", claimed_at=now, attempts=ScheduledJob.attempts + 1)
+            )
+            if getattr(result, "rowcount", 0) != 1:
+                return None
+            row = s.execute(
+                select(ScheduledJob.action, ScheduledJob.trigger_id, ScheduledJob.payload).where(
+                    ScheduledJob.id == job_id
+                )
+            ).one()
+            return row.action, row.trigger_id is None, dict(row.payload or {})
+
+    def run_job(self, job_id: int) -> bool:
+        """Claim and run one job; False when someone else has it (or it is not due)."""
+        claimed = self.claim(job_id)
+        if claimed is None:
+            return False
+        action, is_task, payload = claimed
+        try:
+            if is_task:
+                self._run_task(job_id, action, payload)
+            else:
+                self._run_message(job_id)
+        except Exception as exc:
+            log.exception("job %s failed", job_id)
+            self._finish(job_id, "failed", f"error: {type(exc).__name__}")
+        return True
+
+    def _finish(
+        self, job_id: int, status: str, outcome: str, result: dict[str, Any] | None = None
+    ) -> None:
+        with self.db.session() as s:
+            job = s.get(ScheduledJob, job_id)
+            assert job is not None
+            job.status = status
+            job.outcome = outcome[:300]
+            job.finished_at = self.clock()
+            if result is not None:
+                job.result = result
+
+    def _run_task(self, job_id: int, action: str, payload: dict[str, Any]) -> None:
+        task = self.tasks.get(action)
+        if task is None:
+            self._finish(job_id, "failed", f"no task named {action!r}")
+            return
+        try:
+            result = task(payload)
+        except Exception as exc:
+            log.exception("task %s (%s) failed", job_id, action)
+            with self.db.session() as s:
+                job = s.get(ScheduledJob, job_id)
+                assert job is not None
+                if job.attempts >= TASK_RETRIES:
+                    job.status, job.outcome = "failed", f"error: {type(exc).__name__}"
+                    job.finished_at = self.clock()
+                else:
+                    job.status = "pending"
+                    job.due_at = self.clock() + timedelta(seconds=2**job.attempts)
+            return
+        self._finish(job_id, "done", "ok", result)
+
+    def _run_message(self, job_id: int) -> None:
+        now = self.clock()
+        message: OutboundMessage | None = None
+        with self.db.session() as s:
+            # Write first, so SQLite takes its write lock before any read of this transaction.
+            s.execute(update(ScheduledJob).where(ScheduledJob.id == job_id).values(claimed_at=now))
+            job = s.get(ScheduledJob, job_id)
+            assert job is not None
+            verdict = self._prepare(s, job, now)
+            if verdict == "reschedule":
+                return
+            if isinstance(verdict, str):
+                job.status, job.outcome, job.finished_at = "skipped", verdict, now
+                return
+            message = self._compose(s, job, now, *verdict)
+            if message is None:
+                return
+        channel = self.channels[message.channel]
+        try:
+            result = channel.send(message)
+            ok, outcome = True, "sent"
+        except DeliveryFailed as exc:
+            result, ok, outcome = {"error": exc.message}, False, exc.message
+        with self.db.session() as s:
+            job = s.get(ScheduledJob, job_id)
+            assert job is not None
+            job.status = "done" if ok else "failed"
+            job.outcome = outcome[:300]
+            job.result = result
+            job.finished_at = self.clock()
+            s.execute(
+                update(ContactLog)
+                .where(ContactLog.job_id == job_id)
+                .values(status="sent" if ok else "failed")
+            )
+            self.actions[job.action].delivered(s, job=job, ok=ok, result=result)
+
+    def _prepare(
+        self, s: Session, job: ScheduledJob, now: datetime
+    ) -> str | tuple[service.Recipient, Trigger]:
+        """Whom to contact when the job may contact its profile now; otherwise why not."""
+        trigger = s.get(Trigger, job.trigger_id) if job.trigger_id else None
+        if trigger is None or not trigger.active:
+            return "trigger deleted or paused"
+        if job.action not in self.actions:
+            return f"no action named {job.action!r}"
+        if job.channel not in self.channels:
+            return f"channel {job.channel!r} is not configured"
+        try:
+            recipient = service.resolve_recipient(
+                s, workspace_id=job.workspace_id, payload=job.payload
+            )
+        except NotFound:
+            return "no profile for the triggering event"
+        job.profile_id = recipient.profile_id
+        # Serialise decisions about one profile (PostgreSQL; SQLite already has one writer).
+        s.get(Profile, recipient.profile_id, with_for_update=True)
+        if not service.consent_allows(trigger, recipient, job.channel or ""):
+            return "no consent"
+        resume = service.quiet_until(trigger, now)
+        if resume is not None:
+            job.status, job.due_at, job.outcome = "pending", resume, "quiet hours; rescheduled"
+            return "reschedule"
+        if service.recently_contacted(
+            s,
+            workspace_id=job.workspace_id,
+            profile_id=recipient.profile_id,
+            topic=trigger.topic,
+            days=trigger.fatigue_days,
+            now=now,
+        ):
+            return f"fatigue: contacted about {trigger.topic} within {trigger.fatigue_days:g} days"
+        if not recipient.address(job.channel or ""):
+            return f"no {job.channel} address for the profile"
+        return recipient, trigger
+
+    def _compose(
+        self,
+        s: Session,
+        job: ScheduledJob,
+        now: datetime,
+        recipient: service.Recipient,
+        trigger: Trigger,
+    ) -> OutboundMessage | None:
+        address = recipient.address(job.channel or "")
+        assert address is not None
+        try:
+            message = self.actions[job.action].compose(
+                s, job=job, trigger=trigger, recipient=recipient, address=address
+            )
+        except (Skip, SafarError) as exc:
+            job.status, job.finished_at = "skipped", now
+            job.outcome = str(exc.message if isinstance(exc, SafarError) else exc)[:300]
+            return None
+        s.add(
+            ContactLog(
+                workspace_id=job.workspace_id,
+                profile_id=recipient.profile_id,
+                topic=trigger.topic,
+                channel=job.channel or "",
+                job_id=job.id,
+                status="sending",
+                at=now,
+            )
+        )
+        job.status = "sending"
+        return message
+
+
+class TriggerHook:
+    """``Applier`` hook: schedule jobs for stored events that match an active trigger."""
+
+    def __init__(self, db: Database, scheduler: Scheduler, refresh_s: float = 5.0) -> None:
+        self.db = db
+        self.scheduler = scheduler
+        self.refresh_s = refresh_s
+        self._cached: tuple[float, list[Trigger]] | None = None
+        self._lock = threading.Lock()
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._cached = None
+
+    def _triggers(self) -> list[Trigger]:
+        with self._lock:
+            if self._cached and time.monotonic() - self._cached[0] < self.refresh_s:
+                return self._cached[1]
+        with self.db.session() as s:
+            triggers = service.active_triggers(s)
+            s.expunge_all()
+        with self._lock:
+            self._cached = (time.monotonic(), triggers)
+        return triggers
+
+    def __call__(self, rows: list[dict[str, Any]]) -> None:
+        triggers = self._triggers()
+        if not triggers:
+            return
+        names = {t.event for t in triggers}
+        hits = [r for r in rows if r.get("type") == "track" and r.get("event") in names]
+        if not hits:
+            return
+        with self.db.session() as s:
+            jobs = service.schedule_for_rows(s, triggers, hits, now=self.scheduler.clock())
+        if jobs:
+            self.scheduler.wake()

@@ -1,0 +1,128 @@
+"""Surveys as an orchestration action: compose the invitation a trigger asked for.
+
+``SurveyAction`` is registered with the scheduler under the action name ``survey``; the
+scheduler has already checked consent, fatigue and quiet hours when ``compose`` runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from jinja2 import Environment
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from safar.db import utcnow
+from safar.errors import ValidationFailed
+from safar.events.pipeline import Applier
+from safar.orchestration.channels import OutboundMessage
+from safar.orchestration.models import ScheduledJob, Trigger
+from safar.orchestration.scheduler import Skip
+from safar.orchestration.service import Recipient
+from safar.surveys import service
+from safar.surveys.models import Invitation, Survey
+from safar.surveys.tokens import LinkSigner
+
+ACTION = "survey"
+
+
+class SurveyAction:
+    def __init__(
+        self, signer: LinkSigner, base_url: str, env: Environment, tz: str = "Asia/Tehran"
+    ) -> None:
+        self.signer = signer
+        self.base_url = base_url
+        self.env = env
+        self.tz = tz
+
+    def validate(self, session: Session, *, workspace_id: str, params: dict[str, Any]) -> None:
+        survey_id = params.get("survey_id")
+        if not isinstance(survey_id, str):
+            raise ValidationFailed("params.survey_id: required", field="params.survey_id")
+        survey = session.get(Survey, survey_id)
+        if survey is None or survey.workspace_id != workspace_id:
+            raise ValidationFailed(
+                f"params.survey_id: unknown survey {survey_id[:60]!r}", field="params.survey_id"
+            )
+
+    def compose(
+        self,
+        session: Session,
+        *,
+        job: ScheduledJob,
+        trigger: Trigger,
+        recipient: Recipient,
+        address: str,
+    ) -> OutboundMessage:
+        survey = session.get(Survey, (trigger.params or {}).get("survey_id", ""))
+        if survey is None or survey.status != "active":
+            raise Skip("survey deleted or archived")
+        payload = job.payload or {}
+        traits = recipient.traits
+        invitation = service.create_invitation(
+            session,
+            survey=survey,
+            channel=job.channel or "email",
+            now=utcnow(),
+            profile_id=recipient.profile_id,
+            user_id=payload.get("user_id"),
+            anonymous_id=payload.get("anonymous_id"),
+            language=service.pick_language(
+                survey, traits.get("language"), traits.get("locale"), payload.get("locale")
+            ),
+            touchpoint=(payload.get("properties") or {}).get("touchpoint"),
+            segment=traits.get(survey.segment_trait) if survey.segment_trait else None,
+            trigger_message_id=payload.get("message_id"),
+            trigger_event=payload.get("event"),
+            job_id=job.id,
+            tz=self.tz,
+        )
+        return self.message(survey, invitation, address, traits)
+
+    def message(
+        self, survey: Survey, invitation: Invitation, address: str, traits: dict[str, Any]
+    ) -> OutboundMessage:
+        definition = service.definition_of(survey)
+        lang = invitation.language
+        _, url = service.link(self.signer, self.base_url, invitation)
+        title = definition.title.get(lang)
+        if invitation.channel == "sms":
+            template = definition.sms_text.get(lang) if definition.sms_text else "{link}"
+            return OutboundMessage("sms", address, template.replace("{link}", url), language=lang)
+        if invitation.channel == "app":
+            return OutboundMessage("app", address, url, subject=title, language=lang)
+        subject = definition.email_subject.get(lang) if definition.email_subject else title
+        ctx = {
+            "lang": lang,
+            "title": title,
+            "intro": definition.intro.get(lang) if definition.intro else "",
+            "url": url,
+            "name": traits.get("first_name") or traits.get("name") or "",
+            "first": definition.questions[0].text.get(lang),
+        }
+        text = self.env.get_template("email.txt").render(ctx)
+        html = self.env.get_template("email.html").render(ctx)
+        return OutboundMessage("email", address, text, subject=subject, html=html, language=lang)
+
+    def delivered(
+        self, session: Session, *, job: ScheduledJob, ok: bool, result: dict[str, Any]
+    ) -> None:
+        invitation = session.scalar(select(Invitation).where(Invitation.job_id == job.id))
+        if invitation is None:
+            return
+        if ok:
+            invitation.status = "sent" if invitation.status == "created" else invitation.status
+            invitation.sent_at = utcnow()
+        else:
+            invitation.status = "failed"
+
+
+def emit_event_task(applier: Applier) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Task storing a response's event through the one ingestion path (deduped by id)."""
+
+    def run(payload: dict[str, Any]) -> dict[str, Any]:
+        result = applier.apply(list(payload.get("rows") or []))
+        return {"inserted": result.inserted, "duplicates": result.duplicates}
+
+    return run

@@ -58,6 +58,17 @@ def test_joint_head_uses_embeddings_beside_ngrams(tmp_path: Path) -> None:
         joint_c=1.0,
     )
     assert set(model.joint_heads) == {"sentiment"}
+    only_others = train_model(
+        texts,
+        {"sentiment": labels},
+        name="t",
+        trained_on="synthetic",
+        embeddings=vecs,
+        embedded_rows=list(range(n)),
+        joint_c=1.0,
+        joint_tasks=["banking77"],
+    )
+    assert not only_others.joint_heads and set(only_others.embed_heads) == {"sentiment"}
     probe = np.stack([centre["positive"], centre["negative"]]).astype(np.float32)
     out = model.predict(["same words here 1", "same words here 1"], embeddings=probe)
     assert out["sentiment"][0] == ["positive", "negative"]

@@ -185,9 +185,16 @@ def fit_head(
     y = np.asarray(labels)
     folds = int(min(3, np.unique(y, return_counts=True)[1].min()))
     if kind == "svm" and folds >= 2:  # calibration needs two examples of every label
-        svc = LinearSVC(C=c, class_weight="balanced")
+        # Balanced classes through sample weights, so that the sigmoid calibration is fitted
+        # on balanced data too (class_weight on the SVM alone lets the calibration put the
+        # training priors back: airline macro-F1 0.675 instead of 0.76).
+        _, inverse, counts = np.unique(y, return_inverse=True, return_counts=True)
+        balanced = len(y) / (len(counts) * counts[inverse])
+        if sample_weight is not None:
+            balanced = balanced * sample_weight
+        svc = LinearSVC(C=c)
         cal = CalibratedClassifierCV(svc, cv=folds, method="sigmoid", ensemble=False)
-        cal.fit(x, y, sample_weight=sample_weight)
+        cal.fit(x, y, sample_weight=balanced)
         for part in cal.calibrated_classifiers_:
             part.estimator.coef_ = part.estimator.coef_.astype(np.float32)
         return Head(
@@ -214,13 +221,15 @@ def train_model(
     embedded_rows: Sequence[int] | None = None,
     embed_c: float | Mapping[str, float] = 4.0,
     joint_c: float | None = None,
+    joint_tasks: Sequence[str] | None = None,
 ) -> TextModel:
     """Fit a vectoriser on all texts and one head per task on the rows that have that label.
 
     With ``embeddings`` (one vector per row in ``embedded_rows``), an embedding head per task
     is trained on the embedded rows that have that label; with ``joint_c`` too, a joint head
     (n-grams + scaled embeddings, calibrated linear SVM) on the labelled rows, where rows
-    that were not embedded carry a zero vector.
+    that were not embedded carry a zero vector. ``joint_tasks`` limits joint heads to those
+    tasks (default: all).
     """
     vec = make_vectorizer()
     x = vec.fit_transform(texts)
@@ -245,7 +254,7 @@ def train_model(
                     trained_on=trained_on,
                     c=float(embed_c.get(task, 4.0) if isinstance(embed_c, Mapping) else embed_c),
                 )
-            if joint_c is not None:
+            if joint_c is not None and (joint_tasks is None or task in joint_tasks):
                 full = np.zeros((len(rows), embeddings.shape[1]), dtype=np.float32)
                 for k, i in enumerate(rows):
                     if i in where:

@@ -43,23 +43,45 @@ class Server:
         return cur, peak
 
 
+def _keys_for_existing(data_dir: Path) -> dict[str, str]:
+    """Fresh keys for the first workspace of an existing data dir (raw keys are not stored)."""
+    from safar.config import Settings
+    from safar.db import Database
+    from safar.workspaces.service import issue_key, list_workspaces
+
+    db = Database(Settings(data_dir=data_dir).resolved_state_url)
+    with db.session() as s:
+        ws = list_workspaces(s)[0].id
+        _, write = issue_key(s, workspace_id=ws, kind="write", name="bench")
+        _, secret = issue_key(s, workspace_id=ws, kind="secret", name="bench")
+    db.dispose()
+    return {"workspace_id": ws, "write_key": write, "secret_key": secret}
+
+
 @contextmanager
-def running_server(extra_env: dict[str, str] | None = None) -> Iterator[Server]:
-    data_dir = Path(tempfile.mkdtemp(prefix="safar-bench-"))
+def running_server(
+    extra_env: dict[str, str] | None = None, data_dir: Path | None = None
+) -> Iterator[Server]:
+    """Serve a fresh data dir, or ``data_dir`` when given (reusing its first workspace)."""
+    reuse = data_dir is not None
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="safar-bench-"))
     env = {
         **os.environ,
         "SAFAR_DATA_DIR": str(data_dir),
         "SAFAR_LOG_LEVEL": "warning",
         **(extra_env or {}),
     }
-    out = subprocess.run(
-        [sys.executable, "-m", "safar.cli", "workspace", "create", "Bench", "--json"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    keys = json.loads(out.stdout)
+    if reuse:
+        keys = _keys_for_existing(data_dir)
+    else:
+        out = subprocess.run(
+            [sys.executable, "-m", "safar.cli", "workspace", "create", "Bench", "--json"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        keys = json.loads(out.stdout)
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "safar.cli", "serve", "--port", str(port)],

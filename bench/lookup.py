@@ -128,10 +128,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--profiles", type=int, default=1_000_000)
     ap.add_argument("--requests", type=int, default=5000)
+    ap.add_argument("--reuse", type=Path, help="a data dir this script populated before")
     args = ap.parse_args()
-    with running_server() as server:
-        took = populate(server.data_dir, server.workspace_id, args.profiles)
-        print(f"populated {args.profiles:,} profiles (4 identities, 4 traits each) in {took:.1f} s")
+    with running_server(data_dir=args.reuse) as server:
+        if args.reuse is None:
+            took = populate(server.data_dir, server.workspace_id, args.profiles)
+            print(
+                f"populated {args.profiles:,} profiles (4 identities, 4 traits each) in {took:.1f} s"
+            )
+        print(f"data dir: {server.data_dir}")
         # Warm up, then measure.
         asyncio.run(http_lookups(server.url, server.secret_key, args.profiles, 200, 1))
         for clients in (1, 4):

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     )
     event_engine: Literal["duckdb", "clickhouse"] = "duckdb"
     duckdb_path: Path | None = None
+    #: DuckDB's buffer pool; beyond it, large analyses spill to disk instead of growing the
+    #: server's memory (DuckDB's own default is 80% of the machine's RAM).
+    duckdb_memory_limit: str = "256MB"
     clickhouse_dsn: str | None = Field(
         default=None, description="clickhouse-connect DSN; default an embedded chdb in data_dir"
     )
@@ -48,7 +51,7 @@ class Settings(BaseSettings):
     #: How long the WAL writer waits to gather more requests into one fsync.
     group_commit_ms: float = 2.0
     #: Largest number of events the consumer applies in one unit (identity + store insert).
-    apply_batch_events: int = 20_000
+    apply_batch_events: int = 5_000
     identity_limits: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_IDENTITY_LIMITS))
 
     secret_key: str | None = Field(default=None, description="signs sessions and links")

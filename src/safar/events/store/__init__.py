@@ -126,7 +126,9 @@ def open_event_store(settings: Settings) -> EventStore:
     if settings.event_engine == "duckdb":
         from safar.events.store.duckdb import DuckDBEventStore
 
-        store = DuckDBEventStore(settings.resolved_duckdb_path)
+        store = DuckDBEventStore(
+            settings.resolved_duckdb_path, memory_limit=settings.duckdb_memory_limit
+        )
     else:
         from safar.events.store.clickhouse import ClickHouseEventStore
 

@@ -49,7 +49,7 @@ SELECT_COLS = (
 class DuckDBEventStore:
     engine_name = "duckdb"
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, memory_limit: str | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -60,6 +60,8 @@ class DuckDBEventStore:
                 "(is `safar serve` running?); stop it or send the data over HTTP",
             ) from exc
         self.con.execute("SET TimeZone = 'UTC'")
+        if memory_limit:
+            self.con.execute("SET memory_limit = ?", [memory_limit])
         self._write_lock = threading.Lock()
 
     def init(self) -> None:

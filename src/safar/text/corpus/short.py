@@ -110,4 +110,8 @@ EN: list[Row] = [
 
 def rows() -> list[tuple[str, str, str, str, str, str]]:
     """(text, language, sentiment, emotion, intent, category) for every short review."""
-    return [(t, "fa", *labels) for t, *labels in FA] + [(t, "en", *labels) for t, *labels in EN]
+    return [
+        (text, lang, sentiment, emotion, intent, category)
+        for lang, items in (("fa", FA), ("en", EN))
+        for text, sentiment, emotion, intent, category in items
+    ]

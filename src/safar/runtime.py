@@ -100,8 +100,9 @@ class Runtime:
         self.committer: GroupCommitter | None = None
         self.consumer: Consumer | None = None
         self.text_worker: TextWorker | None = None
-        if ingest and settings.text_analysis:
-            # Texts of new events are analysed on their own thread; ingestion never waits.
+        if settings.text_analysis:
+            # Texts of new events (ingested, imported or demo) are analysed on their own
+            # thread; ingestion never waits.
             # The models load on the first text, not at start-up.
             data_dir, accurate = settings.data_dir, settings.text_accurate
 
@@ -138,7 +139,8 @@ class Runtime:
             self.consumer.stop()
             self.consumer.drain()
         if self.text_worker is not None:
-            self.text_worker.stop()
+            # Queued texts are finished first: an import's analyses are not dropped on exit.
+            self.text_worker.stop(timeout=600)
         if self.wal is not None:
             self.wal.close()
         self.store.close()

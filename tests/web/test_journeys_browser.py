@@ -6,7 +6,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from tests.web.conftest import Site
-from tests.web.test_browser import _shot, _sign_in, browser, served  # noqa: F401
+from tests.web.test_browser import (  # noqa: F401
+    _shot,
+    _sign_in,
+    browser,
+    served,
+)
+from tests.web.test_browser import pytestmark as _needs_chromium
+
+pytestmark = _needs_chromium
 
 QUERY = urlencode(
     {

@@ -185,15 +185,6 @@ class GroupCommitter:
         self._q.put((payload, loop, fut))
         return await fut
 
-    def append_sync(self, payload: bytes) -> int:
-        done = threading.Event()
-        box: dict[str, Any] = {}
-        self._q.put((payload, None, (done, box)))
-        done.wait()
-        if "error" in box:
-            raise box["error"]
-        return int(box["pos"])
-
     def _run(self) -> None:
         while True:
             item = self._q.get()
@@ -221,14 +212,7 @@ class GroupCommitter:
                 log.exception("WAL append failed")
                 pos, error = -1, exc
             for _, loop, fut in items:
-                if loop is None:
-                    done, box = fut
-                    if error is not None:
-                        box["error"] = error
-                    box["pos"] = pos
-                    done.set()
-                else:
-                    loop.call_soon_threadsafe(_resolve, fut, pos, error)
+                loop.call_soon_threadsafe(_resolve, fut, pos, error)
             if error is None and self.on_commit is not None:
                 self.on_commit(pos)
             if stop:

@@ -421,8 +421,7 @@ class _Batch:
         for t, values in self._limited_values(frm).items():
             held[t].update(values)
         self.limited.pop(frm, None)
-        if frm in self.touched_profiles:
-            self.touched_profiles.pop(frm)
+        self.touched_profiles.pop(frm, None)
 
     def _write(self) -> None:
         """Write the buffered rows: parents before children."""

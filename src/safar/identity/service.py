@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from safar.db import utcnow
@@ -362,8 +361,6 @@ def _redirect_back(session: Session, *, workspace_id: str, survivor: str, restor
 
 
 def profile_count(session: Session, *, workspace_id: str) -> int:
-    from sqlalchemy import func
-
     return int(
         session.scalar(
             select(func.count())
@@ -372,11 +369,3 @@ def profile_count(session: Session, *, workspace_id: str) -> int:
         )
         or 0
     )
-
-
-def parse_time_param(value: str | None, field: str) -> datetime | None:
-    if value is None:
-        return None
-    from safar.events.messages import parse_time
-
-    return parse_time(value, field)

@@ -27,15 +27,8 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
-    session = runtime.db.sessionmaker()
-    try:
+    with runtime.db.session() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 #: The unit of work commits when the endpoint returns, before the response is sent, so a

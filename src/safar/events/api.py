@@ -15,8 +15,15 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from safar.config import Settings
 from safar.errors import Forbidden, PayloadTooLarge, Unauthorized, ValidationFailed
-from safar.events.messages import SegmentMessage, normalize, parse_message, parse_time
+from safar.events.messages import (
+    SegmentMessage,
+    fast_rows,
+    normalize,
+    parse_message,
+    parse_time,
+)
 from safar.events.pipeline import encode_record
 from safar.runtime import Runtime
 from safar.workspaces.deps import basic_username
@@ -87,6 +94,48 @@ def _with_batch_context(msg: dict[str, Any], shared: dict[str, Any] | None) -> d
     return msg
 
 
+def _sizes_fit(items: list[Any], limit: int) -> bool:
+    return all(not isinstance(i, dict) or len(orjson.dumps(i)) <= limit for i in items)
+
+
+def _batch_rows(
+    items: list[Any],
+    key: KeyIdentity,
+    received: datetime,
+    sent_at: datetime | None,
+    shared_ctx: dict[str, Any] | None,
+    check_sizes: bool,
+    settings: Settings,
+) -> list[dict[str, Any]]:
+    """Message by message: slower than ``fast_rows``, and names the first offending field."""
+    rows = []
+    for i, item in enumerate(items):
+        field = f"batch[{i}]"
+        if check_sizes and isinstance(item, dict):
+            size = len(orjson.dumps(item))
+            if size > settings.max_event_bytes:
+                raise ValidationFailed(
+                    f"{field}: message is {size} bytes; the limit is {settings.max_event_bytes}",
+                    field=field,
+                )
+        msg = parse_message(
+            _with_batch_context(item, shared_ctx) if isinstance(item, dict) else item,
+            prefix=field,
+        )
+        rows.append(
+            normalize(
+                msg,
+                workspace_id=key.workspace_id,
+                received_at=received,
+                batch_sent_at=sent_at,
+                default_channel=key.default_channel,
+                source=key.key_id,
+                field=field,
+            )
+        )
+    return rows
+
+
 async def _ingest(request: Request, kind: str) -> Response:
     runtime: Runtime = request.app.state.runtime
     settings = runtime.settings
@@ -103,43 +152,40 @@ async def _ingest(request: Request, kind: str) -> Response:
         sent_at = parse_time(body.get("sentAt"), "sentAt")
         shared_ctx = body.get("context") if isinstance(body.get("context"), dict) else None
         check_sizes = len(orjson.dumps(body)) > settings.max_event_bytes
-        rows = []
-        for i, item in enumerate(items):
-            field = f"batch[{i}]"
-            if check_sizes and isinstance(item, dict):
-                size = len(orjson.dumps(item))
-                if size > settings.max_event_bytes:
-                    raise ValidationFailed(
-                        f"{field}: message is {size} bytes; the limit is {settings.max_event_bytes}",
-                        field=field,
-                    )
-            msg = parse_message(
-                _with_batch_context(item, shared_ctx) if isinstance(item, dict) else item,
-                prefix=field,
+        rows = None
+        if not check_sizes or _sizes_fit(items, settings.max_event_bytes):
+            rows = fast_rows(
+                items,
+                workspace_id=key.workspace_id,
+                received_at=received,
+                batch_sent_at=sent_at,
+                shared_context=shared_ctx,
+                default_channel=key.default_channel,
+                source=key.key_id,
             )
-            rows.append(
+        if rows is None:
+            rows = _batch_rows(items, key, received, sent_at, shared_ctx, check_sizes, settings)
+    else:
+        body["type"] = kind
+        rows = fast_rows(
+            [body],
+            workspace_id=key.workspace_id,
+            received_at=received,
+            default_channel=key.default_channel,
+            source=key.key_id,
+            prefix="",
+        )
+        if rows is None:
+            msg = parse_message(body)
+            rows = [
                 normalize(
                     msg,
                     workspace_id=key.workspace_id,
                     received_at=received,
-                    batch_sent_at=sent_at,
                     default_channel=key.default_channel,
                     source=key.key_id,
-                    field=field,
                 )
-            )
-    else:
-        body["type"] = kind
-        msg = parse_message(body)
-        rows = [
-            normalize(
-                msg,
-                workspace_id=key.workspace_id,
-                received_at=received,
-                default_channel=key.default_channel,
-                source=key.key_id,
-            )
-        ]
+            ]
     assert runtime.committer is not None, "this runtime does not ingest"
     await runtime.committer.append(encode_record(rows))
     return Response(SUCCESS, media_type="application/json")

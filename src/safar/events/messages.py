@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal, NotRequired
 
 import orjson
 from pydantic import (
@@ -20,9 +20,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
     model_validator,
+    with_config,
 )
+from typing_extensions import TypedDict
 
 from safar.errors import ValidationFailed
 from safar.events.channels import NEUTRAL, infer_channel, normalize_channel
@@ -148,8 +151,13 @@ def message_hash(workspace_id: str, message_id: str) -> int:
     return int.from_bytes(digest, "little")
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def _micros(value: datetime) -> int:
-    return int(value.timestamp() * 1_000_000)
+    """Microseconds since the epoch, exactly (no float rounding)."""
+    return (value - _EPOCH) // _MICROSECOND
 
 
 def event_time(
@@ -180,8 +188,42 @@ def normalize(
     field: str = "",
 ) -> dict[str, Any]:
     """Turn a validated message into the row the WAL carries and the event store keeps."""
-    context = msg.context or {}
-    raw_channel = context.get("channel") or msg.channel
+    message_id = msg.messageId
+    if not message_id:
+        # Deterministic, so a retried request without ids is still recognised as the same one.
+        body = msg.model_dump(mode="json", exclude={"sentAt"})
+        message_id = "gen-" + str(
+            uuid.UUID(
+                bytes=hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).digest()[:16]
+            )
+        )
+    return _row(
+        msg.__dict__,
+        message_id,
+        workspace_id=workspace_id,
+        received_us=_micros(received_at),
+        batch_sent_us=_micros(batch_sent_at) if batch_sent_at else None,
+        default_channel=default_channel,
+        source=source,
+        field=field,
+    )
+
+
+def _row(
+    m: dict[str, Any],
+    message_id: str,
+    *,
+    workspace_id: str,
+    received_us: int,
+    batch_sent_us: int | None,
+    default_channel: str | None,
+    source: str,
+    field: str,
+) -> dict[str, Any]:
+    """The store row of a validated message (``m``: its fields by name; absent means None)."""
+    get = m.get
+    context = get("context") or {}
+    raw_channel = context.get("channel") or get("channel")
     channel: str | None = None
     if raw_channel is not None and str(raw_channel).strip().lower() not in NEUTRAL:
         channel = normalize_channel(str(raw_channel))
@@ -192,41 +234,152 @@ def normalize(
                 "sms, chat, phone, social, store, voice, iot, other",
                 field=where,
             )
+    kind = m["type"]
     if channel is None:
-        channel = infer_channel(msg.type, context, default_channel)
-    message_id = msg.messageId
-    if not message_id:
-        # Deterministic, so a retried request without ids is still recognised as the same one.
-        body = msg.model_dump(mode="json", exclude={"sentAt"})
-        message_id = "gen-" + str(
-            uuid.UUID(
-                bytes=hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).digest()[:16]
-            )
-        )
-    ts = event_time(msg, received_at, batch_sent_at)
-    original = msg.timestamp or msg.originalTimestamp
-    sent = msg.sentAt or batch_sent_at
+        channel = infer_channel(kind, context, default_channel)
+    original = get("timestamp") or get("originalTimestamp")
+    original_us = _micros(original) if original is not None else None
+    sent = get("sentAt")
+    sent_us = _micros(sent) if sent is not None else batch_sent_us
+    # Skew correction (see ``event_time``), in exact microseconds.
+    if original_us is None:
+        ts = received_us
+    elif sent_us is None:
+        ts = original_us
+    else:
+        ts = received_us - (sent_us - original_us)
     return {
         "workspace_id": workspace_id,
         "message_id": message_id,
         "message_hash": message_hash(workspace_id, message_id),
-        "type": msg.type,
-        "event": msg.event if msg.type == "track" else None,
-        "name": msg.name,
+        "type": kind,
+        "event": get("event") if kind == "track" else None,
+        "name": get("name"),
         "channel": channel,
-        "user_id": msg.userId,
-        "anonymous_id": msg.anonymousId,
-        "group_id": msg.groupId,
-        "previous_id": msg.previousId,
-        "timestamp": _micros(ts),
-        "original_timestamp": _micros(original) if original else None,
-        "sent_at": _micros(sent) if sent else None,
-        "received_at": _micros(received_at),
-        "properties": msg.properties or {},
-        "traits": msg.traits or {},
+        "user_id": get("userId"),
+        "anonymous_id": get("anonymousId"),
+        "group_id": get("groupId"),
+        "previous_id": get("previousId"),
+        "timestamp": ts,
+        "original_timestamp": original_us,
+        "sent_at": sent_us,
+        "received_at": received_us,
+        "properties": get("properties") or {},
+        "traits": get("traits") or {},
         "context": context,
         "source": source,
     }
+
+
+# -- fast path -------------------------------------------------------------------------------
+# The ingest endpoints validate whole requests at once against the TypedDict below, in
+# pydantic-core, without a Python model per message. It accepts a subset of what
+# ``SegmentMessage`` accepts (ids must already be strings and messageId must be present) and
+# produces the same rows; anything it refuses is handed to the per-message path, which
+# either accepts it or names the offending field. So errors are always the slow path's.
+_NO_CONTROL = r"^[^\x00-\x1f\x7f]*$"
+_FastId = Annotated[str, StringConstraints(max_length=255, pattern=_NO_CONTROL)] | None
+_FastName = Annotated[str, StringConstraints(max_length=200)] | None
+
+
+@with_config(ConfigDict(extra="ignore"))
+class _FastMessage(TypedDict):
+    type: MessageType
+    messageId: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=_NO_CONTROL)]
+    userId: NotRequired[_FastId]
+    anonymousId: NotRequired[_FastId]
+    event: NotRequired[
+        Annotated[str, StringConstraints(max_length=200, pattern=_NO_CONTROL)] | None
+    ]
+    name: NotRequired[_FastName]
+    category: NotRequired[_FastName]
+    groupId: NotRequired[_FastId]
+    previousId: NotRequired[_FastId]
+    properties: NotRequired[dict[str, Any] | None]
+    traits: NotRequired[dict[str, Any] | None]
+    context: NotRequired[dict[str, Any] | None]
+    integrations: NotRequired[dict[str, Any] | None]
+    timestamp: NotRequired[datetime | None]
+    originalTimestamp: NotRequired[datetime | None]
+    sentAt: NotRequired[datetime | None]
+    channel: NotRequired[Annotated[str, StringConstraints(max_length=40)] | None]
+
+
+_FAST_MESSAGES: TypeAdapter[list[_FastMessage]] = TypeAdapter(list[_FastMessage])
+_TIME_FIELDS = ("timestamp", "originalTimestamp", "sentAt")
+
+
+class _Refused(Exception):
+    """The fast path does not decide this request; the per-message path will."""
+
+
+def fast_rows(
+    items: list[Any],
+    *,
+    workspace_id: str,
+    received_at: datetime,
+    batch_sent_at: datetime | None = None,
+    shared_context: dict[str, Any] | None = None,
+    default_channel: str | None = None,
+    source: str = "api",
+    prefix: str = "batch",
+) -> list[dict[str, Any]] | None:
+    """Rows for a whole list of raw messages, or None when the per-message path must decide.
+
+    Same rules and rows as ``parse_message`` + ``normalize`` for what it accepts.
+    """
+    try:
+        messages = _FAST_MESSAGES.validate_python(items)
+    except ValidationError:
+        return None
+    received_us = _micros(received_at)
+    batch_sent_us = _micros(batch_sent_at) if batch_sent_at else None
+    rows = []
+    try:
+        for i, m in enumerate(messages):
+            _fast_rules(m)
+            if shared_context:
+                m["context"] = {**shared_context, **(m.get("context") or {})}
+            rows.append(
+                _row(
+                    m,  # type: ignore[arg-type]
+                    m["messageId"],
+                    workspace_id=workspace_id,
+                    received_us=received_us,
+                    batch_sent_us=batch_sent_us,
+                    default_channel=default_channel,
+                    source=source,
+                    field=f"{prefix}[{i}]" if prefix else "",
+                )
+            )
+    except (_Refused, ValidationFailed):
+        return None
+    return rows
+
+
+def _fast_rules(m: _FastMessage) -> None:
+    """``SegmentMessage._check`` for a fast-path message (control characters are in the schema)."""
+    if m.get("userId") == "":
+        m["userId"] = None
+    if m.get("anonymousId") == "":
+        m["anonymousId"] = None
+    kind = m["type"]
+    if (
+        (m.get("userId") is None and m.get("anonymousId") is None)
+        or (kind == "track" and not ((event := m.get("event")) and event.strip()))
+        or (kind == "group" and not m.get("groupId"))
+        or (kind == "alias" and not (m.get("previousId") and m.get("userId")))
+    ):
+        raise _Refused
+    for name in _TIME_FIELDS:
+        value = m.get(name)
+        if value is None:
+            continue
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+            m[name] = value  # type: ignore[literal-required]
+        if not MIN_TS <= value <= MAX_TS:
+            raise _Refused
 
 
 def parse_time(value: Any, field: str) -> datetime | None:

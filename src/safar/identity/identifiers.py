@@ -18,6 +18,7 @@ PRIORITY: tuple[str, ...] = (
     "device_id",
     "anonymous_id",
 )
+_RANK = {t: i for i, t in enumerate(PRIORITY)}
 HANDLE_TRAITS = ("telegram", "instagram", "whatsapp", "twitter")
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -84,9 +85,17 @@ def normalize_handle(value: Any) -> str | None:
 
 def extract(row: dict[str, Any]) -> list[tuple[str, str]]:
     """All (type, value) identifiers of a normalised message, strongest first, no repeats."""
-    found: dict[tuple[str, str], None] = {}
     traits = row.get("traits") or {}
     context = row.get("context") or {}
+    if not (traits or context.get("traits") or context.get("externalIds") or context.get("device")):
+        # Most traffic: a userId and/or an anonymousId and nothing else to normalise.
+        ids = []
+        if row.get("user_id"):
+            ids.append(("user_id", row["user_id"]))
+        if row.get("anonymous_id"):
+            ids.append(("anonymous_id", row["anonymous_id"]))
+        return ids
+    found: dict[tuple[str, str], None] = {}
     ctx_traits = context.get("traits") if isinstance(context.get("traits"), dict) else {}
     if row.get("user_id"):
         found[("user_id", row["user_id"])] = None
@@ -129,5 +138,4 @@ def extract(row: dict[str, Any]) -> list[tuple[str, str]]:
             found[("device_id", device_id)] = None
     if row.get("anonymous_id"):
         found[("anonymous_id", row["anonymous_id"])] = None
-    rank = {t: i for i, t in enumerate(PRIORITY)}
-    return sorted(found, key=lambda k: rank.get(k[0], rank["external"]))
+    return sorted(found, key=lambda k: _RANK.get(k[0], _RANK["external"]))

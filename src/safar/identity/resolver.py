@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+import orjson
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from safar.db import utcnow
@@ -40,6 +41,12 @@ from safar.identity.models import (
 #: profile, the graph has nothing to learn from them.
 ACTIVITY_TYPES = {"track", "page", "screen"}
 CHUNK = 400
+_PREFETCH_SQL = {
+    "sqlite": "SELECT id, value, profile_id FROM identities WHERE workspace_id = ? AND type = ? "
+    "AND value IN (SELECT value FROM json_each(?))",
+    "postgresql": "SELECT id, value, profile_id FROM identities WHERE workspace_id = %s "
+    "AND type = %s AND value = ANY(%s)",
+}
 
 
 def new_profile_id() -> str:
@@ -88,6 +95,9 @@ class _Batch:
     ):
         self.r = resolver
         self.s = session
+        # Bulk reads and inserts go through Core on the session's connection (same
+        # transaction): the ORM's per-row bookkeeping cost more than the statements themselves.
+        self.conn = session.connection()
         self.ws = ws
         self.rows = rows
         self.keys_per_row = [extract(row) for row in rows]
@@ -128,6 +138,17 @@ class _Batch:
         for keys in self.keys_per_row:
             for t, v in keys:
                 by_type[t].add(v)
+        dialect = self.conn.dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            # One statement per identifier type with the values as one array parameter: the
+            # expanded IN lists SQLAlchemy renders per execution cost more than the lookups.
+            sql = _PREFETCH_SQL[dialect]
+            for t, value_set in by_type.items():
+                values = sorted(value_set)
+                arg = orjson.dumps(values).decode() if dialect == "sqlite" else values
+                for iid, v, pid in self.conn.exec_driver_sql(sql, (self.ws, t, arg)).fetchall():
+                    self.refs[(t, v)] = Ref(iid, t, v, pid)
+            return
         cols = (Identity.id, Identity.value, Identity.profile_id)
         for t, value_set in by_type.items():
             values = sorted(value_set)
@@ -137,7 +158,7 @@ class _Batch:
                     Identity.type == t,
                     Identity.value.in_(values[i : i + CHUNK]),
                 )
-                for iid, v, pid in self.s.execute(stmt):
+                for iid, v, pid in self.conn.execute(stmt):
                     self.refs[(t, v)] = Ref(iid, t, v, pid)
 
     def _already_applied(self) -> set[str]:
@@ -152,7 +173,7 @@ class _Batch:
                 stmt = select(model.message_id).where(
                     model.workspace_id == self.ws, model.message_id.in_(wanted[i : i + CHUNK])
                 )
-                found.update(m for m in self.s.scalars(stmt) if m)
+                found.update(m for m in self.conn.scalars(stmt) if m)
         return found
 
     def _nothing_to_learn(self, row: dict[str, Any], keys: list[tuple[str, str]]) -> bool:
@@ -372,7 +393,7 @@ class _Batch:
 
     def _flush_profiles(self) -> None:
         if self.new_profiles:
-            self.s.execute(insert(Profile), list(self.new_profiles.values()))
+            self.conn.execute(Profile.__table__.insert(), list(self.new_profiles.values()))
             self.new_profiles.clear()
 
     def _merge(
@@ -427,8 +448,8 @@ class _Batch:
         """Write the buffered rows: parents before children."""
         self._flush_profiles()
         if self.new_refs:
-            self.s.execute(
-                insert(Identity),
+            self.conn.execute(
+                Identity.__table__.insert(),
                 [
                     {
                         "id": r.id,
@@ -445,7 +466,7 @@ class _Batch:
         for model in (IdentityLink, Merge, MergeConflict, TraitValue, ConsentRecord):
             rows = self.pending.get(model)
             if rows:
-                self.s.execute(insert(model), rows)
+                self.conn.execute(model.__table__.insert(), rows)
         by_time: dict[datetime, list[str]] = defaultdict(list)
         for pid, when in self.touched_profiles.items():
             by_time[when].append(pid)

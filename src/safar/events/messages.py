@@ -11,7 +11,7 @@ import hashlib
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal, NotRequired
+from typing import Annotated, Any, Literal, NotRequired, cast
 
 import orjson
 from pydantic import (
@@ -371,13 +371,13 @@ def _fast_rules(m: _FastMessage) -> None:
         or (kind == "alias" and not (m.get("previousId") and m.get("userId")))
     ):
         raise _Refused
+    times = cast(dict[str, datetime | None], m)
     for name in _TIME_FIELDS:
-        value = m.get(name)
+        value = times.get(name)
         if value is None:
             continue
         if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-            m[name] = value  # type: ignore[literal-required]
+            value = times[name] = value.replace(tzinfo=UTC)
         if not MIN_TS <= value <= MAX_TS:
             raise _Refused
 

@@ -16,13 +16,13 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
-from safar.db import utcnow
+from safar.db import Base, utcnow
 from safar.identity.identifiers import extract, text_field
 from safar.identity.models import (
     ConsentRecord,
@@ -47,6 +47,11 @@ _PREFETCH_SQL = {
     "postgresql": "SELECT id, value, profile_id FROM identities WHERE workspace_id = %s "
     "AND type = %s AND value = ANY(%s)",
 }
+
+
+def _table(model: type[Base]) -> Table:
+    """The Core table of a model: bulk inserts skip the ORM's per-row bookkeeping."""
+    return cast(Table, model.__table__)
 
 
 def new_profile_id() -> str:
@@ -393,7 +398,7 @@ class _Batch:
 
     def _flush_profiles(self) -> None:
         if self.new_profiles:
-            self.conn.execute(Profile.__table__.insert(), list(self.new_profiles.values()))
+            self.conn.execute(_table(Profile).insert(), list(self.new_profiles.values()))
             self.new_profiles.clear()
 
     def _merge(
@@ -449,7 +454,7 @@ class _Batch:
         self._flush_profiles()
         if self.new_refs:
             self.conn.execute(
-                Identity.__table__.insert(),
+                _table(Identity).insert(),
                 [
                     {
                         "id": r.id,
@@ -466,7 +471,7 @@ class _Batch:
         for model in (IdentityLink, Merge, MergeConflict, TraitValue, ConsentRecord):
             rows = self.pending.get(model)
             if rows:
-                self.conn.execute(model.__table__.insert(), rows)
+                self.conn.execute(_table(model).insert(), rows)
         by_time: dict[datetime, list[str]] = defaultdict(list)
         for pid, when in self.touched_profiles.items():
             by_time[when].append(pid)

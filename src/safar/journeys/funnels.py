@@ -297,7 +297,10 @@ def _values(
     if bd.kind in ("channel", "property"):
         src = srcs.details
         expr = "channel" if bd.kind == "channel" else q.json_scalar(d, "properties", "bkey")
-        bparams = {**params, **src.params, "bkey": bd.key or ""}
+        used = range(1, 2 if md == "strict" else n + 1)
+        bparams = {**src.params, **{f"s{i}": params[f"s{i}"] for i in used}}
+        if bd.kind == "property":
+            bparams["bkey"] = bd.key
         _, rows = engine.query(q.entry_values_sql(d, src, n, md, expr), bparams)
         return {str(r[0]): (None if r[1] is None else str(r[1])) for r in rows}
     src = srcs.traits

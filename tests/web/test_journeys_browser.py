@@ -74,6 +74,7 @@ def test_funnel_breakdown_draws_a_chart_per_value(browser: Any, served: tuple[st
     assert len(per_value) == n_values
     for chart in per_value:
         assert chart["type"] == "funnel" and chart["painted"] > 1000, chart
+    _shot(page, "fa-journeys-breakdown")
     # Changing the mode and breakdown in the form redraws the page with them.
     page.select_option("#funnel-form select[name=breakdown]", "")
     page.select_option("#funnel-form select[name=mode]", "strict")
@@ -81,5 +82,4 @@ def test_funnel_breakdown_draws_a_chart_per_value(browser: Any, served: tuple[st
     page.wait_for_load_state()
     assert page.locator("#funnel-breakdown").count() == 0
     assert "mode=strict" in page.url
-    _shot(page, "fa-journeys-breakdown")
     assert errors == []

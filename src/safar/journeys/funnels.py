@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from safar.errors import ValidationFailed
 from safar.journeys import index as ix
@@ -260,28 +262,27 @@ def funnel(
         else:
             ids, lv, firsts = _cases_sql(engine, d, src, n, md, params)
         values = _values(engine, d, breakdown, breakdown_sources, n, md, params)
+        codes, names = _codes(ids, values, breakdown)
         result.breakdown = {"by": breakdown.label(), "limit": breakdown.limit}
-        if breakdown.kind == "persona":  # customers without an identify have no traits
-            values = {c: values.get(c, persona_of({}, breakdown.personas)) for c in ids}
         result.groups = _groups(
-            ids, lv, firsts, [values.get(c) for c in ids], breakdown.limit,
-            _labels(steps, mode), lambda lvl: _dropped_key(steps, mode, lvl), dropped_limit,
+            ids, lv, firsts, codes, names, breakdown.limit, _labels(steps, mode),
+            lambda lvl: _dropped_key(steps, mode, lvl), dropped_limit,
         )  # fmt: skip
     return result
 
 
 def _cases_sql(
     engine: Engine, d: q.Dialect, src: q.Source, n: int, md: q.FunnelMode, params: dict[str, Any]
-) -> tuple[list[str], np.ndarray, np.ndarray]:
+) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     tbl = engine.query_arrow(q.funnel_cases_sql(d, src, n, md), params)
-    ids = [str(x) for x in tbl.column("case_id").to_pylist()]
-    lv = np.array(tbl.column("level").to_pylist(), dtype=np.int64)
+    tbl = tbl.take(pc.sort_indices(tbl, [("case_id", "ascending")]))
+    ids = tbl.column("case_id").combine_chunks().cast(pa.string())
+    lv = tbl.column("level").to_numpy().astype(np.int64)
     firsts = np.full((len(ids), n), -1, dtype=np.int64)
     for k in range(n):
-        col = tbl.column(f"t{k + 1}").to_pylist()
-        firsts[:, k] = [-1 if x is None else int(x) for x in col]
-    order = sorted(range(len(ids)), key=ids.__getitem__)
-    return [ids[i] for i in order], lv[order], firsts[order]
+        col = tbl.column(f"t{k + 1}").cast(pa.int64()).fill_null(-1)
+        firsts[:, k] = col.to_numpy()
+    return ids, lv, firsts
 
 
 def _values(
@@ -292,8 +293,9 @@ def _values(
     n: int,
     md: q.FunnelMode,
     params: dict[str, Any],
-) -> dict[str, str | None]:
-    """Each customer's breakdown value, computed in the engine (personas: rules on traits)."""
+) -> pa.Table:
+    """(case_id, value) of the customers with a value, computed in the engine (personas: the
+    rules on the latest traits the engine found)."""
     if bd.kind in ("channel", "property"):
         src = srcs.details
         expr = "channel" if bd.kind == "channel" else q.json_scalar(d, "properties", "bkey")
@@ -301,22 +303,20 @@ def _values(
         bparams = {**src.params, **{f"s{i}": params[f"s{i}"] for i in used}}
         if bd.kind == "property":
             bparams["bkey"] = bd.key
-        _, rows = engine.query(q.entry_values_sql(d, src, n, md, expr), bparams)
-        return {str(r[0]): (None if r[1] is None else str(r[1])) for r in rows}
+        return engine.query_arrow(q.entry_values_sql(d, src, n, md, expr), bparams)
     src = srcs.traits
     if bd.kind == "trait":
         expr = q.json_scalar(d, "traits", "bkey")
-        _, rows = engine.query(q.latest_traits_sql(d, src, expr), {**src.params, "bkey": bd.key})
-        return {str(r[0]): (None if r[1] is None else str(r[1])) for r in rows}
-    _, rows = engine.query(q.latest_traits_sql(d, src), src.params)
-    out: dict[str, str | None] = {}
-    for case_id, raw in rows:
+        return engine.query_arrow(q.latest_traits_sql(d, src, expr), {**src.params, "bkey": bd.key})
+    tbl = engine.query_arrow(q.latest_traits_sql(d, src), src.params)
+    personas = []
+    for raw in tbl.column("traits").to_pylist():
         try:
             traits = json.loads(raw) if raw else {}
         except ValueError:
             traits = {}
-        out[str(case_id)] = persona_of(traits if isinstance(traits, dict) else {}, bd.personas)
-    return out
+        personas.append(persona_of(traits if isinstance(traits, dict) else {}, bd.personas))
+    return pa.table({"case_id": tbl.column("case_id"), "value": pa.array(personas, pa.string())})
 
 
 def persona_of(traits: dict[str, Any], rules: tuple[PersonaRule, ...]) -> str:
@@ -328,26 +328,45 @@ def persona_of(traits: dict[str, Any], rules: tuple[PersonaRule, ...]) -> str:
     return "other"
 
 
+def _codes(ids: pa.Array, values: pa.Table, bd: Breakdown) -> tuple[np.ndarray, list[str]]:
+    """Per customer of ``ids``: the code of its value in ``names`` (-1: no value)."""
+    vals = values.column("value").combine_chunks().cast(pa.string())
+    if bd.kind == "persona":  # customers without an identify have no traits
+        at = pc.index_in(ids, value_set=values.column("case_id").combine_chunks().cast(pa.string()))
+        none = persona_of({}, bd.personas)
+        per_case = pc.if_else(pc.is_null(at), none, pc.take(vals, at.fill_null(0)) if len(vals)
+                              else pa.nulls(len(ids), pa.string()))  # fmt: skip
+    else:
+        at = pc.index_in(ids, value_set=values.column("case_id").combine_chunks().cast(pa.string()))
+        per_case = pc.take(vals, at) if len(vals) else pa.nulls(len(ids), pa.string())
+    enc = pc.dictionary_encode(per_case.cast(pa.string()))
+    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, [str(x) for x in enc.dictionary.to_pylist()]
+
+
 def _groups(
-    ids: list[str],
+    ids: pa.Array,
     levels: np.ndarray,
     firsts: np.ndarray,
-    values: list[str | None],
+    codes: np.ndarray,
+    names: list[str],
     limit: int,
     labels: list[str | None],
     dropped_key: Any,
     dropped_limit: int,
 ) -> list[BreakdownGroup]:
-    """Per value (the ``limit`` values with most customers entering, then the rest as one
-    "other" group): the funnel of its customers. ``ids`` are sorted; levels are >= 1."""
-    counts: dict[str | None, int] = {}
-    for v in values:
-        counts[v] = counts.get(v, 0) + 1
-    ranked = sorted(counts, key=lambda v: (-counts[v], v is None, v or ""))
+    """Per value (the ``limit`` values with most customers entering, ties by value, no value
+    last; then the rest as one "other" group): the funnel of its customers. ``ids`` are sorted;
+    levels are >= 1."""
+    counts = np.bincount(codes + 1, minlength=len(names) + 1)  # slot 0: no value
+    present = [c for c in range(-1, len(names)) if counts[c + 1]]
+    ranked = sorted(present, key=lambda c: (-counts[c + 1], c == -1, names[c] if c >= 0 else ""))
     top = ranked[:limit]
-    slot = {v: i for i, v in enumerate(top)}
-    group_of = np.array([slot.get(v, len(top)) for v in values], dtype=np.int64)
-    keys: list[tuple[str | None, bool]] = [(v, False) for v in top]
+    slot = np.full(len(names) + 1, len(top), dtype=np.int64)
+    for i, c in enumerate(top):
+        slot[c + 1] = i
+    group_of = slot[codes + 1]
+    keys: list[tuple[str | None, bool]] = [(names[c] if c >= 0 else None, False) for c in top]
     if len(ranked) > limit:
         keys.append((None, True))
     n = len(labels)
@@ -365,11 +384,9 @@ def _groups(
             p90s.append(p90 / 1e6)
         grp = BreakdownGroup(value, other, reached[0], _make_steps(labels, reached, meds, p90s))
         if dropped_limit > 0:
-            gids = [ids[i] for i in np.flatnonzero(m).tolist()]
             for level in range(1, n):
-                grp.dropped_sample[dropped_key(level)] = [
-                    c for c, x in zip(gids, lv.tolist(), strict=True) if x == level
-                ][:dropped_limit]
+                rows = np.flatnonzero(m & (levels == level))[:dropped_limit]
+                grp.dropped_sample[dropped_key(level)] = ids.take(pa.array(rows)).to_pylist()
         out.append(grp)
     return out
 

@@ -442,11 +442,11 @@ def funnel_any_levels(idx: JourneyIndex, steps: list[str], window_us: int) -> Fu
     return FunnelLevels(actors, level, firsts)
 
 
-def funnel_cases(idx: JourneyIndex, lv: FunnelLevels) -> tuple[list[str], np.ndarray, np.ndarray]:
+def funnel_cases(idx: JourneyIndex, lv: FunnelLevels) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     """(case ids, levels, first times as an actors x steps array; -1 = not reached) of the
     actors that reached level 1, ordered by case id."""
     keep = lv.level >= 1
-    ids: list[str] = idx.actors.take(pa.array(lv.actors[keep])).to_pylist()
+    ids = idx.actors.take(pa.array(lv.actors[keep]))
     firsts = (
         np.stack([f[keep] for f in lv.first], axis=1)
         if lv.first

@@ -13,7 +13,8 @@ running-max window per step (the latest start that can still reach a step domina
 earlier ones). ClickHouse's ``windowFunnel(window, 'strict_increase')`` is faster but keeps only
 the latest start per step, so a later first-step event at the same instant as the next step
 hides an earlier valid chain (on random data with ties it counted 39 where 40 converted); it is
-therefore not used.
+therefore not used. Any-order funnels (``funnel_any_levels_sql``): a step event opens a window
+``[ts, ts + window]``, which reaches level k with k distinct steps in it (docs/journeys.md).
 """
 
 from __future__ import annotations

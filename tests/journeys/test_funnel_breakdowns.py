@@ -157,6 +157,12 @@ def test_breakdown_equals_brute_force(
             mode=mode, breakdown=by, breakdown_limit=limit, dropped_limit=1000,
             personas=PERSONAS if by == "persona" else None,
         )  # fmt: skip
+        plain = service.funnel(
+            session, runtime.store, workspace_id=workspace.id, steps=steps, window_seconds=window,
+            mode=mode, dropped_limit=1000,
+        )  # fmt: skip
+    # The whole funnel, counted from the per-customer rows of the breakdown, is the plain one.
+    assert (got.steps, got.dropped_sample) == (plain.steps, plain.dropped_sample)
     want = expected(rows, steps, window, mode, by, limit)
     assert got.groups is not None
     have = [

@@ -228,46 +228,52 @@ def funnel(
     n = len(steps)
     params = _params(src, steps, window_seconds)
     md: q.FunnelMode = "any" if mode == "any" else "strict"
+    labels = _labels(steps, mode)
     idx = _index(engine, src)
-    levels = None
-    if idx is not None:
-        levels = _levels(idx, steps, params["win"], mode)
-        row = ix.funnel_summary(levels, n)
-    else:
-        names, rows = engine.query(q.funnel_summary_sql(d, src, n, md), params)
-        row = dict(zip(names, rows[0], strict=True))
-    reached = [int(row[f"n{k}"]) for k in range(1, n + 1)]
-    meds = [None] + [row[f"med{k}"] for k in range(2, n + 1)]
-    p90s = [None] + [row[f"p90_{k}"] for k in range(2, n + 1)]
-    result = Funnel(_make_steps(_labels(steps, mode), reached, meds, p90s), window_seconds)
-    result.mode = mode
-    if dropped_limit > 0:
-        for level in range(1, n):
-            key = _dropped_key(steps, mode, level)
-            if idx is not None and levels is not None:
-                result.dropped_sample[key] = ix.funnel_dropped(idx, levels, level, dropped_limit)
-                continue
-            _, rows = engine.query(
-                q.funnel_dropped_sql(d, src, n, md),
-                {**params, "level": level, "lim": dropped_limit},
-            )
-            result.dropped_sample[key] = [r[0] for r in rows]
     if breakdown is not None:
         if breakdown_sources is None:
             raise ValidationFailed(
                 "breakdown: this source has no channels, properties or traits", field="breakdown"
             )
-        if idx is not None and levels is not None:
-            ids, lv, firsts = ix.funnel_cases(idx, levels)
+        # One pass for the levels of every customer; the whole funnel and the groups are
+        # counted from those rows (on SQL engines this saves a levels query per dropped step).
+        if idx is not None:
+            ids, lv, firsts = ix.funnel_cases(idx, _levels(idx, steps, params["win"], mode))
         else:
             ids, lv, firsts = _cases_sql(engine, d, src, n, md, params)
         values = _values(engine, d, breakdown, breakdown_sources, n, md, params)
         codes, names = _codes(ids, values, breakdown)
+        key = lambda lvl: _dropped_key(steps, mode, lvl)  # noqa: E731
+        whole = _group(None, False, ids, lv, firsts, np.ones(len(lv), dtype=bool), labels, key,
+                       dropped_limit)  # fmt: skip
+        result = Funnel(whole.steps, window_seconds, whole.dropped_sample, mode)
         result.breakdown = {"by": breakdown.label(), "limit": breakdown.limit}
         result.groups = _groups(
-            ids, lv, firsts, codes, names, breakdown.limit, _labels(steps, mode),
-            lambda lvl: _dropped_key(steps, mode, lvl), dropped_limit,
-        )  # fmt: skip
+            ids, lv, firsts, codes, names, breakdown.limit, labels, key, dropped_limit
+        )
+        return result
+    levels = None
+    if idx is not None:
+        levels = _levels(idx, steps, params["win"], mode)
+        row = ix.funnel_summary(levels, n)
+    else:
+        names_, rows = engine.query(q.funnel_summary_sql(d, src, n, md), params)
+        row = dict(zip(names_, rows[0], strict=True))
+    reached = [int(row[f"n{k}"]) for k in range(1, n + 1)]
+    meds = [None] + [row[f"med{k}"] for k in range(2, n + 1)]
+    p90s = [None] + [row[f"p90_{k}"] for k in range(2, n + 1)]
+    result = Funnel(_make_steps(labels, reached, meds, p90s), window_seconds, mode=mode)
+    if dropped_limit > 0:
+        for level in range(1, n):
+            dkey = _dropped_key(steps, mode, level)
+            if idx is not None and levels is not None:
+                result.dropped_sample[dkey] = ix.funnel_dropped(idx, levels, level, dropped_limit)
+                continue
+            _, rows = engine.query(
+                q.funnel_dropped_sql(d, src, n, md),
+                {**params, "level": level, "lim": dropped_limit},
+            )
+            result.dropped_sample[dkey] = [r[0] for r in rows]
     return result
 
 
@@ -369,26 +375,42 @@ def _groups(
     keys: list[tuple[str | None, bool]] = [(names[c] if c >= 0 else None, False) for c in top]
     if len(ranked) > limit:
         keys.append((None, True))
+    return [
+        _group(value, other, ids, levels, firsts, group_of == g, labels, dropped_key,
+               dropped_limit)
+        for g, (value, other) in enumerate(keys)
+    ]  # fmt: skip
+
+
+def _group(
+    value: str | None,
+    other: bool,
+    ids: pa.Array,
+    levels: np.ndarray,
+    firsts: np.ndarray,
+    m: np.ndarray,
+    labels: list[str | None],
+    dropped_key: Any,
+    dropped_limit: int,
+) -> BreakdownGroup:
+    """The funnel of the customers in mask ``m``: counts, and the linear quantiles of the
+    times between first reaching consecutive levels (the definition of ``quantile_cont``)."""
     n = len(labels)
-    out = []
-    for g, (value, other) in enumerate(keys):
-        m = group_of == g
-        lv, fs = levels[m], firsts[m]
-        reached = [int(np.count_nonzero(lv >= k)) for k in range(1, n + 1)]
-        meds: list[Any] = [None]
-        p90s: list[Any] = [None]
-        for k in range(2, n + 1):
-            have = fs[:, k - 1] >= 0
-            med, p90 = ix._quantiles(fs[have, k - 1] - fs[have, k - 2])
-            meds.append(med / 1e6)
-            p90s.append(p90 / 1e6)
-        grp = BreakdownGroup(value, other, reached[0], _make_steps(labels, reached, meds, p90s))
-        if dropped_limit > 0:
-            for level in range(1, n):
-                rows = np.flatnonzero(m & (levels == level))[:dropped_limit]
-                grp.dropped_sample[dropped_key(level)] = ids.take(pa.array(rows)).to_pylist()
-        out.append(grp)
-    return out
+    lv, fs = levels[m], firsts[m]
+    reached = [int(np.count_nonzero(lv >= k)) for k in range(1, n + 1)]
+    meds: list[Any] = [None]
+    p90s: list[Any] = [None]
+    for k in range(2, n + 1):
+        have = fs[:, k - 1] >= 0
+        med, p90 = ix._quantiles(fs[have, k - 1] - fs[have, k - 2])
+        meds.append(med / 1e6)
+        p90s.append(p90 / 1e6)
+    grp = BreakdownGroup(value, other, reached[0], _make_steps(labels, reached, meds, p90s))
+    if dropped_limit > 0:
+        for level in range(1, n):
+            rows = np.flatnonzero(m & (levels == level))[:dropped_limit]
+            grp.dropped_sample[dropped_key(level)] = ids.take(pa.array(rows)).to_pylist()
+    return grp
 
 
 def dropped_cases(

@@ -304,12 +304,13 @@ def _values(
     rules on the latest traits the engine found)."""
     if bd.kind in ("channel", "property"):
         src = srcs.details
+        column = "channel" if bd.kind == "channel" else "properties"
         expr = "channel" if bd.kind == "channel" else q.json_scalar(d, "properties", "bkey")
         used = range(1, 2 if md == "strict" else n + 1)
         bparams = {**src.params, **{f"s{i}": params[f"s{i}"] for i in used}}
         if bd.kind == "property":
             bparams["bkey"] = bd.key
-        return engine.query_arrow(q.entry_values_sql(d, src, n, md, expr), bparams)
+        return engine.query_arrow(q.entry_values_sql(d, src, n, md, column, expr), bparams)
     src = srcs.traits
     if bd.kind == "trait":
         expr = q.json_scalar(d, "traits", "bkey")
@@ -337,14 +338,11 @@ def persona_of(traits: dict[str, Any], rules: tuple[PersonaRule, ...]) -> str:
 def _codes(ids: pa.Array, values: pa.Table, bd: Breakdown) -> tuple[np.ndarray, list[str]]:
     """Per customer of ``ids``: the code of its value in ``names`` (-1: no value)."""
     vals = values.column("value").combine_chunks().cast(pa.string())
+    known = values.column("case_id").combine_chunks().cast(pa.string())
+    at = pc.index_in(ids, value_set=known)  # null: the engine found no value
+    per_case = pc.take(vals, at) if len(vals) else pa.nulls(len(ids), pa.string())
     if bd.kind == "persona":  # customers without an identify have no traits
-        at = pc.index_in(ids, value_set=values.column("case_id").combine_chunks().cast(pa.string()))
-        none = persona_of({}, bd.personas)
-        per_case = pc.if_else(pc.is_null(at), none, pc.take(vals, at.fill_null(0)) if len(vals)
-                              else pa.nulls(len(ids), pa.string()))  # fmt: skip
-    else:
-        at = pc.index_in(ids, value_set=values.column("case_id").combine_chunks().cast(pa.string()))
-        per_case = pc.take(vals, at) if len(vals) else pa.nulls(len(ids), pa.string())
+        per_case = pc.fill_null(per_case, persona_of({}, bd.personas))
     enc = pc.dictionary_encode(per_case.cast(pa.string()))
     codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     return codes, [str(x) for x in enc.dictionary.to_pylist()]

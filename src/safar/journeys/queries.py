@@ -433,19 +433,27 @@ def json_scalar(d: Dialect, column: str, key_param: str) -> str:
     )
 
 
-def entry_values_sql(d: Dialect, src: Source, n_steps: int, mode: FunnelMode, value: str) -> str:
-    """Per case: ``value`` (an expression over a ``details`` source) at its entry event.
+def entry_values_sql(
+    d: Dialect, src: Source, n_steps: int, mode: FunnelMode, column: str, value: str
+) -> str:
+    """Per case: ``value`` (an expression over ``column`` of a ``details`` source) at its entry
+    event.
 
     The entry event is the case's first event of step 1 (strict order) or of any step (any
-    order): the event at which it reached level 1. Equal times: the smallest ``seq``.
+    order): the event at which it reached level 1. Equal times: the smallest ``seq``. The
+    column is picked first and the value computed once per case (JSON is parsed only there).
     """
     steps = [p(d, f"s{i}", "String") for i in range(1, n_steps + 1)]
     cond = f"activity = {steps[0]}" if mode == "strict" else f"activity IN ({', '.join(steps)})"
-    agg = "first(v ORDER BY ts, seq)" if d == "duckdb" else "argMin(tuple(v), (ts, seq)).1"
+    agg = (
+        f"first({column} ORDER BY ts, seq)"
+        if d == "duckdb"
+        else f"argMin(tuple({column}), (ts, seq)).1"
+    )
     return (
-        f"WITH s AS ({src.sql}) SELECT case_id, {agg} AS value FROM "
-        f"(SELECT case_id, ts, seq, {value} AS v FROM s WHERE {cond}) AS en "
-        f"GROUP BY case_id ORDER BY case_id{settings_clause(d)}"
+        f"WITH s AS ({src.sql}) SELECT case_id, {value} AS value FROM "
+        f"(SELECT case_id, {agg} AS {column} FROM s WHERE {cond} GROUP BY case_id) AS en "
+        f"ORDER BY case_id{settings_clause(d)}"
     )
 
 

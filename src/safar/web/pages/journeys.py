@@ -70,7 +70,7 @@ def parse_personas(text: str) -> list[PersonaRule]:
         if not line.strip():
             continue
         name, sep, conds = line.partition(":")
-        parsed = []
+        parsed: list[dict[str, Any]] = []
         for part in conds.split(";"):
             words = part.split(None, 2)
             if not words:

@@ -230,23 +230,26 @@ def funnel(
     md: q.FunnelMode = "any" if mode == "any" else "strict"
     labels = _labels(steps, mode)
     idx = _index(engine, src)
-    if breakdown is not None:
-        if breakdown_sources is None:
-            raise ValidationFailed(
-                "breakdown: this source has no channels, properties or traits", field="breakdown"
-            )
-        # One pass for the levels of every customer; the whole funnel and the groups are
-        # counted from those rows (on SQL engines this saves a levels query per dropped step).
+    if breakdown is not None and breakdown_sources is None:
+        raise ValidationFailed(
+            "breakdown: this source has no channels, properties or traits", field="breakdown"
+        )
+    if breakdown is not None or (idx is None and dropped_limit > 0):
+        # One pass for the levels of every customer; the whole funnel, its dropped cohorts and
+        # the groups are counted from those rows (on SQL engines this replaces a levels query
+        # per dropped step).
         if idx is not None:
             ids, lv, firsts = ix.funnel_cases(idx, _levels(idx, steps, params["win"], mode))
         else:
             ids, lv, firsts = _cases_sql(engine, d, src, n, md, params)
-        values = _values(engine, d, breakdown, breakdown_sources, n, md, params)
-        codes, names = _codes(ids, values, breakdown)
         key = lambda lvl: _dropped_key(steps, mode, lvl)  # noqa: E731
         whole = _group(None, False, ids, lv, firsts, np.ones(len(lv), dtype=bool), labels, key,
                        dropped_limit)  # fmt: skip
         result = Funnel(whole.steps, window_seconds, whole.dropped_sample, mode)
+        if breakdown is None or breakdown_sources is None:
+            return result
+        values = _values(engine, d, breakdown, breakdown_sources, n, md, params)
+        codes, names = _codes(ids, values, breakdown)
         result.breakdown = {"by": breakdown.label(), "limit": breakdown.limit}
         result.groups = _groups(
             ids, lv, firsts, codes, names, breakdown.limit, labels, key, dropped_limit

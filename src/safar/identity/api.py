@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query
+from fastapi.responses import Response
 
 from safar.errors import ValidationFailed
 from safar.events.channels import CHANNELS
@@ -27,7 +28,16 @@ from safar.workspaces.deps import RuntimeDep, SecretKey, SessionDep
 router = APIRouter(prefix="/api/profiles", tags=["profiles"])
 
 
-@router.get("/lookup", response_model=ProfileRead)
+class JSONBytes(Response):
+    """A JSON body that is already encoded."""
+
+    media_type = "application/json"
+
+
+# The two profile reads answer with bytes the service already wrote as ``ProfileRead`` JSON:
+# FastAPI would otherwise validate the model again and re-encode it (and do the validation on
+# another trip through the thread pool). ``response_model`` still documents the shape.
+@router.get("/lookup", response_model=ProfileRead, response_class=JSONBytes)
 def lookup_profile(
     key: SecretKey,
     session: SessionDep,
@@ -35,14 +45,17 @@ def lookup_profile(
         str, Query(max_length=40, description="user_id, email, phone, anonymous_id, ...")
     ],
     value: Annotated[str, Query(min_length=1, max_length=320)],
-) -> ProfileRead:
-    pid = service.lookup(session, workspace_id=key.workspace_id, type_=type, value=value)
-    return service.get_profile(session, workspace_id=key.workspace_id, profile_id=pid)
+) -> JSONBytes:
+    return JSONBytes(
+        service.lookup_profile_json(session, workspace_id=key.workspace_id, type_=type, value=value)
+    )
 
 
-@router.get("/{profile_id}", response_model=ProfileRead)
-def get_profile(profile_id: str, key: SecretKey, session: SessionDep) -> ProfileRead:
-    return service.get_profile(session, workspace_id=key.workspace_id, profile_id=profile_id)
+@router.get("/{profile_id}", response_model=ProfileRead, response_class=JSONBytes)
+def get_profile(profile_id: str, key: SecretKey, session: SessionDep) -> JSONBytes:
+    return JSONBytes(
+        service.profile_json(session, workspace_id=key.workspace_id, profile_id=profile_id)
+    )
 
 
 @router.get("/{profile_id}/traits/history", response_model=list[TraitObservation])

@@ -6,7 +6,7 @@ from collections import defaultdict, deque
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from safar.db import utcnow
@@ -217,46 +217,50 @@ def _merge_read(m: Merge) -> MergeRead:
 
 def get_profile(session: Session, *, workspace_id: str, profile_id: str) -> ProfileRead:
     return ProfileRead.model_validate(
-        _profile_answer(session, workspace_id=workspace_id, profile_id=profile_id)
+        _profile_answer(session.connection(), workspace_id=workspace_id, profile_id=profile_id)
     )
 
 
-def profile_json(session: Session, *, workspace_id: str, profile_id: str) -> bytes:
+def profile_json(conn: Connection, *, workspace_id: str, profile_id: str) -> bytes:
     """The profile (merge redirects followed) as the JSON of ``ProfileRead``."""
-    return _dump(_profile_answer(session, workspace_id=workspace_id, profile_id=profile_id))
+    return _dump(_profile_answer(conn, workspace_id=workspace_id, profile_id=profile_id))
 
 
-def lookup_profile_json(session: Session, *, workspace_id: str, type_: str, value: str) -> bytes:
-    """The profile owning an identifier, as the JSON of ``ProfileRead``: one statement."""
+def lookup_profile_json(conn: Connection, *, workspace_id: str, type_: str, value: str) -> bytes:
+    """The profile owning an identifier, as the JSON of ``ProfileRead``: one statement.
+
+    Takes a plain connection: the hot read needs no ORM unit of work (nothing to flush or
+    commit); the rare parts that do (household members, merge redirects) open a session on it.
+    """
     norm = _checked_lookup(type_, value)
     rows = repository.profile_by_identifier(
-        session.connection(), workspace_id=workspace_id, type_=type_, value=norm
+        conn, workspace_id=workspace_id, type_=type_, value=norm
     )
     if rows is None:
         raise NotFound(f"no profile has {type_} {value[:80]!r}", field="value")
     if rows.merged_into is not None:
         # Identities move to the survivor on merge, so this does not happen; if it ever does,
         # answer like GET /api/profiles/{id} would.
-        return profile_json(session, workspace_id=workspace_id, profile_id=rows.id)
-    return _dump(_answer(session, rows, workspace_id=workspace_id, requested_id=None))
+        return profile_json(conn, workspace_id=workspace_id, profile_id=rows.id)
+    return _dump(_answer(conn, rows, workspace_id=workspace_id, requested_id=None))
 
 
-def _profile_answer(session: Session, *, workspace_id: str, profile_id: str) -> dict[str, Any]:
-    conn = session.connection()
+def _profile_answer(conn: Connection, *, workspace_id: str, profile_id: str) -> dict[str, Any]:
     rows = repository.profile_by_id(conn, workspace_id=workspace_id, profile_id=profile_id)
     if rows is None:
         raise NotFound(f"profile {profile_id} not found", field="profile_id")
     if rows.merged_into is not None:
-        pid = resolve_profile_id(session, workspace_id=workspace_id, profile_id=profile_id)
+        with Session(bind=conn) as session:
+            pid = resolve_profile_id(session, workspace_id=workspace_id, profile_id=profile_id)
         rows = repository.profile_by_id(conn, workspace_id=workspace_id, profile_id=pid)
         if rows is None:  # merged into a profile of another workspace: never written so
             raise NotFound(f"profile {profile_id} not found", field="profile_id")
     requested = profile_id if profile_id != rows.id else None
-    return _answer(session, rows, workspace_id=workspace_id, requested_id=requested)
+    return _answer(conn, rows, workspace_id=workspace_id, requested_id=requested)
 
 
 def _answer(
-    session: Session, rows: repository.ProfileRows, *, workspace_id: str, requested_id: str | None
+    conn: Connection, rows: repository.ProfileRows, *, workspace_id: str, requested_id: str | None
 ) -> dict[str, Any]:
     """The ``ProfileRead`` shape as plain values, with the orderings the API documents."""
     traits: dict[str, Any] = {}
@@ -275,8 +279,12 @@ def _answer(
                 "name": r.s3,
                 "traits": r.j or {},
                 "role": r.s4,
-                "members": [m.model_dump() for m in members_of(session, r.n)],
+                "members": [],
             }
+    if groups:
+        with Session(bind=conn) as session:
+            for pk, group in groups.items():
+                group["members"] = [m.model_dump() for m in members_of(session, pk)]
     merges = sorted(sorted(rows.merges, key=lambda r: r.s1), key=lambda r: r.t1, reverse=True)
     return {
         "id": rows.id,

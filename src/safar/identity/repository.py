@@ -85,7 +85,7 @@ def _profile_union(key: Select[Any]) -> CompoundSelect[Any]:
     the workspace condition: without statistics SQLite would then pick the workspace index
     and scan every trait of the workspace.
     """
-    ws = bindparam("ws")
+    ws = bindparam("ws", type_=String())
     key_cte = key.cte("target")
     target = select(key_cte.c.pid).scalar_subquery()
     own = select(Identity.id).where(Identity.profile_id == target).cte("own")

@@ -12,6 +12,8 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session
 
+from safar.app import create_app
+from safar.config import Settings
 from safar.db import Database
 from safar.identity import service
 from safar.identity.models import Identity, Profile, TraitValue
@@ -248,3 +250,12 @@ class RevokedWhileChecking:
             yield s
         self.runtime.keys.revoke(self.key_hash)
         self.revoked = True
+
+
+def test_api_docs_still_show_the_profile_shape(embedded_settings: Settings) -> None:
+    spec = create_app(embedded_settings).openapi()
+    for path in ("/api/profiles/lookup", "/api/profiles/{profile_id}"):
+        ok = spec["paths"][path]["get"]["responses"]["200"]
+        assert ok["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ProfileRead"
+        }

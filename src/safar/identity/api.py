@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse
 
 from safar.errors import ValidationFailed
 from safar.events.channels import CHANNELS
@@ -28,10 +28,12 @@ from safar.workspaces.deps import RuntimeDep, SecretKey, SessionDep, run_read
 router = APIRouter(prefix="/api/profiles", tags=["profiles"])
 
 
-class JSONBytes(Response):
-    """A JSON body that is already encoded."""
+class JSONBytes(JSONResponse):
+    """A JSON body that is already encoded (a JSONResponse, so the docs show its schema)."""
 
-    media_type = "application/json"
+    def render(self, content: Any) -> bytes:
+        assert isinstance(content, bytes)
+        return content
 
 
 # The two profile reads answer with bytes the service already wrote as ``ProfileRead`` JSON:

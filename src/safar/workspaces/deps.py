@@ -45,7 +45,10 @@ async def run_read(runtime: Runtime, read: Callable[[], T]) -> T:
     Embedded SQLite answers a point read from a local file in well under a millisecond, less
     than handing the call to the thread pool and back costs (two thread wake-ups, which on a
     busy machine are where the latency tail comes from), so it runs inline. A networked
-    database's round trip must not block the event loop: it goes to the thread pool.
+    database's round trip must not block the event loop: it goes to the thread pool. (A
+    SQLite read that faults pages in from disk holds the loop while it waits; with several
+    concurrent clients on a cold file the pool overlaps those waits better: see
+    docs/benchmarks.md, "Profile lookup".)
     """
     if runtime.db.is_sqlite:
         return read()

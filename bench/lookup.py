@@ -119,6 +119,26 @@ def pct(values: list[float], p: float) -> float:
     return 1000 * values[min(len(values) - 1, int(len(values) * p))]
 
 
+def cached_share(path: Path) -> str:
+    """How much of a file the OS page cache holds (``fincore``, util-linux), if it can tell.
+
+    Random lookups over a file that is not cached read pages from disk; this machine also
+    reclaims file pages that were not used for a while, so say how the run started.
+    """
+    if shutil.which("fincore") is None:
+        return "unknown (no fincore)"
+    out = subprocess.run(
+        ["fincore", "--bytes", "--noheadings", "--output", "RES,SIZE", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    if len(out) != 2:
+        return "unknown"
+    res, size = int(out[0]), int(out[1])
+    return f"{res / 2**20:,.0f} of {size / 2**20:,.0f} MB ({100 * res / max(size, 1):.0f}%)"
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (all its threads).
 
@@ -241,6 +261,11 @@ def main() -> None:
     ap.add_argument(
         "--wrk", type=int, default=0, metavar="SECONDS", help="also measure with wrk for SECONDS"
     )
+    ap.add_argument(
+        "--warm-file",
+        action="store_true",
+        help="read the state file once first, so lookups find its pages in the OS cache",
+    )
     args = ap.parse_args()
     if args.data_dir is not None:
         if args.data_dir.exists() and any(args.data_dir.iterdir()):
@@ -256,6 +281,12 @@ def main() -> None:
                 f"populated {args.profiles:,} profiles (4 identities, 4 traits each) in {took:.1f} s"
             )
         print(f"data dir: {server.data_dir}")
+        state_file = server.data_dir / "state.db"
+        if args.warm_file:
+            with state_file.open("rb") as f:
+                while f.read(1 << 24):
+                    pass
+        print(f"state file in the OS page cache: {cached_share(state_file)}")
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         # Warm up (and check every answer), then measure.
         http_lookups(server.url, server.secret_key, args.profiles, 1000, 1, seed=0)

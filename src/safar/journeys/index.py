@@ -190,6 +190,42 @@ def _build(engine: Any, source_sql: str, params: dict[str, Any]) -> JourneyIndex
     return JourneyIndex(actor, ts, act, actors, names)
 
 
+def from_case_table(table: pa.Table) -> JourneyIndex:
+    """The index of a case table (``journeys.xes``) built in memory, without an engine.
+
+    Same arrays as ``_build`` over the table: actors and activities numbered in the order of
+    their texts, rows sorted by (case, time, position in the file).
+    """
+    n = table.num_rows
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int32)
+        return JourneyIndex(empty, np.zeros(0, dtype=np.int64), empty, pa.nulls(0, pa.string()), [])
+    cases = table.column("case_id").combine_chunks().dictionary_encode()
+    case_order = pc.sort_indices(cases.dictionary).to_numpy()
+    case_rank = np.empty(len(case_order), dtype=np.int32)
+    case_rank[case_order] = np.arange(len(case_order), dtype=np.int32)
+    actor = case_rank[cases.indices.to_numpy()]
+    acts_enc = table.column("activity").combine_chunks().dictionary_encode()
+    names = acts_enc.dictionary.to_pylist()
+    ordered = sorted(names)
+    act_rank = np.empty(len(names), dtype=np.int32)
+    pos = {a: i for i, a in enumerate(names)}
+    act_rank[[pos[a] for a in ordered]] = np.arange(len(names), dtype=np.int32)
+    act = act_rank[acts_enc.indices.to_numpy()]
+    ts = table.column("ts").to_numpy().astype(np.int64, copy=False)
+    seq = table.column("seq").to_numpy()
+    lo, hi = int(ts.min()), int(ts.max())
+    if len(case_order) * (hi - lo + 1) < 2**62 and bool(np.all(seq[1:] > seq[:-1])):
+        # One 64-bit key (case, time); the stable sort keeps the file order of equal keys.
+        order = np.argsort(actor.astype(np.int64) * (hi - lo + 1) + (ts - lo), kind="stable")
+    else:
+        order = np.lexsort((seq, ts, actor))
+    from safar.journeys.xes_scan import ints
+
+    actors = cases.dictionary.take(ints(case_order)).cast(pa.string())
+    return JourneyIndex(actor[order], ts[order], act[order], actors, ordered)
+
+
 def get_index(
     engine: Any, spec: IndexSpec, source_sql: str, params: dict[str, Any]
 ) -> JourneyIndex:

@@ -173,9 +173,13 @@ def _gunzip(raw: bytes) -> bytes | None:
         deflate = None
     if deflate is not None:
         try:
-            return bytes(deflate.gzip_decompress(raw))
+            out = bytes(deflate.gzip_decompress(raw))
+            # libdeflate reads one gzip member; the trailer of the file is the last member's:
+            # a size that differs means several members, which zlib reads below.
+            if len(out) % 2**32 == int.from_bytes(raw[-4:], "little"):
+                return out
         except deflate.DeflateError:
-            pass  # e.g. several gzip members: zlib reads them all
+            pass
     d = zlib.decompressobj(wbits=31)
     parts: list[bytes] = []
     size = 0
@@ -220,7 +224,8 @@ def read_xes(source: Path | IO[bytes]) -> pa.Table:
         data = _whole(source)
         if data is not None:
             table = scan_xes(data)
-            return table if table is not None else _to_table(iter_xes(io.BytesIO(data)))
+            if table is not None:
+                return table
     return _to_table(iter_xes(source))
 
 

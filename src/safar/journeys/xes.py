@@ -162,7 +162,7 @@ def _to_table(rows: Iterable[tuple[str, str, int, str | None]]) -> pa.Table:
 SCAN_MAX_BYTES = 1 << 30
 
 
-def _gunzip(raw: bytes) -> bytes | None:
+def _gunzip(raw: bytes) -> bytes | bytearray | None:
     """Decompress a gzip file held in memory (libdeflate when installed, else zlib); ``None``
     when it would exceed ``SCAN_MAX_BYTES`` or is not a valid gzip file (lxml then reports)."""
     if len(raw) < 18 or int.from_bytes(raw[-4:], "little") > SCAN_MAX_BYTES:
@@ -173,7 +173,7 @@ def _gunzip(raw: bytes) -> bytes | None:
         deflate = None
     if deflate is not None:
         try:
-            out = bytes(deflate.gzip_decompress(raw))
+            out = deflate.gzip_decompress(raw)
             # libdeflate reads one gzip member; the trailer of the file is the last member's:
             # a size that differs means several members, which zlib reads below.
             if len(out) % 2**32 == int.from_bytes(raw[-4:], "little"):
@@ -201,7 +201,7 @@ def _gunzip(raw: bytes) -> bytes | None:
     return b"".join(parts)
 
 
-def _whole(path: Path) -> bytes | None:
+def _whole(path: Path) -> bytes | bytearray | None:
     """The decompressed bytes of a log file, or ``None`` to stream it instead."""
     if not path.exists():
         raise ValidationFailed(f"file: {path} does not exist", field="file")

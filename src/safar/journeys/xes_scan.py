@@ -140,7 +140,9 @@ class _Slow:
     end: dict[int, int] = field(default_factory=dict)
 
 
-def _parse_tag(data: bytes, p: int, i: int, names: dict[bytes, int], slow: _Slow) -> None:
+def _parse_tag(
+    data: bytes | bytearray, p: int, i: int, names: dict[bytes, int], slow: _Slow
+) -> None:
     if data.startswith(b"</", p):
         m = _CLOSE_RE.match(data, p)
         if m is None:
@@ -167,7 +169,9 @@ def _parse_tag(data: bytes, p: int, i: int, names: dict[bytes, int], slow: _Slow
             slow.value[i] = attr_value(attrs.get(b"value", b""))
 
 
-def _specials(data: bytes, lt: np.ndarray, start: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+def _specials(
+    data: bytes | bytearray, lt: np.ndarray, start: int
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Drop the ``<`` of comments, processing instructions and the declaration (and any ``<``
     inside them); return the remaining tag positions and the skipped (start, end) spans."""
     c1 = np.frombuffer(data, np.uint8).take(lt + 1, mode="clip")
@@ -208,7 +212,7 @@ def _specials(data: bytes, lt: np.ndarray, start: int) -> tuple[np.ndarray, list
     return lt[keep], spans
 
 
-def _check_amps(data: bytes, buf: np.ndarray) -> np.ndarray:
+def _check_amps(data: bytes | bytearray, buf: np.ndarray) -> np.ndarray:
     """Positions of ``&``; each must start a reference XML allows."""
     if data.find(b"&") < 0:
         return np.zeros(0, dtype=np.int64)
@@ -230,22 +234,32 @@ _ALLOWED_LOW = np.zeros(256, dtype=bool)
 _ALLOWED_LOW[[0x09, 0x0A, 0x0D]] = True
 
 
-def _positions(data: bytes, buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of ``<`` and ``"`` (int32), in chunks that stay in the CPU cache; also
-    rejects characters XML 1.0 forbids (control characters, invalid UTF-8, U+FFFE/U+FFFF)."""
+def _find_chars(buf: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Positions of ``<`` and ``"`` in ``buf[lo:hi]`` (int32), in chunks that stay in the CPU
+    cache, and whether a character XML 1.0 forbids (a control character) occurs there."""
     lts: list[np.ndarray] = []
     qts: list[np.ndarray] = []
-    tmp = np.empty(min(_CHUNK, len(buf)), dtype=bool)
-    for off in range(0, len(buf), _CHUNK):
-        c = buf[off : off + _CHUNK]
+    tmp = np.empty(min(_CHUNK, max(hi - lo, 1)), dtype=bool)
+    for off in range(lo, hi, _CHUNK):
+        c = buf[off : min(off + _CHUNK, hi)]
         t = tmp[: len(c)]
         np.less(c, 0x20, out=t)
         if t.any() and not _ALLOWED_LOW[c[t]].all():
-            raise _Unsupported
+            return np.zeros(0, np.int32), np.zeros(0, np.int32), True
         np.equal(c, 0x3C, out=t)
         lts.append(np.flatnonzero(t).astype(np.int32) + np.int32(off))
         np.equal(c, 0x22, out=t)
         qts.append(np.flatnonzero(t).astype(np.int32) + np.int32(off))
+    none = np.zeros(0, dtype=np.int32)
+    return np.concatenate([none, *lts]), np.concatenate([none, *qts]), False
+
+
+def _positions(data: bytes | bytearray, buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of ``<`` and ``"`` (int32); rejects characters XML 1.0 forbids (control
+    characters, invalid UTF-8, U+FFFE/U+FFFF)."""
+    lt, qt, bad = _find_chars(buf, 0, len(buf))
+    if bad:
+        raise _Unsupported
     if not data.isascii():
         try:
             offs = np.array([0, len(data)], dtype=np.int64)
@@ -256,7 +270,7 @@ def _positions(data: bytes, buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             raise _Unsupported from None
         if b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
             raise _Unsupported
-    return np.concatenate(lts), np.concatenate(qts)
+    return lt, qt
 
 
 # Arrow arrays straight from numpy buffers: ``pa.array`` would import pandas (~0.7 s) on the
@@ -283,10 +297,20 @@ def np_bools(arr: pa.Array) -> np.ndarray:
     )
 
 
-def np_ints(arr: pa.Array) -> np.ndarray:
-    """An int64 Arrow array without nulls as a numpy array (no copy)."""
+def np_ints(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """An integer Arrow array without nulls as a numpy array (no copy for one chunk).
+
+    (``to_numpy`` would import pandas, about 0.7-1.8 s, the first time.)
+    """
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.null_count:
+        raise ValueError("nulls in an integer column")
+    dtype = np.dtype(
+        f"{'u' if pa.types.is_unsigned_integer(arr.type) else 'i'}{arr.type.bit_width // 8}"
+    )
     buf = arr.buffers()[1]
-    return np.frombuffer(buf, dtype=np.int64, count=arr.offset + len(arr))[arr.offset :]
+    return np.frombuffer(buf, dtype=dtype, count=arr.offset + len(arr))[arr.offset :]
 
 
 def texts(values: list[str]) -> pa.Array:
@@ -419,7 +443,7 @@ def parse_timestamps(values: pa.Array, decoded: np.ndarray | None = None) -> np.
     return out
 
 
-def scan_xes(data: bytes) -> pa.Table | None:
+def scan_xes(data: bytes | bytearray) -> pa.Table | None:
     """The case table of an XES document, or ``None`` when lxml must read it."""
     from safar.errors import ValidationFailed
 
@@ -492,9 +516,16 @@ def _classify(
         ok[sel] = (w1[sel] & np.uint64(m)) == np.uint64(v)
         ks[sel] = lt[cand[sel]] + len(pre)
     cand, ks = cand[ok], ks[ok]
+    if not len(cand):
+        return
+    # Quotes of this block only (a small, cache-resident slice to search).
+    q_lo, q_hi = np.searchsorted(qt, [lt[0], nxt[-1]])
+    qt = qt[q_lo:q_hi]
     qi = np.searchsorted(qt, ks)
     ok = qi + 2 < len(qt)
     qi = np.where(ok, qi, 0)
+    if not len(qt):
+        return
     q1 = qt[qi]
     q2 = qt[np.minimum(qi + 1, len(qt) - 1)]
     q3 = qt[np.minimum(qi + 2, len(qt) - 1)]
@@ -520,7 +551,7 @@ def _classify(
         keyid[good[hit]] = j
 
 
-def _scan(data: bytes) -> pa.Table:
+def _scan(data: bytes | bytearray) -> pa.Table:
     from safar.journeys.xes import CASE_SCHEMA
 
     start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
@@ -543,6 +574,7 @@ def _scan(data: bytes) -> pa.Table:
     ve = np.zeros(n, dtype=np.int32)
     keyid = np.zeros(n, dtype=np.int8)
     nxt_all = np.append(lt[1:], np.int32(len(data)))
+    # In blocks of tags, so the temporaries stay small (cache-resident, no fresh pages).
     # In blocks of tags, so the temporaries stay small (cache-resident, no fresh pages).
     for lo in range(0, n, _BLOCK):
         sl = slice(lo, min(lo + _BLOCK, n))
@@ -662,7 +694,9 @@ def _scan(data: bytes) -> pa.Table:
         part, _ = _strings(buffer, res_tag[has_res], vs, ve, slow)
         pos_idx = np.zeros(len(ev), dtype=np.int64)
         pos_idx[has_res] = np.arange(int(has_res.sum()))
-        res = pc.if_else(bools(has_res), part.take(ints(pos_idx)), pa.scalar(None, pa.string()))
+        validity = pa.py_buffer(np.packbits(has_res, bitorder="little"))
+        taking = pa.Array.from_buffers(pa.int64(), len(ev), [validity, pa.py_buffer(pos_idx)])
+        res = part.take(taking)
     else:
         res = pa.nulls(len(ev), pa.string())
     return pa.table(

@@ -7,13 +7,14 @@ import io
 import random
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
 from safar.errors import ValidationFailed
 from safar.journeys.analysis import CaseLog, discover, discover_table
 from safar.journeys.xes import _to_table, iter_xes, parse_timestamp, read_xes
-from safar.journeys.xes_scan import parse_timestamps, scan_xes, texts
+from safar.journeys.xes_scan import fixed_timestamps, parse_timestamps, scan_xes, texts
 
 
 def lxml_outcome(doc: bytes | Path) -> pa.Table | str:
@@ -288,3 +289,52 @@ def test_random_documents_equal_lxml() -> None:
             assert isinstance(expected, pa.Table), expected
             assert got.equals(expected), (doc, got.to_pylist(), expected.to_pylist())
     assert scanned > 250  # the scanner reads them (it does not leave them all to lxml)
+
+
+def fixed(values: list[str]) -> list[int] | None:
+    data = " ".join(values).encode()
+    starts, pos = [], 0
+    for v in values:
+        starts.append(pos)
+        pos += len(v.encode()) + 1
+    vs = np.array(starts, dtype=np.int64)
+    ve = vs + np.array([len(v.encode()) for v in values])
+    got = fixed_timestamps(np.frombuffer(data, np.uint8), vs, ve)
+    return None if got is None else got.tolist()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [
+            "2011-10-01T00:38:44.546+02:00",
+            "2012-02-29T23:59:59.999-11:30",
+            "1969-12-31T23:59:59.100+00:00",
+        ],
+        ["2012-10-09T14:50:17+00:00", "2000-03-01T00:00:00-01:00"],
+        ["2024-01-01T00:00:00Z", "1999-12-31T23:59:59Z"],
+        ["2024-01-01T00:00:00", "0001-01-01T00:00:00"],
+        ["2024-01-01T00:00:00.123456", "2024-06-30T12:00:00.000001"],
+        ["2024-01-01T00:00:00.5Z", "2024-01-01T00:00:00.9Z"],
+    ],
+)
+def test_fixed_layout_timestamps_equal_one_by_one(values: list[str]) -> None:
+    assert fixed(values) == [parse_timestamp(v, where="t") for v in values]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["2011-02-29T00:00:00Z"],  # not a leap year
+        ["2011-10-01T24:00:00Z"],
+        ["2011-13-01T00:00:00Z"],
+        ["2011-10-01T00:00:60Z"],
+        ["0000-01-01T00:00:00Z"],
+        ["2011-10-01T00:00:00+24:00"],
+        ["2011-10-01T00:00:00Z", "2011-10-01T00:00:00+00:00"],  # two layouts
+        ["2011-10-01 00:00:00Z"],
+        ["2011-10-01T00:00:0xZ"],
+    ],
+)
+def test_fixed_layout_leaves_the_rest_to_parse_timestamp(values: list[str]) -> None:
+    assert fixed(values) is None

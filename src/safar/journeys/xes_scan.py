@@ -443,6 +443,78 @@ def parse_timestamps(values: pa.Array, decoded: np.ndarray | None = None) -> np.
     return out
 
 
+def fixed_timestamps(buf: np.ndarray, vs: np.ndarray, ve: np.ndarray) -> np.ndarray | None:
+    """UTC microseconds of timestamps that all share one layout, read digit by digit from the
+    bytes (``YYYY-MM-DDTHH:MM:SS``, then the same fraction length and the same kind of zone:
+    none, ``Z`` or ``+HH:MM``); ``None`` when they do not, or any is not a valid time (the
+    caller then parses them like ``parse_timestamp``, which names a bad one)."""
+    if not len(vs):
+        return None
+    length = ve - vs
+    n0 = int(length[0])
+    if n0 < 19 or n0 > 32 or not bool(np.all(length == n0)):
+        return None
+
+    rows = buf[vs.astype(np.int64)[:, None] + np.arange(n0)]  # one gather: a byte matrix
+
+    def at(k: int) -> np.ndarray:
+        return rows[:, k]
+
+    def same(k: int, ch: str) -> bool:
+        return bool(np.all(at(k) == ord(ch)))
+
+    if not all(same(k, c) for k, c in ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"))):
+        return None
+    last = at(n0 - 1)
+    if bool(np.all(last == ord("Z"))):
+        zone = 1
+    elif n0 >= 25 and same(n0 - 3, ":") and bool(np.all((at(n0 - 6) == 43) | (at(n0 - 6) == 45))):
+        zone = 6
+    else:
+        zone = 0
+    frac = n0 - 19 - zone
+    if frac == 1 or frac > 7 or (frac and not same(19, ".")):
+        return None
+
+    def num(ks: range) -> np.ndarray | None:
+        d = rows[:, ks.start : ks.stop] - np.uint8(48)
+        if not bool(np.all(d <= 9)):
+            return None
+        out = np.zeros(len(vs), dtype=np.int64)
+        for k in range(len(ks)):
+            out = out * 10 + d[:, k]
+        return out
+
+    parts = [num(range(a, b)) for a, b in ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))]
+    sub = num(range(20, 19 + frac)) if frac else np.zeros(len(vs), dtype=np.int64)
+    zh = num(range(n0 - 5, n0 - 3)) if zone == 6 else None
+    zm = num(range(n0 - 2, n0)) if zone == 6 else None
+    if any(x is None for x in parts) or sub is None or (zone == 6 and (zh is None or zm is None)):
+        return None
+    year, month, day, hour, minute, second = parts  # type: ignore[misc]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    dim = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month - 1, 0, 11)]
+    dim = dim + ((month == 2) & leap)
+    ok = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= dim)
+    ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
+    if zone == 6:
+        ok &= (zh <= 23) & (zm <= 59)  # type: ignore[operator]
+    if not bool(np.all(ok)):
+        return None
+    # Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    us = (days * 86400 + hour * 3600 + minute * 60 + second) * 1_000_000
+    us += sub * 10 ** (6 - (frac - 1)) if frac else 0
+    if zone == 6:
+        sign = np.where(at(n0 - 6) == 45, -1, 1)
+        us -= sign * (zh * 3600 + zm * 60) * 1_000_000  # type: ignore[operator]
+    return us
+
+
 def scan_xes(data: bytes | bytearray) -> pa.Table | None:
     """The case table of an XES document, or ``None`` when lxml must read it."""
     from safar.errors import ValidationFailed
@@ -685,8 +757,10 @@ def _scan(data: bytes | bytearray) -> pa.Table:
         case_vals = texts(vals.tolist())
     cases = case_vals.take(ints(ev_trace)).cast(pa.string())
     acts, _ = _strings(buffer, act_tag, vs, ve, slow)
-    ts_text, decoded = _strings(buffer, ts_tag, vs, ve, slow, dedupe=False)
-    ts = parse_timestamps(ts_text, decoded)
+    ts = fixed_timestamps(buf, vs[ts_tag], ve[ts_tag])
+    if ts is None:
+        ts_text, decoded = _strings(buffer, ts_tag, vs, ve, slow, dedupe=False)
+        ts = parse_timestamps(ts_text, decoded)
     has_res = res_tag >= 0
     if has_res.all():
         res, _ = _strings(buffer, res_tag, vs, ve, slow)

@@ -234,30 +234,26 @@ _ALLOWED_LOW = np.zeros(256, dtype=bool)
 _ALLOWED_LOW[[0x09, 0x0A, 0x0D]] = True
 
 
-def _find_chars(buf: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Positions of ``<`` and ``"`` in ``buf[lo:hi]`` (int32), in chunks that stay in the CPU
-    cache, and whether a character XML 1.0 forbids (a control character) occurs there."""
+def _find_chars(buf: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, bool]:
+    """Positions of ``<`` in ``buf[lo:hi]`` (int32), in chunks that stay in the CPU cache, and
+    whether a character XML 1.0 forbids (a control character) occurs there."""
     lts: list[np.ndarray] = []
-    qts: list[np.ndarray] = []
     tmp = np.empty(min(_CHUNK, max(hi - lo, 1)), dtype=bool)
     for off in range(lo, hi, _CHUNK):
         c = buf[off : min(off + _CHUNK, hi)]
         t = tmp[: len(c)]
         np.less(c, 0x20, out=t)
         if t.any() and not _ALLOWED_LOW[c[t]].all():
-            return np.zeros(0, np.int32), np.zeros(0, np.int32), True
+            return np.zeros(0, np.int32), True
         np.equal(c, 0x3C, out=t)
         lts.append(np.flatnonzero(t).astype(np.int32) + np.int32(off))
-        np.equal(c, 0x22, out=t)
-        qts.append(np.flatnonzero(t).astype(np.int32) + np.int32(off))
-    none = np.zeros(0, dtype=np.int32)
-    return np.concatenate([none, *lts]), np.concatenate([none, *qts]), False
+    return np.concatenate([np.zeros(0, dtype=np.int32), *lts]), False
 
 
-def _positions(data: bytes | bytearray, buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of ``<`` and ``"`` (int32); rejects characters XML 1.0 forbids (control
-    characters, invalid UTF-8, U+FFFE/U+FFFF)."""
-    lt, qt, bad = _find_chars(buf, 0, len(buf))
+def _positions(data: bytes | bytearray, buf: np.ndarray) -> np.ndarray:
+    """Positions of ``<`` (int32); rejects characters XML 1.0 forbids (control characters,
+    invalid UTF-8, U+FFFE/U+FFFF)."""
+    lt, bad = _find_chars(buf, 0, len(buf))
     if bad:
         raise _Unsupported
     if not data.isascii():
@@ -270,7 +266,7 @@ def _positions(data: bytes | bytearray, buf: np.ndarray) -> tuple[np.ndarray, np
             raise _Unsupported from None
         if b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
             raise _Unsupported
-    return lt, qt
+    return lt
 
 
 # Arrow arrays straight from numpy buffers: ``pa.array`` would import pandas (~0.7 s) on the
@@ -558,7 +554,7 @@ def _classify(
     words: np.ndarray,
     lt: np.ndarray,
     nxt: np.ndarray,
-    qt: np.ndarray,
+    buf: np.ndarray,
     safe: np.ndarray,
     kind: np.ndarray,
     name: np.ndarray,
@@ -591,9 +587,9 @@ def _classify(
     cand, ks = cand[ok], ks[ok]
     if not len(cand):
         return
-    # Quotes of this block only (a small, cache-resident slice to search).
-    q_lo, q_hi = np.searchsorted(qt, [lt[0], nxt[-1]])
-    qt = qt[q_lo:q_hi]
+    # The quotes of this block (found here: a small, cache-resident array).
+    a, b = int(lt[0]), int(nxt[-1])
+    qt = np.flatnonzero(buf[a:b] == 0x22).astype(np.int32) + np.int32(a)
     qi = np.searchsorted(qt, ks)
     ok = qi + 2 < len(qt)
     qi = np.where(ok, qi, 0)
@@ -633,27 +629,27 @@ def _scan(data: bytes | bytearray) -> pa.Table:
     if data.find(b"]") >= 0 and data.find(b"]]>") >= 0:
         raise _Unsupported  # not allowed in text; CDATA is not handled here either
     buf = np.frombuffer(data, np.uint8)
-    lt, qt = _positions(data, buf)
+    lt = _positions(data, buf)
     amps = _check_amps(data, buf)
     lt, spans = _specials(data, lt, start)
     n = len(lt)
-    if n == 0 or len(qt) == 0:
+    if n == 0:
         raise _Unsupported
     words = np.ndarray(shape=(len(data) - 7,), dtype="<u8", buffer=data, strides=(1,))
     safe = lt < len(data) - _TAIL
     kind = np.zeros(n, dtype=np.int8)
-    name = np.full(n, -1, dtype=np.int32)
+    name = np.full(n, -1, dtype=np.int16)
     vs = np.zeros(n, dtype=np.int32)
     ve = np.zeros(n, dtype=np.int32)
     keyid = np.zeros(n, dtype=np.int8)
-    nxt_all = np.append(lt[1:], np.int32(len(data)))
     # In blocks of tags, so the temporaries stay small (cache-resident, no fresh pages).
     # In blocks of tags, so the temporaries stay small (cache-resident, no fresh pages).
     for lo in range(0, n, _BLOCK):
         sl = slice(lo, min(lo + _BLOCK, n))
-        _classify(
-            words, lt[sl], nxt_all[sl], qt, safe[sl], kind[sl], name[sl], vs[sl], ve[sl], keyid[sl]
-        )
+        nxt = lt[lo + 1 : lo + _BLOCK + 1]
+        if len(nxt) < sl.stop - lo:
+            nxt = np.append(nxt, np.int32(len(data)))
+        _classify(words, lt[sl], nxt, buf, safe[sl], kind[sl], name[sl], vs[sl], ve[sl], keyid[sl])
     # Tags near the end, and tags holding a reference, go through Python.
     redo = ~safe
     if len(amps):
@@ -668,7 +664,9 @@ def _scan(data: bytes | bytearray) -> pa.Table:
     if slow.kind:
         idx = np.fromiter(slow.kind.keys(), dtype=np.int64, count=len(slow.kind))
         kind[idx] = np.fromiter(slow.kind.values(), dtype=np.int8, count=len(idx))
-        name[idx] = np.fromiter(slow.name.values(), dtype=np.int32, count=len(idx))
+        if len(names) > 30_000:
+            raise _Unsupported
+        name[idx] = np.fromiter(slow.name.values(), dtype=np.int16, count=len(idx))
         if slow.key:
             kidx = np.fromiter(slow.key.keys(), dtype=np.int64, count=len(slow.key))
             keyid[kidx] = np.fromiter(slow.key.values(), dtype=np.int8, count=len(kidx))

@@ -338,3 +338,53 @@ def test_fixed_layout_timestamps_equal_one_by_one(values: list[str]) -> None:
 )
 def test_fixed_layout_leaves_the_rest_to_parse_timestamp(values: list[str]) -> None:
     assert fixed(values) is None
+
+
+MUTATIONS = [b"<", b">", b'"', b"'", b"/", b"&", b" ", b"\n", b"=", b"a", b"\x01", b"]]>",
+             b"<!--", b"-->", b"</event>", b"<event>", b"</trace>", b"\xc3"]  # fmt: skip
+
+
+def test_mutated_documents_never_differ_from_lxml() -> None:
+    """Random documents with a few bytes replaced, deleted or inserted: whatever the scanner
+    accepts, lxml reads to the same table (mostly they are malformed: lxml's turn)."""
+    rng = random.Random(11)
+    accepted = 0
+    for _ in range(600):
+        doc = bytearray(random_doc(rng))
+        for _ in range(rng.randint(1, 3)):
+            p = rng.randrange(len(doc))
+            op = rng.random()
+            if op < 0.4:
+                doc[p : p + 1] = rng.choice(MUTATIONS)
+            elif op < 0.7:
+                del doc[p : p + rng.randint(1, 5)]
+            else:
+                doc[p:p] = rng.choice(MUTATIONS)
+        got = scan_xes(bytes(doc))
+        if got is not None:
+            accepted += 1
+            expected = lxml_outcome(bytes(doc))
+            assert isinstance(expected, pa.Table), (bytes(doc), expected)
+            assert got.equals(expected), bytes(doc)
+    assert accepted > 20
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b'<log xmlns="http://www.xes-standar .org/">',  # libxml2: not a valid URI
+        b'<log xmlns="htt\'p://www.xes-standard.org/">',
+        b'<log foo:bar="1">',  # undeclared prefix
+        b'<log xmlns:x="http://a/" x:y="1">',  # declared: fine, but lxml's to read
+    ],
+)
+def test_namespace_declarations_left_to_lxml(tmp_path: Path, head: bytes) -> None:
+    doc = (
+        b'<?xml version="1.0" encoding="UTF-8" ?>\n'
+        + head
+        + f"<trace>{ev('a', T)}</trace></log>".encode()
+    )
+    assert scan_xes(doc) is None
+    path = tmp_path / "ns.xes"
+    path.write_bytes(doc)
+    assert same(read_outcome(path), lxml_outcome(path))

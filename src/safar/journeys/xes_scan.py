@@ -63,6 +63,10 @@ _DECL_RE = re.compile(
 _PI_RE = re.compile(rb"<\?(" + _NAME_RE + rb")(?:\s[^?]*(?:\?(?!>)[^?]*)*)?\?>", re.S)
 _REF_RE = re.compile(r"&(?:#x([0-9A-Fa-f]+)|#([0-9]+)|(lt|gt|amp|quot|apos));")
 _AMP_RE = re.compile(rb"&(?:#x[0-9A-Fa-f]+|#[0-9]+|lt|gt|amp|quot|apos);")
+#: Namespace URIs taken as they are (libxml2 checks others, and rejects some): lxml reads the rest.
+_NS_OK = re.compile(
+    r"(?:https?://[A-Za-z0-9\-._~]+(?::[0-9]+)?(?:/[A-Za-z0-9\-._~/?#=]*)?|urn:[A-Za-z0-9\-._~:]+)\Z"
+)
 _PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _WS = str.maketrans({"\t": " ", "\n": " "})
 _STRICT_TS = (
@@ -157,6 +161,12 @@ def _parse_tag(
         if a.group(1) in attrs:
             raise _Unsupported  # duplicate attribute: not well formed
         attrs[a.group(1)] = a.group(2) if a.group(2) is not None else a.group(3)
+    for a_name, raw in attrs.items():
+        if a_name == b"xmlns" or a_name.startswith(b"xmlns:"):
+            if not _NS_OK.match(attr_value(raw)):
+                raise _Unsupported
+        elif b":" in a_name and not a_name.startswith(b"xml:"):
+            raise _Unsupported  # a prefixed attribute: lxml checks its namespace
     slow.kind[i] = _SELF if m.group(3) else _OPEN
     slow.name[i] = names.setdefault(m.group(1), len(names))
     slow.end[i] = m.end()

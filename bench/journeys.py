@@ -33,7 +33,7 @@ import pyarrow as pa
 
 from safar.events.store import COLUMNS
 from safar.events.store.arrow import SCHEMA
-from safar.journeys import analysis
+from safar.journeys import analysis, funnels
 from safar.journeys import queries as q
 from safar.journeys.xes import read_xes
 
@@ -43,6 +43,9 @@ NAMES = [
 ]  # fmt: skip
 WEIGHTS = np.array([30, 10, 20, 8, 2, 3, 1.2, 8, 1, 1.5, 0.8, 13.5])
 FUNNEL = ["page_view", "add_to_cart", "checkout", "purchase"]
+CHANNELS = ["web", "app", "email", "sms", "chat", "store", "phone", "social"]
+CHANNEL_WEIGHTS = np.array([40, 30, 10, 6, 5, 4, 3, 2])
+CITIES = ["Tehran", "Mashhad", "Isfahan", "Shiraz", "Tabriz", "Karaj", "Rasht", "Qom"]
 WS = "ws_bench"
 T0_US = 1_767_225_600_000_000  # 2026-01-01
 CHUNK = 1_000_000
@@ -51,6 +54,9 @@ CHUNK = 1_000_000
 def generate(n: int, customers: int = 500_000, days: int = 90, seed: int = 1) -> Iterator[pa.Table]:
     """The events as Arrow tables of at most ``CHUNK`` rows (never all in memory at once)."""
     rng = np.random.default_rng(seed)
+    # Channels and cities (for funnel breakdowns) from their own stream: the other columns stay
+    # as they were before breakdowns existed.
+    rng_bd = np.random.default_rng(seed + 1000)
     # Zipf-like activity: some customers are far more active than others.
     weights = 1.0 / np.arange(1, customers + 1) ** 0.6
     weights /= weights.sum()
@@ -65,12 +71,18 @@ def generate(n: int, customers: int = 500_000, days: int = 90, seed: int = 1) ->
             "message_hash": pa.array(rng.integers(0, 2**63, m, dtype=np.int64).astype(np.uint64)),
             "type": pa.array(np.full(m, "track")),
             "event": pa.array(np.array(NAMES)[names]),
-            "channel": pa.array(np.full(m, "web")),
+            "channel": pa.array(
+                np.array(CHANNELS)[
+                    rng_bd.choice(len(CHANNELS), m, p=CHANNEL_WEIGHTS / CHANNEL_WEIGHTS.sum())
+                ]
+            ),
             "user_id": pa.array(np.char.add("c", cust.astype(str))),
             "timestamp": pa.array(ts, pa.timestamp("us", tz="UTC")),
             "received_at": pa.array(ts, pa.timestamp("us", tz="UTC")),
         }
-        for c in ("properties", "traits", "context"):
+        city = np.array(CITIES)[rng_bd.integers(0, len(CITIES), m)]
+        data["properties"] = pa.array(np.char.add(np.char.add('{"city": "', city), '"}'))
+        for c in ("traits", "context"):
             data[c] = pa.array(np.full(m, "{}"))
         for c in COLUMNS:
             if c not in data:
@@ -116,15 +128,40 @@ def child_load(engine: str, root: Path, n: int) -> dict[str, Any]:
     return {"load": dt, "load_peak_mb": peak_mb()}
 
 
+def funnel_variants(store: Any, src: q.Source, out: dict[str, Any], t: dict[str, float]) -> None:
+    """Any-order funnel and breakdowns (channel of the entry event, an event property)."""
+    d: q.Dialect = "duckdb" if store.engine_name == "duckdb" else "clickhouse"
+    details = q.events_source(d, db="safar", workspace_id=WS, details=True)
+    srcs = funnels.BreakdownSources(details=details, traits=details)
+    week = 7 * 86400
+    for label, key, kw in (
+        ("funnel 4 steps any order, 7 days", "any", {"mode": "any"}),
+        ("funnel strict, by channel (top 5)", "by_channel",
+         {"breakdown": funnels.Breakdown.parse("channel")}),
+        ("funnel any order, by property city", "any_by_city",
+         {"mode": "any", "breakdown": funnels.Breakdown.parse("property:city", limit=8)}),
+    ):  # fmt: skip
+        f, t[key] = timed(
+            label,
+            lambda kw=kw: funnels.funnel(
+                store, src, FUNNEL, window_seconds=week, dropped_limit=5,
+                breakdown_sources=srcs, **kw,
+            ),
+        )  # fmt: skip
+        out[key] = f.as_dict()
+        print("    reached", [st.cases for st in f.steps], flush=True)
+
+
 def analyses(store: Any, src: q.Source) -> tuple[dict[str, Any], dict[str, float]]:
     out: dict[str, Any] = {}
     t: dict[str, float] = {}
     f, t["funnel"] = timed(
         "funnel 4 steps, 7 days",
-        lambda: analysis.funnel(store, src, FUNNEL, window_seconds=7 * 86400, dropped_limit=5),
+        lambda: funnels.funnel(store, src, FUNNEL, window_seconds=7 * 86400, dropped_limit=5),
     )
     out["funnel"] = f.as_dict()
     print("    reached", [st.cases for st in f.steps], flush=True)
+    funnel_variants(store, src, out, t)
     out["paths"], t["paths"] = timed(
         "top 10 paths (3 events)", lambda: analysis.top_ngrams(store, src)
     )

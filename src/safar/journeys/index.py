@@ -438,6 +438,64 @@ def funnel_levels(idx: JourneyIndex, steps: list[str], window_us: int) -> Funnel
     return FunnelLevels(actors, level[actors], firsts)
 
 
+def funnel_any_levels(idx: JourneyIndex, steps: list[str], window_us: int) -> FunnelLevels:
+    """Any-order funnel per actor, with the semantics of ``queries.funnel_any_levels_sql``.
+
+    For every step row and every step j, the first row of step j at or after the row's group of
+    equal (actor, time) is found by binary search in that step's rows; its time counts when it
+    is the same actor and within the window. Sorting the n times of a row gives the time its
+    window reaches each level.
+    """
+    pos_of = {a: i for i, a in enumerate(idx.acts)}
+    sid = [pos_of.get(s, -1) for s in steps]
+    _, g_first = idx.groups()
+    ts, actor = idx.ts, idx.actor
+    rows = [np.flatnonzero(idx.act == s) for s in sid]
+    r = np.sort(np.concatenate(rows)) if rows else np.zeros(0, dtype=np.int64)
+    n, m = len(steps), len(r)
+    never = np.iinfo(np.int64).max
+    times = np.full((m, n), never, dtype=np.int64)
+    for j, rj in enumerate(rows):
+        if not len(rj) or not m:
+            continue
+        at = np.searchsorted(rj, g_first[r])
+        ok = at < len(rj)
+        hit = rj[np.where(ok, at, 0)]
+        ok &= actor[hit] == actor[r]
+        ok &= ts[hit] - ts[r] <= window_us
+        times[:, j] = np.where(ok, ts[hit], never)
+    times.sort(axis=1)
+    if not m:
+        return FunnelLevels(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                            [np.zeros(0, dtype=np.int64) for _ in steps])  # fmt: skip
+    ra = actor[r]
+    new = np.empty(m, dtype=bool)
+    new[0] = True
+    new[1:] = ra[1:] != ra[:-1]
+    seg = np.flatnonzero(new)
+    actors = ra[seg].astype(np.int64)
+    cnt = (times < never).sum(axis=1)
+    level = np.maximum.reduceat(cnt, seg).astype(np.int64)
+    firsts = []
+    for k in range(n):
+        f = np.minimum.reduceat(times[:, k], seg)
+        firsts.append(np.where(f < never, f, -1))
+    return FunnelLevels(actors, level, firsts)
+
+
+def funnel_cases(idx: JourneyIndex, lv: FunnelLevels) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """(case ids, levels, first times as an actors x steps array; -1 = not reached) of the
+    actors that reached level 1, ordered by case id."""
+    keep = lv.level >= 1
+    ids = idx.actors.take(pa.array(lv.actors[keep]))
+    firsts = (
+        np.stack([f[keep] for f in lv.first], axis=1)
+        if lv.first
+        else np.zeros((int(keep.sum()), 0), dtype=np.int64)
+    )
+    return ids, lv.level[keep], firsts
+
+
 def funnel_summary(lv: FunnelLevels, n_steps: int) -> dict[str, Any]:
     """Same columns as ``funnel_summary_sql`` (n1.., med2.., p90_2..; times in seconds)."""
     row: dict[str, Any] = {}

@@ -52,7 +52,7 @@ def discover_cmd(
     time_column: Annotated[str | None, typer.Option(help="CSV: timestamp column")] = None,
 ) -> None:
     """Discover the process of a log: directly-follows graph, variants, start and end."""
-    from safar.journeys.analysis import CaseLog, discover
+    from safar.journeys.analysis import discover_table
     from safar.journeys.xes import read_case_log
 
     try:
@@ -62,13 +62,7 @@ def discover_cmd(
             activity_column=activity_column,
             time_column=time_column,
         )
-        log = CaseLog(table)
-        try:
-            result = discover(
-                log, log.source, top_variants=top_variants, min_frequency=min_frequency
-            )
-        finally:
-            log.close()
+        result = discover_table(table, top_variants=top_variants, min_frequency=min_frequency)
     except SafarError as exc:
         _fail(exc)
     if as_json:

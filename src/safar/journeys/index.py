@@ -190,6 +190,42 @@ def _build(engine: Any, source_sql: str, params: dict[str, Any]) -> JourneyIndex
     return JourneyIndex(actor, ts, act, actors, names)
 
 
+def from_case_table(table: pa.Table) -> JourneyIndex:
+    """The index of a case table (``journeys.xes``) built in memory, without an engine.
+
+    Same arrays as ``_build`` over the table: actors and activities numbered in the order of
+    their texts, rows sorted by (case, time, position in the file).
+    """
+    n = table.num_rows
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int32)
+        return JourneyIndex(empty, np.zeros(0, dtype=np.int64), empty, pa.nulls(0, pa.string()), [])
+    from safar.journeys.xes_scan import ints, np_ints
+
+    cases = table.column("case_id").combine_chunks().dictionary_encode()
+    case_order = np_ints(pc.sort_indices(cases.dictionary))
+    case_rank = np.empty(len(case_order), dtype=np.int32)
+    case_rank[case_order] = np.arange(len(case_order), dtype=np.int32)
+    actor = case_rank[np_ints(cases.indices)]
+    acts_enc = table.column("activity").combine_chunks().dictionary_encode()
+    names = acts_enc.dictionary.to_pylist()
+    ordered = sorted(names)
+    act_rank = np.empty(len(names), dtype=np.int32)
+    pos = {a: i for i, a in enumerate(names)}
+    act_rank[[pos[a] for a in ordered]] = np.arange(len(names), dtype=np.int32)
+    act = act_rank[np_ints(acts_enc.indices)]
+    ts = np_ints(table.column("ts")).astype(np.int64, copy=False)
+    seq = np_ints(table.column("seq"))
+    lo, hi = int(ts.min()), int(ts.max())
+    if len(case_order) * (hi - lo + 1) < 2**62 and bool(np.all(seq[1:] > seq[:-1])):
+        # One 64-bit key (case, time); the stable sort keeps the file order of equal keys.
+        order = np.argsort(actor.astype(np.int64) * (hi - lo + 1) + (ts - lo), kind="stable")
+    else:
+        order = np.lexsort((seq, ts, actor))
+    actors = cases.dictionary.take(ints(case_order)).cast(pa.string())
+    return JourneyIndex(actor[order], ts[order], act[order], actors, ordered)
+
+
 def get_index(
     engine: Any, spec: IndexSpec, source_sql: str, params: dict[str, Any]
 ) -> JourneyIndex:
@@ -330,12 +366,17 @@ def variants(idx: JourneyIndex, limit: int | None) -> VariantSummary:
     rank = np.lexsort((reps, -counts))
     if limit is not None:
         rank = rank[:limit]
-    top = []
-    present = actor[seg]
-    for g in rank.tolist():
-        ci = int(np.searchsorted(present, reps[g]))
-        lo, hi = int(seg[ci]), int(ends[ci])
-        top.append(([idx.acts[a] for a in act[lo:hi].tolist()], int(counts[g])))
+    # The representative's rows of every variant shown, gathered at once and cut apart.
+    ci = np.searchsorted(actor[seg], reps[rank])
+    lo, hi = seg[ci], ends[ci]
+    lens = hi - lo
+    rows = np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+    names = np.array(idx.acts, dtype=object)[act[rows]].tolist() if len(rows) else []
+    cuts = np.cumsum(lens).tolist()
+    top = [
+        (names[c - ln : c], int(n))
+        for c, ln, n in zip(cuts, lens.tolist(), counts[rank].tolist(), strict=True)
+    ]
     return VariantSummary(starts, ends_d, len(gstart), top, variant_of_actor, rank)
 
 

@@ -88,6 +88,9 @@ _NOISE = re.compile(r"[\W_]+")
 
 def dedupe_key(text: str) -> str:
     """What two texts must not share: letters and digits only (no spaces, ZWNJ, punctuation,
-    emoji), Arabic letter variants folded, digits as ASCII, repeated letters cut to one."""
+    emoji), Arabic letter variants folded, digits as ASCII, repeated letters cut to one.
+    A text without letters or digits (emoji only) keeps its symbols."""
     key = _NOISE.sub("", normalize(unicodedata.normalize("NFKC", text)))
+    if not key:
+        key = re.sub(r"\s+", "", text)
     return re.sub(r"(.)\1+", r"\1", key)

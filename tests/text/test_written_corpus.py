@@ -15,7 +15,7 @@ from safar.text.corpus.written import (
 
 def test_every_row_has_known_labels_and_a_text() -> None:
     rows = load_written("fa")
-    assert len(rows) >= 600
+    assert len(rows) >= 3000
     for row in rows:
         assert row.language == "fa"
         assert row.text == row.text.strip() and "\t" not in row.text

@@ -9,6 +9,7 @@ from safar.text.corpus.written import (
     LABELS,
     CorpusError,
     dedupe_key,
+    find_duplicates,
     load_written,
 )
 
@@ -30,15 +31,19 @@ def test_every_row_has_known_labels_and_a_text() -> None:
 
 
 def test_no_duplicates_or_near_duplicates() -> None:
-    rows = load_written(None)
-    seen: dict[str, str] = {}
-    clashes = []
-    for row in rows:
-        key = dedupe_key(row.text)
-        if key in seen:
-            clashes.append((seen[key], row.text))
-        seen[key] = row.text
-    assert clashes == []
+    assert find_duplicates([r.text for r in load_written(None)]) == []
+
+
+def test_find_duplicates_catches_exact_and_near_copies() -> None:
+    texts = [
+        "غذا خیلی دیر رسید و کاملا سرد شده بود",
+        "غذا خیلی دیر رسید و کاملا سرد شده بود!!",
+        "غذا خیلی دیر رسید و کاملاً سرد شده بودش",
+        "پیتزا داغ و خوشمزه بود",
+    ]
+    pairs = find_duplicates(texts)
+    assert (texts[0], texts[1]) in pairs and (texts[0], texts[2]) in pairs
+    assert all(texts[3] not in p for p in pairs)
 
 
 def test_dedupe_key_folds_spacing_digits_and_punctuation() -> None:

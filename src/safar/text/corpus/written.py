@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,3 +95,27 @@ def dedupe_key(text: str) -> str:
     if not key:
         key = re.sub(r"\s+", "", text)
     return re.sub(r"(.)\1+", r"\1", key)
+
+
+def find_duplicates(texts: list[str], near: float = 0.8) -> list[tuple[str, str]]:
+    """Pairs of texts with the same ``dedupe_key``, or whose keys share at least ``near`` of
+    their letter trigrams (Jaccard), each pair once, the earlier text first."""
+    keys = [dedupe_key(t) for t in texts]
+    grams = [{k[i : i + 3] for i in range(max(1, len(k) - 2))} for k in keys]
+    index: dict[str, list[int]] = {}
+    first: dict[str, int] = {}
+    out: list[tuple[str, str]] = []
+    for i, g in enumerate(grams):
+        if keys[i] in first:
+            out.append((texts[first[keys[i]]], texts[i]))
+            continue
+        first[keys[i]] = i
+        shared = Counter(j for x in g for j in index.get(x, ()))
+        out += [
+            (texts[j], texts[i])
+            for j, n in shared.items()
+            if n / (len(g) + len(grams[j]) - n) >= near
+        ]
+        for x in g:
+            index.setdefault(x, []).append(i)
+    return out

@@ -5,6 +5,14 @@ no templates, no text taken or paraphrased from any data set. Each file holds on
 (``en_airline.tsv`` -> ``airline``); each line is ``text<TAB>sentiment<TAB>emotion<TAB>intent
 <TAB>category`` under a header line, with the label names of the default taxonomy below.
 Handles, flight numbers, names and codes are invented.
+
+How the categories were assigned: ``delivery`` is getting the thing or the person there on time
+and intact (parcels, food couriers, flight delays, cancellations, missed connections, lost or
+damaged bags, late technicians); ``service`` is people (agents, crew, hold times, support
+chats); ``quality`` the product itself (food, seats, cabin, rooms, network, devices);
+``price`` fares, fees and prices; ``payment`` charges, refunds, cards and transfers; ``app``
+apps, websites and online check-in; ``other`` everything else (policies, loyalty, general
+praise or questions). Sarcasm is labelled by what it means ("great, another delay" is negative).
 """
 
 from __future__ import annotations

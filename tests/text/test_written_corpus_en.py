@@ -64,10 +64,10 @@ def test_bad_file_is_reported_with_its_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "en_x.tsv").write_text(
-        "\t".join(written_en.COLUMNS) + "\nfine\tneutral\tother\tother\tother\n"
-        "bad\tneutral\tjoyful\tother\tother\n",
+        "\t".join(written_en.COLUMNS) + "\nneutral\tother\tother\tother\tfine\n"
+        "neutral\tjoyful\tother\tother\tbad\n",
         encoding="utf-8",
     )
-    monkeypatch.setattr(written_en, "HERE", tmp_path)
+    monkeypatch.setattr(written_en, "DATA_DIR", tmp_path)
     with pytest.raises(written_en.CorpusFormatError, match=r"en_x.tsv:3: unknown emotion 'joyful'"):
         written_en.load()

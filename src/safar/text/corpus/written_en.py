@@ -1,10 +1,10 @@
 """Safar's hand-written English customer-experience corpus (Apache-2.0).
 
-Every text in the ``en_*.tsv`` files next to this module was written for Safar, one by one:
-no templates, no text taken or paraphrased from any data set. Each file holds one domain
-(``en_airline.tsv`` -> ``airline``); each line is ``text<TAB>sentiment<TAB>emotion<TAB>intent
-<TAB>category`` under a header line, with the label names of the default taxonomy below.
-Handles, flight numbers, names and codes are invented.
+Every text in the ``data/en_*.tsv`` files was written for Safar, one by one: no templates, no
+text taken or paraphrased from any data set. Each file holds one domain (``en_airline.tsv`` ->
+``airline``); each line is ``sentiment<TAB>emotion<TAB>intent<TAB>category<TAB>text`` under a
+header line (the layout of the Persian ``fa_*.tsv`` files beside them), with the label names of
+the default taxonomy below. Handles, flight numbers, names and codes are invented.
 
 How the categories were assigned: ``delivery`` is getting the thing or the person there on time
 and intact (parcels, food couriers, flight delays, cancellations, missed connections, lost or
@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-HERE = Path(__file__).parent
-COLUMNS = ("text", "sentiment", "emotion", "intent", "category")
+DATA_DIR = Path(__file__).parent / "data"
+COLUMNS = ("sentiment", "emotion", "intent", "category", "text")
 #: The default taxonomy's label names, as ``safar.text`` predicts them.
 LABELS: dict[str, tuple[str, ...]] = {
     "sentiment": ("negative", "neutral", "positive"),
@@ -54,7 +54,7 @@ class CorpusFormatError(ValueError):
 
 
 def files() -> list[Path]:
-    return sorted(HERE.glob("en_*.tsv"))
+    return sorted(DATA_DIR.glob("en_*.tsv"))
 
 
 def _parse(path: Path) -> list[WrittenRow]:
@@ -65,10 +65,10 @@ def _parse(path: Path) -> list[WrittenRow]:
     out: list[WrittenRow] = []
     for number, line in enumerate(lines[1:], start=2):
         fields = line.split("\t")
-        if len(fields) != len(COLUMNS) or not fields[0].strip():
+        if len(fields) != len(COLUMNS) or not fields[-1].strip():
             raise CorpusFormatError(f"{path.name}:{number}: expected 5 tab-separated fields")
-        text, *labels = fields
-        for task, label in zip(COLUMNS[1:], labels, strict=True):
+        *labels, text = fields
+        for task, label in zip(COLUMNS[:-1], labels, strict=True):
             if label not in LABELS[task]:
                 raise CorpusFormatError(f"{path.name}:{number}: unknown {task} {label!r}")
         out.append(WrittenRow(text, domain, *labels))

@@ -342,6 +342,7 @@ def train_model(
     min_routed: int = 200,
     lang_joint_c: float | None = None,
     lang_joint_scale: float = JOINT_SCALE,
+    nb_c: float = 1.0,
 ) -> TextModel:
     """Fit a vectoriser on all texts and one head per task on the rows that have that label.
 
@@ -365,7 +366,7 @@ def train_model(
             x[rows],
             y,
             trained_on=trained_on,
-            c=float((head_c or {}).get(task, c)),
+            c=float((head_c or {}).get(task, nb_c if task_kind == "nb" else c)),
             sample_weight=weights[rows] if weights is not None else None,
             kind=task_kind,
         )

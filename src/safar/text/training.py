@@ -233,7 +233,7 @@ def _corpus_for(rows: Rows) -> Rows:
 #: joint n-gram + 3 x embedding SVM (C=0.2) per language.
 LOCAL_HEADS: dict[str, Any] = {
     "kind": "nb",
-    "c": 1.0,
+    "nb_c": 1.0,
     # Intent and category come from the corpus alone, which is balanced across languages.
     "routed_tasks": ("sentiment", "emotion"),
     "lang_joint_c": 0.2,

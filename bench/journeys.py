@@ -1,7 +1,7 @@
 """Journey analytics benchmark: generated events on both engines, real logs beside pm4py.
 
     PYTHONPATH=src python bench/journeys.py [--events 10000000] [--engines duckdb,clickhouse]
-        [--skip-logs] [--skip-generated] [--check] [--data-dir /work/shared/data]
+        [--skip-logs] [--skip-generated] [--check] [--log-runs 3] [--data-dir /work/shared/data]
 
 Generated data: N events of 500k customers, 12 event names, 90 days (customers and names drawn
 with skewed weights; conversion events are rarer), generated and inserted in chunks of 1M.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import resource
 import shutil
@@ -32,7 +33,7 @@ import pyarrow as pa
 
 from safar.events.store import COLUMNS
 from safar.events.store.arrow import SCHEMA
-from safar.journeys import analysis
+from safar.journeys import analysis, funnels
 from safar.journeys import queries as q
 from safar.journeys.xes import read_xes
 
@@ -42,6 +43,9 @@ NAMES = [
 ]  # fmt: skip
 WEIGHTS = np.array([30, 10, 20, 8, 2, 3, 1.2, 8, 1, 1.5, 0.8, 13.5])
 FUNNEL = ["page_view", "add_to_cart", "checkout", "purchase"]
+CHANNELS = ["web", "app", "email", "sms", "chat", "store", "phone", "social"]
+CHANNEL_WEIGHTS = np.array([40, 30, 10, 6, 5, 4, 3, 2])
+CITIES = ["Tehran", "Mashhad", "Isfahan", "Shiraz", "Tabriz", "Karaj", "Rasht", "Qom"]
 WS = "ws_bench"
 T0_US = 1_767_225_600_000_000  # 2026-01-01
 CHUNK = 1_000_000
@@ -50,6 +54,9 @@ CHUNK = 1_000_000
 def generate(n: int, customers: int = 500_000, days: int = 90, seed: int = 1) -> Iterator[pa.Table]:
     """The events as Arrow tables of at most ``CHUNK`` rows (never all in memory at once)."""
     rng = np.random.default_rng(seed)
+    # Channels and cities (for funnel breakdowns) from their own stream: the other columns stay
+    # as they were before breakdowns existed.
+    rng_bd = np.random.default_rng(seed + 1000)
     # Zipf-like activity: some customers are far more active than others.
     weights = 1.0 / np.arange(1, customers + 1) ** 0.6
     weights /= weights.sum()
@@ -64,12 +71,18 @@ def generate(n: int, customers: int = 500_000, days: int = 90, seed: int = 1) ->
             "message_hash": pa.array(rng.integers(0, 2**63, m, dtype=np.int64).astype(np.uint64)),
             "type": pa.array(np.full(m, "track")),
             "event": pa.array(np.array(NAMES)[names]),
-            "channel": pa.array(np.full(m, "web")),
+            "channel": pa.array(
+                np.array(CHANNELS)[
+                    rng_bd.choice(len(CHANNELS), m, p=CHANNEL_WEIGHTS / CHANNEL_WEIGHTS.sum())
+                ]
+            ),
             "user_id": pa.array(np.char.add("c", cust.astype(str))),
             "timestamp": pa.array(ts, pa.timestamp("us", tz="UTC")),
             "received_at": pa.array(ts, pa.timestamp("us", tz="UTC")),
         }
-        for c in ("properties", "traits", "context"):
+        city = np.array(CITIES)[rng_bd.integers(0, len(CITIES), m)]
+        data["properties"] = pa.array(np.char.add(np.char.add('{"city": "', city), '"}'))
+        for c in ("traits", "context"):
             data[c] = pa.array(np.full(m, "{}"))
         for c in COLUMNS:
             if c not in data:
@@ -115,15 +128,40 @@ def child_load(engine: str, root: Path, n: int) -> dict[str, Any]:
     return {"load": dt, "load_peak_mb": peak_mb()}
 
 
+def funnel_variants(store: Any, src: q.Source, out: dict[str, Any], t: dict[str, float]) -> None:
+    """Any-order funnel and breakdowns (channel of the entry event, an event property)."""
+    d: q.Dialect = "duckdb" if store.engine_name == "duckdb" else "clickhouse"
+    details = q.events_source(d, db="safar", workspace_id=WS, details=True)
+    srcs = funnels.BreakdownSources(details=details, traits=details)
+    week = 7 * 86400
+    for label, key, kw in (
+        ("funnel 4 steps any order, 7 days", "any", {"mode": "any"}),
+        ("funnel strict, by channel (top 5)", "by_channel",
+         {"breakdown": funnels.Breakdown.parse("channel")}),
+        ("funnel any order, by property city", "any_by_city",
+         {"mode": "any", "breakdown": funnels.Breakdown.parse("property:city", limit=8)}),
+    ):  # fmt: skip
+        f, t[key] = timed(
+            label,
+            lambda kw=kw: funnels.funnel(
+                store, src, FUNNEL, window_seconds=week, dropped_limit=5,
+                breakdown_sources=srcs, **kw,
+            ),
+        )  # fmt: skip
+        out[key] = f.as_dict()
+        print("    reached", [st.cases for st in f.steps], flush=True)
+
+
 def analyses(store: Any, src: q.Source) -> tuple[dict[str, Any], dict[str, float]]:
     out: dict[str, Any] = {}
     t: dict[str, float] = {}
     f, t["funnel"] = timed(
         "funnel 4 steps, 7 days",
-        lambda: analysis.funnel(store, src, FUNNEL, window_seconds=7 * 86400, dropped_limit=5),
+        lambda: funnels.funnel(store, src, FUNNEL, window_seconds=7 * 86400, dropped_limit=5),
     )
     out["funnel"] = f.as_dict()
     print("    reached", [st.cases for st in f.steps], flush=True)
+    funnel_variants(store, src, out, t)
     out["paths"], t["paths"] = timed(
         "top 10 paths (3 events)", lambda: analysis.top_ngrams(store, src)
     )
@@ -208,22 +246,52 @@ def bench_generated(n: int, engines: list[str], check: bool) -> dict[str, dict[s
     return results
 
 
-def bench_logs(data_dir: Path) -> None:
-    import pm4py  # dev-only reference (AGPL); never imported by the package
+def _counts(edges: Any, starts: Any, ends: Any, variants: Any) -> dict[str, Any]:
+    """Counts in one comparable form: edges, start and end activities, variants."""
+    return {
+        "edges": sorted([a, b, int(f)] for (a, b), f in edges.items()),
+        "starts": sorted([a, int(c)] for a, c in starts.items()),
+        "ends": sorted([a, int(c)] for a, c in ends.items()),
+        "variants": sorted([list(k), int(c)] for k, c in variants.items()),
+    }
 
-    for name in ("helpdesk.xes.gz", "bpic2012.xes.gz"):
-        path = data_dir / "process_logs" / name
-        print(f"{name}:", flush=True)
-        table, t_read = timed("safar read_xes", lambda p=path: read_xes(p))
-        log = analysis.CaseLog(table)
-        ours, t_ours = timed(
-            "safar DFG + variants (DuckDB)", lambda lg=log: analysis.discover(lg, lg.source)
-        )
-        ch_t = None
+
+def log_safar(path: str, clickhouse: bool) -> dict[str, Any]:
+    """Safar on one log, in a fresh process: read (XES scan) and discovery timed apart, then
+    the same discovery through DuckDB (and ClickHouse) asserted identical."""
+    c0, t0 = time.process_time(), time.perf_counter()
+    table = read_xes(Path(path))
+    t1 = time.perf_counter()
+    ours = analysis.discover_table(table)
+    c2, t2 = time.process_time(), time.perf_counter()
+    res: dict[str, Any] = {
+        "read": t1 - t0,
+        "discover": t2 - t1,
+        "cpu": c2 - c0,
+        "events": table.num_rows,
+    }
+    res["counts"] = _counts(
+        {(x["source"], x["target"]): x["frequency"] for x in ours.edges},
+        ours.start_activities,
+        ours.end_activities,
+        {tuple(v["activities"]): v["count"] for v in ours.variants},
+    )
+    # Again in the same process (warm: imports, allocator and caches as in a running server).
+    t = time.perf_counter()
+    again = analysis.discover_table(read_xes(Path(path)))
+    res["warm"] = time.perf_counter() - t
+    assert again.as_dict(durations_p90=True) == ours.as_dict(durations_p90=True)
+    log = analysis.CaseLog(table)
+    t = time.perf_counter()
+    via_duckdb = analysis.discover(log, log.source)
+    res["duckdb"] = time.perf_counter() - t
+    assert via_duckdb.as_dict(durations_p90=True) == ours.as_dict(durations_p90=True)
+    log.close()
+    if clickhouse:
+        from safar.events.store.clickhouse import ClickHouseEventStore
+
+        root = Path(tempfile.mkdtemp(prefix="journeys-log-"))
         try:
-            from safar.events.store.clickhouse import ClickHouseEventStore
-
-            root = Path(tempfile.mkdtemp(prefix="journeys-log-"))
             ch = ClickHouseEventStore(f"chdb://{root / 'ch'}")
             ch.init()
             ch.command(
@@ -231,38 +299,95 @@ def bench_logs(data_dir: Path) -> None:
                 "seq Int64, resource Nullable(String)) ENGINE = MergeTree ORDER BY (case_id, ts)"
             )
             ch.insert_arrow("caselog", table)
-            src = q.table_source("safar.caselog")
-            ch_res, ch_t = timed(
-                "safar DFG + variants (ClickHouse)",
-                lambda ch=ch, src=src: analysis.discover(ch, src),
-            )
-            assert ch_res.as_dict() == ours.as_dict(), "engines disagree"
+            t = time.perf_counter()
+            via_ch = analysis.discover(ch, q.table_source("safar.caselog"))
+            res["clickhouse"] = time.perf_counter() - t
+            assert via_ch.as_dict() == ours.as_dict(), "engines disagree"
             ch.close()
+        finally:
             shutil.rmtree(root, ignore_errors=True)
-        except ImportError:
-            pass
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ref, t_pread = timed(
-                "pm4py read_xes", lambda p=path: pm4py.read_xes(str(p), show_progress_bar=False)
+    return res
+
+
+def log_pm4py(path: str) -> dict[str, Any]:
+    """pm4py on one log, in a fresh process (imported before the clock starts)."""
+    import pm4py  # dev-only reference (AGPL); never imported by the package
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        c0, t0 = time.process_time(), time.perf_counter()
+        ref = pm4py.read_xes(path, show_progress_bar=False)
+        t1 = time.perf_counter()
+        dfg, s, e = pm4py.discover_dfg(ref)
+        var = pm4py.get_variants(ref)
+        c2, t2 = time.process_time(), time.perf_counter()
+        again = pm4py.read_xes(path, show_progress_bar=False)
+        pm4py.discover_dfg(again)
+        pm4py.get_variants(again)
+        t3 = time.perf_counter()
+    variants = {k: (v if isinstance(v, int) else len(v)) for k, v in var.items()}
+    return {
+        "read": t1 - t0,
+        "discover": t2 - t1,
+        "cpu": c2 - c0,
+        "warm": t3 - t2,
+        "counts": _counts(dfg, s, e, variants),
+    }
+
+
+def in_fresh_process(fn: Any, *args: Any) -> dict[str, Any]:
+    """Run ``fn`` in a new interpreter (imports done before it starts timing), as a one-shot
+    command like ``safar journeys discover`` would."""
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        out: dict[str, Any] = pool.apply(fn, args)
+    return out
+
+
+def bench_logs(data_dir: Path, runs: int = 3, clickhouse: bool = True) -> None:
+    """Each tool reads and discovers each log ``runs`` times, alternating, each time in a
+    fresh process; medians are printed (and every run's figures)."""
+    for name in ("helpdesk.xes.gz", "bpic2012.xes.gz"):
+        path = str(data_dir / "process_logs" / name)
+        print(f"{name}:", flush=True)
+        ours: list[dict[str, Any]] = []
+        refs: list[dict[str, Any]] = []
+        for i in range(runs):
+            ours.append(in_fresh_process(log_safar, path, clickhouse and i == 0))
+            refs.append(in_fresh_process(log_pm4py, path))
+            o, r = ours[-1], refs[-1]
+            print(
+                f"  run {i + 1}: safar read {o['read']:.3f} + discover {o['discover']:.3f} s "
+                f"(CPU {o['cpu']:.3f}); pm4py read {r['read']:.2f} + discover "
+                f"{r['discover']:.2f} s (CPU {r['cpu']:.2f}); again in the same process: "
+                f"safar {o['warm']:.3f} s, pm4py {r['warm']:.2f} s",
+                flush=True,
             )
+        same = all(o["counts"] == r["counts"] for o, r in zip(ours, refs, strict=True))
+        assert same, "counts differ from pm4py"
 
-            def pm(ref: Any = ref) -> Any:
-                dfg, s, e = pm4py.discover_dfg(ref)
-                return dfg, s, e, pm4py.get_variants(ref)
+        def med(rows: list[dict[str, Any]], key: str) -> float:
+            return float(np.median([row[key] for row in rows]))
 
-            (dfg, s, e, var), t_pm = timed("pm4py DFG + variants", pm)
-        same = (
-            {(x["source"], x["target"]): x["frequency"] for x in ours.edges} == dict(dfg)
-            and ours.start_activities == dict(s)
-            and ours.end_activities == dict(e)
-            and {tuple(v["activities"]): v["count"] for v in ours.variants}
-            == {tuple(k): (v if isinstance(v, int) else len(v)) for k, v in var.items()}
-        )
+        s_read, s_disc = med(ours, "read"), med(ours, "discover")
+        p_read, p_disc = med(refs, "read"), med(refs, "discover")
+        totals = [o["read"] + o["discover"] for o in ours]
+        ptotals = [r["read"] + r["discover"] for r in refs]
+        c = ours[0]["counts"]
         print(
-            f"    identical counts: {same}; discovery {t_pm / t_ours:.1f}x pm4py, "
-            f"read+discover {(t_pread + t_pm) / (t_read + t_ours):.1f}x"
-            + (f"; ClickHouse {ch_t:.2f} s" if ch_t else ""),
+            f"  {ours[0]['events']:,} events, {len(c['edges'])} edges, {len(c['variants']):,} "
+            f"variants; identical counts (edges, variants, starts, ends): {same}\n"
+            f"  median of {runs}: safar read {s_read:.3f} s, discover {s_disc:.3f} s "
+            f"(through DuckDB {med(ours, 'duckdb'):.3f} s"
+            + (f", ClickHouse {ours[0]['clickhouse']:.2f} s" if "clickhouse" in ours[0] else "")
+            + f"); pm4py read {p_read:.2f} s, discover {p_disc:.2f} s\n"
+            f"  read + discover: safar {np.median(totals):.3f} s, pm4py "
+            f"{np.median(ptotals):.2f} s: {np.median(ptotals) / np.median(totals):.1f}x faster "
+            f"(read {p_read / s_read:.1f}x, discover {p_disc / s_disc:.1f}x; "
+            f"best runs {min(ptotals) / min(totals):.1f}x); CPU time: safar {med(ours, 'cpu'):.3f} "
+            f"s, pm4py {med(refs, 'cpu'):.2f} s: {med(refs, 'cpu') / med(ours, 'cpu'):.1f}x\n"
+            f"  second read + discover in the same process: safar {med(ours, 'warm'):.3f} s, "
+            f"pm4py {med(refs, 'warm'):.2f} s: {med(refs, 'warm') / med(ours, 'warm'):.1f}x",
             flush=True,
         )
 
@@ -274,6 +399,7 @@ def main() -> None:
     ap.add_argument("--skip-logs", action="store_true")
     ap.add_argument("--skip-generated", action="store_true")
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--log-runs", type=int, default=3, help="runs per tool and real log")
     ap.add_argument("--child", choices=["load", "analyse"])
     ap.add_argument("--engine")
     ap.add_argument("--root", type=Path)
@@ -291,7 +417,7 @@ def main() -> None:
         return
     if not args.skip_logs:
         if args.data_dir.exists():
-            bench_logs(args.data_dir)
+            bench_logs(args.data_dir, args.log_runs, "clickhouse" in args.engines.split(","))
         else:
             print(f"no {args.data_dir}; real logs skipped", file=sys.stderr)
     if not args.skip_generated:

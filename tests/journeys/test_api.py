@@ -120,3 +120,63 @@ async def test_bad_requests(
 async def test_needs_secret_key(client: httpx.AsyncClient, shop: Workspace) -> None:
     r = await client.post("/api/journeys/funnel", json={"steps": ["a", "b"]})
     assert r.status_code == 401
+
+
+async def test_any_order_funnel_with_breakdown(client: httpx.AsyncClient, shop: Workspace) -> None:
+    body = {"steps": ["cart", "view"], "window": "1h", "mode": "any", "dropped_limit": 5}
+    r = await client.post(
+        "/api/journeys/funnel", json={**body, "breakdown": "channel"}, headers=shop.bearer
+    )
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["mode"] == "any"
+    assert [(s["level"], s["activity"], s["cases"]) for s in out["steps"]] == [
+        (1, None, 3),
+        (2, None, 2),
+    ]
+    assert out["dropped_sample"]["1"] == [c for g in out["breakdown"]["groups"]
+                                          for c in g["dropped_sample"]["1"]]  # fmt: skip
+    groups = out["breakdown"]["groups"]
+    assert out["breakdown"]["by"] == "channel"
+    assert sum(g["customers"] for g in groups) == 3
+    r = await client.get(
+        "/api/journeys/funnel",
+        params={"steps": ["cart", "view"], "window": "1h", "mode": "any", "breakdown": "channel",
+                "dropped_limit": 5},
+        headers=shop.bearer,
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json() == out
+    r = await client.post(
+        "/api/journeys/funnel",
+        json={**body, "breakdown": "persona", "personas": [
+            {"name": "ann", "all_of": [{"trait": "name", "op": "exists"}]}]},
+        headers=shop.bearer,
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert {g["value"] for g in r.json()["breakdown"]["groups"]} == {"other"}
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "field"),
+    [
+        ("get", {"steps": ["view", "cart"], "mode": "sideways"}, "mode"),
+        ("get", {"steps": ["view", "teleport"]}, "steps"),
+        ("get", {"steps": ["view", "cart"], "breakdown": "country"}, "breakdown"),
+        ("get", {"steps": ["view", "cart"], "breakdown": "persona"}, "personas"),
+        ("get", {"steps": ["view", "cart"], "breakdown_limit": 0}, "breakdown_limit"),
+        ("post", {"steps": ["view", "cart"], "mode": "sideways"}, "mode"),
+        ("post", {"steps": ["view", "cart"], "breakdown": "trait:"}, "breakdown"),
+        ("post", {"steps": ["view", "cart", "view"], "mode": "any"}, "steps"),
+    ],
+)
+async def test_funnel_bad_parameters(
+    client: httpx.AsyncClient, shop: Workspace, method: str, params: dict[str, Any], field: str
+) -> None:
+    if method == "get":
+        r = await client.get("/api/journeys/funnel", params=params, headers=shop.bearer)
+    else:
+        r = await client.post("/api/journeys/funnel", json=params, headers=shop.bearer)
+    assert r.status_code == 400, r.text
+    assert r.json()["field"] == field
+    assert r.json()["message"].startswith(field)

@@ -104,6 +104,28 @@ def test_import_then_funnel_and_export(tmp_path: Path, shared_data: Path, monkey
     )
     assert res.exit_code == 0, res.output
     assert [s["cases"] for s in json.loads(res.stdout)["steps"]] == [6, 6, 3]
+    steps = ["-s", "pay compensation", "-s", "decide", "-s", "register request"]
+    res = runner.invoke(app, ["journeys", "funnel", "-w", ws, *steps, "--window", "30d",
+                              "--mode", "any", "--breakdown", "channel", "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert [s["cases"] for s in out["steps"]] == [6, 6, 3]  # the same customers, any order
+    assert [(g["value"], g["customers"]) for g in out["breakdown"]["groups"]] == [("other", 6)]
+    rules = tmp_path / "personas.json"
+    rules.write_text('[{"name": "all", "all_of": [{"trait": "x", "op": "exists"}]}]')
+    res = runner.invoke(app, ["journeys", "funnel", "-w", ws, *steps, "--mode", "any",
+                              "--breakdown", "persona", "--personas", str(rules)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "persona = other:" in res.stdout and "3 of 3 steps" in res.stdout
+    for args, field in (
+        (["--mode", "sideways"], "mode"),
+        (["--breakdown", "persona"], "personas"),
+        (["--breakdown", "persona", "--personas", str(log)], "personas"),
+        (["--breakdown", "colour"], "breakdown"),
+    ):
+        res = runner.invoke(app, ["journeys", "funnel", "-w", ws, *steps, *args])
+        assert res.exit_code == 2, res.output
+        assert f"error: {field}:" in res.stderr
     out = tmp_path / "out.xes"
     res = runner.invoke(app, ["journeys", "export", str(out), "-w", ws])
     assert res.exit_code == 0, res.output

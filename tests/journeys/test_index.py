@@ -46,6 +46,11 @@ def run_all(rt: Runtime, ws: str, since: datetime | None = None) -> dict[str, An
                 s, rt.store, workspace_id=ws, steps=steps, window_seconds=win,
                 dropped_limit=5, since=since,
             ).as_dict()  # fmt: skip
+        for steps, win in ((["a", "b", "c"], 5), (["ü", "d", "e", "a"], 8)):
+            out[f"any{steps}"] = service.funnel(
+                s, rt.store, workspace_id=ws, steps=steps, window_seconds=win, mode="any",
+                dropped_limit=5, since=since, breakdown="channel", breakdown_limit=1,
+            ).as_dict()  # fmt: skip
         for direction in ("after", "before"):
             for depth in (1, 3):
                 out[f"paths{direction}{depth}"] = service.paths(

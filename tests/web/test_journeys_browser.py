@@ -54,3 +54,32 @@ def test_journeys_page_draws_its_charts(browser: Any, served: tuple[str, Site]) 
             page.click("#lang-switch")
             page.wait_for_load_state()
     assert errors == []
+
+
+def test_funnel_breakdown_draws_a_chart_per_value(browser: Any, served: tuple[str, Site]) -> None:  # noqa: F811
+    base, _ = served
+    page = browser.new_context(viewport={"width": 1280, "height": 1400}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _sign_in(page, base, "viewer")
+    page.goto(f"{base}/journeys?" + urlencode(
+        {"steps": "Product Viewed, Order Completed", "window": "30d", "mode": "any",
+         "breakdown": "channel"}))  # fmt: skip
+    n_values = page.locator("#funnel-breakdown tbody tr").count()
+    assert n_values >= 2
+    # process map, funnel, one funnel per value, Sankey
+    page.wait_for_function(f"document.querySelectorAll('[data-drawn]').length === {n_values + 3}")
+    charts = {c["id"]: c for c in page.evaluate(DRAWN)}
+    per_value = [c for k, c in charts.items() if k.startswith("chart-funnel-")]
+    assert len(per_value) == n_values
+    for chart in per_value:
+        assert chart["type"] == "funnel" and chart["painted"] > 1000, chart
+    _shot(page, "fa-journeys-breakdown")
+    # Changing the mode and breakdown in the form redraws the page with them.
+    page.select_option("#funnel-form select[name=breakdown]", "")
+    page.select_option("#funnel-form select[name=mode]", "strict")
+    page.click("#funnel-form button[type=submit]")
+    page.wait_for_load_state()
+    assert page.locator("#funnel-breakdown").count() == 0
+    assert "mode=strict" in page.url
+    assert errors == []

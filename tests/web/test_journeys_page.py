@@ -56,3 +56,51 @@ async def test_journeys_page_in_english_with_bad_input(web: httpx.AsyncClient) -
     assert "no events named &#39;Teleported&#39;" in html
     assert "should read" in html  # the stage line error, shown in its card
     assert "chart-process" in html  # the other cards still render
+
+
+async def test_funnel_any_order_with_breakdown_charts(web: httpx.AsyncClient) -> None:
+    await sign_in(web, "viewer")
+    params = {"steps": "Order Completed, Product Viewed", "window": "30d", "mode": "any"}
+    res = await web.get("/journeys", params={**params, "breakdown": "channel"})
+    assert res.status_code == 200, res.text[:500]
+    html = res.text
+    assert "به هر ترتیب" in html and "۲ از ۲ گام" in html  # any order, levels in Persian
+    assert 'value="any" selected' in html and 'value="channel" selected' in html
+    charts = re.findall(r'id="(chart-funnel-\d+)-data"', html)
+    assert len(charts) >= 2  # one funnel per channel
+    first = _spec(html, charts[0])
+    assert first["kind"] == "funnel"
+    assert 'id="funnel-breakdown"' in html
+    # The other cards' forms keep the funnel's choices.
+    assert html.count('name="breakdown" value="channel"') == 3
+    res = await web.get(
+        "/journeys",
+        params={**params, "breakdown": "persona",
+                "personas": "gold: plan eq gold\nnamed: name exists"},
+    )  # fmt: skip
+    assert res.status_code == 200
+    names = {_spec(res.text, c)["series"][0]["name"]  # type: ignore[index]
+             for c in re.findall(r'id="(chart-funnel-\d+)-data"', res.text)}  # fmt: skip
+    assert "named" in names
+
+
+async def test_funnel_breakdown_in_english_with_bad_input(web: httpx.AsyncClient) -> None:
+    await sign_in(web, "viewer")
+    token = await page_csrf(web)
+    await web.post("/prefs/language", data={"language": "en", "csrf_token": token})
+    steps = {"steps": "Product Viewed, Order Completed", "window": "30d"}
+    res = await web.get("/journeys", params={**steps, "mode": "any", "breakdown": "trait",
+                                             "bkey": "plan"})  # fmt: skip
+    assert res.status_code == 200
+    assert "In any order" in res.text and "No value" in res.text and "2 of 2 steps" in res.text
+    for bad, message in (
+        ({"breakdown": "trait", "bkey": "a b"}, "breakdown: trait needs a key"),
+        ({"breakdown": "persona", "personas": "just words"}, "personas: line 1 should read"),
+        ({"breakdown": "persona"}, "personas: a persona breakdown needs persona rules"),
+        ({"mode": "sideways"}, "mode: &#39;sideways&#39; is not"),
+        ({"breakdown": "colour"}, "breakdown: &#39;colour&#39; is not offered"),
+    ):
+        res = await web.get("/journeys", params={**steps, **bad})
+        assert res.status_code == 200
+        assert message in res.text, bad
+        assert "chart-process" in res.text  # the other cards still render

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
+from fastapi.responses import JSONResponse
 
 from safar.errors import ValidationFailed
 from safar.events.channels import CHANNELS
@@ -22,27 +23,48 @@ from safar.identity.schemas import (
     UnmergeRequest,
     UnmergeResult,
 )
-from safar.workspaces.deps import RuntimeDep, SecretKey, SessionDep
+from safar.workspaces.deps import RuntimeDep, SecretKey, SessionDep, run_read
 
 router = APIRouter(prefix="/api/profiles", tags=["profiles"])
 
 
-@router.get("/lookup", response_model=ProfileRead)
-def lookup_profile(
+class JSONBytes(JSONResponse):
+    """A JSON body that is already encoded (a JSONResponse, so the docs show its schema)."""
+
+    def render(self, content: Any) -> bytes:
+        assert isinstance(content, bytes)
+        return content
+
+
+# The two profile reads answer with bytes the service already wrote as ``ProfileRead`` JSON:
+# FastAPI would otherwise validate the model again and re-encode it (and do the validation on
+# another trip through the thread pool). ``response_model`` still documents the shape. They
+# read through a plain connection rather than the request's session (see ``run_read``).
+@router.get("/lookup", response_model=ProfileRead, response_class=JSONBytes)
+async def lookup_profile(
     key: SecretKey,
-    session: SessionDep,
+    runtime: RuntimeDep,
     type: Annotated[
         str, Query(max_length=40, description="user_id, email, phone, anonymous_id, ...")
     ],
     value: Annotated[str, Query(min_length=1, max_length=320)],
-) -> ProfileRead:
-    pid = service.lookup(session, workspace_id=key.workspace_id, type_=type, value=value)
-    return service.get_profile(session, workspace_id=key.workspace_id, profile_id=pid)
+) -> JSONBytes:
+    def read() -> bytes:
+        with runtime.db.read() as conn:
+            return service.lookup_profile_json(
+                conn, workspace_id=key.workspace_id, type_=type, value=value
+            )
+
+    return JSONBytes(await run_read(runtime, read))
 
 
-@router.get("/{profile_id}", response_model=ProfileRead)
-def get_profile(profile_id: str, key: SecretKey, session: SessionDep) -> ProfileRead:
-    return service.get_profile(session, workspace_id=key.workspace_id, profile_id=profile_id)
+@router.get("/{profile_id}", response_model=ProfileRead, response_class=JSONBytes)
+async def get_profile(profile_id: str, key: SecretKey, runtime: RuntimeDep) -> JSONBytes:
+    def read() -> bytes:
+        with runtime.db.read() as conn:
+            return service.profile_json(conn, workspace_id=key.workspace_id, profile_id=profile_id)
+
+    return JSONBytes(await run_read(runtime, read))
 
 
 @router.get("/{profile_id}/traits/history", response_model=list[TraitObservation])

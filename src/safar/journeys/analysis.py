@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import duckdb
@@ -20,7 +20,6 @@ from safar.errors import ValidationFailed
 from safar.journeys import index as ix
 from safar.journeys import queries as q
 
-MAX_STEPS = 10
 # Serve plain sources on DuckDB from a journey index (``journeys.index``); the SQL of
 # ``queries`` stays the reference (ClickHouse runs it, tests compare both on DuckDB).
 USE_INDEX = True
@@ -198,6 +197,30 @@ def discover(
     )
 
 
+def discover_table(
+    table: pa.Table,
+    *,
+    top_variants: int | None = None,
+    min_frequency: int = 1,
+    max_variants: int | None = None,
+) -> Discovery:
+    """``discover`` on a case table (e.g. a log file just read), without an engine: the
+    journey index is built from the table's columns in memory. Same result as
+    ``discover(CaseLog(table), ...)`` (tested)."""
+    if table.num_rows == 0:
+        raise ValidationFailed("file: the log has no events", field="file")
+    if top_variants is not None and top_variants < 1:
+        raise ValidationFailed("top_variants: must be at least 1", field="top_variants")
+    if min_frequency < 1:
+        raise ValidationFailed("min_frequency: must be at least 1", field="min_frequency")
+    shown = (
+        top_variants if max_variants is None else min(top_variants or max_variants, max_variants)
+    )
+    idx = ix.from_case_table(table)
+    idx.groups()
+    return _discover_index(idx, top_variants, min_frequency, shown)
+
+
 def _edge_dicts(rows: list[tuple[str, str, int, float, float]]) -> list[dict[str, Any]]:
     return [
         {
@@ -297,147 +320,6 @@ def conformance(
         "share_following": round(following / total, 4) if total else None,
         "deviations": [{"stages": list(k), "count": c} for k, c in deviations.most_common(top)],
     }
-
-
-# --- funnels ----------------------------------------------------------------------------------
-
-
-@dataclass
-class FunnelStep:
-    activity: str
-    cases: int
-    conversion_from_start: float | None
-    conversion_from_previous: float | None
-    dropped: int
-    median_seconds_from_previous: float | None = None
-    p90_seconds_from_previous: float | None = None
-
-
-@dataclass
-class Funnel:
-    steps: list[FunnelStep]
-    window_seconds: float
-    dropped_sample: dict[str, list[str]] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "window_seconds": self.window_seconds,
-            "steps": [s.__dict__ for s in self.steps],
-            "dropped_sample": self.dropped_sample,
-        }
-
-
-def _check_steps(engine: Engine, src: q.Source, steps: list[str], window_seconds: float) -> None:
-    if len(steps) < 2:
-        raise ValidationFailed("steps: a funnel needs at least two steps", field="steps")
-    if len(steps) > MAX_STEPS:
-        raise ValidationFailed(f"steps: at most {MAX_STEPS} steps", field="steps")
-    if not window_seconds or window_seconds <= 0:
-        raise ValidationFailed("window: the conversion window must be positive", field="window")
-    d = _dialect(engine)
-    idx = _index(engine, src)
-    if idx is not None:
-        present = np.bincount(idx.act, minlength=len(idx.acts))
-        known = {a for a, c in zip(idx.acts, present.tolist(), strict=True) if c}
-    else:
-        acts = "SELECT DISTINCT activity FROM s"
-        _, rows = engine.query(f"WITH s AS ({src.sql}) {acts}", src.params)
-        known = {r[0] for r in rows}
-    if not known:
-        raise ValidationFailed("steps: there are no events in the chosen period", field="steps")
-    unknown = [s for s in steps if s not in known]
-    if unknown:
-        raise ValidationFailed(
-            f"steps: no events named {', '.join(map(repr, unknown))} in the chosen period",
-            field="steps",
-            details={"unknown": unknown},
-        )
-    del d
-
-
-def funnel(
-    engine: Engine,
-    src: q.Source,
-    steps: list[str],
-    *,
-    window_seconds: float,
-    dropped_limit: int = 0,
-) -> Funnel:
-    """Ordered funnel: cases reaching each step within the window, drop-off and step times."""
-    _check_steps(engine, src, steps, window_seconds)
-    d = _dialect(engine)
-    n = len(steps)
-    params: dict[str, Any] = {**src.params, "win": int(window_seconds * 1_000_000)}
-    params.update({f"s{i}": s for i, s in enumerate(steps, start=1)})
-    meds: list[float | None] = [None] * n
-    p90s: list[float | None] = [None] * n
-    idx = _index(engine, src)
-    levels = None
-    if idx is not None:
-        levels = ix.funnel_levels(idx, steps, params["win"])
-        row = ix.funnel_summary(levels, n)
-    else:
-        names, rows = engine.query(q.funnel_summary_sql(d, src, n), params)
-        row = dict(zip(names, rows[0], strict=True))
-    reached = [int(row[f"n{k}"]) for k in range(1, n + 1)]
-    for k in range(2, n + 1):
-        meds[k - 1] = _r(row[f"med{k}"]) if reached[k - 1] else None
-        p90s[k - 1] = _r(row[f"p90_{k}"]) if reached[k - 1] else None
-    out: list[FunnelStep] = []
-    for i, act in enumerate(steps):
-        cases = reached[i]
-        prev = reached[i - 1] if i else None
-        out.append(
-            FunnelStep(
-                activity=act,
-                cases=cases,
-                conversion_from_start=round(cases / reached[0], 4) if reached[0] else None,
-                conversion_from_previous=(round(cases / prev, 4) if prev else None) if i else None,
-                dropped=cases - (reached[i + 1] if i + 1 < n else cases),
-                median_seconds_from_previous=meds[i],
-                p90_seconds_from_previous=p90s[i],
-            )
-        )
-    result = Funnel(out, window_seconds)
-    if dropped_limit > 0:
-        for level in range(1, n):
-            if idx is not None and levels is not None:
-                result.dropped_sample[steps[level - 1]] = ix.funnel_dropped(
-                    idx, levels, level, dropped_limit
-                )
-                continue
-            _, rows = engine.query(
-                q.funnel_dropped_sql(d, src, n), {**params, "level": level, "lim": dropped_limit}
-            )
-            result.dropped_sample[steps[level - 1]] = [r[0] for r in rows]
-    return result
-
-
-def dropped_cases(
-    engine: Engine,
-    src: q.Source,
-    steps: list[str],
-    *,
-    window_seconds: float,
-    after_step: int,
-    limit: int,
-) -> list[str]:
-    """Cases that reached ``after_step`` (1-based) but not the next: a cohort to act on."""
-    _check_steps(engine, src, steps, window_seconds)
-    if not 1 <= after_step < len(steps):
-        raise ValidationFailed(
-            f"after_step: must be between 1 and {len(steps) - 1}", field="after_step"
-        )
-    d = _dialect(engine)
-    params: dict[str, Any] = {**src.params, "win": int(window_seconds * 1_000_000)}
-    params.update({f"s{i}": s for i, s in enumerate(steps, start=1)})
-    params.update({"level": after_step, "lim": limit})
-    idx = _index(engine, src)
-    if idx is not None:
-        levels = ix.funnel_levels(idx, steps, params["win"])
-        return ix.funnel_dropped(idx, levels, after_step, limit)
-    _, rows = engine.query(q.funnel_dropped_sql(d, src, len(steps)), params)
-    return [r[0] for r in rows]
 
 
 # --- paths ------------------------------------------------------------------------------------

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from safar.journeys import analysis, service
@@ -52,11 +53,12 @@ def discover(
     return out
 
 
-@router.post("/funnel", response_model=FunnelResult)
+@router.post("/funnel", response_model=FunnelResult, response_model_exclude_none=False)
 def funnel(
     body: FunnelRequest, key: SecretKey, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    """Ordered funnel within a conversion window, with drop-off and step times."""
+    """Funnel (strict or any order) within a conversion window: drop-off, step times,
+    dropped cohorts, optionally broken down by channel, persona, property or trait."""
     window = body.window if isinstance(body.window, float | int) else parse_window(body.window)
     result = service.funnel(
         session,
@@ -67,8 +69,37 @@ def funnel(
         since=body.since,
         until=body.until,
         dropped_limit=body.dropped_limit,
+        mode=body.mode,
+        breakdown=body.breakdown,
+        breakdown_limit=body.breakdown_limit,
+        personas=body.personas,
     )
     return result.as_dict()
+
+
+@router.get("/funnel", response_model=FunnelResult)
+def funnel_get(
+    key: SecretKey,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    steps: Annotated[list[str], Query(min_length=2, max_length=10)],
+    window: str = "7d",
+    mode: Literal["strict", "any"] = "strict",
+    breakdown: Annotated[str | None, Query(max_length=80)] = None,
+    breakdown_limit: Annotated[int, Query(ge=1, le=50)] = 5,
+    dropped_limit: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[str, Any]:
+    """The funnel with query parameters (``?steps=view&steps=buy&mode=any&breakdown=channel``);
+    persona breakdowns need rules, so they are POST only."""
+    return funnel(
+        FunnelRequest(
+            steps=steps, window=window, mode=mode, breakdown=breakdown,
+            breakdown_limit=breakdown_limit, dropped_limit=dropped_limit, since=since, until=until,
+        ),
+        key, session, runtime,
+    )  # fmt: skip
 
 
 @router.post("/map")

@@ -52,7 +52,7 @@ def discover_cmd(
     time_column: Annotated[str | None, typer.Option(help="CSV: timestamp column")] = None,
 ) -> None:
     """Discover the process of a log: directly-follows graph, variants, start and end."""
-    from safar.journeys.analysis import CaseLog, discover
+    from safar.journeys.analysis import discover_table
     from safar.journeys.xes import read_case_log
 
     try:
@@ -62,13 +62,7 @@ def discover_cmd(
             activity_column=activity_column,
             time_column=time_column,
         )
-        log = CaseLog(table)
-        try:
-            result = discover(
-                log, log.source, top_variants=top_variants, min_frequency=min_frequency
-            )
-        finally:
-            log.close()
+        result = discover_table(table, top_variants=top_variants, min_frequency=min_frequency)
     except SafarError as exc:
         _fail(exc)
     if as_json:
@@ -141,28 +135,64 @@ def export_cmd(
     typer.echo(f"{n} events written to {out}")
 
 
+def _read_personas(path: Path | None) -> list[Any] | None:
+    """Persona rules from a JSON file: ``[{"name": ..., "all_of": [{"trait", "op", "value"}]}]``."""
+    if path is None:
+        return None
+    from pydantic import TypeAdapter, ValidationError
+
+    from safar.journeys.personas import PersonaRule
+
+    try:
+        return TypeAdapter(list[PersonaRule]).validate_json(path.read_bytes())
+    except (OSError, ValidationError) as exc:
+        first = str(exc).splitlines()[0]
+        raise ValidationFailed(f"personas: {path} is not a list of persona rules ({first})",
+                               field="personas") from exc  # fmt: skip
+
+
+def _echo_steps(steps: list[Any], indent: str = "") -> None:
+    for s in steps:
+        conv = "" if s.conversion_from_start is None else f"{s.conversion_from_start:.1%}"
+        label = s.activity if s.activity is not None else f"{s.level} of {len(steps)} steps"
+        typer.echo(f"{indent}{s.cases:>10}  {conv:>7}  {label}")
+
+
 @journeys_app.command("funnel")
 def funnel_cmd(
     workspace: Annotated[str, typer.Option("--workspace", "-w", help="workspace id")],
     step: Annotated[list[str], typer.Option("--step", "-s", help="event name; repeat in order")],
     window: Annotated[str, typer.Option(help="conversion window, e.g. 7d")] = "7d",
+    mode: Annotated[str, typer.Option(help="strict (in order) or any (any order)")] = "strict",
+    breakdown: Annotated[
+        str | None,
+        typer.Option(help="channel, persona, property:KEY (entry event) or trait:KEY"),
+    ] = None,
+    breakdown_limit: Annotated[int, typer.Option(help="top values shown; rest = other")] = 5,
+    personas: Annotated[
+        Path | None, typer.Option(help="JSON file of persona rules (for --breakdown persona)")
+    ] = None,
+    dropped: Annotated[int, typer.Option(help="list up to N dropped customers per step")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
-    """Ordered funnel over a workspace's stored events."""
+    """Funnel over a workspace's stored events (strict or any order, optional breakdown)."""
     from safar.config import Settings
     from safar.journeys import service
     from safar.runtime import Runtime
 
     try:
         seconds = parse_window(window)
+        rules = _read_personas(personas)
         runtime = Runtime(Settings(), ingest=False)
     except SafarError as exc:
         _fail(exc)
     try:
         with runtime.db.session() as session:
             result = service.funnel(
-                session, runtime.store, workspace_id=workspace, steps=step, window_seconds=seconds
-            )
+                session, runtime.store, workspace_id=workspace, steps=step, window_seconds=seconds,
+                mode=mode, breakdown=breakdown, breakdown_limit=breakdown_limit, personas=rules,
+                dropped_limit=dropped,
+            )  # fmt: skip
     except SafarError as exc:
         _fail(exc)
     finally:
@@ -170,9 +200,11 @@ def funnel_cmd(
     if as_json:
         _emit(result.as_dict())
         return
-    for s in result.steps:
-        conv = "" if s.conversion_from_start is None else f"{s.conversion_from_start:.1%}"
-        typer.echo(f"{s.cases:>10}  {conv:>7}  {s.activity}")
+    _echo_steps(result.steps)
+    for g in result.groups or []:
+        name = "(other values)" if g.other else "(no value)" if g.value is None else g.value
+        typer.echo(f"{result.breakdown['by'] if result.breakdown else ''} = {name}:")
+        _echo_steps(g.steps, "  ")
 
 
 def drivers_cmd(

@@ -190,6 +190,42 @@ def _build(engine: Any, source_sql: str, params: dict[str, Any]) -> JourneyIndex
     return JourneyIndex(actor, ts, act, actors, names)
 
 
+def from_case_table(table: pa.Table) -> JourneyIndex:
+    """The index of a case table (``journeys.xes``) built in memory, without an engine.
+
+    Same arrays as ``_build`` over the table: actors and activities numbered in the order of
+    their texts, rows sorted by (case, time, position in the file).
+    """
+    n = table.num_rows
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int32)
+        return JourneyIndex(empty, np.zeros(0, dtype=np.int64), empty, pa.nulls(0, pa.string()), [])
+    from safar.journeys.xes_scan import ints, np_ints
+
+    cases = table.column("case_id").combine_chunks().dictionary_encode()
+    case_order = np_ints(pc.sort_indices(cases.dictionary))
+    case_rank = np.empty(len(case_order), dtype=np.int32)
+    case_rank[case_order] = np.arange(len(case_order), dtype=np.int32)
+    actor = case_rank[np_ints(cases.indices)]
+    acts_enc = table.column("activity").combine_chunks().dictionary_encode()
+    names = acts_enc.dictionary.to_pylist()
+    ordered = sorted(names)
+    act_rank = np.empty(len(names), dtype=np.int32)
+    pos = {a: i for i, a in enumerate(names)}
+    act_rank[[pos[a] for a in ordered]] = np.arange(len(names), dtype=np.int32)
+    act = act_rank[np_ints(acts_enc.indices)]
+    ts = np_ints(table.column("ts")).astype(np.int64, copy=False)
+    seq = np_ints(table.column("seq"))
+    lo, hi = int(ts.min()), int(ts.max())
+    if len(case_order) * (hi - lo + 1) < 2**62 and bool(np.all(seq[1:] > seq[:-1])):
+        # One 64-bit key (case, time); the stable sort keeps the file order of equal keys.
+        order = np.argsort(actor.astype(np.int64) * (hi - lo + 1) + (ts - lo), kind="stable")
+    else:
+        order = np.lexsort((seq, ts, actor))
+    actors = cases.dictionary.take(ints(case_order)).cast(pa.string())
+    return JourneyIndex(actor[order], ts[order], act[order], actors, ordered)
+
+
 def get_index(
     engine: Any, spec: IndexSpec, source_sql: str, params: dict[str, Any]
 ) -> JourneyIndex:
@@ -330,12 +366,17 @@ def variants(idx: JourneyIndex, limit: int | None) -> VariantSummary:
     rank = np.lexsort((reps, -counts))
     if limit is not None:
         rank = rank[:limit]
-    top = []
-    present = actor[seg]
-    for g in rank.tolist():
-        ci = int(np.searchsorted(present, reps[g]))
-        lo, hi = int(seg[ci]), int(ends[ci])
-        top.append(([idx.acts[a] for a in act[lo:hi].tolist()], int(counts[g])))
+    # The representative's rows of every variant shown, gathered at once and cut apart.
+    ci = np.searchsorted(actor[seg], reps[rank])
+    lo, hi = seg[ci], ends[ci]
+    lens = hi - lo
+    rows = np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(int(lens.sum()))
+    names = np.array(idx.acts, dtype=object)[act[rows]].tolist() if len(rows) else []
+    cuts = np.cumsum(lens).tolist()
+    top = [
+        (names[c - ln : c], int(n))
+        for c, ln, n in zip(cuts, lens.tolist(), counts[rank].tolist(), strict=True)
+    ]
     return VariantSummary(starts, ends_d, len(gstart), top, variant_of_actor, rank)
 
 
@@ -395,6 +436,64 @@ def funnel_levels(idx: JourneyIndex, steps: list[str], window_us: int) -> Funnel
         f[ids[at]] = ts[vk[at]]
         firsts.append(f[actors])
     return FunnelLevels(actors, level[actors], firsts)
+
+
+def funnel_any_levels(idx: JourneyIndex, steps: list[str], window_us: int) -> FunnelLevels:
+    """Any-order funnel per actor, with the semantics of ``queries.funnel_any_levels_sql``.
+
+    For every step row and every step j, the first row of step j at or after the row's group of
+    equal (actor, time) is found by binary search in that step's rows; its time counts when it
+    is the same actor and within the window. Sorting the n times of a row gives the time its
+    window reaches each level.
+    """
+    pos_of = {a: i for i, a in enumerate(idx.acts)}
+    sid = [pos_of.get(s, -1) for s in steps]
+    _, g_first = idx.groups()
+    ts, actor = idx.ts, idx.actor
+    rows = [np.flatnonzero(idx.act == s) for s in sid]
+    r = np.sort(np.concatenate(rows)) if rows else np.zeros(0, dtype=np.int64)
+    n, m = len(steps), len(r)
+    never = np.iinfo(np.int64).max
+    times = np.full((m, n), never, dtype=np.int64)
+    for j, rj in enumerate(rows):
+        if not len(rj) or not m:
+            continue
+        at = np.searchsorted(rj, g_first[r])
+        ok = at < len(rj)
+        hit = rj[np.where(ok, at, 0)]
+        ok &= actor[hit] == actor[r]
+        ok &= ts[hit] - ts[r] <= window_us
+        times[:, j] = np.where(ok, ts[hit], never)
+    times.sort(axis=1)
+    if not m:
+        return FunnelLevels(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                            [np.zeros(0, dtype=np.int64) for _ in steps])  # fmt: skip
+    ra = actor[r]
+    new = np.empty(m, dtype=bool)
+    new[0] = True
+    new[1:] = ra[1:] != ra[:-1]
+    seg = np.flatnonzero(new)
+    actors = ra[seg].astype(np.int64)
+    cnt = (times < never).sum(axis=1)
+    level = np.maximum.reduceat(cnt, seg).astype(np.int64)
+    firsts = []
+    for k in range(n):
+        f = np.minimum.reduceat(times[:, k], seg)
+        firsts.append(np.where(f < never, f, -1))
+    return FunnelLevels(actors, level, firsts)
+
+
+def funnel_cases(idx: JourneyIndex, lv: FunnelLevels) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """(case ids, levels, first times as an actors x steps array; -1 = not reached) of the
+    actors that reached level 1, ordered by case id."""
+    keep = lv.level >= 1
+    ids = idx.actors.take(pa.array(lv.actors[keep]))
+    firsts = (
+        np.stack([f[keep] for f in lv.first], axis=1)
+        if lv.first
+        else np.zeros((int(keep.sum()), 0), dtype=np.int64)
+    )
+    return ids, lv.level[keep], firsts
 
 
 def funnel_summary(lv: FunnelLevels, n_steps: int) -> dict[str, Any]:

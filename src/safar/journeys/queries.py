@@ -13,7 +13,8 @@ running-max window per step (the latest start that can still reach a step domina
 earlier ones). ClickHouse's ``windowFunnel(window, 'strict_increase')`` is faster but keeps only
 the latest start per step, so a later first-step event at the same instant as the next step
 hides an earlier valid chain (on random data with ties it counted 39 where 40 converted); it is
-therefore not used.
+therefore not used. Any-order funnels (``funnel_any_levels_sql``): a step event opens a window
+``[ts, ts + window]``, which reaches level k with k distinct steps in it (docs/journeys.md).
 """
 
 from __future__ import annotations
@@ -323,23 +324,150 @@ def funnel_levels_sql(d: Dialect, src: Source, n_steps: int) -> str:
     return "WITH " + ", ".join(ctes)
 
 
-def funnel_summary_sql(d: Dialect, src: Source, n_steps: int) -> str:
+FunnelMode = Literal["strict", "any"]
+
+#: Stands for "no such event" in the any-order SQL (sorts after every real time).
+NEVER_US = 4611686018427387904
+
+
+def funnel_any_levels_sql(d: Dialect, src: Source, n_steps: int) -> str:
+    """Any-order funnel, per case: the largest level reached and the first time each was reached.
+
+    Each step event opens a window ``[ts, ts + win]``; per step the first event of it in that
+    window (``f1..fN``, ``NEVER_US`` when none). The window reaches level k at the k-th smallest
+    of them; the case's level is the best window's and its first time at level k the earliest
+    over its windows. Params: ``s1..sN`` (distinct step activities) and ``win``.
+    """
+    steps = [p(d, f"s{i}", "String") for i in range(1, n_steps + 1)]
+    win = p(d, "win", "Int64")
+    in_list = ", ".join(steps)
+    frame = "PARTITION BY case_id ORDER BY ts RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING"
+    nxt = ", ".join(
+        f"min(CASE WHEN activity = {s} THEN ts END) OVER ({frame}) AS f{i}"
+        for i, s in enumerate(steps, start=1)
+    )
+    within = ", ".join(
+        f"CASE WHEN f{i} - ts <= {win} THEN f{i} ELSE {NEVER_US} END AS g{i}"
+        for i in range(1, n_steps + 1)
+    )
+    arr = "[" + ", ".join(f"g{i}" for i in range(1, n_steps + 1)) + "]"
+    srt = f"list_sort({arr})" if d == "duckdb" else f"arraySort({arr})"
+    cnt = " + ".join(f"CAST(g{i} < {NEVER_US} AS INTEGER)" for i in range(1, n_steps + 1))
+    firsts = ", ".join(
+        f"min(CASE WHEN r[{k}] < {NEVER_US} THEN r[{k}] END) AS t{k}" for k in range(1, n_steps + 1)
+    )
+    return (
+        f"WITH s AS ({src.sql}), "
+        f"e AS (SELECT case_id, ts, {nxt} FROM s WHERE activity IN ({in_list})), "
+        f"w AS (SELECT case_id, {within} FROM e), "
+        f"x AS (SELECT case_id, {cnt} AS cnt, {srt} AS r FROM w), "
+        f"per AS (SELECT case_id, max(cnt) AS level, {firsts} FROM x GROUP BY case_id)"
+    )
+
+
+def _levels_sql(d: Dialect, src: Source, n_steps: int, mode: FunnelMode) -> str:
+    if mode == "any":
+        return funnel_any_levels_sql(d, src, n_steps)
+    return funnel_levels_sql(d, src, n_steps)
+
+
+def funnel_summary_sql(d: Dialect, src: Source, n_steps: int, mode: FunnelMode = "strict") -> str:
     """Cases reaching each step, and median/p90 seconds from the previous step."""
     cols = [count_if(d, f"level >= {k}") + f" AS n{k}" for k in range(1, n_steps + 1)]
     for k in range(2, n_steps + 1):
         delta = f"t{k} - t{k - 1}"
         cols.append(f"{quantile(d, 0.5, delta)} / 1e6 AS med{k}")
         cols.append(f"{quantile(d, 0.9, delta)} / 1e6 AS p90_{k}")
-    return f"{funnel_levels_sql(d, src, n_steps)} SELECT {', '.join(cols)} FROM per{settings_clause(d)}"
+    return (
+        f"{_levels_sql(d, src, n_steps, mode)} SELECT {', '.join(cols)} FROM per"
+        f"{settings_clause(d)}"
+    )
 
 
-def funnel_dropped_sql(d: Dialect, src: Source, n_steps: int) -> str:
+def funnel_dropped_sql(d: Dialect, src: Source, n_steps: int, mode: FunnelMode = "strict") -> str:
     """Cases whose last step reached is ``level`` (a cohort, e.g. abandoned carts)."""
     return (
-        f"{funnel_levels_sql(d, src, n_steps)} SELECT case_id FROM per "
+        f"{_levels_sql(d, src, n_steps, mode)} SELECT case_id FROM per "
         f"WHERE level = {p(d, 'level', 'Int64')} ORDER BY case_id LIMIT {p(d, 'lim', 'Int64')}"
         f"{settings_clause(d)}"
     )
+
+
+def funnel_cases_sql(d: Dialect, src: Source, n_steps: int, mode: FunnelMode = "strict") -> str:
+    """Per case that reached level 1: its level and first times (the rows of a breakdown)."""
+    ts = ", ".join(f"t{k}" for k in range(1, n_steps + 1))
+    return (
+        f"{_levels_sql(d, src, n_steps, mode)} SELECT case_id, level, {ts} FROM per "
+        f"WHERE level >= 1 ORDER BY case_id{settings_clause(d)}"
+    )
+
+
+# --- funnel breakdowns ------------------------------------------------------------------------
+
+
+def json_scalar(d: Dialect, column: str, key_param: str) -> str:
+    """A scalar JSON value as text, the same in both engines (NULL when missing, null, an
+    object or an array). Strings as they are, booleans ``true``/``false``, whole numbers as
+    integers (``1000`` for ``1e3`` or ``1000.0``), other numbers in shortest form."""
+    if d == "duckdb":
+        path = f"'$.' || ${key_param}"
+        num = f"TRY_CAST(json_extract_string({column}, {path}) AS DOUBLE)"
+        return (
+            f"CASE json_type({column}, {path}) "
+            f"WHEN 'VARCHAR' THEN json_extract_string({column}, {path}) "
+            f"WHEN 'BOOLEAN' THEN json_extract_string({column}, {path}) "
+            f"WHEN 'BIGINT' THEN CAST(CAST({num} AS HUGEINT) AS VARCHAR) "
+            f"WHEN 'UBIGINT' THEN CAST(CAST({num} AS HUGEINT) AS VARCHAR) "
+            f"WHEN 'DOUBLE' THEN CASE WHEN {num} = floor({num}) AND abs({num}) < 1e15 "
+            f"THEN CAST(CAST({num} AS BIGINT) AS VARCHAR) ELSE CAST({num} AS VARCHAR) END END"
+        )
+    k = f"{{{key_param}:String}}"
+    t = f"JSONType({column}, {k})"
+    num = f"JSONExtractFloat({column}, {k})"
+    return (
+        f"multiIf({t} = 'String', toNullable(JSONExtractString({column}, {k})), "
+        f"{t} = 'Bool', toNullable(JSONExtractRaw({column}, {k})), "
+        f"{t} IN ('Int64', 'UInt64', 'Double'), toNullable(if({num} = floor({num}) "
+        f"AND abs({num}) < 1e15, toString(toInt64({num})), toString({num}))), "
+        "CAST(NULL AS Nullable(String)))"
+    )
+
+
+def entry_values_sql(
+    d: Dialect, src: Source, n_steps: int, mode: FunnelMode, column: str, value: str
+) -> str:
+    """Per case: ``value`` (an expression over ``column`` of a ``details`` source) at its entry
+    event.
+
+    The entry event is the case's first event of step 1 (strict order) or of any step (any
+    order): the event at which it reached level 1. Equal times: the smallest ``seq``. The
+    column is picked first and the value computed once per case (JSON is parsed only there).
+    """
+    steps = [p(d, f"s{i}", "String") for i in range(1, n_steps + 1)]
+    cond = f"activity = {steps[0]}" if mode == "strict" else f"activity IN ({', '.join(steps)})"
+    agg = (
+        f"first({column} ORDER BY ts, seq)"
+        if d == "duckdb"
+        else f"argMin(tuple({column}), (ts, seq)).1"
+    )
+    return (
+        f"WITH s AS ({src.sql}) SELECT case_id, {value} AS value FROM "
+        f"(SELECT case_id, {agg} AS {column} FROM s WHERE {cond} GROUP BY case_id) AS en "
+        f"ORDER BY case_id{settings_clause(d)}"
+    )
+
+
+def latest_traits_sql(d: Dialect, src: Source, value: str | None = None) -> str:
+    """Per case: the traits of its latest ``identify`` (equal times: the largest ``seq``), or
+    ``value``, an expression over those ``traits``."""
+    agg = "last(traits ORDER BY ts, seq)" if d == "duckdb" else "argMax(tuple(traits), (ts, seq)).1"
+    sql = (
+        f"WITH s AS ({src.sql}) SELECT case_id, {agg} AS traits FROM s "
+        "WHERE type = 'identify' GROUP BY case_id"
+    )
+    if value is not None:
+        sql = f"SELECT case_id, {value} AS value FROM ({sql}) AS lt"
+    return f"{sql} ORDER BY case_id{settings_clause(d)}"
 
 
 # --- paths ------------------------------------------------------------------------------------

@@ -52,6 +52,19 @@ class FunnelRequest(Period):
     steps: list[str] = Field(min_length=2, max_length=10)
     window: str | float = Field(default="7d", description="seconds, or 7d / 12h / 30m / 45s")
     dropped_limit: int = Field(default=0, ge=0, le=10_000)
+    mode: Literal["strict", "any"] = Field(
+        default="strict",
+        description="strict: steps in this order; any: distinct steps in any order",
+    )
+    breakdown: str | None = Field(
+        default=None,
+        description="channel, persona, property:KEY (of the entry event) or trait:KEY",
+        max_length=80,
+    )
+    breakdown_limit: int = Field(default=5, ge=1, le=50, description="top values; rest = other")
+    personas: list[PersonaRule] | None = Field(
+        default=None, description="rules of a persona breakdown (first match wins)"
+    )
 
     @field_validator("steps")
     @classmethod
@@ -62,7 +75,8 @@ class FunnelRequest(Period):
 
 
 class FunnelStepRead(BaseModel):
-    activity: str
+    level: int
+    activity: str | None = Field(description="the step (strict order); null for any-order levels")
     cases: int
     conversion_from_start: float | None
     conversion_from_previous: float | None
@@ -71,10 +85,26 @@ class FunnelStepRead(BaseModel):
     p90_seconds_from_previous: float | None
 
 
+class BreakdownGroupRead(BaseModel):
+    value: str | None = Field(description="null: no value, or the other values together")
+    other: bool
+    customers: int
+    steps: list[FunnelStepRead]
+    dropped_sample: dict[str, list[str]]
+
+
+class BreakdownRead(BaseModel):
+    by: str
+    limit: int
+    groups: list[BreakdownGroupRead]
+
+
 class FunnelResult(BaseModel):
+    mode: Literal["strict", "any"]
     window_seconds: float
     steps: list[FunnelStepRead]
     dropped_sample: dict[str, list[str]]
+    breakdown: BreakdownRead | None = None
 
 
 class PathsRequest(Period):

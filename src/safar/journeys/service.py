@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from safar.errors import ValidationFailed
 from safar.events.store import EventStore
 from safar.identity.models import Identity, Merge
-from safar.journeys import analysis
+from safar.journeys import analysis, funnels
 from safar.journeys import queries as q
 from safar.journeys.definitions import JourneyDefinition
 from safar.journeys.personas import PersonaRule, by_rules, cluster, load_customers
@@ -179,11 +179,37 @@ def funnel(
     since: datetime | None = None,
     until: datetime | None = None,
     dropped_limit: int = 0,
-) -> analysis.Funnel:
+    mode: str = "strict",
+    breakdown: str | None = None,
+    breakdown_limit: int = 5,
+    personas: list[PersonaRule] | None = None,
+) -> funnels.Funnel:
+    """Strict- or any-order funnel of the workspace's customers, optionally broken down by
+    ``channel``, ``persona`` (with ``personas`` rules), ``property:KEY`` or ``trait:KEY``."""
+    bd = (
+        funnels.Breakdown.parse(breakdown, personas=personas, limit=breakdown_limit)
+        if breakdown
+        else None
+    )
     _prepare(session, store, workspace_id)
     src = source(store, workspace_id=workspace_id, since=since, until=until)
-    return analysis.funnel(
-        store, src, steps, window_seconds=window_seconds, dropped_limit=dropped_limit
+    sources = None
+    if bd is not None:
+        sources = funnels.BreakdownSources(
+            details=source(
+                store, workspace_id=workspace_id, since=since, until=until, details=True
+            ),
+            traits=source(store, workspace_id=workspace_id, until=until, details=True),
+        )
+    return funnels.funnel(
+        store,
+        src,
+        steps,
+        window_seconds=window_seconds,
+        dropped_limit=dropped_limit,
+        mode=mode,
+        breakdown=bd,
+        breakdown_sources=sources,
     )
 
 
@@ -351,7 +377,7 @@ def journey_map(
         if len(order) >= 2:
             present = {e for v in disc.variants for e in v["activities"]}
             if all(o in present for o in order):
-                out["funnel"] = analysis.funnel(
+                out["funnel"] = funnels.funnel(
                     store, staged, order, window_seconds=window_seconds
                 ).as_dict()
     return out

@@ -46,7 +46,7 @@ def create_key(data: ApiKeyCreate, key: SecretKey, session: SessionDep) -> ApiKe
 @router.post("/keys/{key_id}/revoke", response_model=ApiKeyRead)
 def revoke_key(key_id: str, key: SecretKey, session: SessionDep, runtime: RuntimeDep) -> ApiKeyRead:
     revoked = service.revoke_key(session, workspace_id=key.workspace_id, key_id=key_id)
-    runtime.keys.clear()
+    runtime.keys.revoke(revoked.key_hash)
     return _read(revoked)
 
 

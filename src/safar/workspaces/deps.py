@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from safar.errors import Forbidden, Unauthorized
 from safar.runtime import Runtime
@@ -34,6 +35,24 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[Session]:
 #: The unit of work commits when the endpoint returns, before the response is sent, so a
 #: client that acts on a response always finds what it acknowledged (e.g. a new session).
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+T = TypeVar("T")
+
+
+async def run_read(runtime: Runtime, read: Callable[[], T]) -> T:
+    """Run a short read of the state store for an ``async`` endpoint.
+
+    Embedded SQLite answers a point read from a local file in well under a millisecond, less
+    than handing the call to the thread pool and back costs (two thread wake-ups, which on a
+    busy machine are where the latency tail comes from), so it runs inline. A networked
+    database's round trip must not block the event loop: it goes to the thread pool. (A
+    SQLite read that faults pages in from disk holds the loop while it waits; with several
+    concurrent clients on a cold file the pool overlaps those waits better: see
+    docs/benchmarks.md, "Profile lookup".)
+    """
+    if runtime.db.is_sqlite:
+        return read()
+    return await run_in_threadpool(read)
 
 
 def basic_username(header: str | None) -> str | None:

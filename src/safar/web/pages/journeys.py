@@ -7,7 +7,8 @@ in place, and the other sections still render.
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, get_args
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
@@ -17,6 +18,7 @@ from safar.journeys import service
 from safar.journeys.cli import parse_window
 from safar.journeys.definitions import JourneyDefinition, StageDefinition
 from safar.journeys.drivers import key_drivers
+from safar.journeys.personas import Op, PersonaRule
 from safar.web.i18n import N_
 from safar.web.nav import NavEntry, register_nav
 from safar.web.render import Page, PageDep, render
@@ -25,6 +27,8 @@ from safar.workspaces.deps import RuntimeDep
 router = APIRouter(include_in_schema=False)
 register_nav(NavEntry("journeys", "/journeys", N_("Journeys"), "journeys", order=25))
 MAX_EDGES = 40
+OPS = set(get_args(Op))
+BREAKDOWNS = ("", "channel", "persona", "property", "trait")
 
 
 def duration(page: Page, seconds: float | None) -> str:
@@ -53,6 +57,53 @@ def parse_stages(text: str) -> list[StageDefinition]:
             )
         stages.append(StageDefinition(name=name.strip(), events=names))
     return stages
+
+
+def parse_personas(text: str) -> list[PersonaRule]:
+    """``persona: trait op value; trait op value`` per line (first matching line wins).
+
+    ``op`` is one of eq ne gt gte lt lte in contains exists; values are read as JSON when they
+    can be (``65``, ``true``, ``["a", "b"]``), else as text.
+    """
+    rules = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, conds = line.partition(":")
+        parsed: list[dict[str, Any]] = []
+        for part in conds.split(";"):
+            words = part.split(None, 2)
+            if not words:
+                continue
+            if len(words) < 2 or words[1] not in OPS or (words[1] != "exists" and len(words) < 3):
+                parsed = []
+                break
+            raw = words[2] if len(words) == 3 else None
+            try:
+                value = json.loads(raw) if raw is not None else None
+            except ValueError:
+                value = raw
+            parsed.append({"trait": words[0], "op": words[1], "value": value})
+        if not sep or not name.strip() or not parsed:
+            raise ValidationFailed(
+                f"personas: line {n} should read 'persona: trait op value; trait op value'",
+                field="personas",
+            )
+        try:
+            rules.append(PersonaRule.model_validate({"name": name.strip(), "all_of": parsed}))
+        except ValueError as exc:
+            raise ValidationFailed(f"personas: line {n} is not a persona rule",
+                                   field="personas") from exc  # fmt: skip
+    return rules
+
+
+def _funnel_chart(name: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "kind": "funnel",
+        "series": [
+            {"name": name, "data": [{"name": s["label"], "value": s["cases"]} for s in steps]}
+        ],
+    }
 
 
 def _process_chart(disc: Any) -> dict[str, Any]:
@@ -86,6 +137,10 @@ def journeys(
     runtime: RuntimeDep,
     steps: str = "",
     window: str = "7d",
+    mode: str = "strict",
+    breakdown: str = "",
+    bkey: str = "",
+    personas: str = "",
     anchor: str = "",
     stages: str = "",
     target_event: str = "survey_answered",
@@ -95,6 +150,10 @@ def journeys(
     form = {
         "steps": steps,
         "window": window,
+        "mode": mode,
+        "breakdown": breakdown,
+        "bkey": bkey,
+        "personas": personas,
         "anchor": anchor,
         "stages": stages,
         "target_event": target_event,
@@ -126,28 +185,57 @@ def journeys(
         chosen = [s.strip() for s in steps.split(",") if s.strip()]
         if not chosen:
             return {"empty": True}
+        if breakdown not in BREAKDOWNS:
+            raise ValidationFailed(f"breakdown: {breakdown!r} is not offered", field="breakdown")
+        by = f"{breakdown}:{bkey.strip()}" if breakdown in ("property", "trait") else breakdown
         result = service.funnel(
-            session, store, workspace_id=ws, steps=chosen, window_seconds=parse_window(window)
-        )
-        return {
-            "empty": False,
-            "steps": [
+            session, store, workspace_id=ws, steps=chosen, window_seconds=parse_window(window),
+            mode=mode, breakdown=by or None,
+            personas=parse_personas(personas) if breakdown == "persona" else None,
+        )  # fmt: skip
+
+        def rows(fsteps: list[Any]) -> list[dict[str, Any]]:
+            return [
                 {
                     **s.__dict__,
+                    "label": s.activity
+                    if s.activity is not None
+                    else tr(N_("%(k)s of %(n)s steps"))
+                    % {"k": page.fmt.number(s.level), "n": page.fmt.number(len(fsteps))},
                     "median": duration(page, s.median_seconds_from_previous),
                     "p90": duration(page, s.p90_seconds_from_previous),
                 }
-                for s in result.steps
-            ],
-            "chart": {
-                "kind": "funnel",
-                "series": [
-                    {
-                        "name": tr(N_("Customers")),
-                        "data": [{"name": s.activity, "value": s.cases} for s in result.steps],
-                    }
-                ],
-            },
+                for s in fsteps
+            ]
+
+        main = rows(result.steps)
+        groups = []
+        for i, g in enumerate(result.groups or []):
+            name = (
+                tr(N_("Other values"))
+                if g.other
+                else tr(N_("No value"))
+                if g.value is None
+                else g.value
+            )
+            grows = rows(g.steps)
+            last = grows[-1]["conversion_from_start"]
+            groups.append(
+                {
+                    "id": f"chart-funnel-{i + 1}",
+                    "name": name,
+                    "customers": g.customers,
+                    "conversion": last,
+                    "steps": grows,
+                    "chart": _funnel_chart(name, grows),
+                }
+            )
+        return {
+            "empty": False,
+            "any_order": result.mode == "any",
+            "steps": main,
+            "chart": _funnel_chart(tr(N_("Customers")), main),
+            "groups": groups,
         }
 
     data["funnel"] = _section(funnel)

@@ -94,8 +94,10 @@ def revoke_key(
 ) -> Response:
     if page.workspace_id is None:
         raise NotFound("workspace: create a workspace first", field="workspace_id")
-    workspaces.revoke_key(page.session, workspace_id=page.workspace_id, key_id=key_id[:40])
-    runtime.keys.clear()
+    revoked = workspaces.revoke_key(
+        page.session, workspace_id=page.workspace_id, key_id=key_id[:40]
+    )
+    runtime.keys.revoke(revoked.key_hash)
     return RedirectResponse("/settings#keys", status_code=303)
 
 

@@ -1,0 +1,221 @@
+"""The profile read of the hot path: one statement for a whole profile.
+
+A profile answer needs the profile row, its identities, their traits and consent, the groups
+they belong to and the merges the profile took part in. Read one by one that is seven indexed
+point queries, and on an embedded store most of each one's cost is the Python round trip, not
+the database. Here they are one ``UNION ALL`` of six branches that share a column layout
+(``kind`` says which branch a row came from), keyed by the looked-up identifier or by the
+profile id, built once at import so SQLAlchemy reuses its compiled form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    CompoundSelect,
+    Connection,
+    Row,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
+
+from safar.db import UTCDateTime
+from safar.identity.models import (
+    ConsentRecord,
+    Group,
+    GroupMember,
+    Identity,
+    Merge,
+    Profile,
+    TraitValue,
+)
+
+#: Columns every branch fills (unused ones NULL): a kind tag, one integer, six strings, two
+#: times, one JSON value and one flag.
+_LAYOUT: dict[str, Any] = {
+    "n": BigInteger(),
+    "s1": String(),
+    "s2": String(),
+    "s3": String(),
+    "s4": String(),
+    "s5": String(),
+    "s6": String(),
+    "t1": UTCDateTime(),
+    "t2": UTCDateTime(),
+    "j": JSON(),
+    "b": Boolean(),
+}
+
+
+def _branch(kind: str, source: Any, where: ColumnElement[bool], **cols: Any) -> Any:
+    """One SELECT of the union with the shared layout; missing columns are typed NULLs."""
+    unknown = set(cols) - set(_LAYOUT)
+    assert not unknown, unknown
+    exprs: list[Any] = [literal_column(f"'{kind}'", String()).label("kind")]
+    for name, type_ in _LAYOUT.items():
+        value = cols.get(name)
+        # Typed NULLs: PostgreSQL resolves a union's column types pairwise from the left, so
+        # two bare NULLs would become text and then clash with a later json or timestamp.
+        expr = cast(null(), type_) if value is None else type_coerce(value, type_)
+        exprs.append(expr.label(name))
+    return select(*exprs).select_from(source).where(where)
+
+
+def _profile_union(key: Select[Any]) -> CompoundSelect[Any]:
+    """Every row a profile answer needs, for the profile id the one-row ``key`` selects.
+
+    ``key`` is scoped by workspace and every branch hangs off it (profile and identity ids are
+    unique across workspaces), so no other workspace's row is read. The branches do not repeat
+    the workspace condition: without statistics SQLite would then pick the workspace index
+    and scan every trait of the workspace.
+    """
+    ws = bindparam("ws", type_=String())
+    key_cte = key.cte("target")
+    target = select(key_cte.c.pid).scalar_subquery()
+    own = select(Identity.id).where(Identity.profile_id == target).cte("own")
+    own_ids = select(own.c.id)
+    profile = _branch(
+        "p",
+        Profile,
+        and_(Profile.id == target, Profile.workspace_id == ws),
+        s1=Profile.id,
+        s2=Profile.merged_into,
+        t1=Profile.created_at,
+        t2=Profile.updated_at,
+    )
+    identities = _branch(
+        "i",
+        Identity,
+        Identity.profile_id == target,
+        n=Identity.id,
+        s1=Identity.type,
+        s2=Identity.value,
+        s3=Identity.source,
+        t1=Identity.first_seen,
+    )
+    traits = _branch(
+        "t",
+        TraitValue,
+        TraitValue.identity_id.in_(own_ids),
+        n=TraitValue.id,
+        s1=TraitValue.key,
+        t1=TraitValue.observed_at,
+        j=TraitValue.value,
+    )
+    consent = _branch(
+        "c",
+        ConsentRecord,
+        ConsentRecord.identity_id.in_(own_ids),
+        n=ConsentRecord.id,
+        s1=ConsentRecord.purpose,
+        s2=ConsentRecord.channel,
+        s3=ConsentRecord.source,
+        t1=ConsentRecord.observed_at,
+        b=ConsentRecord.granted,
+    )
+    groups = _branch(
+        "g",
+        GroupMember.__table__.join(Group.__table__, Group.id == GroupMember.group_pk),
+        GroupMember.identity_id.in_(own_ids),
+        n=Group.id,
+        s1=Group.group_id,
+        s2=Group.type,
+        s3=Group.name,
+        s4=GroupMember.role,
+        j=Group.traits,
+    )
+    merge_cols = {
+        "s1": Merge.id,
+        "s2": Merge.into_profile_id,
+        "s3": Merge.from_profile_id,
+        "s4": Merge.cause,
+        "s5": Merge.message_id,
+        "s6": Merge.undone_by,
+        "t1": Merge.created_at,
+        "t2": Merge.undone_at,
+        "j": Merge.evidence,
+    }
+    # Two branches rather than one OR, so each uses its own index (a merge never has the same
+    # profile on both sides).
+    merged_in = _branch("m", Merge, Merge.into_profile_id == target, **merge_cols)
+    merged_away = _branch("m", Merge, Merge.from_profile_id == target, **merge_cols)
+    return union_all(profile, identities, traits, consent, groups, merged_in, merged_away)
+
+
+_BY_IDENTIFIER = _profile_union(
+    select(Identity.profile_id.label("pid")).where(
+        Identity.workspace_id == bindparam("ws"),
+        Identity.type == bindparam("t"),
+        Identity.value == bindparam("v"),
+    )
+)
+_BY_ID = _profile_union(
+    select(Profile.id.label("pid")).where(
+        Profile.id == bindparam("pid"), Profile.workspace_id == bindparam("ws")
+    )
+)
+
+
+@dataclass(slots=True)
+class ProfileRows:
+    """A profile's rows as read, before they become an answer (plain Python values)."""
+
+    id: str
+    merged_into: str | None
+    created_at: datetime
+    updated_at: datetime
+    identities: list[Row[Any]]
+    traits: list[Row[Any]]
+    consent: list[Row[Any]]
+    groups: list[Row[Any]]
+    merges: list[Row[Any]]
+
+
+def _collect(rows: Sequence[Row[Any]]) -> ProfileRows | None:
+    by_kind: dict[str, list[Row[Any]]] = {"p": [], "i": [], "t": [], "c": [], "g": [], "m": []}
+    for row in rows:
+        by_kind[row.kind].append(row)
+    if not by_kind["p"]:
+        return None
+    p = by_kind["p"][0]
+    return ProfileRows(
+        id=p.s1,
+        merged_into=p.s2,
+        created_at=p.t1,
+        updated_at=p.t2,
+        identities=by_kind["i"],
+        traits=by_kind["t"],
+        consent=by_kind["c"],
+        groups=by_kind["g"],
+        merges=by_kind["m"],
+    )
+
+
+def profile_by_identifier(
+    conn: Connection, *, workspace_id: str, type_: str, value: str
+) -> ProfileRows | None:
+    """The profile owning identifier (type_, value) in the workspace, or None."""
+    rows = conn.execute(_BY_IDENTIFIER, {"ws": workspace_id, "t": type_, "v": value}).all()
+    return _collect(rows)
+
+
+def profile_by_id(conn: Connection, *, workspace_id: str, profile_id: str) -> ProfileRows | None:
+    """Profile ``profile_id`` of the workspace as stored (merge redirects not followed)."""
+    rows = conn.execute(_BY_ID, {"ws": workspace_id, "pid": profile_id}).all()
+    return _collect(rows)

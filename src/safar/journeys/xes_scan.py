@@ -1,0 +1,792 @@
+"""A vectorised reader of well-formed XES documents held in memory.
+
+``scan_xes(data)`` gives the same case table as the lxml reader of ``journeys.xes``, or
+``None`` when the document uses XML this scanner does not handle (or is not well formed, or an
+event lacks a field): the caller then parses it with lxml, which reads everything it can and
+raises the errors. The scanner never guesses: a document it accepts has been checked as
+closely as the result depends on it.
+
+How: numpy finds every ``<`` of the decompressed bytes (in 1 MB chunks). A tag is recognised
+from the eight bytes after its ``<`` (one unaligned 64-bit load each, looked up in a small
+sorted table): ``<trace>``, ``<event>``, ``</event>``, ``</trace>``, and attribute elements in
+the form XES writers use, ``<string key="K" value="V"/>`` (also ``date``, ``int``, ``float``,
+``boolean``, ``id``; ``/>``, `` />`` or ``>``), whose key and value end at the next quotes
+(found per block of 65,536 tags), with ``" value="`` between them and the tag closed before
+the next ``<``. Any other tag (the log header,
+``<log ...>``, ``<global ...>``, attributes with other spacing or quotes, entity references)
+goes through a Python regex of the XML grammar. Comments and processing instructions are
+skipped (a ``<`` inside them is not a tag). Nesting is checked per depth level: opening and
+closing tags of one level must alternate and carry the same name, there is one root and it is
+``log``. Events are the ``<event>`` children of ``<trace>`` children of the root; their
+``concept:name``, ``time:timestamp`` and ``org:resource`` are the last child element with that
+key, as in the lxml reader. Attribute values are normalised like an XML parser does (tabs and
+line breaks become spaces, references are decoded). Timestamps that all share one ISO 8601
+layout (``2011-10-01T00:38:44.546+02:00``, ``Z``, or no zone = UTC) are read digit by digit
+from the bytes and checked like ``datetime.fromisoformat``; otherwise those in the usual form
+go through one Arrow cast and the rest one by one with ``xes.parse_timestamp``.
+
+Most of the work is numpy over arrays of tags; ``pyarrow.array`` and ``Array.to_numpy`` are
+avoided because they import pandas (0.7-1.8 s) the first time they run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: Element names of XES, and the ones written as ``<NAME key="K" value="V"...>``.
+NAMES = (b"log", b"trace", b"event", b"string", b"date", b"int", b"float", b"boolean", b"id",
+         b"list", b"values", b"container", b"global", b"extension", b"classifier")  # fmt: skip
+_LOG, _TRACE, _EVENT = 0, 1, 2
+_ATTR_NAMES = (3, 4, 5, 6, 7, 8)
+#: Keys read from events (and ``concept:name`` from traces); position = key id - 1.
+KEYS = (b"concept:name", b"time:timestamp", b"org:resource")
+_OPEN, _SELF, _CLOSE = 1, 2, 3
+_TAIL = 32  # tags this close to the end are parsed in Python (no 8-byte loads past the end)
+
+_NAME_RE = rb"[A-Za-z_][A-Za-z0-9_.\-]*"
+_ANAME_RE = rb"[A-Za-z_:][A-Za-z0-9_.:\-]*"
+_TAG_RE = re.compile(
+    rb"<(" + _NAME_RE + rb")((?:\s+" + _ANAME_RE + rb"\s*=\s*(?:\"[^\"<]*\"|'[^'<]*'))*)\s*(/?)>"
+)
+_ATTR_RE = re.compile(rb"\s+(" + _ANAME_RE + rb")\s*=\s*(?:\"([^\"<]*)\"|'([^'<]*)')")
+_CLOSE_RE = re.compile(rb"</(" + _NAME_RE + rb")\s*>")
+_DECL_RE = re.compile(
+    rb"<\?xml\s+version\s*=\s*(?:\"1\.[0-9]+\"|'1\.[0-9]+')"
+    rb"(?:\s+encoding\s*=\s*(?:\"([A-Za-z][A-Za-z0-9._\-]*)\"|'([A-Za-z][A-Za-z0-9._\-]*)'))?"
+    rb"(?:\s+standalone\s*=\s*(?:\"(?:yes|no)\"|'(?:yes|no)'))?\s*\?>"
+)
+_PI_RE = re.compile(rb"<\?(" + _NAME_RE + rb")(?:\s[^?]*(?:\?(?!>)[^?]*)*)?\?>", re.S)
+_REF_RE = re.compile(r"&(?:#x([0-9A-Fa-f]+)|#([0-9]+)|(lt|gt|amp|quot|apos));")
+_AMP_RE = re.compile(rb"&(?:#x[0-9A-Fa-f]+|#[0-9]+|lt|gt|amp|quot|apos);")
+#: Namespace URIs taken as they are (libxml2 checks others, and rejects some): lxml reads the rest.
+_NS_OK = re.compile(
+    r"(?:https?://[A-Za-z0-9\-._~]+(?::[0-9]+)?(?:/[A-Za-z0-9\-._~/?#=]*)?|urn:[A-Za-z0-9\-._~:]+)\Z"
+)
+_PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_WS = str.maketrans({"\t": " ", "\n": " "})
+_STRICT_TS = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+    r"(Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?$"
+)
+_ZONE = r"(Z|[+-][0-9]{2}:[0-9]{2})$"
+
+
+class _Unsupported(Exception):
+    """The document needs the full XML parser (or is not well formed)."""
+
+
+def _word(b: bytes) -> tuple[int, int]:
+    """(value, mask) of up to 8 bytes as a little-endian 64-bit word."""
+    return int.from_bytes(b.ljust(8, b"\0"), "little"), (1 << (8 * len(b))) - 1
+
+
+def _pattern(b: bytes) -> tuple[int, int, int, int]:
+    """Two (value, mask) words of up to 16 bytes."""
+    return (*_word(b[:8]), *_word(b[8:16]))
+
+
+def _char_ok(cp: int) -> bool:
+    return (
+        cp in (0x9, 0xA, 0xD)
+        or 0x20 <= cp <= 0xD7FF
+        or 0xE000 <= cp <= 0xFFFD
+        or (0x10000 <= cp <= 0x10FFFF)
+    )
+
+
+def attr_value(raw: bytes) -> str:
+    """An attribute value as an XML parser reports it (line ends and whitespace normalised,
+    references decoded); raises ``_Unsupported`` on a reference XML does not allow."""
+    try:
+        s = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Unsupported from None
+    if "\r" in s:
+        s = s.replace("\r\n", "\n").replace("\r", "\n")
+    s = s.translate(_WS)
+    if "&" not in s:
+        return s
+    out: list[str] = []
+    pos = 0
+    for m in _REF_RE.finditer(s):
+        if "&" in s[pos : m.start()]:
+            raise _Unsupported
+        out.append(s[pos : m.start()])
+        if m.group(3):
+            out.append(_PREDEFINED[m.group(3)])
+        else:
+            cp = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+            if not _char_ok(cp):
+                raise _Unsupported
+            out.append(chr(cp))
+        pos = m.end()
+    if "&" in s[pos:]:
+        raise _Unsupported
+    out.append(s[pos:])
+    return "".join(out)
+
+
+@dataclass
+class _Slow:
+    """Tags parsed in Python: kind, name id, key id, decoded value, end of each by tag index."""
+
+    kind: dict[int, int] = field(default_factory=dict)
+    name: dict[int, int] = field(default_factory=dict)
+    key: dict[int, int] = field(default_factory=dict)
+    value: dict[int, str] = field(default_factory=dict)
+    end: dict[int, int] = field(default_factory=dict)
+
+
+def _parse_tag(
+    data: bytes | bytearray, p: int, i: int, names: dict[bytes, int], slow: _Slow
+) -> None:
+    if data.startswith(b"</", p):
+        m = _CLOSE_RE.match(data, p)
+        if m is None:
+            raise _Unsupported
+        slow.kind[i] = _CLOSE
+        slow.name[i] = names.setdefault(m.group(1), len(names))
+        slow.end[i] = m.end()
+        return
+    m = _TAG_RE.match(data, p)
+    if m is None:
+        raise _Unsupported
+    attrs: dict[bytes, bytes] = {}
+    for a in _ATTR_RE.finditer(m.group(2)):
+        if a.group(1) in attrs:
+            raise _Unsupported  # duplicate attribute: not well formed
+        attrs[a.group(1)] = a.group(2) if a.group(2) is not None else a.group(3)
+    for a_name, raw in attrs.items():
+        if a_name == b"xmlns" or a_name.startswith(b"xmlns:"):
+            if not _NS_OK.match(attr_value(raw)):
+                raise _Unsupported
+        elif b":" in a_name and not a_name.startswith(b"xml:"):
+            raise _Unsupported  # a prefixed attribute: lxml checks its namespace
+    slow.kind[i] = _SELF if m.group(3) else _OPEN
+    slow.name[i] = names.setdefault(m.group(1), len(names))
+    slow.end[i] = m.end()
+    if b"key" in attrs:
+        key = attr_value(attrs[b"key"]).encode()
+        if key in KEYS:
+            slow.key[i] = KEYS.index(key) + 1
+            slow.value[i] = attr_value(attrs.get(b"value", b""))
+
+
+def _specials(
+    data: bytes | bytearray, lt: np.ndarray, start: int
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Drop the ``<`` of comments, processing instructions and the declaration (and any ``<``
+    inside them); return the remaining tag positions and the skipped (start, end) spans."""
+    c1 = np.frombuffer(data, np.uint8).take(lt + 1, mode="clip")
+    cand = lt[(c1 == ord("!")) | (c1 == ord("?"))]
+    spans: list[tuple[int, int]] = []
+    end_prev = -1
+    for p in cand.tolist():
+        if p < end_prev:
+            continue
+        if data.startswith(b"<!--", p):
+            e = data.find(b"-->", p + 4)
+            if e < 0 or b"--" in data[p + 4 : e] or (data[e - 1 : e] == b"-" and e - 1 >= p + 4):
+                raise _Unsupported
+            end = e + 3
+        elif data.startswith(b"<?", p):
+            if re.match(rb"<\?xml[\s?]", data[p : p + 6], re.I):
+                m = _DECL_RE.match(data, p)
+                if p != start or m is None:
+                    raise _Unsupported
+                enc = m.group(1) or m.group(2)
+                if enc is not None and enc.lower() not in (b"utf-8", b"utf8"):
+                    raise _Unsupported
+            else:
+                m = _PI_RE.match(data, p)
+                if m is None:
+                    raise _Unsupported
+            end = m.end()
+        else:
+            raise _Unsupported  # CDATA, DOCTYPE, or not well formed
+        spans.append((p, end))
+        end_prev = end
+    if not spans:
+        return lt, spans
+    keep = np.ones(len(lt), dtype=bool)
+    for p, end in spans:
+        lo, hi = np.searchsorted(lt, [p, end])
+        keep[lo:hi] = False
+    return lt[keep], spans
+
+
+def _check_amps(data: bytes | bytearray, buf: np.ndarray) -> np.ndarray:
+    """Positions of ``&``; each must start a reference XML allows."""
+    if data.find(b"&") < 0:
+        return np.zeros(0, dtype=np.int64)
+    amps = np.flatnonzero(buf == ord("&"))
+    for p in amps.tolist():
+        m = _AMP_RE.match(data, p)
+        if m is None:
+            raise _Unsupported
+        body = m.group(0)
+        if body.startswith(b"&#"):
+            cp = int(body[3:-1], 16) if body[2:3] == b"x" else int(body[2:-1])
+            if not _char_ok(cp):
+                raise _Unsupported
+    return amps
+
+
+_CHUNK = 1 << 20
+_ALLOWED_LOW = np.zeros(256, dtype=bool)
+_ALLOWED_LOW[[0x09, 0x0A, 0x0D]] = True
+
+
+def _find_chars(buf: np.ndarray, lo: int, hi: int) -> tuple[np.ndarray, bool]:
+    """Positions of ``<`` in ``buf[lo:hi]`` (int32), in chunks that stay in the CPU cache, and
+    whether a character XML 1.0 forbids (a control character) occurs there."""
+    lts: list[np.ndarray] = []
+    tmp = np.empty(min(_CHUNK, max(hi - lo, 1)), dtype=bool)
+    for off in range(lo, hi, _CHUNK):
+        c = buf[off : min(off + _CHUNK, hi)]
+        t = tmp[: len(c)]
+        np.less(c, 0x20, out=t)
+        if t.any() and not _ALLOWED_LOW[c[t]].all():
+            return np.zeros(0, np.int32), True
+        np.equal(c, 0x3C, out=t)
+        lts.append(np.flatnonzero(t).astype(np.int32) + np.int32(off))
+    return np.concatenate([np.zeros(0, dtype=np.int32), *lts]), False
+
+
+def _positions(data: bytes | bytearray, buf: np.ndarray) -> np.ndarray:
+    """Positions of ``<`` (int32); rejects characters XML 1.0 forbids (control characters,
+    invalid UTF-8, U+FFFE/U+FFFF)."""
+    lt, bad = _find_chars(buf, 0, len(buf))
+    if bad:
+        raise _Unsupported
+    if not data.isascii():
+        try:
+            offs = np.array([0, len(data)], dtype=np.int64)
+            pa.Array.from_buffers(
+                pa.large_string(), 1, [None, pa.py_buffer(offs), pa.py_buffer(data)]
+            ).validate(full=True)
+        except pa.ArrowInvalid:
+            raise _Unsupported from None
+        if b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
+            raise _Unsupported
+    return lt
+
+
+# Arrow arrays straight from numpy buffers: ``pa.array`` would import pandas (~0.7 s) on the
+# first call when it is installed.
+def ints(a: np.ndarray) -> pa.Array:
+    """An int64 Arrow array of a numpy integer array."""
+    a = np.ascontiguousarray(a, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(a), [None, pa.py_buffer(a)])
+
+
+def bools(m: np.ndarray) -> pa.Array:
+    """A boolean Arrow array of a numpy mask."""
+    bits = np.packbits(m, bitorder="little")
+    return pa.Array.from_buffers(pa.bool_(), len(m), [None, pa.py_buffer(bits)])
+
+
+def np_bools(arr: pa.Array) -> np.ndarray:
+    """A boolean Arrow array (nulls read as false) as a numpy mask."""
+    if arr.null_count:
+        arr = pc.fill_null(arr, False)
+    bits = np.frombuffer(arr.buffers()[1], dtype=np.uint8)
+    return np.unpackbits(bits, bitorder="little", count=arr.offset + len(arr))[arr.offset :].astype(
+        bool
+    )
+
+
+def np_ints(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """An integer Arrow array without nulls as a numpy array (no copy for one chunk).
+
+    (``to_numpy`` would import pandas, about 0.7-1.8 s, the first time.)
+    """
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.null_count:
+        raise ValueError("nulls in an integer column")
+    dtype = np.dtype(
+        f"{'u' if pa.types.is_unsigned_integer(arr.type) else 'i'}{arr.type.bit_width // 8}"
+    )
+    buf = arr.buffers()[1]
+    return np.frombuffer(buf, dtype=dtype, count=arr.offset + len(arr))[arr.offset :]
+
+
+def texts(values: list[str]) -> pa.Array:
+    """A large-string Arrow array of Python strings."""
+    enc = [v.encode() for v in values]
+    offs = np.zeros(len(enc) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in enc], out=offs[1:])
+    return pa.Array.from_buffers(
+        pa.large_string(), len(enc), [None, pa.py_buffer(offs), pa.py_buffer(b"".join(enc))]
+    )
+
+
+def _slices(buffer: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """Binary array of ``buffer[starts[i]:ends[i]]`` (spans in increasing, disjoint order)."""
+    n = len(starts)
+    offs = np.empty(2 * n + 1, dtype=np.int64)
+    offs[0:-1:2] = starts
+    offs[1::2] = ends
+    offs[-1] = ends[-1] if n else 0
+    both = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), 2 * n, [None, pa.py_buffer(offs), buffer]
+    )
+    return both.take(ints(np.arange(0, 2 * n, 2)))
+
+
+def _last_per(parent: np.ndarray) -> np.ndarray:
+    """Positions of the last element of each run of equal (non-decreasing) parents."""
+    if not len(parent):
+        return parent
+    last = np.empty(len(parent), dtype=bool)
+    last[:-1] = parent[1:] != parent[:-1]
+    last[-1] = True
+    return np.flatnonzero(last)
+
+
+def _parents(tags: np.ndarray, opens_above: np.ndarray) -> np.ndarray:
+    """For each tag index, the last open tag of the level above before it (-1 if none)."""
+    j = np.searchsorted(opens_above, tags) - 1
+    return np.where(j >= 0, opens_above[np.maximum(j, 0)], -1)
+
+
+def _ws(s: str) -> str:
+    """XML attribute-value normalisation of literal line ends, tabs and line feeds."""
+    return s.replace("\r\n", "\n").replace("\r", "\n").translate(_WS)
+
+
+def _owner(tags: np.ndarray, opens_above: np.ndarray, owners: np.ndarray) -> np.ndarray:
+    """For each tag, the position in ``owners`` (sorted tag indices) of its parent, or -1."""
+    par = _parents(tags, opens_above)
+    j = np.minimum(np.searchsorted(owners, par), max(len(owners) - 1, 0))
+    if not len(owners):
+        return np.full(len(tags), -1, dtype=np.int64)
+    return np.where((par >= 0) & (owners[j] == par), j, -1)
+
+
+def _strings(
+    buffer: pa.Buffer,
+    tag_idx: np.ndarray,
+    vs: np.ndarray,
+    ve: np.ndarray,
+    slow: _Slow,
+    *,
+    dedupe: bool = True,
+) -> tuple[pa.Array, np.ndarray]:
+    """Values of the given tags as a string array, and a mask of those decoded in Python.
+
+    Values of vectorised tags hold no reference (tags with ``&`` go through Python), so only
+    their literal tabs and line breaks need normalising: done once per distinct value.
+    """
+    raw = _slices(buffer, vs[tag_idx], ve[tag_idx])
+    try:
+        arr = raw.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        raise _Unsupported from None
+    if dedupe:
+        enc = arr.dictionary_encode()
+        d = enc.dictionary
+        bad = pc.match_substring_regex(d, "[\t\n\r]")
+    if dedupe and pc.any(bad).as_py():
+        fixed = [_ws(v) if b else v for v, b in zip(d.to_pylist(), bad.to_pylist(), strict=True)]
+        arr = pa.DictionaryArray.from_arrays(enc.indices, texts(fixed))
+        arr = arr.cast(pa.large_string())
+    decoded = np.zeros(len(tag_idx), dtype=bool)
+    if slow.value:
+        at = [i for i, t in enumerate(tag_idx.tolist()) if t in slow.value]
+        if at:
+            decoded[at] = True
+            repl = texts([slow.value[int(tag_idx[i])] for i in at])
+            arr = pc.replace_with_mask(arr, bools(decoded), repl)
+    return arr.cast(pa.string()), decoded
+
+
+def parse_timestamps(values: pa.Array, decoded: np.ndarray | None = None) -> np.ndarray:
+    """ISO 8601 texts to UTC microseconds, exactly like ``xes.parse_timestamp`` one by one.
+
+    Texts in the usual form are converted by an Arrow cast (zoned and naive ones apart);
+    the rest, and any part the cast refuses, one by one (which also names a bad value).
+    ``decoded`` marks texts already decoded as attribute values; the others are raw, so their
+    tabs and line breaks are normalised first.
+    """
+    from safar.journeys.xes import parse_timestamp
+
+    n = len(values)
+    out = np.empty(n, dtype=np.int64)
+    strict = np_bools(pc.match_substring_regex(values, _STRICT_TS))
+    if strict.all():
+        try:
+            return np_ints(values.cast(pa.timestamp("us", "UTC")).cast(pa.int64()))
+        except pa.ArrowInvalid:
+            pass  # naive times among them, or a value the cast refuses
+    zoned = np_bools(pc.match_substring_regex(values, _ZONE))
+    for mask, typ in (
+        (strict & zoned, pa.timestamp("us", "UTC")),
+        (strict & ~zoned, pa.timestamp("us")),
+    ):
+        if mask.any():
+            part = values.filter(bools(mask))
+            try:
+                out[mask] = np_ints(part.cast(typ).cast(pa.int64()))
+            except pa.ArrowInvalid:
+                strict = strict & ~mask
+    rest = np.flatnonzero(~strict)
+    if len(rest):
+        strs = values.take(ints(rest)).to_pylist()
+        raw = np.ones(len(rest), dtype=bool) if decoded is None else ~decoded[rest]
+        out[rest] = [
+            parse_timestamp(_ws(t) if r else t, where="time:timestamp")
+            for t, r in zip(strs, raw.tolist(), strict=True)
+        ]
+    return out
+
+
+def fixed_timestamps(buf: np.ndarray, vs: np.ndarray, ve: np.ndarray) -> np.ndarray | None:
+    """UTC microseconds of timestamps that all share one layout, read digit by digit from the
+    bytes (``YYYY-MM-DDTHH:MM:SS``, then the same fraction length and the same kind of zone:
+    none, ``Z`` or ``+HH:MM``); ``None`` when they do not, or any is not a valid time (the
+    caller then parses them like ``parse_timestamp``, which names a bad one)."""
+    if not len(vs):
+        return None
+    length = ve - vs
+    n0 = int(length[0])
+    if n0 < 19 or n0 > 32 or not bool(np.all(length == n0)):
+        return None
+
+    # One gather of the rows of a sliding-window view: a byte matrix, value by value.
+    rows = np.lib.stride_tricks.sliding_window_view(buf, n0)[vs]
+
+    def at(k: int) -> np.ndarray:
+        return rows[:, k]
+
+    def same(k: int, ch: str) -> bool:
+        return bool(np.all(at(k) == ord(ch)))
+
+    if not all(same(k, c) for k, c in ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"))):
+        return None
+    last = at(n0 - 1)
+    if bool(np.all(last == ord("Z"))):
+        zone = 1
+    elif n0 >= 25 and same(n0 - 3, ":") and bool(np.all((at(n0 - 6) == 43) | (at(n0 - 6) == 45))):
+        zone = 6
+    else:
+        zone = 0
+    frac = n0 - 19 - zone
+    if frac == 1 or frac > 7 or (frac and not same(19, ".")):
+        return None
+
+    def num(ks: range) -> np.ndarray | None:
+        d = rows[:, ks.start : ks.stop] - np.uint8(48)
+        if not bool(np.all(d <= 9)):
+            return None
+        out = np.zeros(len(vs), dtype=np.int64)
+        for k in range(len(ks)):
+            out = out * 10 + d[:, k]
+        return out
+
+    parts = [num(range(a, b)) for a, b in ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))]
+    sub = num(range(20, 19 + frac)) if frac else np.zeros(len(vs), dtype=np.int64)
+    zh = num(range(n0 - 5, n0 - 3)) if zone == 6 else None
+    zm = num(range(n0 - 2, n0)) if zone == 6 else None
+    if any(x is None for x in parts) or sub is None or (zone == 6 and (zh is None or zm is None)):
+        return None
+    year, month, day, hour, minute, second = parts  # type: ignore[misc]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    dim = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month - 1, 0, 11)]
+    dim = dim + ((month == 2) & leap)
+    ok = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= dim)
+    ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
+    if zone == 6:
+        ok &= (zh <= 23) & (zm <= 59)  # type: ignore[operator]
+    if not bool(np.all(ok)):
+        return None
+    # Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    us = (days * 86400 + hour * 3600 + minute * 60 + second) * 1_000_000
+    us += sub * 10 ** (6 - (frac - 1)) if frac else 0
+    if zone == 6:
+        sign = np.where(at(n0 - 6) == 45, -1, 1)
+        us -= sign * (zh * 3600 + zm * 60) * 1_000_000  # type: ignore[operator]
+    return us
+
+
+def scan_xes(data: bytes | bytearray) -> pa.Table | None:
+    """The case table of an XES document, or ``None`` when lxml must read it."""
+    from safar.errors import ValidationFailed
+
+    try:
+        return _scan(data)
+    except (_Unsupported, ValidationFailed):
+        return None
+
+
+def _u64(b: bytes) -> np.uint64:
+    return np.uint64(int.from_bytes(b.ljust(8, b"\0")[:8], "little"))
+
+
+#: Tags recognised by their first eight bytes: code -> (kind, name id).
+_HEAD8 = {
+    b"</event>": (_CLOSE, _EVENT),
+    b"</trace>": (_CLOSE, _TRACE),
+    **{(b"<" + NAMES[i] + b' key="')[:8]: (0, i) for i in _ATTR_NAMES},
+}
+_HEAD7 = {b"<trace>": (_OPEN, _TRACE), b"<event>": (_OPEN, _EVENT)}
+_M7 = np.uint64((1 << 56) - 1)
+
+
+def _lookup(words: np.ndarray, table: dict[bytes, tuple[int, int]]) -> tuple[np.ndarray, ...]:
+    """(positions in ``words`` that are one of the table's codes, kind and name of each)."""
+    keys = sorted((_u64(k), v) for k, v in table.items())
+    codes = np.array([k for k, _ in keys], dtype=np.uint64)
+    j = np.minimum(np.searchsorted(codes, words), len(codes) - 1)
+    hit = np.flatnonzero(codes[j] == words)
+    kinds = np.array([v[0] for _, v in keys], dtype=np.int8)[j[hit]]
+    names = np.array([v[1] for _, v in keys], dtype=np.int32)[j[hit]]
+    return hit, kinds, names
+
+
+_BLOCK = 1 << 16
+
+
+def _classify(
+    words: np.ndarray,
+    lt: np.ndarray,
+    nxt: np.ndarray,
+    buf: np.ndarray,
+    safe: np.ndarray,
+    kind: np.ndarray,
+    name: np.ndarray,
+    vs: np.ndarray,
+    ve: np.ndarray,
+    keyid: np.ndarray,
+) -> None:
+    """Recognise the tags at ``lt`` (next tag at ``nxt``) from their bytes, in place."""
+    w0 = words[np.where(safe, lt, 0)]
+    hit, k8, n8 = _lookup(w0, _HEAD8)
+    kind[hit] = k8
+    name[hit] = n8
+    hit, k7, n7 = _lookup(w0 & _M7, _HEAD7)
+    kind[hit] = k7
+    name[hit] = n7
+    # <NAME key="K" value="V"/> (or " />", or ">" when it has children).
+    cand = np.flatnonzero((kind == 0) & (name >= 0) & safe)
+    if not len(cand):
+        return
+    cn = name[cand]
+    ks = np.empty(len(cand), dtype=np.int32)
+    ok = np.zeros(len(cand), dtype=bool)
+    w1 = words[lt[cand] + 8]
+    for i in _ATTR_NAMES:
+        pre = b"<" + NAMES[i] + b' key="'
+        v, m = _word(pre[8:])
+        sel = cn == i
+        ok[sel] = (w1[sel] & np.uint64(m)) == np.uint64(v)
+        ks[sel] = lt[cand[sel]] + len(pre)
+    cand, ks = cand[ok], ks[ok]
+    if not len(cand):
+        return
+    # The quotes of this block (found here: a small, cache-resident array).
+    a, b = int(lt[0]), int(nxt[-1])
+    qt = np.flatnonzero(buf[a:b] == 0x22).astype(np.int32) + np.int32(a)
+    qi = np.searchsorted(qt, ks)
+    ok = qi + 2 < len(qt)
+    qi = np.where(ok, qi, 0)
+    if not len(qt):
+        return
+    q1 = qt[qi]
+    q2 = qt[np.minimum(qi + 1, len(qt) - 1)]
+    q3 = qt[np.minimum(qi + 2, len(qt) - 1)]
+    ok &= words[q1] == _u64(b'" value=')
+    ok &= q2 == q1 + 8
+    tail = words[np.minimum(q3, len(words) - 1)]
+    self1 = (tail & np.uint64(0xFFFFFF)) == _u64(b'"/>')
+    self2 = (tail & np.uint64(0xFFFFFFFF)) == _u64(b'" />')
+    open1 = (tail & np.uint64(0xFFFF)) == _u64(b'">')
+    end = np.where(self1, q3 + 3, np.where(self2, q3 + 4, q3 + 2))
+    ok &= (self1 | self2 | open1) & (end <= nxt[cand])
+    good = cand[ok]
+    kind[good] = np.where(open1[ok], _OPEN, _SELF)
+    vs[good] = q2[ok] + 1
+    ve[good] = q3[ok]
+    gks = ks[ok]
+    klen = q1[ok] - gks
+    k0 = words[gks]
+    k1 = words[gks + 8]
+    for j, key in enumerate(KEYS, start=1):
+        v0, _, v1, m1 = (np.uint64(x) for x in _pattern(key))
+        hit = (klen == len(key)) & (k0 == v0) & ((k1 & m1) == v1)
+        keyid[good[hit]] = j
+
+
+def _scan(data: bytes | bytearray) -> pa.Table:
+    from safar.journeys.xes import CASE_SCHEMA
+
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    if len(data) < 64 or len(data) >= 2**31 - 64:
+        raise _Unsupported
+    if data.find(b"]") >= 0 and data.find(b"]]>") >= 0:
+        raise _Unsupported  # not allowed in text; CDATA is not handled here either
+    buf = np.frombuffer(data, np.uint8)
+    lt = _positions(data, buf)
+    amps = _check_amps(data, buf)
+    lt, spans = _specials(data, lt, start)
+    n = len(lt)
+    if n == 0:
+        raise _Unsupported
+    words = np.ndarray(shape=(len(data) - 7,), dtype="<u8", buffer=data, strides=(1,))
+    safe = lt < len(data) - _TAIL
+    kind = np.zeros(n, dtype=np.int8)
+    name = np.full(n, -1, dtype=np.int16)
+    vs = np.zeros(n, dtype=np.int32)
+    ve = np.zeros(n, dtype=np.int32)
+    keyid = np.zeros(n, dtype=np.int8)
+    # In blocks of tags, so the temporaries stay small (cache-resident, no fresh pages).
+    # In blocks of tags, so the temporaries stay small (cache-resident, no fresh pages).
+    for lo in range(0, n, _BLOCK):
+        sl = slice(lo, min(lo + _BLOCK, n))
+        nxt = lt[lo + 1 : lo + _BLOCK + 1]
+        if len(nxt) < sl.stop - lo:
+            nxt = np.append(nxt, np.int32(len(data)))
+        _classify(words, lt[sl], nxt, buf, safe[sl], kind[sl], name[sl], vs[sl], ve[sl], keyid[sl])
+    # Tags near the end, and tags holding a reference, go through Python.
+    redo = ~safe
+    if len(amps):
+        redo[np.searchsorted(lt, amps, side="right") - 1] = True
+    kind[redo] = 0
+    keyid[redo] = 0
+    # Everything else: Python.
+    names = {nm: i for i, nm in enumerate(NAMES)}
+    slow = _Slow()
+    for i in np.flatnonzero(kind == 0).tolist():
+        _parse_tag(data, int(lt[i]), i, names, slow)
+    if slow.kind:
+        idx = np.fromiter(slow.kind.keys(), dtype=np.int64, count=len(slow.kind))
+        kind[idx] = np.fromiter(slow.kind.values(), dtype=np.int8, count=len(idx))
+        if len(names) > 30_000:
+            raise _Unsupported
+        name[idx] = np.fromiter(slow.name.values(), dtype=np.int16, count=len(idx))
+        if slow.key:
+            kidx = np.fromiter(slow.key.keys(), dtype=np.int64, count=len(slow.key))
+            keyid[kidx] = np.fromiter(slow.key.values(), dtype=np.int8, count=len(kidx))
+            vs[kidx] = lt[kidx]
+            ve[kidx] = lt[kidx]
+    # Nesting: per level, opening and closing tags alternate and carry the same name.
+    is_open = kind == _OPEN
+    delta = is_open.astype(np.int16)
+    delta[kind == _CLOSE] = -1
+    depth_after = np.cumsum(delta, dtype=np.int32)
+    if depth_after[-1] != 0 or depth_after.min() < 0 or depth_after.max() > 10_000:
+        raise _Unsupported
+    level = (depth_after - is_open).astype(np.int16)
+    order = np.argsort(level, kind="stable")
+    bounds = np.searchsorted(level[order], np.arange(int(level.max()) + 2))
+    opens_at: list[np.ndarray] = []
+    roots = order[bounds[0] : bounds[1]]
+    for lv in range(int(level.max()) + 1):
+        at = order[bounds[lv] : bounds[lv + 1]]
+        k = kind[at]
+        o, c = at[k == _OPEN], at[k == _CLOSE]
+        if len(o) != len(c) or np.any(o >= c) or np.any(c[:-1] >= o[1:]):
+            raise _Unsupported
+        if np.any(name[o] != name[c]):
+            raise _Unsupported
+        opens_at.append(o)
+    # One root, <log>, with only whitespace, comments and PIs around it.
+    if kind[roots].tolist() not in ([_SELF], [_OPEN, _CLOSE]) or name[roots[0]] != _LOG:
+        raise _Unsupported
+    first = int(lt[roots[0]])
+    last_i = int(roots[-1])
+    root_end = slow.end.get(last_i, int(lt[last_i]) + len(b"</log>"))
+    pos = start
+    for s, e in [*(sp for sp in spans if sp[1] <= first), (first, first)]:
+        if data[pos:s].strip():
+            raise _Unsupported
+        pos = e
+    pos = root_end
+    for s, e in [*(sp for sp in spans if sp[0] >= root_end), (len(data), len(data))]:
+        if data[pos:s].strip():
+            raise _Unsupported
+        pos = e
+    none = np.zeros(0, dtype=np.int64)
+    lvl1 = opens_at[1] if len(opens_at) > 1 else none
+    lvl2 = opens_at[2] if len(opens_at) > 2 else none
+    # Traces: children of the root (a trace anywhere else: lxml reads it).
+    traces = np.flatnonzero((name == _TRACE) & (kind != _CLOSE))
+    if len(traces) and np.any(level[traces] != 1):
+        raise _Unsupported
+    # Events: children of traces.
+    ev = np.flatnonzero((name == _EVENT) & (kind != _CLOSE) & (level == 2))
+    ev_parent = _parents(ev, lvl1)
+    ev = ev[(ev_parent >= 0) & (name[np.maximum(ev_parent, 0)] == _TRACE)]
+    if np.any(kind[ev] == _SELF):
+        raise _Unsupported  # an event without fields: lxml names the error
+    ev_trace = np.searchsorted(traces, _parents(ev, lvl1))
+    # Event fields: keyed children of events; the last of each key wins.
+    ch3 = np.flatnonzero((keyid > 0) & (level == 3) & (kind != _CLOSE))
+    ch3_ev = _owner(ch3, lvl2, ev)
+    ch3, ch3_ev = ch3[ch3_ev >= 0], ch3_ev[ch3_ev >= 0]
+    field_tag: list[np.ndarray] = []
+    for j in (1, 2, 3):
+        sel = keyid[ch3] == j
+        tags, owner = ch3[sel], ch3_ev[sel]
+        last = _last_per(owner)
+        tag_of = np.full(len(ev), -1, dtype=np.int64)
+        tag_of[owner[last]] = tags[last]
+        field_tag.append(tag_of)
+    act_tag, ts_tag, res_tag = field_tag
+    if np.any(act_tag < 0) or np.any(ts_tag < 0):
+        raise _Unsupported  # an event without concept:name or time:timestamp
+    # Case ids: concept:name children of traces other than events (the last wins).
+    ch2 = np.flatnonzero((keyid == 1) & (level == 2) & (kind != _CLOSE) & (name != _EVENT))
+    ch2_tr = _owner(ch2, lvl1, traces)
+    ch2, ch2_tr = ch2[ch2_tr >= 0], ch2_tr[ch2_tr >= 0]
+    last = _last_per(ch2_tr)
+    case_tag = np.full(len(traces), -1, dtype=np.int64)
+    case_tag[ch2_tr[last]] = ch2[last]
+    buffer = pa.py_buffer(data)
+    named = case_tag >= 0
+    if named.all():
+        case_vals = _strings(buffer, case_tag, vs, ve, slow)[0]
+    else:
+        vals = np.array([f"trace-{i + 1}" for i in range(len(traces))], dtype=object)
+        if named.any():
+            vals[named] = _strings(buffer, case_tag[named], vs, ve, slow)[0].to_pylist()
+        case_vals = texts(vals.tolist())
+    cases = case_vals.take(ints(ev_trace)).cast(pa.string())
+    acts, _ = _strings(buffer, act_tag, vs, ve, slow)
+    ts = fixed_timestamps(buf, vs[ts_tag], ve[ts_tag])
+    if ts is None:
+        ts_text, decoded = _strings(buffer, ts_tag, vs, ve, slow, dedupe=False)
+        ts = parse_timestamps(ts_text, decoded)
+    has_res = res_tag >= 0
+    if has_res.all():
+        res, _ = _strings(buffer, res_tag, vs, ve, slow)
+    elif has_res.any():
+        part, _ = _strings(buffer, res_tag[has_res], vs, ve, slow)
+        pos_idx = np.zeros(len(ev), dtype=np.int64)
+        pos_idx[has_res] = np.arange(int(has_res.sum()))
+        validity = pa.py_buffer(np.packbits(has_res, bitorder="little"))
+        taking = pa.Array.from_buffers(pa.int64(), len(ev), [validity, pa.py_buffer(pos_idx)])
+        res = part.take(taking)
+    else:
+        res = pa.nulls(len(ev), pa.string())
+    return pa.table(
+        {
+            "case_id": cases,
+            "activity": acts,
+            "ts": ints(ts.astype(np.int64)),
+            "seq": ints(np.arange(len(ev), dtype=np.int64)),
+            "resource": res,
+        },
+        schema=CASE_SCHEMA,
+    )

@@ -94,7 +94,10 @@ class NBLogReg:
         self.intercept_: np.ndarray = np.zeros(0, dtype=np.float32)
 
     def fit(
-        self, x: sparse.csr_matrix, y: Sequence[str], sample_weight: np.ndarray | None = None
+        self,
+        x: sparse.csr_matrix,
+        y: Sequence[str] | np.ndarray,
+        sample_weight: np.ndarray | None = None,
     ) -> NBLogReg:
         labels = np.asarray(y)
         self.classes_ = np.unique(labels)
@@ -116,14 +119,17 @@ class NBLogReg:
         return self
 
     def decision_function(self, x: sparse.csr_matrix | np.ndarray) -> np.ndarray:
-        return np.asarray(x @ self.coef_.T) + self.intercept_
+        scores: np.ndarray = np.asarray(x @ self.coef_.T) + self.intercept_
+        return scores
 
     def predict_proba(self, x: sparse.csr_matrix | np.ndarray) -> np.ndarray:
         scores = np.clip(self.decision_function(x), -30, 30)
         p = 1.0 / (1.0 + np.exp(-scores))
         if len(self.classes_) == 2:
-            return np.column_stack([1.0 - p[:, 0], p[:, 0]])
-        return p / p.sum(axis=1, keepdims=True)
+            both: np.ndarray = np.column_stack([1.0 - p[:, 0], p[:, 0]])
+            return both
+        normalised: np.ndarray = p / p.sum(axis=1, keepdims=True)
+        return normalised
 
 
 @dataclass

@@ -171,7 +171,7 @@ def _gunzip(raw: bytes) -> bytes | bytearray | None:
     try:
         import deflate  # libdeflate: about 3x faster than zlib (MIT licence)
     except ImportError:  # pragma: no cover - deflate is a dependency; zlib if it is missing
-        deflate = None
+        deflate = None  # type: ignore[assignment]
     if deflate is not None:
         try:
             out = deflate.gzip_decompress(raw)

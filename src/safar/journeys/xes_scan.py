@@ -463,7 +463,8 @@ def fixed_timestamps(buf: np.ndarray, vs: np.ndarray, ve: np.ndarray) -> np.ndar
     rows = np.lib.stride_tricks.sliding_window_view(buf, n0)[vs]
 
     def at(k: int) -> np.ndarray:
-        return rows[:, k]
+        col: np.ndarray = rows[:, k]
+        return col
 
     def same(k: int, ch: str) -> bool:
         return bool(np.all(at(k) == ord(ch)))
@@ -494,16 +495,17 @@ def fixed_timestamps(buf: np.ndarray, vs: np.ndarray, ve: np.ndarray) -> np.ndar
     sub = num(range(20, 19 + frac)) if frac else np.zeros(len(vs), dtype=np.int64)
     zh = num(range(n0 - 5, n0 - 3)) if zone == 6 else None
     zm = num(range(n0 - 2, n0)) if zone == 6 else None
-    if any(x is None for x in parts) or sub is None or (zone == 6 and (zh is None or zm is None)):
+    digits = [x for x in parts if x is not None]
+    if len(digits) != 6 or sub is None or (zone == 6 and (zh is None or zm is None)):
         return None
-    year, month, day, hour, minute, second = parts  # type: ignore[misc]
+    year, month, day, hour, minute, second = digits
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     dim = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month - 1, 0, 11)]
     dim = dim + ((month == 2) & leap)
     ok = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= dim)
     ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
-    if zone == 6:
-        ok &= (zh <= 23) & (zm <= 59)  # type: ignore[operator]
+    if zh is not None and zm is not None:
+        ok &= (zh <= 23) & (zm <= 59)
     if not bool(np.all(ok)):
         return None
     # Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
@@ -513,11 +515,13 @@ def fixed_timestamps(buf: np.ndarray, vs: np.ndarray, ve: np.ndarray) -> np.ndar
     doy = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
     days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
     us = (days * 86400 + hour * 3600 + minute * 60 + second) * 1_000_000
-    us += sub * 10 ** (6 - (frac - 1)) if frac else 0
-    if zone == 6:
+    if frac:
+        us = us + sub * 10 ** (6 - (frac - 1))
+    if zh is not None and zm is not None:
         sign = np.where(at(n0 - 6) == 45, -1, 1)
-        us -= sign * (zh * 3600 + zm * 60) * 1_000_000  # type: ignore[operator]
-    return us
+        us = us - sign * (zh * 3600 + zm * 60) * 1_000_000
+    result: np.ndarray = np.asarray(us, dtype=np.int64)
+    return result
 
 
 def scan_xes(data: bytes | bytearray) -> pa.Table | None:

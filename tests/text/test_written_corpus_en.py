@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from safar.text.corpus import written_en
+from safar.text.corpus.written import COLUMNS, LABELS, CorpusError, load_written
 from safar.text.normalize import normalize
 from safar.text.pipeline import default_model_path, load_model
 
@@ -22,27 +22,25 @@ def _key(text: str) -> str:
 
 
 def test_loads_thousands_of_rows_in_every_domain() -> None:
-    rows = written_en.load()
+    rows = load_written("en")
     assert len(rows) >= 3000
     assert {r.domain for r in rows} >= {"airline", "shopping", "food", "banking", "telecom"}
-    airline = written_en.load({"airline"})
-    assert airline and all(r.domain == "airline" for r in airline)
-    assert len(written_en.rows()) == len(rows)
+    assert all(r.language == "en" for r in rows)
 
 
 def test_labels_are_the_default_models_labels() -> None:
     model = load_model(default_model_path())
-    for task, labels in written_en.LABELS.items():
+    for task, labels in LABELS.items():
         assert set(labels) == set(model.heads[task].labels), task
-    rows = written_en.load()
-    for task, labels in written_en.LABELS.items():
+    rows = load_written("en")
+    for task, labels in LABELS.items():
         used = Counter(getattr(r, task) for r in rows)
         assert set(used) == set(labels), task  # every label is used ...
         assert min(used.values()) >= 30, (task, used)  # ... and not just once or twice
 
 
 def test_balance_is_not_only_complaints() -> None:
-    sentiment = Counter(r.sentiment for r in written_en.load())
+    sentiment = Counter(r.sentiment for r in load_written("en"))
     total = sum(sentiment.values())
     assert sentiment["neutral"] / total >= 0.2
     assert sentiment["positive"] / total >= 0.2
@@ -50,7 +48,7 @@ def test_balance_is_not_only_complaints() -> None:
 
 
 def test_no_duplicates_or_near_duplicates() -> None:
-    rows = written_en.load()
+    rows = load_written("en")
     texts = [r.text for r in rows]
     assert len(set(texts)) == len(texts)
     seen: dict[str, str] = {}
@@ -60,14 +58,11 @@ def test_no_duplicates_or_near_duplicates() -> None:
         seen[key] = text
 
 
-def test_bad_file_is_reported_with_its_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_bad_file_is_reported_with_its_line(tmp_path: Path) -> None:
     (tmp_path / "en_x.tsv").write_text(
-        "\t".join(written_en.COLUMNS) + "\nneutral\tother\tother\tother\tfine\n"
+        "\t".join(COLUMNS) + "\nneutral\tother\tother\tother\tfine\n"
         "neutral\tjoyful\tother\tother\tbad\n",
         encoding="utf-8",
     )
-    monkeypatch.setattr(written_en, "DATA_DIR", tmp_path)
-    with pytest.raises(written_en.CorpusFormatError, match=r"en_x.tsv:3: unknown emotion 'joyful'"):
-        written_en.load()
+    with pytest.raises(CorpusError, match=r"en_x.tsv:3: emotion 'joyful' is not one of"):
+        load_written("en", tmp_path)

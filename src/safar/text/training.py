@@ -18,7 +18,7 @@ from typing import Any
 from safar.errors import ValidationFailed
 from safar.text import datasets
 from safar.text.classifier import TASKS, TextModel, train_model
-from safar.text.corpus import build_corpus, short, written, written_en
+from safar.text.corpus import build_corpus, short, written
 from safar.text.embeddings import Embedder
 from safar.text.normalize import normalize
 
@@ -49,10 +49,8 @@ def short_rows() -> Rows:
 
 
 def written_rows() -> Rows:
-    """The hand-written whole texts (``corpus/written.py`` Persian, ``written_en.py`` English)."""
-    fa_rows = [(r.text, r.labels()) for r in written.load_written("fa")]
-    en_rows = [(r.text, r.labels()) for r in written_en.load()]
-    return fa_rows + en_rows
+    """The hand-written whole texts (``corpus/written.py``), Persian first, then English."""
+    return [(r.text, r.labels()) for lang in ("fa", "en") for r in written.load_written(lang)]
 
 
 def bitext_rows(shared: Path) -> Rows:

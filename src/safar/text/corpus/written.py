@@ -7,8 +7,18 @@ insurance, hotels and support chats; short and long, colloquial and formal, with
 missing ZWNJ, both digit forms, emoji and some Finglish. They were written by hand for this
 project and copy no data set, so models trained on them may ship.
 
-Files: ``data/<lang>_<domain>.tsv``, UTF-8, a header line and then
-``sentiment<TAB>emotion<TAB>intent<TAB>category<TAB>text``.
+Files: ``data/<lang>_<domain>.tsv`` (``fa_*`` Persian, ``en_*`` English), UTF-8, a header line
+and then ``sentiment<TAB>emotion<TAB>intent<TAB>category<TAB>text``. In the English files,
+handles, flight numbers, names and codes are invented.
+
+How the categories are assigned (both languages): ``delivery`` is getting the thing or the
+person there on time and intact (parcels, food couriers, flight delays, cancellations, missed
+connections, lost or damaged bags, late technicians); ``service`` is people (agents, crew, hold
+times, support chats); ``quality`` the product itself (food, seats, cabin, rooms, network,
+devices); ``price`` fares, fees and prices; ``payment`` charges, refunds, cards and transfers;
+``app`` apps, websites and online check-in; ``other`` everything else (policies, loyalty,
+general praise or questions). Sarcasm is labelled by what it means ("great, another delay" is
+negative).
 """
 
 from __future__ import annotations

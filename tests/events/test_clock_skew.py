@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from safar.config import Settings
-from safar.events.messages import event_time, normalize, parse_message
+from safar.events.messages import normalize, parse_message
 from tests.spine_support import Api, iso, open_api
 
 R = datetime(2026, 3, 1, 12, 0, 0, 250_000, tzinfo=UTC)  # when the server received it
@@ -73,7 +73,10 @@ def _msg(**fields: Any) -> Any:
 def test_event_time(
     fields: dict[str, Any], batch_sent_at: datetime | None, expected: datetime
 ) -> None:
-    assert event_time(_msg(**fields), R, batch_sent_at) == expected
+    row = normalize(_msg(**fields), workspace_id="w", received_at=R, batch_sent_at=batch_sent_at)
+    assert row["timestamp"] == (expected - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(
+        microseconds=1
+    )
 
 
 def test_generated_message_ids_are_deterministic() -> None:

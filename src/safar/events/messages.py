@@ -11,7 +11,7 @@ import hashlib
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal, NotRequired, cast
+from typing import Annotated, Any, Literal, NotRequired
 
 import orjson
 from pydantic import (
@@ -92,28 +92,40 @@ class SegmentMessage(BaseModel):
                 _no_control(getattr(self, name))
             except ValueError as exc:
                 raise ValueError(f"{name} {exc}") from None
-        if self.userId == "":
-            self.userId = None
-        if self.anonymousId == "":
-            self.anonymousId = None
-        if self.userId is None and self.anonymousId is None:
-            raise ValueError("userId or anonymousId is required")
-        if self.type == "track" and not (self.event and self.event.strip()):
-            raise ValueError("event is required for track calls")
-        if self.type == "group" and not self.groupId:
-            raise ValueError("groupId is required for group calls")
-        if self.type == "alias" and not (self.previousId and self.userId):
-            raise ValueError("previousId and userId are required for alias calls")
-        for name in ("timestamp", "originalTimestamp", "sentAt"):
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if value.tzinfo is None:
-                value = value.replace(tzinfo=UTC)
-                setattr(self, name, value)
-            if not MIN_TS <= value <= MAX_TS:
-                raise ValueError(f"{name} is outside the years 1970-2200")
+        error = _message_rules(self.__dict__)
+        if error is not None:
+            raise ValueError(error)
         return self
+
+
+_TIME_FIELDS = ("timestamp", "originalTimestamp", "sentAt")
+
+
+def _message_rules(m: dict[str, Any]) -> str | None:
+    """The rules across a message's fields, on its fields by name (a model's ``__dict__`` or a
+    fast-path dict), shared by both validation paths: the error, or None. Empty ids become None
+    and times without a zone are taken as UTC, in place."""
+    for name in ("userId", "anonymousId"):
+        if m.get(name) == "":
+            m[name] = None
+    if m.get("userId") is None and m.get("anonymousId") is None:
+        return "userId or anonymousId is required"
+    kind = m["type"]
+    if kind == "track" and not ((event := m.get("event")) and event.strip()):
+        return "event is required for track calls"
+    if kind == "group" and not m.get("groupId"):
+        return "groupId is required for group calls"
+    if kind == "alias" and not (m.get("previousId") and m.get("userId")):
+        return "previousId and userId are required for alias calls"
+    for name in _TIME_FIELDS:
+        value = m.get(name)
+        if value is None:
+            continue
+        if value.tzinfo is None:
+            value = m[name] = value.replace(tzinfo=UTC)
+        if not MIN_TS <= value <= MAX_TS:
+            return f"{name} is outside the years 1970-2200"
+    return None
 
 
 def _loc(prefix: str, loc: tuple[int | str, ...]) -> str:
@@ -158,23 +170,6 @@ _MICROSECOND = timedelta(microseconds=1)
 def _micros(value: datetime) -> int:
     """Microseconds since the epoch, exactly (no float rounding)."""
     return (value - _EPOCH) // _MICROSECOND
-
-
-def event_time(
-    msg: SegmentMessage, received_at: datetime, batch_sent_at: datetime | None
-) -> datetime:
-    """Correct device clock skew the way Segment documents it.
-
-    ``timestamp = receivedAt - (sentAt - originalTimestamp)`` when the client sent both; the
-    client's own time otherwise; the time of receipt when it sent none.
-    """
-    original = msg.timestamp or msg.originalTimestamp
-    sent = msg.sentAt or batch_sent_at
-    if original is None:
-        return received_at
-    if sent is None:
-        return original
-    return received_at - (sent - original)
 
 
 def normalize(
@@ -241,7 +236,9 @@ def _row(
     original_us = _micros(original) if original is not None else None
     sent = get("sentAt")
     sent_us = _micros(sent) if sent is not None else batch_sent_us
-    # Skew correction (see ``event_time``), in exact microseconds.
+    # Device clock skew, corrected the way Segment documents it, in exact microseconds:
+    # ``timestamp = receivedAt - (sentAt - originalTimestamp)`` when the client sent both; the
+    # client's own time otherwise; the time of receipt when it sent none.
     if original_us is None:
         ts = received_us
     elif sent_us is None:
@@ -306,7 +303,6 @@ class _FastMessage(TypedDict):
 
 
 _FAST_MESSAGES: TypeAdapter[list[_FastMessage]] = TypeAdapter(list[_FastMessage])
-_TIME_FIELDS = ("timestamp", "originalTimestamp", "sentAt")
 
 
 class _Refused(Exception):
@@ -337,7 +333,9 @@ def fast_rows(
     rows = []
     try:
         for i, m in enumerate(messages):
-            _fast_rules(m)
+            # Control characters are refused by the schema; the rest as the slow path does.
+            if _message_rules(m) is not None:  # type: ignore[arg-type]
+                raise _Refused
             if shared_context:
                 m["context"] = {**shared_context, **(m.get("context") or {})}
             rows.append(
@@ -355,31 +353,6 @@ def fast_rows(
     except (_Refused, ValidationFailed):
         return None
     return rows
-
-
-def _fast_rules(m: _FastMessage) -> None:
-    """``SegmentMessage._check`` for a fast-path message (control characters are in the schema)."""
-    if m.get("userId") == "":
-        m["userId"] = None
-    if m.get("anonymousId") == "":
-        m["anonymousId"] = None
-    kind = m["type"]
-    if (
-        (m.get("userId") is None and m.get("anonymousId") is None)
-        or (kind == "track" and not ((event := m.get("event")) and event.strip()))
-        or (kind == "group" and not m.get("groupId"))
-        or (kind == "alias" and not (m.get("previousId") and m.get("userId")))
-    ):
-        raise _Refused
-    times = cast(dict[str, datetime | None], m)
-    for name in _TIME_FIELDS:
-        value = times.get(name)
-        if value is None:
-            continue
-        if value.tzinfo is None:
-            value = times[name] = value.replace(tzinfo=UTC)
-        if not MIN_TS <= value <= MAX_TS:
-            raise _Refused
 
 
 def parse_time(value: Any, field: str) -> datetime | None:

@@ -23,7 +23,7 @@ from safar.errors import ValidationFailed
 from safar.journeys import index as ix
 from safar.journeys import queries as q
 from safar.journeys.analysis import Engine, _dialect, _index, _r
-from safar.journeys.personas import PersonaRule, _holds
+from safar.journeys.personas import PersonaRule, first_rule
 
 MAX_STEPS = 10
 MODES = ("strict", "any")
@@ -332,10 +332,8 @@ def _values(
 def persona_of(traits: dict[str, Any], rules: tuple[PersonaRule, ...]) -> str:
     """The first persona whose conditions all hold on the traits, else ``other`` (as the
     personas analysis assigns them)."""
-    for rule in rules:
-        if all(_holds(c, traits) for c in rule.all_of):
-            return rule.name
-    return "other"
+    j = first_rule(traits, rules)
+    return rules[j].name if j >= 0 else "other"
 
 
 def _codes(ids: pa.Array, values: pa.Table, bd: Breakdown) -> tuple[np.ndarray, list[str]]:

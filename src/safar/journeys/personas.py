@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -182,16 +183,20 @@ def _holds(cond: Condition, traits: dict[str, Any]) -> bool:
     return False
 
 
+def first_rule(traits: dict[str, Any], rules: Sequence[PersonaRule]) -> int:
+    """The position of the first persona rule whose conditions all hold on the traits, or -1
+    (the customer is "other")."""
+    for j, rule in enumerate(rules):
+        if all(_holds(cond, traits) for cond in rule.all_of):
+            return j
+    return -1
+
+
 def by_rules(c: Customers, rules: list[PersonaRule]) -> list[dict[str, Any]]:
     """Assign each customer the first persona whose conditions all hold (else "other")."""
     if not rules:
         raise ValidationFailed("rules: give at least one persona rule", field="rules")
-    assigned = np.full(len(c.ids), -1)
-    for i, t in enumerate(c.traits):
-        for j, rule in enumerate(rules):
-            if all(_holds(cond, t) for cond in rule.all_of):
-                assigned[i] = j
-                break
+    assigned = np.array([first_rule(t, rules) for t in c.traits], dtype=np.int64)
     out = [summarise(c, assigned == j, rule.name) for j, rule in enumerate(rules)]
     if (assigned == -1).any():
         out.append(summarise(c, assigned == -1, "other"))

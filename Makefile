@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
 # The demo needs only the package; tests also need the scale engines and test tools.
-$(BASE): $(BIN)/python pyproject.toml
+$(BASE): $(BIN)/python pyproject.toml setup.py src/safar/journeys/_xesfast.c
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e .
 	touch $(BASE)

@@ -1,9 +1,12 @@
-"""The vectorised XES scanner gives exactly what the lxml reader gives, or leaves it to lxml."""
+"""The vectorised XES scanner gives exactly what the lxml reader gives, or leaves it to lxml.
+
+Every test runs twice: with the C loops of ``_xesfast`` and with their numpy versions."""
 
 from __future__ import annotations
 
 import gzip
 import io
+import os
 import random
 from pathlib import Path
 
@@ -12,9 +15,23 @@ import pyarrow as pa
 import pytest
 
 from safar.errors import ValidationFailed
+from safar.journeys import xes_scan
 from safar.journeys.analysis import CaseLog, discover, discover_table
 from safar.journeys.xes import _to_table, iter_xes, parse_timestamp, read_xes
 from safar.journeys.xes_scan import fixed_timestamps, parse_timestamps, scan_xes, texts
+
+
+@pytest.fixture(autouse=True, params=["native", "numpy"])
+def loops(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the scanner with its C loops (when built) or with the numpy ones."""
+    if request.param == "native":
+        if xes_scan.native is None:
+            if os.environ.get("SAFAR_TEST_REQUIRE_NATIVE"):
+                pytest.fail("safar.journeys._xesfast is not built")
+            pytest.skip("safar.journeys._xesfast is not built")
+    else:
+        monkeypatch.setattr(xes_scan, "native", None)
+    return str(request.param)
 
 
 def lxml_outcome(doc: bytes | Path) -> pa.Table | str:
@@ -388,3 +405,53 @@ def test_namespace_declarations_left_to_lxml(tmp_path: Path, head: bytes) -> Non
     path = tmp_path / "ns.xes"
     path.write_bytes(doc)
     assert same(read_outcome(path), lxml_outcome(path))
+
+
+def _loop_arrays(doc: bytes, use_native: bool) -> tuple[np.ndarray, ...] | None:
+    """The tag positions and per-tag arrays of the hot loops (C or numpy)."""
+    buf = np.frombuffer(doc, np.uint8)
+    if use_native:
+        assert xes_scan.native is not None
+        raw, bad = xes_scan.native.find_lt(doc)
+        lt = np.frombuffer(raw, dtype=np.int32)
+    else:
+        lt, bad = xes_scan._find_chars(buf, 0, len(buf))
+    if bad:
+        return None
+    n = len(lt)
+    out = (np.zeros(n, np.int8), np.full(n, -1, np.int16), np.zeros(n, np.int32),
+           np.zeros(n, np.int32), np.zeros(n, np.int8))  # fmt: skip
+    safe = lt < len(doc) - xes_scan._TAIL
+    if use_native:
+        assert xes_scan.native is not None
+        xes_scan.native.classify(doc, lt, *out, xes_scan._TAIL)
+    elif n:
+        words = np.ndarray(shape=(len(doc) - 7,), dtype="<u8", buffer=doc, strides=(1,))
+        nxt = np.append(lt[1:], np.int32(len(doc)))
+        xes_scan._classify(words, lt, nxt, buf, safe, *out)
+    kind = out[0]
+    kind[~safe] = 0  # both leave these to Python
+    return (lt, *out)
+
+
+def test_c_loops_equal_numpy_loops_on_mutated_documents(loops: str) -> None:
+    """Byte-level mutations (quotes, brackets, slashes, spaces, control characters) near
+    attribute elements: the C loops recognise exactly the tags the numpy loops recognise."""
+    if loops != "native":
+        pytest.skip("compares the two versions once")
+    rng = random.Random(11)
+    alphabet = b'"<>/ =\t\n\x01ekyvalu'
+    compared = 0
+    for _ in range(400):
+        doc = bytearray(random_doc(rng))
+        for _ in range(rng.randint(1, 6)):
+            doc[rng.randrange(len(doc))] = alphabet[rng.randrange(len(alphabet))]
+        a = _loop_arrays(bytes(doc), True)
+        b = _loop_arrays(bytes(doc), False)
+        assert (a is None) == (b is None)
+        if a is None or b is None:
+            continue
+        compared += 1
+        for x, y, what in zip(a, b, ("lt", "kind", "name", "vs", "ve", "keyid"), strict=True):
+            assert np.array_equal(x, y), (what, bytes(doc))
+    assert compared > 300

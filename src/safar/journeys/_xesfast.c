@@ -1,0 +1,213 @@
+/* The two hot loops of safar.journeys.xes_scan, in C.
+ *
+ * xes_scan recognises the tags of an XES document with numpy; on BPIC 2012 (74 MB, 1.6 M tags)
+ * finding the tags and classifying them took about 0.33 s of its 0.64 s, in many passes over
+ * temporary arrays. These functions do the same work in one pass each and return the same
+ * arrays, so the Python code around them (nesting checks, fields, timestamps) is unchanged
+ * and the numpy versions stay as the fallback when this module is not built. Tests run the
+ * scanner both ways on the same documents.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+enum { K_OPEN = 1, K_SELF = 2, K_CLOSE = 3 };
+enum { N_TRACE = 1, N_EVENT = 2 };
+
+/* find_lt(data) -> (positions: bytes of int32, bad: bool)
+ *
+ * Positions of every '<', and whether a character XML 1.0 forbids occurs (a control
+ * character other than tab, line feed and carriage return).
+ */
+static PyObject *find_lt(PyObject *self, PyObject *args) {
+    Py_buffer d;
+    if (!PyArg_ParseTuple(args, "y*", &d)) return NULL;
+    const unsigned char *p = (const unsigned char *)d.buf;
+    Py_ssize_t n = d.len;
+    if (n >= INT32_MAX) {
+        PyBuffer_Release(&d);
+        PyErr_SetString(PyExc_ValueError, "document too large for int32 positions");
+        return NULL;
+    }
+    int bad = 0;
+    Py_ssize_t count = 0;
+    Py_BEGIN_ALLOW_THREADS
+    /* A branch-free loop the compiler vectorises. */
+    unsigned char acc = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        acc |= (unsigned char)((c < 0x20) & (c != 0x09) & (c != 0x0A) & (c != 0x0D));
+    }
+    bad = acc != 0;
+    if (!bad) {
+        const unsigned char *q = p, *end = p + n;
+        while ((q = memchr(q, '<', (size_t)(end - q))) != NULL) {
+            count++;
+            q++;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (bad) {
+        PyBuffer_Release(&d);
+        return Py_BuildValue("(yO)", "", Py_True);
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, count * (Py_ssize_t)sizeof(int32_t));
+    if (out == NULL) {
+        PyBuffer_Release(&d);
+        return NULL;
+    }
+    int32_t *pos = (int32_t *)PyBytes_AS_STRING(out);
+    Py_BEGIN_ALLOW_THREADS
+    const unsigned char *q = p, *end = p + n;
+    Py_ssize_t k = 0;
+    while ((q = memchr(q, '<', (size_t)(end - q))) != NULL) {
+        pos[k++] = (int32_t)(q - p);
+        q++;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&d);
+    PyObject *result = Py_BuildValue("(NO)", out, Py_False);
+    return result;
+}
+
+/* Attribute elements as XES writers emit them: <NAME key="K" value="V"/>. */
+static const struct {
+    const char *prefix; /* '<' NAME ' key="' */
+    int name;           /* name id, as xes_scan.NAMES */
+} ATTRS[] = {
+    {"<string key=\"", 3}, {"<date key=\"", 4},    {"<int key=\"", 5},
+    {"<float key=\"", 6},  {"<boolean key=\"", 7}, {"<id key=\"", 8},
+};
+static const char *KEYS[] = {"concept:name", "time:timestamp", "org:resource"};
+
+static int starts(const unsigned char *p, const unsigned char *end, const char *s, size_t len) {
+    return (size_t)(end - p) >= len && memcmp(p, s, len) == 0;
+}
+
+/* classify(data, lt, kind, name, vs, ve, keyid, tail) -> None
+ *
+ * For each tag at lt[i] (the next at lt[i + 1], or the end): kind (0 = left to Python,
+ * open, self-closing, close), name id, the value span [vs, ve) and key id (1-3 for
+ * xes_scan.KEYS) of attribute elements. Tags closer than `tail` bytes to the end stay 0.
+ * Same results as xes_scan._classify, which documents the rules.
+ */
+static PyObject *classify(PyObject *self, PyObject *args) {
+    Py_buffer d, blt, bkind, bname, bvs, bve, bkey;
+    Py_ssize_t tail;
+    if (!PyArg_ParseTuple(args, "y*y*w*w*w*w*w*n", &d, &blt, &bkind, &bname, &bvs, &bve, &bkey,
+                          &tail))
+        return NULL;
+    Py_ssize_t n = blt.len / (Py_ssize_t)sizeof(int32_t);
+    int ok = bkind.len >= n && bname.len >= n * 2 && bvs.len >= n * 4 && bve.len >= n * 4 &&
+             bkey.len >= n;
+    if (ok) {
+        const unsigned char *base = (const unsigned char *)d.buf;
+        const unsigned char *dend = base + d.len;
+        const int32_t *lt = (const int32_t *)blt.buf;
+        int8_t *kind = (int8_t *)bkind.buf;
+        int16_t *name = (int16_t *)bname.buf;
+        int32_t *vs = (int32_t *)bvs.buf;
+        int32_t *ve = (int32_t *)bve.buf;
+        int8_t *keyid = (int8_t *)bkey.buf;
+        Py_ssize_t limit = d.len - tail;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_ssize_t at = lt[i];
+            if (at < 0 || at >= limit) continue;
+            const unsigned char *p = base + at;
+            const unsigned char *next = (i + 1 < n) ? base + lt[i + 1] : dend;
+            if (p[1] == '/') {
+                if (memcmp(p, "</event>", 8) == 0) {
+                    kind[i] = K_CLOSE;
+                    name[i] = N_EVENT;
+                } else if (memcmp(p, "</trace>", 8) == 0) {
+                    kind[i] = K_CLOSE;
+                    name[i] = N_TRACE;
+                }
+                continue;
+            }
+            if (memcmp(p, "<event>", 7) == 0) {
+                kind[i] = K_OPEN;
+                name[i] = N_EVENT;
+                continue;
+            }
+            if (memcmp(p, "<trace>", 7) == 0) {
+                kind[i] = K_OPEN;
+                name[i] = N_TRACE;
+                continue;
+            }
+            int a = -1;
+            size_t plen = 0;
+            for (int j = 0; j < 6; j++) {
+                size_t len = strlen(ATTRS[j].prefix);
+                size_t head = len < 8 ? len : 8;
+                if (memcmp(p, ATTRS[j].prefix, head) == 0) {
+                    name[i] = (int16_t)ATTRS[j].name; /* as the numpy version: named, kind 0 */
+                    if (starts(p, next, ATTRS[j].prefix, len)) {
+                        a = j;
+                        plen = len;
+                    }
+                    break;
+                }
+            }
+            if (a < 0) continue;
+            const unsigned char *ks = p + plen;
+            const unsigned char *q1 = memchr(ks, '"', (size_t)(next - ks));
+            if (q1 == NULL || !starts(q1, next, "\" value=\"", 9)) continue;
+            const unsigned char *q2 = q1 + 8;
+            const unsigned char *q3 = memchr(q2 + 1, '"', (size_t)(next - q2 - 1));
+            if (q3 == NULL) continue;
+            const unsigned char *e;
+            int k;
+            if (starts(q3, next, "\"/>", 3)) {
+                e = q3 + 3;
+                k = K_SELF;
+            } else if (starts(q3, next, "\" />", 4)) {
+                e = q3 + 4;
+                k = K_SELF;
+            } else if (starts(q3, next, "\">", 2)) {
+                e = q3 + 2;
+                k = K_OPEN;
+            } else {
+                continue;
+            }
+            (void)e; /* e <= next: checked by starts() */
+            kind[i] = (int8_t)k;
+            vs[i] = (int32_t)(q2 + 1 - base);
+            ve[i] = (int32_t)(q3 - base);
+            size_t klen = (size_t)(q1 - ks);
+            for (int j = 0; j < 3; j++) {
+                if (klen == strlen(KEYS[j]) && memcmp(ks, KEYS[j], klen) == 0) {
+                    keyid[i] = (int8_t)(j + 1);
+                    break;
+                }
+            }
+        }
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&d);
+    PyBuffer_Release(&blt);
+    PyBuffer_Release(&bkind);
+    PyBuffer_Release(&bname);
+    PyBuffer_Release(&bvs);
+    PyBuffer_Release(&bve);
+    PyBuffer_Release(&bkey);
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "output arrays are shorter than the tag positions");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"find_lt", find_lt, METH_VARARGS, "Positions of '<' (int32 bytes) and a forbidden-character flag."},
+    {"classify", classify, METH_VARARGS, "Classify XES tags in place (see xes_scan._classify)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_xesfast", "Hot loops of the XES scanner.", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__xesfast(void) { return PyModule_Create(&module); }

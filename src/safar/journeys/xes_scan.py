@@ -35,6 +35,7 @@ avoided because they import pandas (0.7-1.8 s) the first time they run.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 
@@ -56,6 +57,7 @@ _ATTR_NAMES = (3, 4, 5, 6, 7, 8)
 #: Keys read from events (and ``concept:name`` from traces); position = key id - 1.
 KEYS = (b"concept:name", b"time:timestamp", b"org:resource")
 _OPEN, _SELF, _CLOSE = 1, 2, 3
+_MAX_DEPTH = 10_000
 _TAIL = 32  # tags this close to the end are parsed in Python (no 8-byte loads past the end)
 
 _NAME_RE = rb"[A-Za-z_][A-Za-z0-9_.\-]*"
@@ -375,12 +377,11 @@ def _ws(s: str) -> str:
     return s.replace("\r\n", "\n").replace("\r", "\n").translate(_WS)
 
 
-def _owner(tags: np.ndarray, opens_above: np.ndarray, owners: np.ndarray) -> np.ndarray:
-    """For each tag, the position in ``owners`` (sorted tag indices) of its parent, or -1."""
-    par = _parents(tags, opens_above)
+def _owner(par: np.ndarray, owners: np.ndarray) -> np.ndarray:
+    """For each parent tag index (-1: none), its position in ``owners`` (sorted), or -1."""
     j = np.minimum(np.searchsorted(owners, par), max(len(owners) - 1, 0))
     if not len(owners):
-        return np.full(len(tags), -1, dtype=np.int64)
+        return np.full(len(par), -1, dtype=np.int64)
     return np.where((par >= 0) & (owners[j] == par), j, -1)
 
 
@@ -646,6 +647,49 @@ def _classify(
         keyid[good[hit]] = j
 
 
+Parents = Callable[[np.ndarray, int], np.ndarray]
+
+
+def _nesting(kind: np.ndarray, name: np.ndarray) -> tuple[np.ndarray, Parents]:
+    """Check that the tags nest; their depth, and a function giving the parent (the opening
+    tag index, -1 for none) of tags whose parents are at the given depth."""
+    if native is not None:
+        nested = native.nest(kind, name, _MAX_DEPTH)
+        if nested is None:
+            raise _Unsupported
+        level = np.frombuffer(nested[0], dtype=np.int16)
+        parent = np.frombuffer(nested[1], dtype=np.int32)
+        return level, lambda tags, _depth: parent[tags].astype(np.int64)
+    # Per level, opening and closing tags alternate and carry the same name.
+    is_open = kind == _OPEN
+    delta = is_open.astype(np.int16)
+    delta[kind == _CLOSE] = -1
+    if np.any(kind == 0):
+        raise _Unsupported
+    depth_after = np.cumsum(delta, dtype=np.int32)
+    if depth_after[-1] != 0 or depth_after.min() < 0 or depth_after.max() > _MAX_DEPTH:
+        raise _Unsupported
+    level = (depth_after - is_open).astype(np.int16)
+    order = np.argsort(level, kind="stable")
+    bounds = np.searchsorted(level[order], np.arange(int(level.max()) + 2))
+    opens_at: list[np.ndarray] = []
+    for lv in range(int(level.max()) + 1):
+        at = order[bounds[lv] : bounds[lv + 1]]
+        k = kind[at]
+        o, c = at[k == _OPEN], at[k == _CLOSE]
+        if len(o) != len(c) or np.any(o >= c) or np.any(c[:-1] >= o[1:]):
+            raise _Unsupported
+        if np.any(name[o] != name[c]):
+            raise _Unsupported
+        opens_at.append(o)
+    none = np.zeros(0, dtype=np.int64)
+
+    def parents(tags: np.ndarray, depth: int) -> np.ndarray:
+        return _parents(tags, opens_at[depth] if depth < len(opens_at) else none)
+
+    return level, parents
+
+
 def _scan(data: bytes | bytearray) -> pa.Table:
     from safar.journeys.xes import CASE_SCHEMA
 
@@ -701,27 +745,8 @@ def _scan(data: bytes | bytearray) -> pa.Table:
             keyid[kidx] = np.fromiter(slow.key.values(), dtype=np.int8, count=len(kidx))
             vs[kidx] = lt[kidx]
             ve[kidx] = lt[kidx]
-    # Nesting: per level, opening and closing tags alternate and carry the same name.
-    is_open = kind == _OPEN
-    delta = is_open.astype(np.int16)
-    delta[kind == _CLOSE] = -1
-    depth_after = np.cumsum(delta, dtype=np.int32)
-    if depth_after[-1] != 0 or depth_after.min() < 0 or depth_after.max() > 10_000:
-        raise _Unsupported
-    level = (depth_after - is_open).astype(np.int16)
-    order = np.argsort(level, kind="stable")
-    bounds = np.searchsorted(level[order], np.arange(int(level.max()) + 2))
-    opens_at: list[np.ndarray] = []
-    roots = order[bounds[0] : bounds[1]]
-    for lv in range(int(level.max()) + 1):
-        at = order[bounds[lv] : bounds[lv + 1]]
-        k = kind[at]
-        o, c = at[k == _OPEN], at[k == _CLOSE]
-        if len(o) != len(c) or np.any(o >= c) or np.any(c[:-1] >= o[1:]):
-            raise _Unsupported
-        if np.any(name[o] != name[c]):
-            raise _Unsupported
-        opens_at.append(o)
+    level, parents = _nesting(kind, name)
+    roots = np.flatnonzero(level == 0)
     # One root, <log>, with only whitespace, comments and PIs around it.
     if kind[roots].tolist() not in ([_SELF], [_OPEN, _CLOSE]) or name[roots[0]] != _LOG:
         raise _Unsupported
@@ -738,23 +763,20 @@ def _scan(data: bytes | bytearray) -> pa.Table:
         if data[pos:s].strip():
             raise _Unsupported
         pos = e
-    none = np.zeros(0, dtype=np.int64)
-    lvl1 = opens_at[1] if len(opens_at) > 1 else none
-    lvl2 = opens_at[2] if len(opens_at) > 2 else none
     # Traces: children of the root (a trace anywhere else: lxml reads it).
     traces = np.flatnonzero((name == _TRACE) & (kind != _CLOSE))
     if len(traces) and np.any(level[traces] != 1):
         raise _Unsupported
     # Events: children of traces.
     ev = np.flatnonzero((name == _EVENT) & (kind != _CLOSE) & (level == 2))
-    ev_parent = _parents(ev, lvl1)
+    ev_parent = parents(ev, 1)
     ev = ev[(ev_parent >= 0) & (name[np.maximum(ev_parent, 0)] == _TRACE)]
     if np.any(kind[ev] == _SELF):
         raise _Unsupported  # an event without fields: lxml names the error
-    ev_trace = np.searchsorted(traces, _parents(ev, lvl1))
+    ev_trace = np.searchsorted(traces, parents(ev, 1))
     # Event fields: keyed children of events; the last of each key wins.
     ch3 = np.flatnonzero((keyid > 0) & (level == 3) & (kind != _CLOSE))
-    ch3_ev = _owner(ch3, lvl2, ev)
+    ch3_ev = _owner(parents(ch3, 2), ev)
     ch3, ch3_ev = ch3[ch3_ev >= 0], ch3_ev[ch3_ev >= 0]
     field_tag: list[np.ndarray] = []
     for j in (1, 2, 3):
@@ -769,7 +791,7 @@ def _scan(data: bytes | bytearray) -> pa.Table:
         raise _Unsupported  # an event without concept:name or time:timestamp
     # Case ids: concept:name children of traces other than events (the last wins).
     ch2 = np.flatnonzero((keyid == 1) & (level == 2) & (kind != _CLOSE) & (name != _EVENT))
-    ch2_tr = _owner(ch2, lvl1, traces)
+    ch2_tr = _owner(parents(ch2, 1), traces)
     ch2, ch2_tr = ch2[ch2_tr >= 0], ch2_tr[ch2_tr >= 0]
     last = _last_per(ch2_tr)
     case_tag = np.full(len(traces), -1, dtype=np.int64)

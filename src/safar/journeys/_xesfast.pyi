@@ -1,7 +1,7 @@
 """Types of the C loops of the XES scanner (``_xesfast.c``); arguments are buffers
 (``bytes``, ``bytearray`` or contiguous numpy arrays; outputs writable)."""
 
-def find_lt(data: object, /) -> tuple[bytes, bool]: ...
+def find_lt(data: object, /) -> tuple[bytes, bool, bool]: ...
 def classify(
     data: object,
     lt: object,

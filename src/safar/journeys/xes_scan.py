@@ -274,13 +274,14 @@ def _positions(data: bytes | bytearray, buf: np.ndarray) -> np.ndarray:
     """Positions of ``<`` (int32); rejects characters XML 1.0 forbids (control characters,
     invalid UTF-8, U+FFFE/U+FFFF)."""
     if native is not None:
-        raw, bad = native.find_lt(data)
+        raw, bad, ascii = native.find_lt(data)
         lt = np.frombuffer(raw, dtype=np.int32)
     else:
         lt, bad = _find_chars(buf, 0, len(buf))
+        ascii = not bad and data.isascii()
     if bad:
         raise _Unsupported
-    if not data.isascii():
+    if not ascii:
         try:
             offs = np.array([0, len(data)], dtype=np.int64)
             pa.Array.from_buffers(

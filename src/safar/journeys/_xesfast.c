@@ -18,6 +18,15 @@
 enum { K_OPEN = 1, K_SELF = 2, K_CLOSE = 3 };
 enum { N_TRACE = 1, N_EVENT = 2 };
 
+/* Double the capacity of the positions buffer; 0 when out of memory (the buffer is kept). */
+static int grow(int32_t **pos, Py_ssize_t *cap) {
+    int32_t *grown = PyMem_RawRealloc(*pos, (size_t)(*cap * 2) * sizeof(int32_t));
+    if (grown == NULL) return 0;
+    *pos = grown;
+    *cap *= 2;
+    return 1;
+}
+
 /* find_lt(data) -> (positions: bytes of int32, bad: bool, ascii: bool)
  *
  * Positions of every '<', whether a character XML 1.0 forbids occurs (a control character
@@ -56,15 +65,9 @@ static PyObject *find_lt(PyObject *self, PyObject *args) {
         highv = _mm_or_si128(highv, v);
         unsigned int m = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(v, lt));
         if (m == 0) continue;
-        if (k + 16 > cap) {
-            Py_ssize_t ncap = cap * 2;
-            int32_t *grown = PyMem_RawRealloc(pos, (size_t)ncap * sizeof(int32_t));
-            if (grown == NULL) {
-                nomem = 1;
-                break;
-            }
-            pos = grown;
-            cap = ncap;
+        if (k + 16 > cap && !grow(&pos, &cap)) {
+            nomem = 1;
+            break;
         }
         while (m) {
             pos[k++] = (int32_t)(i + __builtin_ctz(m));
@@ -79,15 +82,9 @@ static PyObject *find_lt(PyObject *self, PyObject *args) {
         if (c < 0x20 && c != 0x09 && c != 0x0A && c != 0x0D) bad = 1;
         if (c >= 0x80) high = 1;
         if (c == '<') {
-            if (k == cap) {
-                Py_ssize_t ncap = cap * 2;
-                int32_t *grown = PyMem_RawRealloc(pos, (size_t)ncap * sizeof(int32_t));
-                if (grown == NULL) {
-                    nomem = 1;
-                    break;
-                }
-                pos = grown;
-                cap = ncap;
+            if (k == cap && !grow(&pos, &cap)) {
+                nomem = 1;
+                break;
             }
             pos[k++] = (int32_t)i;
         }
@@ -106,14 +103,21 @@ static PyObject *find_lt(PyObject *self, PyObject *args) {
 }
 
 /* Attribute elements as XES writers emit them: <NAME key="K" value="V"/>. */
+#define LIT(s) s, sizeof(s) - 1
 static const struct {
     const char *prefix; /* '<' NAME ' key="' */
-    int name;           /* name id, as xes_scan.NAMES */
+    size_t len;
+    int name; /* name id, as xes_scan.NAMES */
 } ATTRS[] = {
-    {"<string key=\"", 3}, {"<date key=\"", 4},    {"<int key=\"", 5},
-    {"<float key=\"", 6},  {"<boolean key=\"", 7}, {"<id key=\"", 8},
+    {LIT("<string key=\""), 3}, {LIT("<date key=\""), 4},    {LIT("<int key=\""), 5},
+    {LIT("<float key=\""), 6},  {LIT("<boolean key=\""), 7}, {LIT("<id key=\""), 8},
 };
-static const char *KEYS[] = {"concept:name", "time:timestamp", "org:resource"};
+static const struct {
+    const char *key;
+    size_t len;
+} KEYS[] = {{LIT("concept:name")}, {LIT("time:timestamp")}, {LIT("org:resource")}};
+#define N_ATTRS (sizeof(ATTRS) / sizeof(ATTRS[0]))
+#define N_KEYS (sizeof(KEYS) / sizeof(KEYS[0]))
 
 static int starts(const unsigned char *p, const unsigned char *end, const char *s, size_t len) {
     return (size_t)(end - p) >= len && memcmp(p, s, len) == 0;
@@ -171,48 +175,36 @@ static PyObject *classify(PyObject *self, PyObject *args) {
                 name[i] = N_TRACE;
                 continue;
             }
-            int a = -1;
             size_t plen = 0;
-            for (int j = 0; j < 6; j++) {
-                size_t len = strlen(ATTRS[j].prefix);
-                size_t head = len < 8 ? len : 8;
+            for (size_t j = 0; j < N_ATTRS; j++) {
+                size_t head = ATTRS[j].len < 8 ? ATTRS[j].len : 8;
                 if (memcmp(p, ATTRS[j].prefix, head) == 0) {
                     name[i] = (int16_t)ATTRS[j].name; /* as the numpy version: named, kind 0 */
-                    if (starts(p, next, ATTRS[j].prefix, len)) {
-                        a = j;
-                        plen = len;
-                    }
+                    if (starts(p, next, ATTRS[j].prefix, ATTRS[j].len)) plen = ATTRS[j].len;
                     break;
                 }
             }
-            if (a < 0) continue;
+            if (plen == 0) continue;
             const unsigned char *ks = p + plen;
             const unsigned char *q1 = memchr(ks, '"', (size_t)(next - ks));
             if (q1 == NULL || !starts(q1, next, "\" value=\"", 9)) continue;
             const unsigned char *q2 = q1 + 8;
             const unsigned char *q3 = memchr(q2 + 1, '"', (size_t)(next - q2 - 1));
             if (q3 == NULL) continue;
-            const unsigned char *e;
+            /* The tag ends before the next '<': starts() checks it. */
             int k;
-            if (starts(q3, next, "\"/>", 3)) {
-                e = q3 + 3;
+            if (starts(q3, next, "\"/>", 3) || starts(q3, next, "\" />", 4))
                 k = K_SELF;
-            } else if (starts(q3, next, "\" />", 4)) {
-                e = q3 + 4;
-                k = K_SELF;
-            } else if (starts(q3, next, "\">", 2)) {
-                e = q3 + 2;
+            else if (starts(q3, next, "\">", 2))
                 k = K_OPEN;
-            } else {
+            else
                 continue;
-            }
-            (void)e; /* e <= next: checked by starts() */
             kind[i] = (int8_t)k;
             vs[i] = (int32_t)(q2 + 1 - base);
             ve[i] = (int32_t)(q3 - base);
             size_t klen = (size_t)(q1 - ks);
-            for (int j = 0; j < 3; j++) {
-                if (klen == strlen(KEYS[j]) && memcmp(ks, KEYS[j], klen) == 0) {
+            for (size_t j = 0; j < N_KEYS; j++) {
+                if (klen == KEYS[j].len && memcmp(ks, KEYS[j].key, klen) == 0) {
                     keyid[i] = (int8_t)(j + 1);
                     break;
                 }
@@ -270,7 +262,7 @@ static PyObject *nest(PyObject *self, PyObject *args) {
     int ok = 1;
     Py_BEGIN_ALLOW_THREADS
     Py_ssize_t depth = 0;
-    for (Py_ssize_t i = 0; i < n && ok; i++) {
+    for (Py_ssize_t i = 0; i < n; i++) {
         int k = kind[i];
         if (k == K_CLOSE) {
             if (depth == 0 || name[stack[depth - 1]] != name[i]) {
@@ -310,7 +302,7 @@ static PyObject *nest(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef methods[] = {
-    {"find_lt", find_lt, METH_VARARGS, "Positions of '<' (int32 bytes) and a forbidden-character flag."},
+    {"find_lt", find_lt, METH_VARARGS, "Positions of '<' (int32 bytes), a forbidden-character flag, an ASCII flag."},
     {"classify", classify, METH_VARARGS, "Classify XES tags in place (see xes_scan._classify)."},
     {"nest", nest, METH_VARARGS, "Depth and parent of each tag, or None when they do not nest."},
     {NULL, NULL, 0, NULL},

@@ -63,6 +63,7 @@ def main() -> None:
     from safar.text.normalize import prepare
     from safar.text.pipeline import Analyzer, default_model_path
 
+    imported = rss_mb()
     source, texts = texts_for(args.n)
     mean_len = sum(map(len, texts)) / len(texts)
     print(f"texts: {source}, mean {mean_len:.0f} chars; python {sys.version.split()[0]}")
@@ -83,13 +84,18 @@ def main() -> None:
     )
     timed("whole pipeline, fast path", len(texts), lambda: analyzer.analyze(texts))
     if args.accurate and embeddings.available():
-        acc = Analyzer.open(accurate=True)
+        # The same loaded models with the embedding heads on, as one server process runs them.
+        acc = Analyzer(analyzer.default, analyzer.local, accurate=True)
         sample = texts[: args.accurate]
         timed(
             f"whole pipeline + e5 (OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']})",
             len(sample),
             lambda: acc.analyze(sample),
         )
+    print(
+        f"\nmemory of the models (RSS now minus after imports, {imported:.0f} MB of which "
+        f"are Python, numpy, scikit-learn and the pandas it imports): {rss_mb() - imported:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -122,8 +122,9 @@ def build_default(
         embed_max=4000,
         embed_tail=len(extra),
         **DEFAULT_HEADS,
-        # Out of domain for every real data set: sentiment leans on the embeddings alone,
-        # regularised hard; the other tasks mix (see docs/text.md, "Tuning the default").
+        # Out of domain for every real data set: sentiment and emotion embedding heads are
+        # regularised hard; every task mixes both heads by card["embed_weight"] (chosen on
+        # validation data: docs/text.md, "Tuning the default").
         embed_c={"sentiment": 0.5, "emotion": 1.0, "intent": 4.0, "category": 4.0},
     )
     cx.card["embed_weight"] = {"sentiment": 0.7, "emotion": 0.5, "intent": 0.7, "category": 0.7}

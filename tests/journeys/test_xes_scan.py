@@ -17,8 +17,10 @@ import pytest
 from safar.errors import ValidationFailed
 from safar.journeys import xes_scan
 from safar.journeys.analysis import CaseLog, discover, discover_table
-from safar.journeys.xes import _to_table, iter_xes, parse_timestamp, read_xes
-from safar.journeys.xes_scan import fixed_timestamps, parse_timestamps, scan_xes, texts
+from safar.journeys.arrays import texts
+from safar.journeys.xes import _to_table, iter_xes, read_xes
+from safar.journeys.xes_scan import scan_xes
+from safar.journeys.xes_schema import fixed_timestamps, parse_timestamp, parse_timestamps
 
 
 @pytest.fixture(autouse=True, params=["native", "numpy"])

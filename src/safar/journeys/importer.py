@@ -20,7 +20,8 @@ from safar.errors import ValidationFailed
 from safar.events.messages import SegmentMessage, normalize
 from safar.events.pipeline import Applier
 from safar.journeys import queries as q
-from safar.journeys.xes import CASE_SCHEMA, write_xes
+from safar.journeys.xes import write_xes
+from safar.journeys.xes_schema import CASE_SCHEMA
 
 BATCH = 5_000
 

@@ -200,7 +200,7 @@ def from_case_table(table: pa.Table) -> JourneyIndex:
     if n == 0:
         empty = np.zeros(0, dtype=np.int32)
         return JourneyIndex(empty, np.zeros(0, dtype=np.int64), empty, pa.nulls(0, pa.string()), [])
-    from safar.journeys.xes_scan import ints, np_ints
+    from safar.journeys.arrays import ints, np_ints
 
     cases = table.column("case_id").combine_chunks().dictionary_encode()
     case_order = np_ints(pc.sort_indices(cases.dictionary))

@@ -24,34 +24,7 @@ from lxml import etree
 
 from safar.errors import ValidationFailed
 from safar.journeys.xes_scan import scan_xes
-
-CASE_SCHEMA = pa.schema(
-    [
-        ("case_id", pa.string()),
-        ("activity", pa.string()),
-        ("ts", pa.int64()),
-        ("seq", pa.int64()),
-        ("resource", pa.string()),
-    ]
-)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def parse_timestamp(value: str, *, where: str) -> int:
-    """ISO 8601 text to UTC microseconds; naive times are taken as UTC."""
-    text = value.strip()
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    try:
-        dt = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValidationFailed(
-            f"{where}: {value!r} is not an ISO 8601 timestamp", field=where
-        ) from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    delta = dt - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+from safar.journeys.xes_schema import CASE_SCHEMA, parse_timestamp
 
 
 def _local(tag: str) -> str:

@@ -35,14 +35,32 @@ avoided because they import pandas (0.7-1.8 s) the first time they run.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from types import ModuleType
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from safar.errors import ValidationFailed
+from safar.journeys.arrays import bools, ints, texts
+from safar.journeys.xes_schema import CASE_SCHEMA, fixed_timestamps, normalise_ws, parse_timestamps
+from safar.journeys.xes_tags import (
+    CLOSE,
+    KEYS,
+    MAX_DEPTH,
+    NAMES,
+    OPEN,
+    SELF,
+    TAIL,
+    SlowTags,
+    Unsupported,
+    check_amps,
+    parse_tag,
+    pattern,
+    specials,
+    word,
+)
 
 native: ModuleType | None
 try:  # the C version of the hot loops (setup.py builds it; optional)
@@ -50,205 +68,10 @@ try:  # the C version of the hot loops (setup.py builds it; optional)
 except ImportError:  # pragma: no cover - no compiler at install time
     native = None
 
-#: Element names of XES, and the ones written as ``<NAME key="K" value="V"...>``.
-NAMES = (b"log", b"trace", b"event", b"string", b"date", b"int", b"float", b"boolean", b"id",
-         b"list", b"values", b"container", b"global", b"extension", b"classifier")  # fmt: skip
-_LOG, _TRACE, _EVENT = 0, 1, 2
+
+_LOG, _TRACE, _EVENT = 0, 1, 2  # name ids (positions in ``NAMES``)
 _ATTR_NAMES = (3, 4, 5, 6, 7, 8)
-#: Keys read from events (and ``concept:name`` from traces); position = key id - 1.
-KEYS = (b"concept:name", b"time:timestamp", b"org:resource")
-_OPEN, _SELF, _CLOSE = 1, 2, 3
-_MAX_DEPTH = 10_000
-_TAIL = 32  # tags this close to the end are parsed in Python (no 8-byte loads past the end)
-
-_NAME_RE = rb"[A-Za-z_][A-Za-z0-9_.\-]*"
-_ANAME_RE = rb"[A-Za-z_:][A-Za-z0-9_.:\-]*"
-_TAG_RE = re.compile(
-    rb"<(" + _NAME_RE + rb")((?:\s+" + _ANAME_RE + rb"\s*=\s*(?:\"[^\"<]*\"|'[^'<]*'))*)\s*(/?)>"
-)
-_ATTR_RE = re.compile(rb"\s+(" + _ANAME_RE + rb")\s*=\s*(?:\"([^\"<]*)\"|'([^'<]*)')")
-_CLOSE_RE = re.compile(rb"</(" + _NAME_RE + rb")\s*>")
-_DECL_RE = re.compile(
-    rb"<\?xml\s+version\s*=\s*(?:\"1\.[0-9]+\"|'1\.[0-9]+')"
-    rb"(?:\s+encoding\s*=\s*(?:\"([A-Za-z][A-Za-z0-9._\-]*)\"|'([A-Za-z][A-Za-z0-9._\-]*)'))?"
-    rb"(?:\s+standalone\s*=\s*(?:\"(?:yes|no)\"|'(?:yes|no)'))?\s*\?>"
-)
-_PI_RE = re.compile(rb"<\?(" + _NAME_RE + rb")(?:\s[^?]*(?:\?(?!>)[^?]*)*)?\?>", re.S)
-_REF_RE = re.compile(r"&(?:#x([0-9A-Fa-f]+)|#([0-9]+)|(lt|gt|amp|quot|apos));")
-_AMP_RE = re.compile(rb"&(?:#x[0-9A-Fa-f]+|#[0-9]+|lt|gt|amp|quot|apos);")
-#: Namespace URIs taken as they are (libxml2 checks others, and rejects some): lxml reads the rest.
-_NS_OK = re.compile(
-    r"(?:https?://[A-Za-z0-9\-._~]+(?::[0-9]+)?(?:/[A-Za-z0-9\-._~/?#=]*)?|urn:[A-Za-z0-9\-._~:]+)\Z"
-)
-_PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
-_WS = str.maketrans({"\t": " ", "\n": " "})
-_STRICT_TS = (
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
-    r"(Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?$"
-)
-_ZONE = r"(Z|[+-][0-9]{2}:[0-9]{2})$"
-
-
-class _Unsupported(Exception):
-    """The document needs the full XML parser (or is not well formed)."""
-
-
-def _word(b: bytes) -> tuple[int, int]:
-    """(value, mask) of up to 8 bytes as a little-endian 64-bit word."""
-    return int.from_bytes(b.ljust(8, b"\0"), "little"), (1 << (8 * len(b))) - 1
-
-
-def _pattern(b: bytes) -> tuple[int, int, int, int]:
-    """Two (value, mask) words of up to 16 bytes."""
-    return (*_word(b[:8]), *_word(b[8:16]))
-
-
-def _char_ok(cp: int) -> bool:
-    return (
-        cp in (0x9, 0xA, 0xD)
-        or 0x20 <= cp <= 0xD7FF
-        or 0xE000 <= cp <= 0xFFFD
-        or (0x10000 <= cp <= 0x10FFFF)
-    )
-
-
-def attr_value(raw: bytes) -> str:
-    """An attribute value as an XML parser reports it (line ends and whitespace normalised,
-    references decoded); raises ``_Unsupported`` on a reference XML does not allow."""
-    try:
-        s = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise _Unsupported from None
-    if "\r" in s:
-        s = s.replace("\r\n", "\n").replace("\r", "\n")
-    s = s.translate(_WS)
-    if "&" not in s:
-        return s
-    out: list[str] = []
-    pos = 0
-    for m in _REF_RE.finditer(s):
-        if "&" in s[pos : m.start()]:
-            raise _Unsupported
-        out.append(s[pos : m.start()])
-        if m.group(3):
-            out.append(_PREDEFINED[m.group(3)])
-        else:
-            cp = int(m.group(1), 16) if m.group(1) else int(m.group(2))
-            if not _char_ok(cp):
-                raise _Unsupported
-            out.append(chr(cp))
-        pos = m.end()
-    if "&" in s[pos:]:
-        raise _Unsupported
-    out.append(s[pos:])
-    return "".join(out)
-
-
-@dataclass
-class _Slow:
-    """Tags parsed in Python: kind, name id, key id, decoded value, end of each by tag index."""
-
-    kind: dict[int, int] = field(default_factory=dict)
-    name: dict[int, int] = field(default_factory=dict)
-    key: dict[int, int] = field(default_factory=dict)
-    value: dict[int, str] = field(default_factory=dict)
-    end: dict[int, int] = field(default_factory=dict)
-
-
-def _parse_tag(
-    data: bytes | bytearray, p: int, i: int, names: dict[bytes, int], slow: _Slow
-) -> None:
-    if data.startswith(b"</", p):
-        m = _CLOSE_RE.match(data, p)
-        if m is None:
-            raise _Unsupported
-        slow.kind[i] = _CLOSE
-        slow.name[i] = names.setdefault(m.group(1), len(names))
-        slow.end[i] = m.end()
-        return
-    m = _TAG_RE.match(data, p)
-    if m is None:
-        raise _Unsupported
-    attrs: dict[bytes, bytes] = {}
-    for a in _ATTR_RE.finditer(m.group(2)):
-        if a.group(1) in attrs:
-            raise _Unsupported  # duplicate attribute: not well formed
-        attrs[a.group(1)] = a.group(2) if a.group(2) is not None else a.group(3)
-    for a_name, raw in attrs.items():
-        if a_name == b"xmlns" or a_name.startswith(b"xmlns:"):
-            if not _NS_OK.match(attr_value(raw)):
-                raise _Unsupported
-        elif b":" in a_name and not a_name.startswith(b"xml:"):
-            raise _Unsupported  # a prefixed attribute: lxml checks its namespace
-    slow.kind[i] = _SELF if m.group(3) else _OPEN
-    slow.name[i] = names.setdefault(m.group(1), len(names))
-    slow.end[i] = m.end()
-    if b"key" in attrs:
-        key = attr_value(attrs[b"key"]).encode()
-        if key in KEYS:
-            slow.key[i] = KEYS.index(key) + 1
-            slow.value[i] = attr_value(attrs.get(b"value", b""))
-
-
-def _specials(
-    data: bytes | bytearray, lt: np.ndarray, start: int
-) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """Drop the ``<`` of comments, processing instructions and the declaration (and any ``<``
-    inside them); return the remaining tag positions and the skipped (start, end) spans."""
-    c1 = np.frombuffer(data, np.uint8).take(lt + 1, mode="clip")
-    cand = lt[(c1 == ord("!")) | (c1 == ord("?"))]
-    spans: list[tuple[int, int]] = []
-    end_prev = -1
-    for p in cand.tolist():
-        if p < end_prev:
-            continue
-        if data.startswith(b"<!--", p):
-            e = data.find(b"-->", p + 4)
-            if e < 0 or b"--" in data[p + 4 : e] or (data[e - 1 : e] == b"-" and e - 1 >= p + 4):
-                raise _Unsupported
-            end = e + 3
-        elif data.startswith(b"<?", p):
-            if re.match(rb"<\?xml[\s?]", data[p : p + 6], re.I):
-                m = _DECL_RE.match(data, p)
-                if p != start or m is None:
-                    raise _Unsupported
-                enc = m.group(1) or m.group(2)
-                if enc is not None and enc.lower() not in (b"utf-8", b"utf8"):
-                    raise _Unsupported
-            else:
-                m = _PI_RE.match(data, p)
-                if m is None:
-                    raise _Unsupported
-            end = m.end()
-        else:
-            raise _Unsupported  # CDATA, DOCTYPE, or not well formed
-        spans.append((p, end))
-        end_prev = end
-    if not spans:
-        return lt, spans
-    keep = np.ones(len(lt), dtype=bool)
-    for p, end in spans:
-        lo, hi = np.searchsorted(lt, [p, end])
-        keep[lo:hi] = False
-    return lt[keep], spans
-
-
-def _check_amps(data: bytes | bytearray, buf: np.ndarray) -> np.ndarray:
-    """Positions of ``&``; each must start a reference XML allows."""
-    if data.find(b"&") < 0:
-        return np.zeros(0, dtype=np.int64)
-    amps = np.flatnonzero(buf == ord("&"))
-    for p in amps.tolist():
-        m = _AMP_RE.match(data, p)
-        if m is None:
-            raise _Unsupported
-        body = m.group(0)
-        if body.startswith(b"&#"):
-            cp = int(body[3:-1], 16) if body[2:3] == b"x" else int(body[2:-1])
-            if not _char_ok(cp):
-                raise _Unsupported
-    return amps
-
+_TAIL = TAIL  # tags this close to the end are parsed in Python
 
 _CHUNK = 1 << 20
 _ALLOWED_LOW = np.zeros(256, dtype=bool)
@@ -281,7 +104,7 @@ def _positions(data: bytes | bytearray, buf: np.ndarray) -> np.ndarray:
         lt, bad = _find_chars(buf, 0, len(buf))
         ascii = not bad and data.isascii()
     if bad:
-        raise _Unsupported
+        raise Unsupported
     if not ascii:
         try:
             offs = np.array([0, len(data)], dtype=np.int64)
@@ -289,60 +112,10 @@ def _positions(data: bytes | bytearray, buf: np.ndarray) -> np.ndarray:
                 pa.large_string(), 1, [None, pa.py_buffer(offs), pa.py_buffer(data)]
             ).validate(full=True)
         except pa.ArrowInvalid:
-            raise _Unsupported from None
+            raise Unsupported from None
         if b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data:
-            raise _Unsupported
+            raise Unsupported
     return lt
-
-
-# Arrow arrays straight from numpy buffers: ``pa.array`` would import pandas (~0.7 s) on the
-# first call when it is installed.
-def ints(a: np.ndarray) -> pa.Array:
-    """An int64 Arrow array of a numpy integer array."""
-    a = np.ascontiguousarray(a, dtype=np.int64)
-    return pa.Array.from_buffers(pa.int64(), len(a), [None, pa.py_buffer(a)])
-
-
-def bools(m: np.ndarray) -> pa.Array:
-    """A boolean Arrow array of a numpy mask."""
-    bits = np.packbits(m, bitorder="little")
-    return pa.Array.from_buffers(pa.bool_(), len(m), [None, pa.py_buffer(bits)])
-
-
-def np_bools(arr: pa.Array) -> np.ndarray:
-    """A boolean Arrow array (nulls read as false) as a numpy mask."""
-    if arr.null_count:
-        arr = pc.fill_null(arr, False)
-    bits = np.frombuffer(arr.buffers()[1], dtype=np.uint8)
-    return np.unpackbits(bits, bitorder="little", count=arr.offset + len(arr))[arr.offset :].astype(
-        bool
-    )
-
-
-def np_ints(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """An integer Arrow array without nulls as a numpy array (no copy for one chunk).
-
-    (``to_numpy`` would import pandas, about 0.7-1.8 s, the first time.)
-    """
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if arr.null_count:
-        raise ValueError("nulls in an integer column")
-    dtype = np.dtype(
-        f"{'u' if pa.types.is_unsigned_integer(arr.type) else 'i'}{arr.type.bit_width // 8}"
-    )
-    buf = arr.buffers()[1]
-    return np.frombuffer(buf, dtype=dtype, count=arr.offset + len(arr))[arr.offset :]
-
-
-def texts(values: list[str]) -> pa.Array:
-    """A large-string Arrow array of Python strings."""
-    enc = [v.encode() for v in values]
-    offs = np.zeros(len(enc) + 1, dtype=np.int64)
-    np.cumsum([len(e) for e in enc], out=offs[1:])
-    return pa.Array.from_buffers(
-        pa.large_string(), len(enc), [None, pa.py_buffer(offs), pa.py_buffer(b"".join(enc))]
-    )
 
 
 def _slices(buffer: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
@@ -374,11 +147,6 @@ def _parents(tags: np.ndarray, opens_above: np.ndarray) -> np.ndarray:
     return np.where(j >= 0, opens_above[np.maximum(j, 0)], -1)
 
 
-def _ws(s: str) -> str:
-    """XML attribute-value normalisation of literal line ends, tabs and line feeds."""
-    return s.replace("\r\n", "\n").replace("\r", "\n").translate(_WS)
-
-
 def _owner(par: np.ndarray, owners: np.ndarray) -> np.ndarray:
     """For each parent tag index (-1: none), its position in ``owners`` (sorted), or -1."""
     j = np.minimum(np.searchsorted(owners, par), max(len(owners) - 1, 0))
@@ -392,7 +160,7 @@ def _strings(
     tag_idx: np.ndarray,
     vs: np.ndarray,
     ve: np.ndarray,
-    slow: _Slow,
+    slow: SlowTags,
     *,
     dedupe: bool = True,
 ) -> tuple[pa.Array, np.ndarray]:
@@ -405,13 +173,15 @@ def _strings(
     try:
         arr = raw.cast(pa.large_string())
     except pa.ArrowInvalid:
-        raise _Unsupported from None
+        raise Unsupported from None
     if dedupe:
         enc = arr.dictionary_encode()
         d = enc.dictionary
         bad = pc.match_substring_regex(d, "[\t\n\r]")
     if dedupe and pc.any(bad).as_py():
-        fixed = [_ws(v) if b else v for v, b in zip(d.to_pylist(), bad.to_pylist(), strict=True)]
+        fixed = [
+            normalise_ws(v) if b else v for v, b in zip(d.to_pylist(), bad.to_pylist(), strict=True)
+        ]
         arr = pa.DictionaryArray.from_arrays(enc.indices, texts(fixed))
         arr = arr.cast(pa.large_string())
     decoded = np.zeros(len(tag_idx), dtype=bool)
@@ -424,130 +194,11 @@ def _strings(
     return arr.cast(pa.string()), decoded
 
 
-def parse_timestamps(values: pa.Array, decoded: np.ndarray | None = None) -> np.ndarray:
-    """ISO 8601 texts to UTC microseconds, exactly like ``xes.parse_timestamp`` one by one.
-
-    Texts in the usual form are converted by an Arrow cast (zoned and naive ones apart);
-    the rest, and any part the cast refuses, one by one (which also names a bad value).
-    ``decoded`` marks texts already decoded as attribute values; the others are raw, so their
-    tabs and line breaks are normalised first.
-    """
-    from safar.journeys.xes import parse_timestamp
-
-    n = len(values)
-    out = np.empty(n, dtype=np.int64)
-    strict = np_bools(pc.match_substring_regex(values, _STRICT_TS))
-    if strict.all():
-        try:
-            return np_ints(values.cast(pa.timestamp("us", "UTC")).cast(pa.int64()))
-        except pa.ArrowInvalid:
-            pass  # naive times among them, or a value the cast refuses
-    zoned = np_bools(pc.match_substring_regex(values, _ZONE))
-    for mask, typ in (
-        (strict & zoned, pa.timestamp("us", "UTC")),
-        (strict & ~zoned, pa.timestamp("us")),
-    ):
-        if mask.any():
-            part = values.filter(bools(mask))
-            try:
-                out[mask] = np_ints(part.cast(typ).cast(pa.int64()))
-            except pa.ArrowInvalid:
-                strict = strict & ~mask
-    rest = np.flatnonzero(~strict)
-    if len(rest):
-        strs = values.take(ints(rest)).to_pylist()
-        raw = np.ones(len(rest), dtype=bool) if decoded is None else ~decoded[rest]
-        out[rest] = [
-            parse_timestamp(_ws(t) if r else t, where="time:timestamp")
-            for t, r in zip(strs, raw.tolist(), strict=True)
-        ]
-    return out
-
-
-def fixed_timestamps(buf: np.ndarray, vs: np.ndarray, ve: np.ndarray) -> np.ndarray | None:
-    """UTC microseconds of timestamps that all share one layout, read digit by digit from the
-    bytes (``YYYY-MM-DDTHH:MM:SS``, then the same fraction length and the same kind of zone:
-    none, ``Z`` or ``+HH:MM``); ``None`` when they do not, or any is not a valid time (the
-    caller then parses them like ``parse_timestamp``, which names a bad one)."""
-    if not len(vs):
-        return None
-    length = ve - vs
-    n0 = int(length[0])
-    if n0 < 19 or n0 > 32 or not bool(np.all(length == n0)):
-        return None
-
-    # One gather of the rows of a sliding-window view: a byte matrix, value by value.
-    rows = np.lib.stride_tricks.sliding_window_view(buf, n0)[vs]
-
-    def at(k: int) -> np.ndarray:
-        col: np.ndarray = rows[:, k]
-        return col
-
-    def same(k: int, ch: str) -> bool:
-        return bool(np.all(at(k) == ord(ch)))
-
-    if not all(same(k, c) for k, c in ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"))):
-        return None
-    last = at(n0 - 1)
-    if bool(np.all(last == ord("Z"))):
-        zone = 1
-    elif n0 >= 25 and same(n0 - 3, ":") and bool(np.all((at(n0 - 6) == 43) | (at(n0 - 6) == 45))):
-        zone = 6
-    else:
-        zone = 0
-    frac = n0 - 19 - zone
-    if frac == 1 or frac > 7 or (frac and not same(19, ".")):
-        return None
-
-    def num(ks: range) -> np.ndarray | None:
-        d = rows[:, ks.start : ks.stop] - np.uint8(48)
-        if not bool(np.all(d <= 9)):
-            return None
-        out = np.zeros(len(vs), dtype=np.int64)
-        for k in range(len(ks)):
-            out = out * 10 + d[:, k]
-        return out
-
-    parts = [num(range(a, b)) for a, b in ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))]
-    sub = num(range(20, 19 + frac)) if frac else np.zeros(len(vs), dtype=np.int64)
-    zh = num(range(n0 - 5, n0 - 3)) if zone == 6 else None
-    zm = num(range(n0 - 2, n0)) if zone == 6 else None
-    digits = [x for x in parts if x is not None]
-    if len(digits) != 6 or sub is None or (zone == 6 and (zh is None or zm is None)):
-        return None
-    year, month, day, hour, minute, second = digits
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    dim = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[np.clip(month - 1, 0, 11)]
-    dim = dim + ((month == 2) & leap)
-    ok = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= dim)
-    ok &= (hour <= 23) & (minute <= 59) & (second <= 59)
-    if zh is not None and zm is not None:
-        ok &= (zh <= 23) & (zm <= 59)
-    if not bool(np.all(ok)):
-        return None
-    # Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-    y = year - (month <= 2)
-    era = y // 400
-    yoe = y - era * 400
-    doy = (153 * ((month + 9) % 12) + 2) // 5 + day - 1
-    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-    us = (days * 86400 + hour * 3600 + minute * 60 + second) * 1_000_000
-    if frac:
-        us = us + sub * 10 ** (6 - (frac - 1))
-    if zh is not None and zm is not None:
-        sign = np.where(at(n0 - 6) == 45, -1, 1)
-        us = us - sign * (zh * 3600 + zm * 60) * 1_000_000
-    result: np.ndarray = np.asarray(us, dtype=np.int64)
-    return result
-
-
 def scan_xes(data: bytes | bytearray) -> pa.Table | None:
     """The case table of an XES document, or ``None`` when lxml must read it."""
-    from safar.errors import ValidationFailed
-
     try:
         return _scan(data)
-    except (_Unsupported, ValidationFailed):
+    except (Unsupported, ValidationFailed):
         return None
 
 
@@ -557,11 +208,11 @@ def _u64(b: bytes) -> np.uint64:
 
 #: Tags recognised by their first eight bytes: code -> (kind, name id).
 _HEAD8 = {
-    b"</event>": (_CLOSE, _EVENT),
-    b"</trace>": (_CLOSE, _TRACE),
+    b"</event>": (CLOSE, _EVENT),
+    b"</trace>": (CLOSE, _TRACE),
     **{(b"<" + NAMES[i] + b' key="')[:8]: (0, i) for i in _ATTR_NAMES},
 }
-_HEAD7 = {b"<trace>": (_OPEN, _TRACE), b"<event>": (_OPEN, _EVENT)}
+_HEAD7 = {b"<trace>": (OPEN, _TRACE), b"<event>": (OPEN, _EVENT)}
 _M7 = np.uint64((1 << 56) - 1)
 
 
@@ -609,7 +260,7 @@ def _classify(
     w1 = words[lt[cand] + 8]
     for i in _ATTR_NAMES:
         pre = b"<" + NAMES[i] + b' key="'
-        v, m = _word(pre[8:])
+        v, m = word(pre[8:])
         sel = cn == i
         ok[sel] = (w1[sel] & np.uint64(m)) == np.uint64(v)
         ks[sel] = lt[cand[sel]] + len(pre)
@@ -636,7 +287,7 @@ def _classify(
     end = np.where(self1, q3 + 3, np.where(self2, q3 + 4, q3 + 2))
     ok &= (self1 | self2 | open1) & (end <= nxt[cand])
     good = cand[ok]
-    kind[good] = np.where(open1[ok], _OPEN, _SELF)
+    kind[good] = np.where(open1[ok], OPEN, SELF)
     vs[good] = q2[ok] + 1
     ve[good] = q3[ok]
     gks = ks[ok]
@@ -644,7 +295,7 @@ def _classify(
     k0 = words[gks]
     k1 = words[gks + 8]
     for j, key in enumerate(KEYS, start=1):
-        v0, _, v1, m1 = (np.uint64(x) for x in _pattern(key))
+        v0, _, v1, m1 = (np.uint64(x) for x in pattern(key))
         hit = (klen == len(key)) & (k0 == v0) & ((k1 & m1) == v1)
         keyid[good[hit]] = j
 
@@ -656,21 +307,21 @@ def _nesting(kind: np.ndarray, name: np.ndarray) -> tuple[np.ndarray, Parents]:
     """Check that the tags nest; their depth, and a function giving the parent (the opening
     tag index, -1 for none) of tags whose parents are at the given depth."""
     if native is not None:
-        nested = native.nest(kind, name, _MAX_DEPTH)
+        nested = native.nest(kind, name, MAX_DEPTH)
         if nested is None:
-            raise _Unsupported
+            raise Unsupported
         level = np.frombuffer(nested[0], dtype=np.int16)
         parent = np.frombuffer(nested[1], dtype=np.int32)
         return level, lambda tags, _depth: parent[tags].astype(np.int64)
     # Per level, opening and closing tags alternate and carry the same name.
-    is_open = kind == _OPEN
+    is_open = kind == OPEN
     delta = is_open.astype(np.int16)
-    delta[kind == _CLOSE] = -1
+    delta[kind == CLOSE] = -1
     if np.any(kind == 0):
-        raise _Unsupported
+        raise Unsupported
     depth_after = np.cumsum(delta, dtype=np.int32)
-    if depth_after[-1] != 0 or depth_after.min() < 0 or depth_after.max() > _MAX_DEPTH:
-        raise _Unsupported
+    if depth_after[-1] != 0 or depth_after.min() < 0 or depth_after.max() > MAX_DEPTH:
+        raise Unsupported
     level = (depth_after - is_open).astype(np.int16)
     order = np.argsort(level, kind="stable")
     bounds = np.searchsorted(level[order], np.arange(int(level.max()) + 2))
@@ -678,11 +329,11 @@ def _nesting(kind: np.ndarray, name: np.ndarray) -> tuple[np.ndarray, Parents]:
     for lv in range(int(level.max()) + 1):
         at = order[bounds[lv] : bounds[lv + 1]]
         k = kind[at]
-        o, c = at[k == _OPEN], at[k == _CLOSE]
+        o, c = at[k == OPEN], at[k == CLOSE]
         if len(o) != len(c) or np.any(o >= c) or np.any(c[:-1] >= o[1:]):
-            raise _Unsupported
+            raise Unsupported
         if np.any(name[o] != name[c]):
-            raise _Unsupported
+            raise Unsupported
         opens_at.append(o)
     none = np.zeros(0, dtype=np.int64)
 
@@ -693,20 +344,19 @@ def _nesting(kind: np.ndarray, name: np.ndarray) -> tuple[np.ndarray, Parents]:
 
 
 def _scan(data: bytes | bytearray) -> pa.Table:
-    from safar.journeys.xes import CASE_SCHEMA
 
     start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     if len(data) < 64 or len(data) >= 2**31 - 64:
-        raise _Unsupported
+        raise Unsupported
     if data.find(b"]") >= 0 and data.find(b"]]>") >= 0:
-        raise _Unsupported  # not allowed in text; CDATA is not handled here either
+        raise Unsupported  # not allowed in text; CDATA is not handled here either
     buf = np.frombuffer(data, np.uint8)
     lt = _positions(data, buf)
-    amps = _check_amps(data, buf)
-    lt, spans = _specials(data, lt, start)
+    amps = check_amps(data, buf)
+    lt, spans = specials(data, lt, start)
     n = len(lt)
     if n == 0:
-        raise _Unsupported
+        raise Unsupported
     safe = lt < len(data) - _TAIL
     kind = np.zeros(n, dtype=np.int8)
     name = np.full(n, -1, dtype=np.int16)
@@ -735,14 +385,14 @@ def _scan(data: bytes | bytearray) -> pa.Table:
     keyid[redo] = 0
     # Everything else: Python.
     names = {nm: i for i, nm in enumerate(NAMES)}
-    slow = _Slow()
+    slow = SlowTags()
     for i in np.flatnonzero(kind == 0).tolist():
-        _parse_tag(data, int(lt[i]), i, names, slow)
+        parse_tag(data, int(lt[i]), i, names, slow)
     if slow.kind:
         idx = np.fromiter(slow.kind.keys(), dtype=np.int64, count=len(slow.kind))
         kind[idx] = np.fromiter(slow.kind.values(), dtype=np.int8, count=len(idx))
         if len(names) > 30_000:
-            raise _Unsupported
+            raise Unsupported
         name[idx] = np.fromiter(slow.name.values(), dtype=np.int16, count=len(idx))
         if slow.key:
             kidx = np.fromiter(slow.key.keys(), dtype=np.int64, count=len(slow.key))
@@ -752,34 +402,34 @@ def _scan(data: bytes | bytearray) -> pa.Table:
     level, parents = _nesting(kind, name)
     roots = np.flatnonzero(level == 0)
     # One root, <log>, with only whitespace, comments and PIs around it.
-    if kind[roots].tolist() not in ([_SELF], [_OPEN, _CLOSE]) or name[roots[0]] != _LOG:
-        raise _Unsupported
+    if kind[roots].tolist() not in ([SELF], [OPEN, CLOSE]) or name[roots[0]] != _LOG:
+        raise Unsupported
     first = int(lt[roots[0]])
     last_i = int(roots[-1])
     root_end = slow.end.get(last_i, int(lt[last_i]) + len(b"</log>"))
     pos = start
     for s, e in [*(sp for sp in spans if sp[1] <= first), (first, first)]:
         if data[pos:s].strip():
-            raise _Unsupported
+            raise Unsupported
         pos = e
     pos = root_end
     for s, e in [*(sp for sp in spans if sp[0] >= root_end), (len(data), len(data))]:
         if data[pos:s].strip():
-            raise _Unsupported
+            raise Unsupported
         pos = e
     # Traces: children of the root (a trace anywhere else: lxml reads it).
-    traces = np.flatnonzero((name == _TRACE) & (kind != _CLOSE))
+    traces = np.flatnonzero((name == _TRACE) & (kind != CLOSE))
     if len(traces) and np.any(level[traces] != 1):
-        raise _Unsupported
+        raise Unsupported
     # Events: children of traces.
-    ev = np.flatnonzero((name == _EVENT) & (kind != _CLOSE) & (level == 2))
+    ev = np.flatnonzero((name == _EVENT) & (kind != CLOSE) & (level == 2))
     ev_parent = parents(ev, 1)
     ev = ev[(ev_parent >= 0) & (name[np.maximum(ev_parent, 0)] == _TRACE)]
-    if np.any(kind[ev] == _SELF):
-        raise _Unsupported  # an event without fields: lxml names the error
+    if np.any(kind[ev] == SELF):
+        raise Unsupported  # an event without fields: lxml names the error
     ev_trace = np.searchsorted(traces, parents(ev, 1))
     # Event fields: keyed children of events; the last of each key wins.
-    ch3 = np.flatnonzero((keyid > 0) & (level == 3) & (kind != _CLOSE))
+    ch3 = np.flatnonzero((keyid > 0) & (level == 3) & (kind != CLOSE))
     ch3_ev = _owner(parents(ch3, 2), ev)
     ch3, ch3_ev = ch3[ch3_ev >= 0], ch3_ev[ch3_ev >= 0]
     field_tag: list[np.ndarray] = []
@@ -792,9 +442,9 @@ def _scan(data: bytes | bytearray) -> pa.Table:
         field_tag.append(tag_of)
     act_tag, ts_tag, res_tag = field_tag
     if np.any(act_tag < 0) or np.any(ts_tag < 0):
-        raise _Unsupported  # an event without concept:name or time:timestamp
+        raise Unsupported  # an event without concept:name or time:timestamp
     # Case ids: concept:name children of traces other than events (the last wins).
-    ch2 = np.flatnonzero((keyid == 1) & (level == 2) & (kind != _CLOSE) & (name != _EVENT))
+    ch2 = np.flatnonzero((keyid == 1) & (level == 2) & (kind != CLOSE) & (name != _EVENT))
     ch2_tr = _owner(parents(ch2, 1), traces)
     ch2, ch2_tr = ch2[ch2_tr >= 0], ch2_tr[ch2_tr >= 0]
     last = _last_per(ch2_tr)

@@ -7,7 +7,7 @@ Generated data: N events of 500k customers, 12 event names, 90 days (customers a
 with skewed weights; conversion events are rarer), generated and inserted in chunks of 1M.
 Each engine runs in two child processes: one generates and inserts, one opens the stored
 events and runs the analyses, so the peak memory printed for the analyses is theirs alone.
-``--check`` also runs the reference SQL of ``queries`` (``analysis.USE_INDEX = False``) on
+``--check`` also runs the reference SQL of ``queries`` (``accelerate=False``) on
 DuckDB and asserts identical results. Figures are wall-clock seconds of one run.
 """
 
@@ -31,11 +31,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from safar.events.store import COLUMNS
+from safar.events.store import COLUMNS, analytics
 from safar.events.store.arrow import SCHEMA
 from safar.journeys import analysis, funnels
 from safar.journeys import queries as q
 from safar.journeys.xes import read_xes
+from safar.kit.query import Dialect
 
 NAMES = [
     "page_view", "search", "product_view", "add_to_cart", "remove_from_cart", "checkout",
@@ -112,8 +113,7 @@ def open_store(engine: str, root: Path) -> Any:
 
         store = ClickHouseEventStore(f"chdb://{root / 'clickhouse'}")
     store.init()
-    d: q.Dialect = "duckdb" if engine == "duckdb" else "clickhouse"
-    store.command(q.IDENTITY_MAP_DDL[d].format(db="safar"))
+    analytics.ensure_identity_map(store)
     return store
 
 
@@ -128,9 +128,11 @@ def child_load(engine: str, root: Path, n: int) -> dict[str, Any]:
     return {"load": dt, "load_peak_mb": peak_mb()}
 
 
-def funnel_variants(store: Any, src: q.Source, out: dict[str, Any], t: dict[str, float]) -> None:
+def funnel_variants(
+    store: Any, src: q.Source, out: dict[str, Any], t: dict[str, float], acc: bool
+) -> None:
     """Any-order funnel and breakdowns (channel of the entry event, an event property)."""
-    d: q.Dialect = "duckdb" if store.engine_name == "duckdb" else "clickhouse"
+    d: Dialect = "duckdb" if store.engine_name == "duckdb" else "clickhouse"
     details = q.events_source(d, db="safar", workspace_id=WS, details=True)
     srcs = funnels.BreakdownSources(details=details, traits=details)
     week = 7 * 86400
@@ -145,33 +147,37 @@ def funnel_variants(store: Any, src: q.Source, out: dict[str, Any], t: dict[str,
             label,
             lambda kw=kw: funnels.funnel(
                 store, src, FUNNEL, window_seconds=week, dropped_limit=5,
-                breakdown_sources=srcs, **kw,
+                breakdown_sources=srcs, accelerate=acc, **kw,
             ),
         )  # fmt: skip
         out[key] = f.as_dict()
         print("    reached", [st.cases for st in f.steps], flush=True)
 
 
-def analyses(store: Any, src: q.Source) -> tuple[dict[str, Any], dict[str, float]]:
+def analyses(
+    store: Any, src: q.Source, acc: bool = True
+) -> tuple[dict[str, Any], dict[str, float]]:
     out: dict[str, Any] = {}
     t: dict[str, float] = {}
     f, t["funnel"] = timed(
         "funnel 4 steps, 7 days",
-        lambda: funnels.funnel(store, src, FUNNEL, window_seconds=7 * 86400, dropped_limit=5),
+        lambda: funnels.funnel(
+            store, src, FUNNEL, window_seconds=7 * 86400, dropped_limit=5, accelerate=acc
+        ),
     )
     out["funnel"] = f.as_dict()
     print("    reached", [st.cases for st in f.steps], flush=True)
-    funnel_variants(store, src, out, t)
+    funnel_variants(store, src, out, t, acc)
     out["paths"], t["paths"] = timed(
-        "top 10 paths (3 events)", lambda: analysis.top_ngrams(store, src)
+        "top 10 paths (3 events)", lambda: analysis.top_ngrams(store, src, accelerate=acc)
     )
     print("    top path", out["paths"][0], flush=True)
     out["sankey"], t["sankey"] = timed(
         "paths after add_to_cart (Sankey)",
-        lambda: analysis.paths(store, src, anchor="add_to_cart", depth=3),
+        lambda: analysis.paths(store, src, anchor="add_to_cart", depth=3, accelerate=acc),
     )
     disc, t["discover"] = timed(
-        "DFG + variants", lambda: analysis.discover(store, src, max_variants=100)
+        "DFG + variants", lambda: analysis.discover(store, src, max_variants=100, accelerate=acc)
     )
     out["discover"] = [disc.as_dict(durations_p90=True), disc.cases, disc.variant_count]
     print(f"    {len(disc.edges)} edges, {disc.variant_count:,} variants", flush=True)
@@ -180,7 +186,7 @@ def analyses(store: Any, src: q.Source) -> tuple[dict[str, Any], dict[str, float
 
 def child_analyse(engine: str, root: Path, check: bool) -> dict[str, Any]:
     store = open_store(engine, root)
-    d: q.Dialect = "duckdb" if engine == "duckdb" else "clickhouse"
+    d: Dialect = "duckdb" if engine == "duckdb" else "clickhouse"
     src = q.events_source(d, db="safar", workspace_id=WS)
     res: dict[str, Any] = {}
     if engine == "duckdb":
@@ -200,10 +206,8 @@ def child_analyse(engine: str, root: Path, check: bool) -> dict[str, Any]:
     res.update(t)
     res["peak_mb"] = peak_mb()
     if check and engine == "duckdb":
-        print("  reference SQL (USE_INDEX = False):", flush=True)
-        analysis.USE_INDEX = False
-        ref, t_ref = analyses(store, src)
-        analysis.USE_INDEX = True
+        print("  reference SQL (accelerate=False):", flush=True)
+        ref, t_ref = analyses(store, src, acc=False)
         assert ref == out, "index and SQL disagree"
         print("    identical results: True", flush=True)
         res["sql"] = t_ref
@@ -294,13 +298,9 @@ def log_safar(path: str, clickhouse: bool) -> dict[str, Any]:
         try:
             ch = ClickHouseEventStore(f"chdb://{root / 'ch'}")
             ch.init()
-            ch.command(
-                "CREATE TABLE safar.caselog (case_id String, activity String, ts Int64, "
-                "seq Int64, resource Nullable(String)) ENGINE = MergeTree ORDER BY (case_id, ts)"
-            )
-            ch.insert_arrow("caselog", table)
+            caselog = analytics.create_case_table(ch, "caselog", table)
             t = time.perf_counter()
-            via_ch = analysis.discover(ch, q.table_source("safar.caselog"))
+            via_ch = analysis.discover(ch, q.table_source(caselog))
             res["clickhouse"] = time.perf_counter() - t
             assert via_ch.as_dict() == ours.as_dict(), "engines disagree"
             ch.close()

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pytest
 
 from safar.errors import ValidationFailed
+from safar.journeys import findings
 from safar.journeys.drivers import FactorSpec, key_drivers, load_table
 
 OLIST_FACTORS = [
@@ -30,14 +31,14 @@ def test_olist_late_delivery_is_the_top_driver(shared_data: Path) -> None:
         table,
         target="review_score",
         factors=[FactorSpec.parse(f) for f in OLIST_FACTORS],
-        unit="stars",
     )
     top = report.drivers[0]
     assert top.factor == "late_delivery"
     assert top.effect == pytest.approx(-1.84, abs=0.01)
     assert top.effect_ci[0] < top.effect < top.effect_ci[1] < -1.5
     assert top.importance > 0.5
-    assert top.summary.startswith("late_delivery: -1.8 stars")
+    assert top.contrast.kind == "binary" and top.contrast.rows_with and top.contrast.rows_without
+    assert findings.sentence(top, "stars").startswith("late_delivery: -1.8 stars (95% CI -1.")
     assert report.rows == 3584
 
 
@@ -53,7 +54,8 @@ def test_planted_driver_and_categorical_level() -> None:
     assert [d.factor for d in report.drivers][:2] == ["late", "agent"]
     late_d, agent_d, price_d = report.drivers
     assert late_d.effect == pytest.approx(-3, abs=0.2)
-    assert agent_d.contrast == "reza vs the rest"
+    assert agent_d.contrast.level == "reza"
+    assert findings.contrast_text(agent_d) == "reza vs the rest"
     assert price_d.effect_ci[0] < 0 < price_d.effect_ci[1]  # no real effect: CI spans 0
     assert sum(d.importance for d in report.drivers) == pytest.approx(1)
 

@@ -1,78 +1,46 @@
-"""Run the journey analyses of ``queries`` on an engine and shape their results.
+"""Process discovery, conformance and paths on an engine, from the query objects of ``queries``.
 
-An *engine* is anything with ``engine_name``, ``query`` and ``query_arrow``: the event store
-(DuckDB or ClickHouse) or a ``CaseLog`` (a file loaded into an in-memory DuckDB).
+An *engine* is anything that runs rendered SQL (``kit.query.QueryEngine``): the event store
+(DuckDB or ClickHouse) or a ``CaseLog`` (a file loaded into an in-memory DuckDB). On DuckDB a
+plain source is served by the journey index (``journeys.index``) unless the caller passes
+``accelerate=False``; the SQL stays the reference (ClickHouse runs it, tests compare both).
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
 from safar.errors import ValidationFailed
+from safar.events.store.analytics import LocalEngine, MissingTable
 from safar.journeys import index as ix
+from safar.journeys import index_ops as ops
 from safar.journeys import queries as q
+from safar.journeys.params import Direction
+from safar.kit.query import QueryEngine, run
 
-# Serve plain sources on DuckDB from a journey index (``journeys.index``); the SQL of
-# ``queries`` stays the reference (ClickHouse runs it, tests compare both on DuckDB).
-USE_INDEX = True
-
-
-class Engine(Protocol):
-    engine_name: str
-
-    def query(
-        self, sql: str, params: dict[str, Any] | None = None
-    ) -> tuple[list[str], list[tuple[Any, ...]]]: ...
-
-    def query_arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table: ...
+Engine = QueryEngine
 
 
-class CaseLog:
-    """A case table (see ``journeys.xes``) in an in-memory DuckDB, as an analysis engine."""
-
-    engine_name = "duckdb"
+class CaseLog(LocalEngine):
+    """A case table (see ``journeys.xes_schema``) in an in-memory DuckDB, as an analysis engine."""
 
     def __init__(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             raise ValidationFailed("file: the log has no events", field="file")
-        self.con = duckdb.connect()
-        self.con.register("caselog_arrow", table)
-        self.con.execute("CREATE TABLE caselog AS SELECT * FROM caselog_arrow")
-        self.con.unregister("caselog_arrow")
+        super().__init__(table, "caselog")
         self.source = q.table_source("caselog")
 
-    def query(
-        self, sql: str, params: dict[str, Any] | None = None
-    ) -> tuple[list[str], list[tuple[Any, ...]]]:
-        res = self.con.execute(sql, params or {})
-        names = [x[0] for x in res.description] if res.description else []
-        return names, res.fetchall()
 
-    def query_arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
-        return self.con.sql(sql, params=params or None).to_arrow_table()
-
-    def close(self) -> None:
-        self.con.close()
-
-
-def _dialect(engine: Engine) -> q.Dialect:
-    name = engine.engine_name
-    if name not in ("duckdb", "clickhouse"):
-        raise ValueError(f"unsupported engine {name}")
-    return name  # type: ignore[return-value]
-
-
-def _index(engine: Engine, src: q.Source) -> ix.JourneyIndex | None:
+def index_of(engine: Engine, src: q.Source, accelerate: bool = True) -> ix.JourneyIndex | None:
+    """The journey index serving ``src`` on ``engine``, or None (SQL answers)."""
     spec = src.index
-    if spec is None or not USE_INDEX or engine.engine_name != "duckdb":
+    if spec is None or not accelerate or engine.engine_name != "duckdb":
         return None
     full = (
         q.events_source("duckdb", db="safar", workspace_id=spec.name)
@@ -81,15 +49,11 @@ def _index(engine: Engine, src: q.Source) -> ix.JourneyIndex | None:
     )
     try:
         return ix.get_index(engine, spec, full.sql, full.params)
-    except duckdb.CatalogException:  # no identity map yet: plain SQL
+    except MissingTable:  # no identity map yet: plain SQL
         return None
 
 
-def _r(x: Any) -> float | None:
-    if x is None:
-        return None
-    f = float(x)
-    return None if math.isnan(f) else round(f, 3)
+_r = q.rounded
 
 
 # --- process discovery ------------------------------------------------------------------------
@@ -123,6 +87,7 @@ def discover(
     top_variants: int | None = None,
     min_frequency: int = 1,
     max_variants: int | None = None,
+    accelerate: bool = True,
 ) -> Discovery:
     """Directly-follows graph, variants, start and end activities of a case source.
 
@@ -134,61 +99,47 @@ def discover(
         raise ValidationFailed("top_variants: must be at least 1", field="top_variants")
     if min_frequency < 1:
         raise ValidationFailed("min_frequency: must be at least 1", field="min_frequency")
-    d = _dialect(engine)
     shown = (
         top_variants if max_variants is None else min(top_variants or max_variants, max_variants)
     )
-    idx = _index(engine, src)
+    idx = index_of(engine, src, accelerate)
     if idx is not None:
         return _discover_index(idx, top_variants, min_frequency, shown)
-    params = {**src.params, "nvar": shown} if shown is not None else src.params
-    _, summary = engine.query(q.variant_summary_sql(d, src, limit=shown is not None), params)
-    starts: Counter[str] = Counter()
-    ends: Counter[str] = Counter()
-    reps: dict[str, int] = {}
-    variant_count = 0
-    for kind, key, n in summary:
-        if kind == "start":
-            starts[key] += int(n)
-        elif kind == "end":
-            ends[key] += int(n)
-        elif kind == "variants":
-            variant_count = int(n)
-        else:
-            reps[key] = int(n)
-    seq_tbl = engine.query_arrow(q.sequences_of_sql(d, src), {**src.params, "cases": list(reps)})
+    vc = run(engine, q.VariantSummary(src, shown))
+    seqs = run(engine, q.SequencesOf(src, tuple(vc.representatives)))
     variants: list[dict[str, Any]] = sorted(
-        (
-            {"activities": list(a), "count": reps[c]}
-            for c, a in zip(
-                seq_tbl.column("case_id").to_pylist(),
-                seq_tbl.column("acts").to_pylist(),
-                strict=True,
-            )
-        ),
+        ({"activities": a, "count": vc.representatives[c]} for c, a in seqs.items()),
         key=lambda v: (-v["count"], v["activities"]),
     )
+    starts, ends = vc.starts, vc.ends
     if top_variants is None:
-        _, rows = engine.query(q.dfg_sql(d, src), src.params)
-        edges = [
-            {
-                "source": r[0],
-                "target": r[1],
-                "frequency": int(r[2]),
-                "median_seconds": _r(r[3]),
-                "p90_seconds": _r(r[4]),
-            }
-            for r in rows
-        ]
+        edges = run(engine, q.DirectlyFollows(src))
     else:
-        starts, ends = Counter(), Counter()
-        for v in variants:
-            starts[v["activities"][0]] += v["count"]
-            ends[v["activities"][-1]] += v["count"]
-        edges = _edges_of_variants(engine, d, src, variants)
-    edges = [e for e in edges if e["frequency"] >= min_frequency]
+        starts, ends = _ends_of(variants)
+        kept = tuple(tuple(v["activities"]) for v in variants)
+        edges = run(engine, q.KeptVariantEdges(src, kept))
+    return _discovery(edges, min_frequency, variants, starts, ends, vc.variant_count)
+
+
+def _ends_of(variants: list[dict[str, Any]]) -> tuple[Counter[str], Counter[str]]:
+    starts: Counter[str] = Counter()
+    ends: Counter[str] = Counter()
+    for v in variants:
+        starts[v["activities"][0]] += v["count"]
+        ends[v["activities"][-1]] += v["count"]
+    return starts, ends
+
+
+def _discovery(
+    edges: list[dict[str, Any]],
+    min_frequency: int,
+    variants: list[dict[str, Any]],
+    starts: Counter[str],
+    ends: Counter[str],
+    variant_count: int,
+) -> Discovery:
     return Discovery(
-        edges=edges,
+        edges=[e for e in edges if e["frequency"] >= min_frequency],
         variants=variants,
         start_activities=dict(sorted(starts.items(), key=lambda kv: (-kv[1], kv[0]))),
         end_activities=dict(sorted(ends.items(), key=lambda kv: (-kv[1], kv[0]))),
@@ -221,23 +172,10 @@ def discover_table(
     return _discover_index(idx, top_variants, min_frequency, shown)
 
 
-def _edge_dicts(rows: list[tuple[str, str, int, float, float]]) -> list[dict[str, Any]]:
-    return [
-        {
-            "source": a,
-            "target": b,
-            "frequency": int(f),
-            "median_seconds": _r(med / 1e6),
-            "p90_seconds": _r(p90 / 1e6),
-        }
-        for a, b, f, med, p90 in rows
-    ]
-
-
 def _discover_index(
     idx: ix.JourneyIndex, top_variants: int | None, min_frequency: int, shown: int | None
 ) -> Discovery:
-    vs = ix.variants(idx, shown)
+    vs = ops.variants(idx, shown)
     variants: list[dict[str, Any]] = sorted(
         ({"activities": a, "count": c} for a, c in vs.top),
         key=lambda v: (-v["count"], v["activities"]),
@@ -245,49 +183,11 @@ def _discover_index(
     starts: Counter[str] = Counter(vs.starts)
     ends: Counter[str] = Counter(vs.ends)
     if top_variants is None:
-        edges = _edge_dicts(ix.dfg(idx))
+        edges = q.edges_on_index(idx)
     else:
-        starts, ends = Counter(), Counter()
-        for v in variants:
-            starts[v["activities"][0]] += v["count"]
-            ends[v["activities"][-1]] += v["count"]
-        keep = np.isin(vs.variant_of_actor, vs.top_groups)
-        edges = _edge_dicts(ix.dfg(idx, keep))
-    edges = [e for e in edges if e["frequency"] >= min_frequency]
-    return Discovery(
-        edges=edges,
-        variants=variants,
-        start_activities=dict(sorted(starts.items(), key=lambda kv: (-kv[1], kv[0]))),
-        end_activities=dict(sorted(ends.items(), key=lambda kv: (-kv[1], kv[0]))),
-        cases=sum(starts.values()),
-        variant_count=vs.variant_count,
-    )
-
-
-def _edges_of_variants(
-    engine: Engine, d: q.Dialect, src: q.Source, kept: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """DFG restricted to the cases whose variant is kept (durations from those cases)."""
-    seqs = q.case_sequences_sql(d, src)
-    if d == "duckdb":
-        filt = f"SELECT case_id FROM ({seqs}) AS c WHERE list_contains($kept, acts)"
-    else:
-        filt = f"SELECT case_id FROM ({seqs}) AS c WHERE has({{kept:Array(Array(String))}}, acts)"
-    sub = q.Source(
-        f"SELECT * FROM ({src.sql}) AS s0 WHERE case_id IN ({filt})",
-        {**src.params, "kept": [v["activities"] for v in kept]},
-    )
-    _, rows = engine.query(q.dfg_sql(d, sub), sub.params)
-    return [
-        {
-            "source": r[0],
-            "target": r[1],
-            "frequency": int(r[2]),
-            "median_seconds": _r(r[3]),
-            "p90_seconds": _r(r[4]),
-        }
-        for r in rows
-    ]
+        starts, ends = _ends_of(variants)
+        edges = q.edges_on_index(idx, np.isin(vs.variant_of_actor, vs.top_groups))
+    return _discovery(edges, min_frequency, variants, starts, ends, vs.variant_count)
 
 
 def conformance(
@@ -330,27 +230,21 @@ def paths(
     src: q.Source,
     *,
     anchor: str,
-    direction: Literal["after", "before"] = "after",
+    direction: Direction = "after",
     depth: int = 3,
     top: int = 10,
+    accelerate: bool = True,
 ) -> dict[str, Any]:
     """Top paths from (or to) an event, and Sankey nodes/links over all cases."""
     if not 1 <= depth <= 10:
         raise ValidationFailed("depth: between 1 and 10", field="depth")
     if direction not in ("after", "before"):
         raise ValidationFailed("direction: 'after' or 'before'", field="direction")
-    d = _dialect(engine)
-    idx = _index(engine, src)
-    if idx is not None:
-        groups = ix.anchored(idx, anchor, direction, depth)
-    else:
-        tbl = engine.query_arrow(
-            q.anchored_paths_sql(d, src, direction),
-            {**src.params, "anchor": anchor, "depth": depth},
-        )
-        groups = list(
-            zip(tbl.column("path").to_pylist(), tbl.column("count").to_pylist(), strict=True)
-        )
+    groups = run(
+        engine,
+        q.AnchoredPaths(src, anchor, direction, depth),
+        index=index_of(engine, src, accelerate),
+    )
     if not groups:
         raise ValidationFailed(f"anchor: no events named {anchor!r}", field="anchor")
     links: Counter[tuple[str, str]] = Counter()
@@ -379,14 +273,9 @@ def paths(
 
 
 def top_ngrams(
-    engine: Engine, src: q.Source, *, length: int = 3, top: int = 10
+    engine: Engine, src: q.Source, *, length: int = 3, top: int = 10, accelerate: bool = True
 ) -> list[dict[str, Any]]:
     """The most common runs of ``length`` consecutive activities."""
     if not 2 <= length <= 6:
         raise ValidationFailed("length: between 2 and 6", field="length")
-    d = _dialect(engine)
-    idx = _index(engine, src)
-    if idx is not None:
-        return [{"path": pth, "count": c} for pth, c in ix.ngrams(idx, length, top)]
-    _, rows = engine.query(q.ngram_paths_sql(d, src, length), {**src.params, "k": top})
-    return [{"path": list(r[:length]), "count": int(r[length])} for r in rows]
+    return run(engine, q.TopNgrams(src, length, top), index=index_of(engine, src, accelerate))

@@ -9,10 +9,17 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from safar.journeys import analysis, service
-from safar.journeys.cli import parse_window
-from safar.journeys.drivers import key_drivers
+from safar.journeys import analysis, findings, service
 from safar.journeys.importer import export_xes
+from safar.journeys.metrics import (
+    DiscoveryQuery,
+    DriversQuery,
+    FunnelQuery,
+    JourneyMapQuery,
+    PathsQuery,
+    PersonasQuery,
+)
+from safar.journeys.params import parse_window
 from safar.journeys.schemas import (
     DiscoverRequest,
     DiscoverResult,
@@ -33,16 +40,9 @@ def discover(
     body: DiscoverRequest, key: SecretKey, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Directly-follows graph, variants, start/end activities of the workspace's customers."""
-    result = service.discover(
-        session,
-        runtime.store,
-        workspace_id=key.workspace_id,
-        since=body.since,
-        until=body.until,
-        top_variants=body.top_variants,
-        min_frequency=body.min_frequency,
-        max_variants=body.max_variants,
-    )
+    metric = DiscoveryQuery(body.top_variants, body.min_frequency, body.max_variants)
+    result = service.run_metric(session, runtime.store, metric, workspace_id=key.workspace_id,
+                                since=body.since, until=body.until)  # fmt: skip
     out = {
         **result.as_dict(durations_p90=True),
         "cases": result.cases,
@@ -59,21 +59,12 @@ def funnel(
 ) -> dict[str, Any]:
     """Funnel (strict or any order) within a conversion window: drop-off, step times,
     dropped cohorts, optionally broken down by channel, persona, property or trait."""
-    window = body.window if isinstance(body.window, float | int) else parse_window(body.window)
-    result = service.funnel(
-        session,
-        runtime.store,
-        workspace_id=key.workspace_id,
-        steps=body.steps,
-        window_seconds=float(window),
-        since=body.since,
-        until=body.until,
-        dropped_limit=body.dropped_limit,
-        mode=body.mode,
-        breakdown=body.breakdown,
-        breakdown_limit=body.breakdown_limit,
-        personas=body.personas,
-    )
+    metric = FunnelQuery(
+        tuple(body.steps), parse_window(body.window), body.mode, body.dropped_limit,
+        body.breakdown, body.breakdown_limit, tuple(body.personas or ()),
+    )  # fmt: skip
+    result = service.run_metric(session, runtime.store, metric, workspace_id=key.workspace_id,
+                                since=body.since, until=body.until)  # fmt: skip
     return result.as_dict()
 
 
@@ -107,16 +98,9 @@ def journey_map(
     body: JourneyMapRequest, key: SecretKey, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """A journey map: stages with KPIs and the emotion curve, stage funnel, conformance."""
-    window = body.window if isinstance(body.window, float | int) else parse_window(body.window)
-    return service.journey_map(
-        session,
-        runtime.store,
-        workspace_id=key.workspace_id,
-        journey=body.journey,
-        window_seconds=float(window),
-        since=body.since,
-        until=body.until,
-    )
+    metric = JourneyMapQuery(body.journey, parse_window(body.window))
+    return service.run_metric(session, runtime.store, metric, workspace_id=key.workspace_id,
+                              since=body.since, until=body.until)  # fmt: skip
 
 
 @router.post("/personas")
@@ -124,15 +108,9 @@ def personas(
     body: PersonasRequest, key: SecretKey, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Personas: rule-based on traits when rules are given, else discovered by clustering."""
-    return service.personas(
-        session,
-        runtime.store,
-        workspace_id=key.workspace_id,
-        k=body.k,
-        rules=body.rules,
-        since=body.since,
-        until=body.until,
-    )
+    metric = PersonasQuery(body.k, tuple(body.rules or ()))
+    return service.run_metric(session, runtime.store, metric, workspace_id=key.workspace_id,
+                              since=body.since, until=body.until)  # fmt: skip
 
 
 @router.post("/paths")
@@ -140,17 +118,9 @@ def paths(
     body: PathsRequest, key: SecretKey, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Top paths after (or before) an event, and Sankey nodes and links."""
-    return service.paths(
-        session,
-        runtime.store,
-        workspace_id=key.workspace_id,
-        anchor=body.anchor,
-        direction=body.direction,
-        depth=body.depth,
-        top=body.top,
-        since=body.since,
-        until=body.until,
-    )
+    metric = PathsQuery(body.anchor, body.direction, body.depth, body.top)
+    return service.run_metric(session, runtime.store, metric, workspace_id=key.workspace_id,
+                              since=body.since, until=body.until)  # fmt: skip
 
 
 @router.post("/drivers")
@@ -158,17 +128,10 @@ def drivers(
     body: DriversRequest, key: SecretKey, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Key drivers of a score carried by events (e.g. survey_answered.nps) among touchpoints."""
-    table = service.customer_table(
-        session,
-        runtime.store,
-        workspace_id=key.workspace_id,
-        target_event=body.target_event,
-        target_property=body.target_property,
-        max_events=body.max_events,
-        since=body.since,
-        until=body.until,
-    )
-    return key_drivers(table, target="__score", unit=body.unit).as_dict()
+    metric = DriversQuery(body.target_event, body.target_property, body.max_events)
+    report = service.run_metric(session, runtime.store, metric, workspace_id=key.workspace_id,
+                                since=body.since, until=body.until)  # fmt: skip
+    return findings.report_dict(report, unit=body.unit)
 
 
 @router.get("/export.xes")

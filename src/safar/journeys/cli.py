@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
 from safar.errors import SafarError, ValidationFailed
+from safar.journeys.params import FunnelMode, parse_window
 
 journeys_app = typer.Typer(
     help="Journeys: process discovery, funnels, case-log import and export", no_args_is_help=True
 )
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_window(text: str) -> float:
-    """``7d``, ``12h``, ``30m``, ``45s`` or plain seconds, as seconds."""
-    m = _DURATION.match(text.lower())
-    if not m or float(m.group(1)) <= 0:
-        raise ValidationFailed(
-            f"window: {text!r} is not a positive duration like 7d, 12h, 30m or 45s", field="window"
-        )
-    return float(m.group(1)) * _UNITS[m.group(2)]
 
 
 def _fail(exc: SafarError) -> None:
@@ -178,21 +165,19 @@ def funnel_cmd(
     """Funnel over a workspace's stored events (strict or any order, optional breakdown)."""
     from safar.config import Settings
     from safar.journeys import service
+    from safar.journeys.metrics import FunnelQuery
     from safar.runtime import Runtime
 
     try:
-        seconds = parse_window(window)
         rules = _read_personas(personas)
+        metric = FunnelQuery(tuple(step), parse_window(window), cast(FunnelMode, mode), dropped, breakdown,
+                             breakdown_limit, tuple(rules or ()))  # fmt: skip
         runtime = Runtime(Settings(), ingest=False)
     except SafarError as exc:
         _fail(exc)
     try:
         with runtime.db.session() as session:
-            result = service.funnel(
-                session, runtime.store, workspace_id=workspace, steps=step, window_seconds=seconds,
-                mode=mode, breakdown=breakdown, breakdown_limit=breakdown_limit, personas=rules,
-                dropped_limit=dropped,
-            )  # fmt: skip
+            result = service.run_metric(session, runtime.store, metric, workspace_id=workspace)
     except SafarError as exc:
         _fail(exc)
     finally:
@@ -223,20 +208,21 @@ def drivers_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Key drivers of a score: importance, effect with 95% CI, in plain words."""
+    from safar.journeys import findings
     from safar.journeys.drivers import FactorSpec, key_drivers, load_table
 
     try:
         table = load_table(file)
         specs = [FactorSpec.parse(f) for f in factor] if factor else None
-        report = key_drivers(table, target=target, factors=specs, unit=unit)
+        report = key_drivers(table, target=target, factors=specs)
     except SafarError as exc:
         _fail(exc)
     if as_json:
-        _emit(report.as_dict())
+        _emit(findings.report_dict(report, unit=unit))
         return
     typer.echo(
         f"{report.rows} rows, mean {report.target} {report.mean_target:.2f}, "
         f"factors explain R² = {report.r_squared:.2f}"
     )
     for i, d in enumerate(report.drivers, start=1):
-        typer.echo(f"{i:>2}. {d.importance:6.1%} of explained  {d.summary}")
+        typer.echo(f"{i:>2}. {d.importance:6.1%} of explained  {findings.sentence(d, unit)}")

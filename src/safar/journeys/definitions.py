@@ -11,7 +11,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field, model_validator
 
 from safar.errors import ValidationFailed
-from safar.journeys.queries import StageRule
+from safar.journeys.queries_cx import StageRule
 
 
 class StageDefinition(BaseModel):

@@ -2,14 +2,15 @@
 
 Importance is Johnson's relative weights: the model R² of all factors together, split into
 each factor's share even when factors are correlated (late delivery and delivery days are).
-Each factor also gets an effect in the target's own unit with a 95% confidence interval, said
-the way a manager would say it: "late delivery: -1.8 stars". Binary factors compare the two
-groups; numeric ones compare the typical low (25th percentile) with the typical high (75th)
-value on a fitted line; categorical ones name the level that differs most from the rest.
-Importance intervals come from a bootstrap over rows.
+Each factor also gets an effect in the target's own unit with a 95% confidence interval.
+Binary factors compare the two groups; numeric ones compare the typical low (25th percentile)
+with the typical high (75th) value on a fitted line; categorical ones name the level that
+differs most from the rest. Importance intervals come from a bootstrap over rows.
 
-Factors are columns of a table or SQL expressions over it (``late=delivered > promised``),
-evaluated inside DuckDB.
+The result is structured findings (numbers and the groups compared); the sentences a manager
+reads ("late delivery: -1.8 stars") are written by the presentation layer in the reader's
+language (``journeys.findings``). Factors are columns of a table or SQL expressions over it
+(``late=delivered > promised``), evaluated by the event store's local engine.
 """
 
 from __future__ import annotations
@@ -20,13 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
 from safar.errors import ValidationFailed
+from safar.events.store import analytics
 
 Kind = Literal["binary", "numeric", "categorical"]
+#: Why a factor was left out (``findings.skipped_text`` says it in words).
+SkipReason = Literal["one_side_small", "few_values", "many_levels", "no_variation"]
 MAX_LEVELS = 40
 MIN_GROUP = 20
 Z95 = 1.959963984540054
@@ -55,6 +58,27 @@ class FactorSpec:
         return cls(text.strip())
 
 
+@dataclass(frozen=True)
+class Contrast:
+    """What a factor's effect compares: with/without (binary), the typical low and high value
+    (numeric), or one level against the rest (categorical)."""
+
+    kind: Kind
+    rows_with: int | None = None
+    rows_without: int | None = None
+    low: float | None = None
+    high: float | None = None
+    level: str | None = None
+    level_rows: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.kind == "binary":
+            return {"with": self.rows_with, "without": self.rows_without}
+        if self.kind == "numeric":
+            return {"low": self.low, "high": self.high}
+        return {"level": self.level, "rows": self.level_rows}
+
+
 @dataclass
 class Driver:
     factor: str
@@ -64,8 +88,7 @@ class Driver:
     effect: float
     effect_ci: tuple[float, float]
     n: int
-    contrast: str
-    summary: str
+    contrast: Contrast
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,8 +99,7 @@ class Driver:
             "effect": round(self.effect, 3),
             "effect_ci": [round(x, 3) for x in self.effect_ci],
             "n": self.n,
-            "contrast": self.contrast,
-            "summary": self.summary,
+            "compared": self.contrast.as_dict(),
         }
 
 
@@ -88,7 +110,7 @@ class DriverReport:
     r_squared: float
     mean_target: float
     drivers: list[Driver]
-    skipped: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, SkipReason] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -97,32 +119,13 @@ class DriverReport:
             "mean_target": round(self.mean_target, 4),
             "r_squared": round(self.r_squared, 4),
             "drivers": [d.as_dict() for d in self.drivers],
-            "skipped": self.skipped,
+            "skipped": dict(self.skipped),
         }
 
 
 def load_table(path: Path) -> pa.Table:
     """A CSV or Parquet file as an Arrow table (DuckDB's type detection)."""
-    if not path.exists():
-        raise ValidationFailed(f"file: {path} does not exist", field="file")
-    name = path.name.lower()
-    con = duckdb.connect()
-    try:
-        if name.endswith(".parquet"):
-            return con.sql(
-                "SELECT * FROM read_parquet($p)", params={"p": str(path)}
-            ).to_arrow_table()
-        if name.endswith((".csv", ".csv.gz", ".tsv")):
-            return con.sql("SELECT * FROM read_csv($p)", params={"p": str(path)}).to_arrow_table()
-    except duckdb.Error as exc:
-        raise ValidationFailed(f"file: cannot read {path.name}: {exc}", field="file") from None
-    finally:
-        con.close()
-    raise ValidationFailed(f"file: {path.name} is neither CSV nor Parquet", field="file")
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return analytics.read_table_file(path)
 
 
 def _evaluate(table: pa.Table, target: str, factors: list[FactorSpec]) -> pa.Table:
@@ -131,24 +134,16 @@ def _evaluate(table: pa.Table, target: str, factors: list[FactorSpec]) -> pa.Tab
             f"target: no column {target!r} (columns: {', '.join(table.column_names)})",
             field="target",
         )
-    con = duckdb.connect()
-    con.register("t", table)
-    cols = [f"TRY_CAST({_ident(target)} AS DOUBLE) AS __target"]
+    quote = analytics.quote_identifier
+    cols = [("__target", f"TRY_CAST({quote(target)} AS DOUBLE)")]
     for f in factors:
         if f.expr is None and f.name not in table.column_names:
             raise ValidationFailed(
                 f"factor: no column {f.name!r} (columns: {', '.join(table.column_names)})",
                 field="factor",
             )
-        cols.append(f"({f.expr or _ident(f.name)}) AS {_ident(f.name)}")
-    try:
-        return con.sql(f"SELECT {', '.join(cols)} FROM t").to_arrow_table()
-    except duckdb.Error as exc:
-        raise ValidationFailed(
-            f"factor: cannot evaluate the factors: {exc}", field="factor"
-        ) from None
-    finally:
-        con.close()
+        cols.append((f.name, f.expr or quote(f.name)))
+    return analytics.evaluate(table, cols)
 
 
 def _auto_factors(table: pa.Table, target: str) -> list[FactorSpec]:
@@ -190,8 +185,111 @@ def _relative_weights(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return weights, float(weights.sum())
 
 
-def _fmt(v: float, unit: str) -> str:
-    return f"{v:+.2f} {unit}" if abs(v) < 0.1 else f"{v:+.1f} {unit}"
+@dataclass
+class _Factor:
+    """One analysed factor before importance: its effect, contrast and encoded column."""
+
+    name: str
+    kind: Kind
+    effect: float
+    ci: tuple[float, float]
+    n: int
+    contrast: Contrast
+    encoded: np.ndarray
+
+
+def _binary(name: str, y: np.ndarray, vals: list[Any], present: np.ndarray) -> _Factor | SkipReason:
+    xv = np.array([float(v) if v is not None else np.nan for v in vals])
+    on, off = y[present & (xv == 1)], y[present & (xv == 0)]
+    if len(on) < MIN_GROUP or len(off) < MIN_GROUP:
+        return "one_side_small"
+    eff, lo, hi = _welch(on, off)
+    contrast = Contrast("binary", rows_with=len(on), rows_without=len(off))
+    enc = np.where(present, xv, np.nanmean(xv))
+    return _Factor(name, "binary", eff, (lo, hi), int(present.sum()), contrast, enc)
+
+
+def _numeric(
+    name: str, y: np.ndarray, vals: list[Any], present: np.ndarray
+) -> _Factor | SkipReason:
+    xv = np.array([float(v) if v is not None else np.nan for v in vals])
+    ok = present & ~np.isnan(xv)
+    if ok.sum() < 2 * MIN_GROUP or np.nanstd(xv) == 0:
+        return "few_values"
+    xs, ys = xv[ok], y[ok]
+    q25, q75 = (float(v) for v in np.percentile(xs, [25, 75]))
+    if q75 == q25:
+        # Most rows share one value (one seller per order): speak per unit instead.
+        q75 = q25 + 1.0
+    xm = xs.mean()
+    sxx = float(((xs - xm) ** 2).sum())
+    slope = float(((xs - xm) * (ys - ys.mean())).sum() / sxx)
+    resid = ys - (ys.mean() + slope * (xs - xm))
+    se = math.sqrt(float((resid**2).sum()) / (len(xs) - 2) / sxx)
+    span = float(q75 - q25)
+    eff, lo, hi = slope * span, (slope - Z95 * se) * span, (slope + Z95 * se) * span
+    enc = np.where(ok, xv, np.nanmean(xv))
+    contrast = Contrast("numeric", low=q25, high=q75)
+    return _Factor(name, "numeric", eff, (lo, hi), int(ok.sum()), contrast, enc)
+
+
+def _categorical(name: str, y: np.ndarray, vals: list[Any]) -> _Factor | SkipReason:
+    labels = np.array(["(missing)" if v is None else str(v) for v in vals], dtype=object)
+    levels, counts = np.unique(labels, return_counts=True)
+    big = {lv for lv, c in zip(levels, counts, strict=True) if c >= MIN_GROUP}
+    if len(levels) > MAX_LEVELS * 5 or len(big) < 2:
+        return "many_levels"
+    best: tuple[float, float, float, str, int] | None = None
+    for lv in sorted(big):
+        mask = labels == lv
+        eff, lo, hi = _welch(y[mask], y[~mask])
+        if best is None or abs(eff) > abs(best[0]):
+            best = (eff, lo, hi, lv, int(mask.sum()))
+    assert best is not None
+    eff, lo, hi, lv, n_lv = best
+    # Leave-one-out target means, so a level's own score does not explain itself.
+    enc = np.empty(len(y))
+    for level in levels:
+        mask = labels == level
+        s, c = y[mask].sum(), mask.sum()
+        enc[mask] = (s - y[mask]) / (c - 1) if c > 1 else y.mean()
+    contrast = Contrast("categorical", level=lv, level_rows=n_lv)
+    return _Factor(name, "categorical", eff, (lo, hi), len(labels), contrast, enc)
+
+
+def _analyse(data: pa.Table, name: str, y: np.ndarray, keep: np.ndarray) -> _Factor | SkipReason:
+    """The factor's effect by its kind (booleans and 0/1 numbers are binary)."""
+    col = data.column(name)
+    vals = [v for v, k in zip(col.to_pylist(), keep, strict=True) if k]
+    present = np.array([v is not None for v in vals])
+    t = col.type
+    numeric = pa.types.is_integer(t) or pa.types.is_floating(t)
+    if pa.types.is_boolean(t) or (numeric and {v for v in vals if v is not None} <= {0, 1}):
+        return _binary(name, y, vals, present)
+    if numeric or pa.types.is_decimal(t):
+        return _numeric(name, y, vals, present)
+    return _categorical(name, y, vals)
+
+
+def _importance(
+    x: np.ndarray, y: np.ndarray, bootstrap: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Each factor's share of R² with its bootstrap 95% interval, and R²."""
+    weights, r2 = _relative_weights(x, y)
+    rng = np.random.default_rng(seed)
+    boots = np.empty((bootstrap, x.shape[1]))
+    for b in range(bootstrap):
+        idx = rng.integers(0, len(y), len(y))
+        xb, yb = x[idx], y[idx]
+        if np.any(xb.std(0) == 0) or yb.std() == 0:
+            boots[b] = np.nan
+            continue
+        wb, r2b = _relative_weights(xb, yb)
+        boots[b] = wb / r2b if r2b > 0 else np.nan
+    share = weights / r2 if r2 > 0 else np.zeros_like(weights)
+    lo_s = np.nanpercentile(boots, 2.5, axis=0) if bootstrap else share
+    hi_s = np.nanpercentile(boots, 97.5, axis=0) if bootstrap else share
+    return share, lo_s, hi_s, r2
 
 
 def key_drivers(
@@ -199,7 +297,6 @@ def key_drivers(
     *,
     target: str,
     factors: list[FactorSpec] | None = None,
-    unit: str = "points",
     bootstrap: int = 200,
     seed: int = 0,
 ) -> DriverReport:
@@ -219,138 +316,36 @@ def key_drivers(
             field="target",
         )
     y = y_all[keep]
-    columns: list[np.ndarray] = []
-    drivers: list[dict[str, Any]] = []
-    skipped: dict[str, str] = {}
+    found: list[_Factor] = []
+    skipped: dict[str, SkipReason] = {}
     for spec in specs:
-        col = data.column(spec.name)
-        raw = col.to_pylist()
-        vals = [v for v, k in zip(raw, keep, strict=True) if k]
-        present = np.array([v is not None for v in vals])
-        t = col.type
-        info: dict[str, Any] = {"factor": spec.name}
-        if pa.types.is_boolean(t) or (
-            (pa.types.is_integer(t) or pa.types.is_floating(t))
-            and {v for v in vals if v is not None} <= {0, 1}
-        ):
-            xv = np.array([float(v) if v is not None else np.nan for v in vals])
-            on, off = y[present & (xv == 1)], y[present & (xv == 0)]
-            if len(on) < MIN_GROUP or len(off) < MIN_GROUP:
-                skipped[spec.name] = f"fewer than {MIN_GROUP} rows on one side"
-                continue
-            eff, lo, hi = _welch(on, off)
-            info.update(
-                kind="binary",
-                effect=eff,
-                ci=(lo, hi),
-                n=int(present.sum()),
-                contrast="yes vs no",
-                summary=f"{spec.name}: {_fmt(eff, unit)} (95% CI {lo:+.2f} to {hi:+.2f}; "
-                f"{len(on)} with vs {len(off)} without)",
-            )
-            enc = np.where(present, xv, np.nanmean(xv))
-        elif pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
-            xv = np.array([float(v) if v is not None else np.nan for v in vals])
-            ok = present & ~np.isnan(xv)
-            if ok.sum() < 2 * MIN_GROUP or np.nanstd(xv) == 0:
-                skipped[spec.name] = "too few values or no variation"
-                continue
-            xs, ys = xv[ok], y[ok]
-            q25, q75 = (float(v) for v in np.percentile(xs, [25, 75]))
-            if q75 == q25:
-                # Most rows share one value (one seller per order): speak per unit instead.
-                q75 = q25 + 1.0
-            xm = xs.mean()
-            sxx = float(((xs - xm) ** 2).sum())
-            slope = float(((xs - xm) * (ys - ys.mean())).sum() / sxx)
-            resid = ys - (ys.mean() + slope * (xs - xm))
-            se = math.sqrt(float((resid**2).sum()) / (len(xs) - 2) / sxx)
-            span = float(q75 - q25)
-            eff, lo, hi = slope * span, (slope - Z95 * se) * span, (slope + Z95 * se) * span
-            info.update(
-                kind="numeric",
-                effect=eff,
-                ci=(lo, hi),
-                n=int(ok.sum()),
-                contrast=f"{q25:.4g} -> {q75:.4g}",
-                summary=f"{spec.name} from {q25:.4g} to {q75:.4g}: {_fmt(eff, unit)} "
-                f"(95% CI {lo:+.2f} to {hi:+.2f})",
-            )
-            enc = np.where(ok, xv, np.nanmean(xv))
+        res = _analyse(data, spec.name, y, keep)
+        if isinstance(res, str):
+            skipped[spec.name] = res
+        elif np.std(res.encoded) == 0:
+            skipped[spec.name] = "no_variation"
         else:
-            labels = np.array(["(missing)" if v is None else str(v) for v in vals], dtype=object)
-            levels, counts = np.unique(labels, return_counts=True)
-            big = {lv for lv, c in zip(levels, counts, strict=True) if c >= MIN_GROUP}
-            if len(levels) > MAX_LEVELS * 5 or len(big) < 2:
-                skipped[spec.name] = "too many distinct values or too few per value"
-                continue
-            best: tuple[float, float, float, str, int] | None = None
-            for lv in sorted(big):
-                mask = labels == lv
-                eff, lo, hi = _welch(y[mask], y[~mask])
-                if best is None or abs(eff) > abs(best[0]):
-                    best = (eff, lo, hi, lv, int(mask.sum()))
-            assert best is not None
-            eff, lo, hi, lv, n_lv = best
-            info.update(
-                kind="categorical",
-                effect=eff,
-                ci=(lo, hi),
-                n=len(labels),
-                contrast=f"{lv} vs the rest",
-                summary=f"{spec.name} = {lv}: {_fmt(eff, unit)} vs the rest "
-                f"(95% CI {lo:+.2f} to {hi:+.2f}; {n_lv} rows)",
-            )
-            # Leave-one-out target means, so a level's own score does not explain itself.
-            enc = np.empty(len(y))
-            for lv in levels:
-                mask = labels == lv
-                s, c = y[mask].sum(), mask.sum()
-                enc[mask] = (s - y[mask]) / (c - 1) if c > 1 else y.mean()
-        if np.std(enc) == 0:
-            skipped[spec.name] = "no variation"
-            continue
-        columns.append(enc)
-        drivers.append(info)
-    if not drivers:
+            found.append(res)
+    if not found:
         raise ValidationFailed(
             "factor: none of the factors could be analysed", field="factor", details=skipped
         )
-    x = np.column_stack(columns)
-    weights, r2 = _relative_weights(x, y)
-    rng = np.random.default_rng(seed)
-    boots = np.empty((bootstrap, x.shape[1]))
-    for b in range(bootstrap):
-        idx = rng.integers(0, len(y), len(y))
-        xb, yb = x[idx], y[idx]
-        if np.any(xb.std(0) == 0) or yb.std() == 0:
-            boots[b] = np.nan
-            continue
-        wb, r2b = _relative_weights(xb, yb)
-        boots[b] = wb / r2b if r2b > 0 else np.nan
-    share = weights / r2 if r2 > 0 else np.zeros_like(weights)
-    lo_s = np.nanpercentile(boots, 2.5, axis=0) if bootstrap else share
-    hi_s = np.nanpercentile(boots, 97.5, axis=0) if bootstrap else share
+    share, lo_s, hi_s, r2 = _importance(
+        np.column_stack([f.encoded for f in found]), y, bootstrap, seed
+    )
     out = [
         Driver(
-            factor=info["factor"],
-            kind=info["kind"],
+            factor=f.name,
+            kind=f.kind,
             importance=float(share[i]),
             importance_ci=(float(lo_s[i]), float(hi_s[i])),
-            effect=float(info["effect"]),
-            effect_ci=(float(info["ci"][0]), float(info["ci"][1])),
-            n=int(info["n"]),
-            contrast=info["contrast"],
-            summary=info["summary"],
+            effect=float(f.effect),
+            effect_ci=(float(f.ci[0]), float(f.ci[1])),
+            n=f.n,
+            contrast=f.contrast,
         )
-        for i, info in enumerate(drivers)
+        for i, f in enumerate(found)
     ]
     out.sort(key=lambda d: -d.importance)
-    return DriverReport(
-        target=target,
-        rows=len(y),
-        r_squared=r2,
-        mean_target=float(y.mean()),
-        drivers=out,
-        skipped=skipped,
-    )
+    return DriverReport(target=target, rows=len(y), r_squared=r2, mean_target=float(y.mean()),
+                        drivers=out, skipped=skipped)  # fmt: skip

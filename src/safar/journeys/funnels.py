@@ -1,7 +1,7 @@
 """Funnels: strict or any order, per step counts, conversion, times, dropped cohorts, breakdowns.
 
-The levels of each customer run in the engine: the SQL of ``queries`` (ClickHouse, and DuckDB
-with ``analysis.USE_INDEX = False``) or the journey index (``journeys.index``, DuckDB). A
+The levels of each customer run in the engine: the query objects of ``queries_funnel``
+(ClickHouse, and DuckDB with ``accelerate=False``) or the journey index (DuckDB). A
 breakdown asks the engine for each customer's value (the channel or an event property of the
 entry event, a trait of the latest identify, or the rule-based persona of those traits), and
 groups the customers' levels and first times per value with the same counts and linear
@@ -20,13 +20,23 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from safar.errors import ValidationFailed
-from safar.journeys import index as ix
+from safar.journeys import index_ops as ops
 from safar.journeys import queries as q
-from safar.journeys.analysis import Engine, _dialect, _index, _r
+from safar.journeys.analysis import Engine, index_of
+from safar.journeys.params import FunnelMode
 from safar.journeys.personas import PersonaRule, first_rule
+from safar.journeys.queries_funnel import (
+    EntryValues,
+    FunnelCases,
+    FunnelDropped,
+    FunnelSpec,
+    FunnelSummary,
+    LatestTraits,
+)
+from safar.kit.query import run
 
 MAX_STEPS = 10
-MODES = ("strict", "any")
+MODES: tuple[FunnelMode, ...] = ("strict", "any")
 BREAKDOWN_KINDS = ("channel", "property", "trait", "persona")
 _KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
@@ -66,7 +76,7 @@ class Funnel:
     steps: list[FunnelStep]
     window_seconds: float
     dropped_sample: dict[str, list[str]] = field(default_factory=dict)
-    mode: str = "strict"
+    mode: FunnelMode = "strict"
     breakdown: dict[str, Any] | None = None
     groups: list[BreakdownGroup] | None = None
 
@@ -134,9 +144,8 @@ class BreakdownSources:
     traits: q.Source
 
 
-def check_steps(
-    engine: Engine, src: q.Source, steps: list[str], window_seconds: float, mode: str = "strict"
-) -> None:
+def spec_of(steps: list[str], window_seconds: float, mode: str) -> FunnelSpec:
+    """A funnel's steps, window and order, checked (4xx naming the field otherwise)."""
     if mode not in MODES:
         raise ValidationFailed(f"mode: {mode!r} is not 'strict' or 'any'", field="mode")
     if len(steps) < 2:
@@ -150,34 +159,21 @@ def check_steps(
         )
     if not window_seconds or window_seconds <= 0:
         raise ValidationFailed("window: the conversion window must be positive", field="window")
-    idx = _index(engine, src)
-    if idx is not None:
-        present = np.bincount(idx.act, minlength=len(idx.acts))
-        known = {a for a, c in zip(idx.acts, present.tolist(), strict=True) if c}
-    else:
-        _, rows = engine.query(f"WITH s AS ({src.sql}) SELECT DISTINCT activity FROM s", src.params)
-        known = {r[0] for r in rows}
+    return FunnelSpec(tuple(steps), int(window_seconds * 1_000_000), mode)
+
+
+def check_steps(engine: Engine, src: q.Source, spec: FunnelSpec, index: object | None) -> None:
+    """Refuse steps that name no event of the source (a typo would otherwise read as 0)."""
+    known = run(engine, q.Activities(src), index=index)
     if not known:
         raise ValidationFailed("steps: there are no events in the chosen period", field="steps")
-    unknown = [s for s in steps if s not in known]
+    unknown = [s for s in spec.steps if s not in known]
     if unknown:
         raise ValidationFailed(
             f"steps: no events named {', '.join(map(repr, unknown))} in the chosen period",
             field="steps",
             details={"unknown": unknown},
         )
-
-
-def _params(src: q.Source, steps: list[str], window_seconds: float) -> dict[str, Any]:
-    params: dict[str, Any] = {**src.params, "win": int(window_seconds * 1_000_000)}
-    params.update({f"s{i}": s for i, s in enumerate(steps, start=1)})
-    return params
-
-
-def _levels(idx: ix.JourneyIndex, steps: list[str], win: int, mode: str) -> ix.FunnelLevels:
-    if mode == "any":
-        return ix.funnel_any_levels(idx, steps, win)
-    return ix.funnel_levels(idx, steps, win)
 
 
 def _make_steps(
@@ -196,18 +192,18 @@ def _make_steps(
                 conversion_from_start=round(cases / reached[0], 4) if reached[0] else None,
                 conversion_from_previous=(round(cases / prev, 4) if prev else None) if i else None,
                 dropped=cases - (reached[i + 1] if i + 1 < n else cases),
-                median_seconds_from_previous=_r(meds[i]) if i and cases else None,
-                p90_seconds_from_previous=_r(p90s[i]) if i and cases else None,
+                median_seconds_from_previous=q.rounded(meds[i]) if i and cases else None,
+                p90_seconds_from_previous=q.rounded(p90s[i]) if i and cases else None,
             )
         )
     return out
 
 
-def _labels(steps: list[str], mode: str) -> list[str | None]:
+def _labels(steps: tuple[str, ...], mode: str) -> list[str | None]:
     return list(steps) if mode == "strict" else [None] * len(steps)
 
 
-def _dropped_key(steps: list[str], mode: str, level: int) -> str:
+def _dropped_key(steps: tuple[str, ...], mode: str, level: int) -> str:
     return steps[level - 1] if mode == "strict" else str(level)
 
 
@@ -221,15 +217,14 @@ def funnel(
     mode: str = "strict",
     breakdown: Breakdown | None = None,
     breakdown_sources: BreakdownSources | None = None,
+    accelerate: bool = True,
 ) -> Funnel:
     """Cases reaching each step (strict order) or level (any order) within the window."""
-    check_steps(engine, src, steps, window_seconds, mode)
-    d = _dialect(engine)
-    n = len(steps)
-    params = _params(src, steps, window_seconds)
-    md: q.FunnelMode = "any" if mode == "any" else "strict"
-    labels = _labels(steps, mode)
-    idx = _index(engine, src)
+    spec = spec_of(steps, window_seconds, mode)
+    idx = index_of(engine, src, accelerate)
+    check_steps(engine, src, spec, idx)
+    n = len(spec.steps)
+    labels = _labels(spec.steps, spec.mode)
     if breakdown is not None and breakdown_sources is None:
         raise ValidationFailed(
             "breakdown: this source has no channels, properties or traits", field="breakdown"
@@ -238,87 +233,42 @@ def funnel(
         # One pass for the levels of every customer; the whole funnel, its dropped cohorts and
         # the groups are counted from those rows (on SQL engines this replaces a levels query
         # per dropped step).
-        if idx is not None:
-            ids, lv, firsts = ix.funnel_cases(idx, _levels(idx, steps, params["win"], mode))
-        else:
-            ids, lv, firsts = _cases_sql(engine, d, src, n, md, params)
-        key = lambda lvl: _dropped_key(steps, mode, lvl)  # noqa: E731
+        ids, lv, firsts = run(engine, FunnelCases(src, spec), index=idx)
+        key = lambda lvl: _dropped_key(spec.steps, spec.mode, lvl)  # noqa: E731
         whole = _group(None, False, ids, lv, firsts, np.ones(len(lv), dtype=bool), labels, key,
                        dropped_limit)  # fmt: skip
-        result = Funnel(whole.steps, window_seconds, whole.dropped_sample, mode)
+        result = Funnel(whole.steps, window_seconds, whole.dropped_sample, spec.mode)
         if breakdown is None or breakdown_sources is None:
             return result
-        values = _values(engine, d, breakdown, breakdown_sources, n, md, params)
+        values = _values(engine, breakdown, breakdown_sources, spec)
         codes, names = _codes(ids, values, breakdown)
         result.breakdown = {"by": breakdown.label(), "limit": breakdown.limit}
         result.groups = _groups(
             ids, lv, firsts, codes, names, breakdown.limit, labels, key, dropped_limit
         )
         return result
-    levels = None
-    if idx is not None:
-        levels = _levels(idx, steps, params["win"], mode)
-        row = ix.funnel_summary(levels, n)
-    else:
-        names_, rows = engine.query(q.funnel_summary_sql(d, src, n, md), params)
-        row = dict(zip(names_, rows[0], strict=True))
+    row = run(engine, FunnelSummary(src, spec), index=idx)
     reached = [int(row[f"n{k}"]) for k in range(1, n + 1)]
     meds = [None] + [row[f"med{k}"] for k in range(2, n + 1)]
     p90s = [None] + [row[f"p90_{k}"] for k in range(2, n + 1)]
-    result = Funnel(_make_steps(labels, reached, meds, p90s), window_seconds, mode=mode)
-    if dropped_limit > 0:
-        for level in range(1, n):
-            dkey = _dropped_key(steps, mode, level)
-            if idx is not None and levels is not None:
-                result.dropped_sample[dkey] = ix.funnel_dropped(idx, levels, level, dropped_limit)
-                continue
-            _, rows = engine.query(
-                q.funnel_dropped_sql(d, src, n, md),
-                {**params, "level": level, "lim": dropped_limit},
-            )
-            result.dropped_sample[dkey] = [r[0] for r in rows]
+    result = Funnel(_make_steps(labels, reached, meds, p90s), window_seconds, mode=spec.mode)
+    for level in range(1, n) if dropped_limit > 0 else ():
+        dkey = _dropped_key(spec.steps, spec.mode, level)
+        cohort = FunnelDropped(src, spec, level, dropped_limit)
+        result.dropped_sample[dkey] = run(engine, cohort, index=idx)
     return result
 
 
-def _cases_sql(
-    engine: Engine, d: q.Dialect, src: q.Source, n: int, md: q.FunnelMode, params: dict[str, Any]
-) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-    tbl = engine.query_arrow(q.funnel_cases_sql(d, src, n, md), params)
-    tbl = tbl.take(pc.sort_indices(tbl, [("case_id", "ascending")]))
-    ids = tbl.column("case_id").combine_chunks().cast(pa.string())
-    lv = tbl.column("level").to_numpy().astype(np.int64)
-    firsts = np.full((len(ids), n), -1, dtype=np.int64)
-    for k in range(n):
-        col = tbl.column(f"t{k + 1}").cast(pa.int64()).fill_null(-1)
-        firsts[:, k] = col.to_numpy()
-    return ids, lv, firsts
-
-
-def _values(
-    engine: Engine,
-    d: q.Dialect,
-    bd: Breakdown,
-    srcs: BreakdownSources,
-    n: int,
-    md: q.FunnelMode,
-    params: dict[str, Any],
-) -> pa.Table:
+def _values(engine: Engine, bd: Breakdown, srcs: BreakdownSources, spec: FunnelSpec) -> pa.Table:
     """(case_id, value) of the customers with a value, computed in the engine (personas: the
     rules on the latest traits the engine found)."""
     if bd.kind in ("channel", "property"):
-        src = srcs.details
-        column = "channel" if bd.kind == "channel" else "properties"
-        expr = "channel" if bd.kind == "channel" else q.json_scalar(d, "properties", "bkey")
-        used = range(1, 2 if md == "strict" else n + 1)
-        bparams = {**src.params, **{f"s{i}": params[f"s{i}"] for i in used}}
-        if bd.kind == "property":
-            bparams["bkey"] = bd.key
-        return engine.query_arrow(q.entry_values_sql(d, src, n, md, column, expr), bparams)
-    src = srcs.traits
+        return run(
+            engine, EntryValues(srcs.details, spec, bd.key if bd.kind == "property" else None)
+        )
     if bd.kind == "trait":
-        expr = q.json_scalar(d, "traits", "bkey")
-        return engine.query_arrow(q.latest_traits_sql(d, src, expr), {**src.params, "bkey": bd.key})
-    tbl = engine.query_arrow(q.latest_traits_sql(d, src), src.params)
+        return run(engine, LatestTraits(srcs.traits, bd.key))
+    tbl = run(engine, LatestTraits(srcs.traits))
     personas = []
     for raw in tbl.column("traits").to_pylist():
         try:
@@ -401,7 +351,7 @@ def _group(
     p90s: list[Any] = [None]
     for k in range(2, n + 1):
         have = fs[:, k - 1] >= 0
-        med, p90 = ix._quantiles(fs[have, k - 1] - fs[have, k - 2])
+        med, p90 = ops._quantiles(fs[have, k - 1] - fs[have, k - 2])
         meds.append(med / 1e6)
         p90s.append(p90 / 1e6)
     grp = BreakdownGroup(value, other, reached[0], _make_steps(labels, reached, meds, p90s))
@@ -421,19 +371,14 @@ def dropped_cases(
     after_step: int,
     limit: int,
     mode: str = "strict",
+    accelerate: bool = True,
 ) -> list[str]:
     """Cases that reached ``after_step`` (1-based) but not the next: a cohort to act on."""
-    check_steps(engine, src, steps, window_seconds, mode)
+    spec = spec_of(steps, window_seconds, mode)
+    idx = index_of(engine, src, accelerate)
+    check_steps(engine, src, spec, idx)
     if not 1 <= after_step < len(steps):
         raise ValidationFailed(
             f"after_step: must be between 1 and {len(steps) - 1}", field="after_step"
         )
-    d = _dialect(engine)
-    params = {**_params(src, steps, window_seconds), "level": after_step, "lim": limit}
-    idx = _index(engine, src)
-    if idx is not None:
-        levels = _levels(idx, steps, params["win"], mode)
-        return ix.funnel_dropped(idx, levels, after_step, limit)
-    md: q.FunnelMode = "any" if mode == "any" else "strict"
-    _, rows = engine.query(q.funnel_dropped_sql(d, src, len(steps), md), params)
-    return [r[0] for r in rows]
+    return run(engine, FunnelDropped(src, spec, after_step, limit), index=idx)

@@ -19,6 +19,8 @@ from pydantic import BaseModel, Field
 
 from safar.errors import ValidationFailed
 from safar.journeys import queries as q
+from safar.journeys.queries_cx import CustomerChannels, CustomerProfiles
+from safar.kit.query import QueryEngine, run
 
 Op = Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "exists"]
 
@@ -45,11 +47,9 @@ class Customers:
     mix: np.ndarray  # share of each customer's events per channel
 
 
-def load_customers(engine: Any, src: q.Source) -> Customers:
+def load_customers(engine: QueryEngine, src: q.Source) -> Customers:
     """Per-customer features, computed in the engine (``src`` needs ``details``)."""
-    d: q.Dialect = "duckdb" if engine.engine_name == "duckdb" else "clickhouse"
-    params = {**src.params, "k_rev": "revenue", "k_val": "value", "k_tot": "total"}
-    _, rows = engine.query(q.customer_profile_sql(d, src), params)
+    rows = run(engine, CustomerProfiles(src))
     if not rows:
         raise ValidationFailed(
             "since: no customers with events in the chosen period", field="since"
@@ -63,7 +63,7 @@ def load_customers(engine: Any, src: q.Source) -> Customers:
         except ValueError:
             t = {}
         traits.append(t if isinstance(t, dict) else {})
-    _, ch_rows = engine.query(q.customer_channels_sql(d, src), src.params)
+    ch_rows = run(engine, CustomerChannels(src))
     channels = sorted({r[1] for r in ch_rows})
     cpos = {c: j for j, c in enumerate(channels)}
     mix = np.zeros((len(ids), len(channels)))

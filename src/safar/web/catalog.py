@@ -19,15 +19,21 @@ LOCALE_DIR = WEB / "locale"
 TRANSLATED = ("fa",)
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 KEYWORDS = {"_": None, "N_": None, "gettext": None}
+#: Presentation modules outside the dashboard whose sentences it shows (marked with ``N_``).
+SHARED = [(WEB.parent / "journeys", [("findings.py", "python")])]
 
 
 def extract() -> Catalog:
     """Every string marked in the templates (``_()``) and Python (``N_()``) of the dashboard."""
     template = Catalog(project="safar", domain="messages")
-    for filename, lineno, message, comments, context in extract_from_dir(
-        str(WEB), method_map=METHODS, keywords=KEYWORDS
-    ):
-        template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    sources = [(WEB, METHODS), *SHARED]
+    for root, methods in sources:
+        for filename, lineno, message, comments, context in extract_from_dir(
+            str(root), method_map=methods, keywords=KEYWORDS
+        ):
+            template.add(
+                message, None, [(filename, lineno)], auto_comments=comments, context=context
+            )
     return template
 
 

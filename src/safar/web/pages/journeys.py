@@ -1,23 +1,37 @@
 """Journeys: process map, funnel, Sankey of paths, journey map with emotion curve, key drivers.
 
-Every number comes from ``safar.journeys.service``; this module only reads the form, calls it
-and turns results into chart specs. A section whose input is wrong shows the error's message
-in place, and the other sections still render.
+Every number comes from a metric object of ``safar.journeys.metrics`` (the same the API and
+the CLI run) through ``service.run_metric``; this module only reads the form into those
+objects and turns results into chart specs and translated sentences (``journeys.findings``).
+A section whose input is wrong shows the error's message in place, and the other sections
+still render.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any, get_args
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from safar.errors import SafarError, ValidationFailed
-from safar.journeys import service
-from safar.journeys.cli import parse_window
+from safar.events.store import EventStore
+from safar.journeys import findings, service
 from safar.journeys.definitions import JourneyDefinition, StageDefinition
-from safar.journeys.drivers import key_drivers
+from safar.journeys.funnels import FunnelStep
+from safar.journeys.metrics import (
+    DiscoveryQuery,
+    DriversQuery,
+    FunnelQuery,
+    JourneyMapQuery,
+    Metric,
+    PathsQuery,
+    T_co,
+)
+from safar.journeys.params import FunnelMode, parse_window
 from safar.journeys.personas import Op, PersonaRule
 from safar.web.i18n import N_
 from safar.web.nav import NavEntry, register_nav
@@ -124,11 +138,191 @@ def _process_chart(disc: Any) -> dict[str, Any]:
     }
 
 
-def _section(fn: Any) -> dict[str, Any]:
+def _section(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     try:
         return {"ok": True, **fn()}
     except SafarError as exc:
         return {"ok": False, "error": exc.message}
+
+
+@dataclass(frozen=True)
+class Form:
+    """The page's inputs; every card's form carries the others' as hidden fields."""
+
+    steps: str = ""
+    window: str = "7d"
+    mode: str = "strict"
+    breakdown: str = ""
+    bkey: str = ""
+    personas: str = ""
+    anchor: str = ""
+    stages: str = ""
+    target_event: str = "survey_answered"
+    target_property: str = "nps"
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class View:
+    """One reader's page: who reads it, and where the metrics run."""
+
+    page: Page
+    store: EventStore
+    workspace_id: str
+
+    def run(self, metric: Metric[T_co]) -> T_co:
+        return service.run_metric(
+            self.page.session, self.store, metric, workspace_id=self.workspace_id
+        )
+
+    def tr(self, message: str) -> str:
+        return self.page.gettext(message)
+
+
+def process_card(v: View) -> dict[str, Any]:
+    disc = v.run(DiscoveryQuery(max_variants=10))
+    return {
+        "cases": disc.cases,
+        "variant_count": disc.variant_count,
+        "chart": _process_chart(disc),
+        "edges": [{**e, "median": duration(v.page, e["median_seconds"])} for e in disc.edges[:15]],
+        "variants": disc.variants[:10],
+        "activities": sorted({a for e in disc.edges for a in (e["source"], e["target"])}),
+        "top_start": next(iter(disc.start_activities), ""),
+    }
+
+
+def _funnel_query(form: Form) -> FunnelQuery | None:
+    chosen = tuple(s.strip() for s in form.steps.split(",") if s.strip())
+    if not chosen:
+        return None
+    if form.breakdown not in BREAKDOWNS:
+        raise ValidationFailed(f"breakdown: {form.breakdown!r} is not offered", field="breakdown")
+    by = form.breakdown
+    if by in ("property", "trait"):
+        by = f"{by}:{form.bkey.strip()}"
+    rules = tuple(parse_personas(form.personas)) if by == "persona" else ()
+    mode: FunnelMode = "any" if form.mode == "any" else "strict"
+    if form.mode not in ("strict", "any"):
+        raise ValidationFailed(f"mode: {form.mode!r} is not 'strict' or 'any'", field="mode")
+    return FunnelQuery(chosen, parse_window(form.window), mode, breakdown=by or None,
+                       personas=rules)  # fmt: skip
+
+
+def _step_rows(v: View, steps: list[FunnelStep]) -> list[dict[str, Any]]:
+    fmt = v.page.fmt
+    level = v.tr(N_("%(k)s of %(n)s steps"))
+    return [
+        {
+            **asdict(s),
+            "label": s.activity
+            if s.activity is not None
+            else level % {"k": fmt.number(s.level), "n": fmt.number(len(steps))},
+            "median": duration(v.page, s.median_seconds_from_previous),
+            "p90": duration(v.page, s.p90_seconds_from_previous),
+        }
+        for s in steps
+    ]
+
+
+def funnel_card(v: View, form: Form) -> dict[str, Any]:
+    metric = _funnel_query(form)
+    if metric is None:
+        return {"empty": True}
+    result = v.run(metric)
+    main = _step_rows(v, result.steps)
+    groups = []
+    for i, g in enumerate(result.groups or []):
+        name = g.value if g.value is not None and not g.other else ""
+        if g.other:
+            name = v.tr(N_("Other values"))
+        elif g.value is None:
+            name = v.tr(N_("No value"))
+        rows = _step_rows(v, g.steps)
+        groups.append(
+            {
+                "id": f"chart-funnel-{i + 1}",
+                "name": name,
+                "customers": g.customers,
+                "conversion": rows[-1]["conversion_from_start"],
+                "steps": rows,
+                "chart": _funnel_chart(name, rows),
+            }
+        )
+    return {
+        "empty": False,
+        "any_order": result.mode == "any",
+        "steps": main,
+        "chart": _funnel_chart(v.tr(N_("Customers")), main),
+        "groups": groups,
+    }
+
+
+def paths_card(v: View, form: Form, top_start: str) -> dict[str, Any]:
+    start = form.anchor.strip() or top_start
+    if not start:
+        return {"empty": True}
+    res = v.run(PathsQuery(start, depth=3, top=8))
+    nodes = [{"name": n["id"], "label": n["activity"]} for n in res["sankey"]["nodes"]]
+    return {
+        "empty": False,
+        "anchor": start,
+        "top_paths": res["top_paths"],
+        "chart": {"kind": "sankey", "nodes": nodes, "links": res["sankey"]["links"]},
+    }
+
+
+def journey_map_card(v: View, form: Form) -> dict[str, Any]:
+    if not form.stages.strip():
+        return {"empty": True}
+    definition = JourneyDefinition(name=v.tr(N_("Journey")), stages=parse_stages(form.stages))
+    jm = v.run(JourneyMapQuery(definition))
+    names = [s["stage"] for s in jm["stages"]]
+    series = []
+    labels = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "sentiment": v.tr(N_("Text sentiment"))}
+    for key, label in labels.items():
+        vals = [s["emotion"][key]["mean"] for s in jm["stages"]]
+        if any(x is not None for x in vals):
+            series.append({"name": label, "data": vals})
+    stages = [
+        {
+            **s,
+            "to_next": duration(v.page, s["median_seconds_to_next"]),
+            "to_next_p90": duration(v.page, s["p90_seconds_to_next"]),
+        }
+        for s in jm["stages"]
+    ]
+    return {
+        "empty": False,
+        "stages": stages,
+        "conformance": jm.get("conformance"),
+        "chart": {"kind": "line", "categories": names, "series": series} if series else None,
+    }
+
+
+def drivers_card(v: View, form: Form) -> dict[str, Any]:
+    metric = DriversQuery(form.target_event.strip(), form.target_property.strip())
+    report = v.run(metric)
+    top = report.drivers[:10]
+    unit = form.unit.strip() or None
+    return {
+        "rows": report.rows,
+        "r_squared": report.r_squared,
+        "drivers": [
+            {"factor": d.factor, "summary": findings.sentence(d, unit, v.tr, v.page.fmt.digits)}
+            for d in top
+        ],
+        "chart": {
+            "kind": "hbar",
+            "categories": [d.factor for d in reversed(top)],
+            "series": [
+                {
+                    "name": v.tr(N_("Effect on the score")),
+                    "data": [round(d.effect, 3) for d in reversed(top)],
+                }
+            ],
+        },
+    }
 
 
 @router.get("/journeys", response_class=HTMLResponse)
@@ -145,176 +339,21 @@ def journeys(
     stages: str = "",
     target_event: str = "survey_answered",
     target_property: str = "nps",
+    unit: str = "",
 ) -> HTMLResponse:
+    form = Form(steps, window, mode, breakdown, bkey, personas, anchor, stages, target_event,
+                target_property, unit)  # fmt: skip
     ws = page.workspace_id
-    form = {
-        "steps": steps,
-        "window": window,
-        "mode": mode,
-        "breakdown": breakdown,
-        "bkey": bkey,
-        "personas": personas,
-        "anchor": anchor,
-        "stages": stages,
-        "target_event": target_event,
-        "target_property": target_property,
-    }
     if ws is None:
-        return render(page, "journeys.html", nav_key="journeys", data=None, form=form)
-    store, session, tr = runtime.store, page.session, page.gettext
-    data: dict[str, Any] = {}
-
-    def process() -> dict[str, Any]:
-        disc = service.discover(session, store, workspace_id=ws, max_variants=10)
-        return {
-            "cases": disc.cases,
-            "variant_count": disc.variant_count,
-            "chart": _process_chart(disc),
-            "edges": [
-                {**e, "median": duration(page, e["median_seconds"])} for e in disc.edges[:15]
-            ],
-            "variants": disc.variants[:10],
-            "activities": sorted({a for e in disc.edges for a in (e["source"], e["target"])}),
-            "top_start": next(iter(disc.start_activities), ""),
-        }
-
-    data["process"] = _section(process)
-    acts = data["process"].get("activities", [])
-
-    def funnel() -> dict[str, Any]:
-        chosen = [s.strip() for s in steps.split(",") if s.strip()]
-        if not chosen:
-            return {"empty": True}
-        if breakdown not in BREAKDOWNS:
-            raise ValidationFailed(f"breakdown: {breakdown!r} is not offered", field="breakdown")
-        by = f"{breakdown}:{bkey.strip()}" if breakdown in ("property", "trait") else breakdown
-        result = service.funnel(
-            session, store, workspace_id=ws, steps=chosen, window_seconds=parse_window(window),
-            mode=mode, breakdown=by or None,
-            personas=parse_personas(personas) if breakdown == "persona" else None,
-        )  # fmt: skip
-
-        def rows(fsteps: list[Any]) -> list[dict[str, Any]]:
-            return [
-                {
-                    **s.__dict__,
-                    "label": s.activity
-                    if s.activity is not None
-                    else tr(N_("%(k)s of %(n)s steps"))
-                    % {"k": page.fmt.number(s.level), "n": page.fmt.number(len(fsteps))},
-                    "median": duration(page, s.median_seconds_from_previous),
-                    "p90": duration(page, s.p90_seconds_from_previous),
-                }
-                for s in fsteps
-            ]
-
-        main = rows(result.steps)
-        groups = []
-        for i, g in enumerate(result.groups or []):
-            name = (
-                tr(N_("Other values"))
-                if g.other
-                else tr(N_("No value"))
-                if g.value is None
-                else g.value
-            )
-            grows = rows(g.steps)
-            last = grows[-1]["conversion_from_start"]
-            groups.append(
-                {
-                    "id": f"chart-funnel-{i + 1}",
-                    "name": name,
-                    "customers": g.customers,
-                    "conversion": last,
-                    "steps": grows,
-                    "chart": _funnel_chart(name, grows),
-                }
-            )
-        return {
-            "empty": False,
-            "any_order": result.mode == "any",
-            "steps": main,
-            "chart": _funnel_chart(tr(N_("Customers")), main),
-            "groups": groups,
-        }
-
-    data["funnel"] = _section(funnel)
-
-    def paths() -> dict[str, Any]:
-        start = anchor.strip() or data["process"].get("top_start", "")
-        if not start:
-            return {"empty": True}
-        res = service.paths(session, store, workspace_id=ws, anchor=start, depth=3, top=8)
-        return {
-            "empty": False,
-            "anchor": start,
-            "top_paths": res["top_paths"],
-            "chart": {
-                "kind": "sankey",
-                "nodes": [
-                    {"name": n["id"], "label": n["activity"]} for n in res["sankey"]["nodes"]
-                ],
-                "links": res["sankey"]["links"],
-            },
-        }
-
-    data["paths"] = _section(paths)
-
-    def journey_map() -> dict[str, Any]:
-        if not stages.strip():
-            return {"empty": True}
-        definition = JourneyDefinition(name=tr(N_("Journey")), stages=parse_stages(stages))
-        jm = service.journey_map(session, store, workspace_id=ws, journey=definition)
-        names = [s["stage"] for s in jm["stages"]]
-        series = []
-        for key, label in (("nps", "NPS"), ("csat", "CSAT"), ("ces", "CES")):
-            vals = [s["emotion"][key]["mean"] for s in jm["stages"]]
-            if any(v is not None for v in vals):
-                series.append({"name": label, "data": vals})
-        senti = [s["emotion"]["sentiment"]["mean"] for s in jm["stages"]]
-        if any(v is not None for v in senti):
-            series.append({"name": tr(N_("Text sentiment")), "data": senti})
-        return {
-            "empty": False,
-            "stages": [
-                {
-                    **s,
-                    "to_next": duration(page, s["median_seconds_to_next"]),
-                    "to_next_p90": duration(page, s["p90_seconds_to_next"]),
-                }
-                for s in jm["stages"]
-            ],
-            "conformance": jm.get("conformance"),
-            "chart": {"kind": "line", "categories": names, "series": series} if series else None,
-        }
-
-    data["map"] = _section(journey_map)
-
-    def drivers() -> dict[str, Any]:
-        table = service.customer_table(
-            session,
-            store,
-            workspace_id=ws,
-            target_event=target_event.strip(),
-            target_property=target_property.strip(),
-        )
-        report = key_drivers(table, target="__score")
-        top = report.drivers[:10]
-        return {
-            "rows": report.rows,
-            "r_squared": report.r_squared,
-            "drivers": top,
-            "chart": {
-                "kind": "hbar",
-                "categories": [d.factor for d in reversed(top)],
-                "series": [
-                    {
-                        "name": tr(N_("Effect on the score")),
-                        "data": [round(d.effect, 3) for d in reversed(top)],
-                    }
-                ],
-            },
-        }
-
-    data["drivers"] = _section(drivers)
-    return render(page, "journeys.html", nav_key="journeys", data=data, form=form, activities=acts)
+        return render(page, "journeys.html", nav_key="journeys", data=None, form=asdict(form))
+    v = View(page, runtime.store, ws)
+    process = _section(lambda: process_card(v))
+    data = {
+        "process": process,
+        "funnel": _section(lambda: funnel_card(v, form)),
+        "paths": _section(lambda: paths_card(v, form, process.get("top_start", ""))),
+        "map": _section(lambda: journey_map_card(v, form)),
+        "drivers": _section(lambda: drivers_card(v, form)),
+    }
+    return render(page, "journeys.html", nav_key="journeys", data=data, form=asdict(form),
+                  activities=process.get("activities", []))  # fmt: skip

@@ -1,0 +1,8 @@
+WITH s AS (SELECT assumeNotNull(case_id) AS case_id, assumeNotNull(activity) AS activity, ts, seq, channel, type, properties, traits FROM (SELECT coalesce(m.profile_id, e.user_id, e.anonymous_id) AS case_id, coalesce(e.event, e.name, e.type) AS activity, toUnixTimestamp64Micro(e.timestamp) AS ts, e.message_id AS seq, e.channel AS channel, e.type AS type, e.properties AS properties, e.traits AS traits FROM safar.events AS e LEFT JOIN (SELECT id_type, id_value, profile_id FROM safar.identity_map WHERE workspace_id = {ws:String}) AS m ON m.id_type = if(e.user_id IS NOT NULL, 'user_id', 'anonymous_id') AND m.id_value = coalesce(e.user_id, e.anonymous_id) WHERE e.workspace_id = {ws:String} AND coalesce(e.user_id, e.anonymous_id) IS NOT NULL)) SELECT case_id, count(*) AS events, uniqExact(intDiv(ts, 86400000000)) AS days, coalesce(sum(coalesce(JSONExtract(properties, {k_rev:String}, 'Nullable(Float64)'), JSONExtract(properties, {k_val:String}, 'Nullable(Float64)'), JSONExtract(properties, {k_tot:String}, 'Nullable(Float64)'))), 0) AS value, argMaxIf(traits, ts, type = 'identify') AS traits FROM s GROUP BY case_id ORDER BY case_id SETTINGS join_use_nulls = 1
+-- params
+{
+ "k_rev": "revenue",
+ "k_tot": "total",
+ "k_val": "value",
+ "ws": "ws_snap"
+}

@@ -1,0 +1,5 @@
+WITH s AS (SELECT coalesce(m.profile_id, e.user_id, e.anonymous_id) AS case_id, coalesce(e.event, e.name, e.type) AS activity, epoch_us(e.timestamp) AS ts, e.message_id AS seq FROM events AS e LEFT JOIN (SELECT id_type, id_value, profile_id FROM identity_map WHERE workspace_id = $ws) AS m ON m.id_type = CASE WHEN e.user_id IS NOT NULL THEN 'user_id' ELSE 'anonymous_id' END AND m.id_value = coalesce(e.user_id, e.anonymous_id) WHERE e.workspace_id = $ws AND coalesce(e.user_id, e.anonymous_id) IS NOT NULL), f AS (SELECT activity, ts, lead(activity) OVER w AS nxt, lead(ts) OVER w AS nts FROM s WINDOW w AS (PARTITION BY case_id ORDER BY ts, seq)) SELECT activity AS source, nxt AS target, count(*) AS frequency, quantile_cont(nts - ts, 0.5) / 1e6 AS median_seconds, quantile_cont(nts - ts, 0.9) / 1e6 AS p90_seconds FROM f WHERE nxt IS NOT NULL GROUP BY activity, nxt ORDER BY frequency DESC, source, target
+-- params
+{
+ "ws": "ws_snap"
+}

@@ -1,0 +1,8 @@
+WITH s AS (SELECT assumeNotNull(case_id) AS case_id, assumeNotNull(activity) AS activity, ts, seq, channel, type, properties, traits FROM (SELECT coalesce(m.profile_id, e.user_id, e.anonymous_id) AS case_id, coalesce(e.event, e.name, e.type) AS activity, toUnixTimestamp64Micro(e.timestamp) AS ts, e.message_id AS seq, e.channel AS channel, e.type AS type, e.properties AS properties, e.traits AS traits FROM safar.events AS e LEFT JOIN (SELECT id_type, id_value, profile_id FROM safar.identity_map WHERE workspace_id = {ws:String}) AS m ON m.id_type = if(e.user_id IS NOT NULL, 'user_id', 'anonymous_id') AND m.id_value = coalesce(e.user_id, e.anonymous_id) WHERE e.workspace_id = {ws:String} AND coalesce(e.user_id, e.anonymous_id) IS NOT NULL)) SELECT case_id, multiIf(JSONType(properties, {bkey:String}) = 'String', toNullable(JSONExtractString(properties, {bkey:String})), JSONType(properties, {bkey:String}) = 'Bool', toNullable(JSONExtractRaw(properties, {bkey:String})), JSONType(properties, {bkey:String}) IN ('Int64', 'UInt64', 'Double'), toNullable(if(JSONExtractFloat(properties, {bkey:String}) = floor(JSONExtractFloat(properties, {bkey:String})) AND abs(JSONExtractFloat(properties, {bkey:String})) < 1e15, toString(toInt64(JSONExtractFloat(properties, {bkey:String}))), toString(JSONExtractFloat(properties, {bkey:String})))), CAST(NULL AS Nullable(String))) AS value FROM (SELECT case_id, argMin(tuple(properties), (ts, seq)).1 AS properties FROM s WHERE activity IN ({s1:String}, {s2:String}) GROUP BY case_id) AS en ORDER BY case_id SETTINGS join_use_nulls = 1
+-- params
+{
+ "bkey": "coupon",
+ "s1": "view",
+ "s2": "cart",
+ "ws": "ws_snap"
+}

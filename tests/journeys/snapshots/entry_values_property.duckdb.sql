@@ -1,0 +1,8 @@
+WITH s AS (SELECT coalesce(m.profile_id, e.user_id, e.anonymous_id) AS case_id, coalesce(e.event, e.name, e.type) AS activity, epoch_us(e.timestamp) AS ts, e.message_id AS seq, e.channel AS channel, e.type AS type, e.properties AS properties, e.traits AS traits FROM events AS e LEFT JOIN (SELECT id_type, id_value, profile_id FROM identity_map WHERE workspace_id = $ws) AS m ON m.id_type = CASE WHEN e.user_id IS NOT NULL THEN 'user_id' ELSE 'anonymous_id' END AND m.id_value = coalesce(e.user_id, e.anonymous_id) WHERE e.workspace_id = $ws AND coalesce(e.user_id, e.anonymous_id) IS NOT NULL) SELECT case_id, CASE json_type(properties, '$.' || $bkey) WHEN 'VARCHAR' THEN json_extract_string(properties, '$.' || $bkey) WHEN 'BOOLEAN' THEN json_extract_string(properties, '$.' || $bkey) WHEN 'BIGINT' THEN CAST(CAST(TRY_CAST(json_extract_string(properties, '$.' || $bkey) AS DOUBLE) AS HUGEINT) AS VARCHAR) WHEN 'UBIGINT' THEN CAST(CAST(TRY_CAST(json_extract_string(properties, '$.' || $bkey) AS DOUBLE) AS HUGEINT) AS VARCHAR) WHEN 'DOUBLE' THEN CASE WHEN TRY_CAST(json_extract_string(properties, '$.' || $bkey) AS DOUBLE) = floor(TRY_CAST(json_extract_string(properties, '$.' || $bkey) AS DOUBLE)) AND abs(TRY_CAST(json_extract_string(properties, '$.' || $bkey) AS DOUBLE)) < 1e15 THEN CAST(CAST(TRY_CAST(json_extract_string(properties, '$.' || $bkey) AS DOUBLE) AS BIGINT) AS VARCHAR) ELSE CAST(TRY_CAST(json_extract_string(properties, '$.' || $bkey) AS DOUBLE) AS VARCHAR) END END AS value FROM (SELECT case_id, first(properties ORDER BY ts, seq) AS properties FROM s WHERE activity IN ($s1, $s2) GROUP BY case_id) AS en ORDER BY case_id
+-- params
+{
+ "bkey": "coupon",
+ "s1": "view",
+ "s2": "cart",
+ "ws": "ws_snap"
+}

@@ -1,0 +1,8 @@
+WITH s AS (SELECT assumeNotNull(case_id) AS case_id, assumeNotNull(activity) AS activity, ts, seq FROM (SELECT coalesce(m.profile_id, e.user_id, e.anonymous_id) AS case_id, coalesce(e.event, e.name, e.type) AS activity, toUnixTimestamp64Micro(e.timestamp) AS ts, e.message_id AS seq FROM safar.events AS e LEFT JOIN (SELECT id_type, id_value, profile_id FROM safar.identity_map WHERE workspace_id = {ws:String}) AS m ON m.id_type = if(e.user_id IS NOT NULL, 'user_id', 'anonymous_id') AND m.id_value = coalesce(e.user_id, e.anonymous_id) WHERE e.workspace_id = {ws:String} AND coalesce(e.user_id, e.anonymous_id) IS NOT NULL)), e AS (SELECT case_id, ts, min(CASE WHEN activity = {s1:String} THEN ts END) OVER (PARTITION BY case_id ORDER BY ts RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS f1, min(CASE WHEN activity = {s2:String} THEN ts END) OVER (PARTITION BY case_id ORDER BY ts RANGE BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS f2 FROM s WHERE activity IN ({s1:String}, {s2:String})), w AS (SELECT case_id, CASE WHEN f1 - ts <= {win:Int64} THEN f1 ELSE 4611686018427387904 END AS g1, CASE WHEN f2 - ts <= {win:Int64} THEN f2 ELSE 4611686018427387904 END AS g2 FROM e), x AS (SELECT case_id, CAST(g1 < 4611686018427387904 AS INTEGER) + CAST(g2 < 4611686018427387904 AS INTEGER) AS cnt, arraySort([g1, g2]) AS r FROM w), per AS (SELECT case_id, max(cnt) AS level, min(CASE WHEN r[1] < 4611686018427387904 THEN r[1] END) AS t1, min(CASE WHEN r[2] < 4611686018427387904 THEN r[2] END) AS t2 FROM x GROUP BY case_id) SELECT case_id, level, t1, t2 FROM per WHERE level >= 1 ORDER BY case_id SETTINGS join_use_nulls = 1
+-- params
+{
+ "s1": "view",
+ "s2": "cart",
+ "win": 60000000,
+ "ws": "ws_snap"
+}

@@ -1,0 +1,11 @@
+WITH s AS (SELECT assumeNotNull(case_id) AS case_id, assumeNotNull(activity) AS activity, ts, seq FROM (SELECT coalesce(m.profile_id, e.user_id, e.anonymous_id) AS case_id, coalesce(e.event, e.name, e.type) AS activity, toUnixTimestamp64Micro(e.timestamp) AS ts, e.message_id AS seq FROM safar.events AS e LEFT JOIN (SELECT id_type, id_value, profile_id FROM safar.identity_map WHERE workspace_id = {ws:String}) AS m ON m.id_type = if(e.user_id IS NOT NULL, 'user_id', 'anonymous_id') AND m.id_value = coalesce(e.user_id, e.anonymous_id) WHERE e.workspace_id = {ws:String} AND coalesce(e.user_id, e.anonymous_id) IS NOT NULL AND has({acts:Array(String)}, coalesce(e.event, e.name, e.type)))), f AS (SELECT activity, leadInFrame(toNullable(activity), 1) OVER w AS a1 FROM s WINDOW w AS (PARTITION BY case_id ORDER BY ts, seq ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)) SELECT activity, a1, count(*) AS count FROM f WHERE a1 IS NOT NULL GROUP BY activity, a1 ORDER BY count DESC, activity, a1 LIMIT {k:Int64} SETTINGS join_use_nulls = 1
+-- params
+{
+ "acts": [
+  "view",
+  "cart",
+  "buy"
+ ],
+ "k": 5,
+ "ws": "ws_snap"
+}

@@ -1,0 +1,6 @@
+WITH s AS (SELECT coalesce(m.profile_id, e.user_id, e.anonymous_id) AS case_id, coalesce(e.event, e.name, e.type) AS activity, epoch_us(e.timestamp) AS ts, e.message_id AS seq FROM events AS e LEFT JOIN (SELECT id_type, id_value, profile_id FROM identity_map WHERE workspace_id = $ws) AS m ON m.id_type = CASE WHEN e.user_id IS NOT NULL THEN 'user_id' ELSE 'anonymous_id' END AND m.id_value = coalesce(e.user_id, e.anonymous_id) WHERE e.workspace_id = $ws AND coalesce(e.user_id, e.anonymous_id) IS NOT NULL), r AS (SELECT case_id, activity, row_number() OVER (PARTITION BY case_id ORDER BY ts, seq) AS rn FROM s), c AS (SELECT case_id, sum(hash(rn, activity)) AS h, count(*) AS n, arg_min(activity, rn) AS first_act, arg_max(activity, rn) AS last_act FROM r GROUP BY case_id), v AS (SELECT h, n, count(*) AS cnt, min(case_id) AS rep FROM c GROUP BY h, n) SELECT 'start' AS kind, first_act AS key, count(*) AS cnt FROM c GROUP BY first_act UNION ALL SELECT 'end' AS kind, last_act AS key, count(*) AS cnt FROM c GROUP BY last_act UNION ALL SELECT 'variants' AS kind, '' AS key, count(*) AS cnt FROM v UNION ALL SELECT kind, key, cnt FROM (SELECT 'variant' AS kind, rep AS key, cnt FROM v ORDER BY cnt DESC, rep LIMIT $nvar) AS top
+-- params
+{
+ "nvar": 2,
+ "ws": "ws_snap"
+}

@@ -74,23 +74,8 @@ def events_source(
         if details
         else ""
     )
-    senti_join = ""
-    if sentiment:
-        ta = "text_analyses" if d == "duckdb" else f"{db}.text_analyses"
-        chan += (
-            ", CAST(ta.sentiment_score AS DOUBLE) AS sentiment"
-            if d == "duckdb"
-            else (", toFloat64(ta.sentiment_score) AS sentiment")
-        )
-        senti_join = (
-            f" LEFT JOIN (SELECT message_id, any_value(sentiment_score) AS sentiment_score FROM {ta} "
-            f"WHERE workspace_id = {p(d, 'ws', 'String')} GROUP BY message_id) AS ta "
-            "ON ta.message_id = e.message_id"
-            if d == "duckdb"
-            else f" LEFT JOIN (SELECT message_id, any(sentiment_score) AS sentiment_score FROM {ta} "
-            f"WHERE workspace_id = {p(d, 'ws', 'String')} GROUP BY message_id) AS ta "
-            "ON ta.message_id = e.message_id"
-        )
+    senti_col, senti_join = _sentiment(d, db) if sentiment else ("", "")
+    chan += senti_col
     id_type = (
         "CASE WHEN e.user_id IS NOT NULL THEN 'user_id' ELSE 'anonymous_id' END"
         if d == "duckdb"
@@ -114,6 +99,23 @@ def events_source(
     plain = not (details or sentiment or activities is not None)
     spec = IndexSpec("events", workspace_id, since_us, until_us) if plain else None
     return Source(sql, params, spec, d)
+
+
+def _sentiment(d: Dialect, db: str) -> tuple[str, str]:
+    """The column and join adding each event's text sentiment score (``text_analyses``)."""
+    ta = "text_analyses" if d == "duckdb" else f"{db}.text_analyses"
+    col = (
+        ", CAST(ta.sentiment_score AS DOUBLE) AS sentiment"
+        if d == "duckdb"
+        else ", toFloat64(ta.sentiment_score) AS sentiment"
+    )
+    pick = "any_value" if d == "duckdb" else "any"
+    join = (
+        f" LEFT JOIN (SELECT message_id, {pick}(sentiment_score) AS sentiment_score FROM {ta} "
+        f"WHERE workspace_id = {p(d, 'ws', 'String')} GROUP BY message_id) AS ta "
+        "ON ta.message_id = e.message_id"
+    )
+    return col, join
 
 
 def table_source(table: str) -> Source:

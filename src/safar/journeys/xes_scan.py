@@ -36,15 +36,15 @@ avoided because they import pandas (0.7-1.8 s) the first time they run.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from safar.errors import ValidationFailed
-from safar.journeys.arrays import bools, ints, texts
-from safar.journeys.xes_schema import CASE_SCHEMA, fixed_timestamps, normalise_ws, parse_timestamps
+from safar.journeys.arrays import ints, texts
+from safar.journeys.xes_schema import CASE_SCHEMA, fixed_timestamps, parse_timestamps
 from safar.journeys.xes_tags import (
     CLOSE,
     KEYS,
@@ -59,6 +59,7 @@ from safar.journeys.xes_tags import (
     parse_tag,
     pattern,
     specials,
+    tag_strings,
     word,
 )
 
@@ -118,19 +119,6 @@ def _positions(data: bytes | bytearray, buf: np.ndarray) -> np.ndarray:
     return lt
 
 
-def _slices(buffer: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
-    """Binary array of ``buffer[starts[i]:ends[i]]`` (spans in increasing, disjoint order)."""
-    n = len(starts)
-    offs = np.empty(2 * n + 1, dtype=np.int64)
-    offs[0:-1:2] = starts
-    offs[1::2] = ends
-    offs[-1] = ends[-1] if n else 0
-    both = pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), 2 * n, [None, pa.py_buffer(offs), buffer]
-    )
-    return both.take(ints(np.arange(0, 2 * n, 2)))
-
-
 def _last_per(parent: np.ndarray) -> np.ndarray:
     """Positions of the last element of each run of equal (non-decreasing) parents."""
     if not len(parent):
@@ -153,45 +141,6 @@ def _owner(par: np.ndarray, owners: np.ndarray) -> np.ndarray:
     if not len(owners):
         return np.full(len(par), -1, dtype=np.int64)
     return np.where((par >= 0) & (owners[j] == par), j, -1)
-
-
-def _strings(
-    buffer: pa.Buffer,
-    tag_idx: np.ndarray,
-    vs: np.ndarray,
-    ve: np.ndarray,
-    slow: SlowTags,
-    *,
-    dedupe: bool = True,
-) -> tuple[pa.Array, np.ndarray]:
-    """Values of the given tags as a string array, and a mask of those decoded in Python.
-
-    Values of vectorised tags hold no reference (tags with ``&`` go through Python), so only
-    their literal tabs and line breaks need normalising: done once per distinct value.
-    """
-    raw = _slices(buffer, vs[tag_idx], ve[tag_idx])
-    try:
-        arr = raw.cast(pa.large_string())
-    except pa.ArrowInvalid:
-        raise Unsupported from None
-    if dedupe:
-        enc = arr.dictionary_encode()
-        d = enc.dictionary
-        bad = pc.match_substring_regex(d, "[\t\n\r]")
-    if dedupe and pc.any(bad).as_py():
-        fixed = [
-            normalise_ws(v) if b else v for v, b in zip(d.to_pylist(), bad.to_pylist(), strict=True)
-        ]
-        arr = pa.DictionaryArray.from_arrays(enc.indices, texts(fixed))
-        arr = arr.cast(pa.large_string())
-    decoded = np.zeros(len(tag_idx), dtype=bool)
-    if slow.value:
-        at = [i for i, t in enumerate(tag_idx.tolist()) if t in slow.value]
-        if at:
-            decoded[at] = True
-            repl = texts([slow.value[int(tag_idx[i])] for i in at])
-            arr = pc.replace_with_mask(arr, bools(decoded), repl)
-    return arr.cast(pa.string()), decoded
 
 
 def scan_xes(data: bytes | bytearray) -> pa.Table | None:
@@ -343,7 +292,32 @@ def _nesting(kind: np.ndarray, name: np.ndarray) -> tuple[np.ndarray, Parents]:
     return level, parents
 
 
+@dataclass
+class _Tags:
+    """Every tag of a document: position of its ``<``, kind, name id, value span, key id."""
+
+    data: bytes | bytearray
+    buf: np.ndarray
+    start: int  # after a byte-order mark
+    spans: list[tuple[int, int]]  # comments and processing instructions
+    lt: np.ndarray
+    kind: np.ndarray
+    name: np.ndarray
+    vs: np.ndarray
+    ve: np.ndarray
+    keyid: np.ndarray
+    slow: SlowTags
+
+
 def _scan(data: bytes | bytearray) -> pa.Table:
+    t = _tags(data)
+    level, parents = _nesting(t.kind, t.name)
+    _check_root(t, level)
+    return _columns(t, level, parents)
+
+
+def _tags(data: bytes | bytearray) -> _Tags:
+    """Find and classify the tags: vectorised (C or numpy), the unusual ones in Python."""
 
     start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     if len(data) < 64 or len(data) >= 2**31 - 64:
@@ -399,9 +373,21 @@ def _scan(data: bytes | bytearray) -> pa.Table:
             keyid[kidx] = np.fromiter(slow.key.values(), dtype=np.int8, count=len(kidx))
             vs[kidx] = lt[kidx]
             ve[kidx] = lt[kidx]
-    level, parents = _nesting(kind, name)
+    return _Tags(data, buf, start, spans, lt, kind, name, vs, ve, keyid, slow)
+
+
+def _check_root(t: _Tags, level: np.ndarray) -> None:
+    """One root, ``<log>``, with only whitespace, comments and PIs around it."""
+    data, start, spans, lt, kind, name, slow = (
+        t.data,
+        t.start,
+        t.spans,
+        t.lt,
+        t.kind,
+        t.name,
+        t.slow,
+    )
     roots = np.flatnonzero(level == 0)
-    # One root, <log>, with only whitespace, comments and PIs around it.
     if kind[roots].tolist() not in ([SELF], [OPEN, CLOSE]) or name[roots[0]] != _LOG:
         raise Unsupported
     first = int(lt[roots[0]])
@@ -417,6 +403,13 @@ def _scan(data: bytes | bytearray) -> pa.Table:
         if data[pos:s].strip():
             raise Unsupported
         pos = e
+
+
+def _columns(t: _Tags, level: np.ndarray, parents: Parents) -> pa.Table:
+    """The case table: events of traces of the root, with their last keyed fields."""
+    data, buf, kind, name, vs, ve, keyid, slow = (
+        t.data, t.buf, t.kind, t.name, t.vs, t.ve, t.keyid, t.slow
+    )  # fmt: skip
     # Traces: children of the root (a trace anywhere else: lxml reads it).
     traces = np.flatnonzero((name == _TRACE) & (kind != CLOSE))
     if len(traces) and np.any(level[traces] != 1):
@@ -453,23 +446,23 @@ def _scan(data: bytes | bytearray) -> pa.Table:
     buffer = pa.py_buffer(data)
     named = case_tag >= 0
     if named.all():
-        case_vals = _strings(buffer, case_tag, vs, ve, slow)[0]
+        case_vals = tag_strings(buffer, case_tag, vs, ve, slow)[0]
     else:
         vals = np.array([f"trace-{i + 1}" for i in range(len(traces))], dtype=object)
         if named.any():
-            vals[named] = _strings(buffer, case_tag[named], vs, ve, slow)[0].to_pylist()
+            vals[named] = tag_strings(buffer, case_tag[named], vs, ve, slow)[0].to_pylist()
         case_vals = texts(vals.tolist())
     cases = case_vals.take(ints(ev_trace)).cast(pa.string())
-    acts, _ = _strings(buffer, act_tag, vs, ve, slow)
+    acts, _ = tag_strings(buffer, act_tag, vs, ve, slow)
     ts = fixed_timestamps(buf, vs[ts_tag], ve[ts_tag])
     if ts is None:
-        ts_text, decoded = _strings(buffer, ts_tag, vs, ve, slow, dedupe=False)
+        ts_text, decoded = tag_strings(buffer, ts_tag, vs, ve, slow, dedupe=False)
         ts = parse_timestamps(ts_text, decoded)
     has_res = res_tag >= 0
     if has_res.all():
-        res, _ = _strings(buffer, res_tag, vs, ve, slow)
+        res, _ = tag_strings(buffer, res_tag, vs, ve, slow)
     elif has_res.any():
-        part, _ = _strings(buffer, res_tag[has_res], vs, ve, slow)
+        part, _ = tag_strings(buffer, res_tag[has_res], vs, ve, slow)
         pos_idx = np.zeros(len(ev), dtype=np.int64)
         pos_idx[has_res] = np.arange(int(has_res.sum()))
         validity = pa.py_buffer(np.packbits(has_res, bitorder="little"))

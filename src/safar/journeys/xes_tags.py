@@ -10,8 +10,11 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from safar.journeys.xes_schema import WS_TABLE
+from safar.journeys.arrays import bools, ints, texts
+from safar.journeys.xes_schema import WS_TABLE, normalise_ws
 
 #: Element names of XES, and the ones written as ``<NAME key="K" value="V"...>``.
 NAMES = (b"log", b"trace", b"event", b"string", b"date", b"int", b"float", b"boolean", b"id",
@@ -204,3 +207,55 @@ def check_amps(data: bytes | bytearray, buf: np.ndarray) -> np.ndarray:
             if not _char_ok(cp):
                 raise Unsupported
     return amps
+
+
+def slices(buffer: pa.Buffer, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """Binary array of ``buffer[starts[i]:ends[i]]`` (spans in increasing, disjoint order)."""
+    n = len(starts)
+    offs = np.empty(2 * n + 1, dtype=np.int64)
+    offs[0:-1:2] = starts
+    offs[1::2] = ends
+    offs[-1] = ends[-1] if n else 0
+    both = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), 2 * n, [None, pa.py_buffer(offs), buffer]
+    )
+    return both.take(ints(np.arange(0, 2 * n, 2)))
+
+
+def tag_strings(
+    buffer: pa.Buffer,
+    tag_idx: np.ndarray,
+    vs: np.ndarray,
+    ve: np.ndarray,
+    slow: SlowTags,
+    *,
+    dedupe: bool = True,
+) -> tuple[pa.Array, np.ndarray]:
+    """Values of the given tags as a string array, and a mask of those decoded in Python.
+
+    Values of vectorised tags hold no reference (tags with ``&`` go through Python), so only
+    their literal tabs and line breaks need normalising: done once per distinct value.
+    """
+    raw = slices(buffer, vs[tag_idx], ve[tag_idx])
+    try:
+        arr = raw.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        raise Unsupported from None
+    if dedupe:
+        enc = arr.dictionary_encode()
+        d = enc.dictionary
+        bad = pc.match_substring_regex(d, "[\t\n\r]")
+    if dedupe and pc.any(bad).as_py():
+        fixed = [
+            normalise_ws(v) if b else v for v, b in zip(d.to_pylist(), bad.to_pylist(), strict=True)
+        ]
+        arr = pa.DictionaryArray.from_arrays(enc.indices, texts(fixed))
+        arr = arr.cast(pa.large_string())
+    decoded = np.zeros(len(tag_idx), dtype=bool)
+    if slow.value:
+        at = [i for i, t in enumerate(tag_idx.tolist()) if t in slow.value]
+        if at:
+            decoded[at] = True
+            repl = texts([slow.value[int(tag_idx[i])] for i in at])
+            arr = pc.replace_with_mask(arr, bools(decoded), repl)
+    return arr.cast(pa.string()), decoded

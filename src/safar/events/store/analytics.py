@@ -66,8 +66,10 @@ def batches(
         return
     if not re.fullmatch(r"[0-9]+(\.[0-9]+)?\s*[KMGT]?i?B", memory_limit):
         raise ValueError(f"memory_limit: {memory_limit!r} is not a size like 700MB")
+    # The memory limit is the database's: the configured value (or the default) comes back
+    # exactly afterwards (DuckDB reports it rounded, so reading it back would drift).
+    configured = getattr(engine, "memory_limit", None)
     cur, ctl = con.cursor(), con.cursor()
-    limit = ctl.execute("SELECT current_setting('memory_limit')").fetchone()
     try:
         cur.execute("SET TimeZone = 'UTC'")
         ctl.execute(f"SET memory_limit = '{memory_limit}'")
@@ -78,8 +80,10 @@ def batches(
         yield from reader
     finally:
         cur.close()
-        if limit:
-            ctl.execute("SET memory_limit = ?", [limit[0]])
+        if configured:
+            ctl.execute("SET memory_limit = ?", [configured])
+        else:
+            ctl.execute("RESET memory_limit")
         ctl.close()
 
 

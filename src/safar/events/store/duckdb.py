@@ -60,6 +60,8 @@ class DuckDBEventStore:
                 "(is `safar serve` running?); stop it or send the data over HTTP",
             ) from exc
         self.con.execute("SET TimeZone = 'UTC'")
+        #: The configured limit, restored exactly after a capped scan (``analytics.batches``).
+        self.memory_limit = memory_limit
         if memory_limit:
             self.con.execute("SET memory_limit = ?", [memory_limit])
         self._write_lock = threading.Lock()

@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse
 from safar.errors import ValidationFailed
 from safar.events.channels import CHANNELS
 from safar.events.messages import MESSAGE_TYPES
-from safar.events.store import TimelineQuery
 from safar.identity import service
 from safar.identity.schemas import (
     GroupRead,
@@ -102,22 +101,12 @@ def timeline(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> TimelinePage:
-    pid, uids, aids = service.timeline_ids(
-        session, workspace_id=key.workspace_id, profile_id=profile_id
-    )
-    q = TimelineQuery(
-        workspace_id=key.workspace_id,
-        user_ids=uids,
-        anonymous_ids=aids,
-        channels=_split(channel, CHANNELS, "channel"),
-        types=_split(type, MESSAGE_TYPES, "type"),
-        events=[e for e in event or [] if e.strip()],
-        since=_utc(since),
-        until=_utc(until),
-        limit=limit,
-        cursor=cursor,
-    )
-    rows, next_cursor = runtime.store.timeline(q)
+    pid, rows, next_cursor = service.timeline(
+        session, runtime.store, workspace_id=key.workspace_id, profile_id=profile_id,
+        channels=_split(channel, CHANNELS, "channel"), types=_split(type, MESSAGE_TYPES, "type"),
+        events=[e for e in event or [] if e.strip()], since=_utc(since), until=_utc(until),
+        limit=limit, cursor=cursor,
+    )  # fmt: skip
     events = [
         TimelineEvent(
             message_id=r["message_id"],

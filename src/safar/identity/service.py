@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from safar.db import utcnow
 from safar.errors import NotFound, ValidationFailed
+from safar.events.store import EventStore, TimelineQuery
 from safar.identity import repository
 from safar.identity.identifiers import PRIORITY, normalize_email, normalize_handle, normalize_phone
 from safar.identity.models import (
@@ -356,6 +358,35 @@ def timeline_ids(
         [v for t, v in rows if t == "user_id"],
         [v for t, v in rows if t == "anonymous_id"],
     )
+
+
+def timeline(
+    session: Session,
+    store: EventStore,
+    *,
+    workspace_id: str,
+    profile_id: str,
+    channels: list[str] | None = None,
+    types: list[str] | None = None,
+    events: list[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[str, list[dict[str, Any]], str | None]:
+    """A profile's events, newest first: (canonical profile id, rows, next cursor).
+
+    The one assembly of a timeline query, for the API and the customer page alike.
+    """
+    pid, uids, aids = timeline_ids(session, workspace_id=workspace_id, profile_id=profile_id)
+    rows, next_cursor = store.timeline(
+        TimelineQuery(
+            workspace_id=workspace_id, user_ids=uids, anonymous_ids=aids,
+            channels=channels or [], types=types or [], events=events or [], since=since,
+            until=until, limit=limit, cursor=cursor,
+        )
+    )  # fmt: skip
+    return pid, rows, next_cursor
 
 
 def household(session: Session, *, workspace_id: str, profile_id: str) -> list[GroupRead]:

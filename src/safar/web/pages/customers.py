@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from safar.errors import NotFound
 from safar.events.channels import CHANNELS
 from safar.events.messages import MESSAGE_TYPES
-from safar.events.store import TimelineQuery
 from safar.identity import service as identity
 from safar.identity.schemas import TraitObservation
 from safar.identity.search import search_profiles
@@ -82,18 +81,10 @@ def profile(
         history.setdefault(obs.key, []).append(obs)
     channels = [c for c in channel or [] if c in CHANNELS]
     types = [type] if type in MESSAGE_TYPES else []
-    _, uids, aids = identity.timeline_ids(page.session, workspace_id=ws, profile_id=prof.id)
-    events, next_cursor = runtime.store.timeline(
-        TimelineQuery(
-            workspace_id=ws,
-            user_ids=uids,
-            anonymous_ids=aids,
-            channels=channels,
-            types=types,
-            limit=50,
-            cursor=cursor,
-        )
-    )
+    _, events, next_cursor = identity.timeline(
+        page.session, runtime.store, workspace_id=ws, profile_id=prof.id, channels=channels,
+        types=types, limit=50, cursor=cursor,
+    )  # fmt: skip
     households = [g for g in prof.groups if g.type == "household"]
     others = [g for g in prof.groups if g.type != "household"]
     return render(

@@ -60,6 +60,7 @@ def _src(d: Dialect, **kw: Any) -> q.Source:
 QUERIES: dict[str, Callable[[Dialect], Query[Any] | ArrowQuery[Any]]] = {
     "count_events": lambda d: q.CountEvents(_src(d, since_us=T0)),
     "activities": lambda d: q.Activities(_src(d)),
+    "case_events": lambda d: q.CaseEvents(_src(d, until_us=T0 + 10**7)),
     "directly_follows": lambda d: q.DirectlyFollows(_src(d)),
     "variant_summary": lambda d: q.VariantSummary(_src(d)),
     "variant_summary_top2": lambda d: q.VariantSummary(_src(d), 2),
@@ -193,6 +194,13 @@ def _plain(x: Any) -> Any:
 EXPECTED: dict[str, Any] = {
     "count_events": 11,
     "activities": {"view", "cart", "buy", "survey", "identify"},
+    "case_events": [
+        ["alice", "view", T0, "m000"],
+        ["bob", "view", T0, "m005"],
+        ["bob", "cart", T0 + 5 * 10**6, "m006"],
+        ["carol", "cart", T0, "m009"],
+        ["carol", "view", T0 + 3 * 10**6, "m010"],
+    ],
     "funnel_summary_strict": {
         "n1": 3,
         "n2": 2,
@@ -231,7 +239,10 @@ EXPECTED: dict[str, Any] = {
 def test_result_on_a_tiny_dataset(store: EventStore, name: str) -> None:
     d = analytics.dialect_of(store)
     query = QUERIES[name](d)
-    got = _plain(run(store, query))
+    result = run(store, query)
+    got = _plain(result)
+    if name == "case_events":  # its order is part of the result
+        got = [list(r.values()) for r in result.to_pylist()]
     if name in EXPECTED:
         assert got == _plain(EXPECTED[name])
     else:

@@ -22,6 +22,7 @@ from safar.events.pipeline import Applier
 from safar.journeys import queries as q
 from safar.journeys.xes import write_xes
 from safar.journeys.xes_schema import CASE_SCHEMA
+from safar.kit.query import QueryEngine, run
 
 BATCH = 5_000
 
@@ -87,12 +88,9 @@ def import_case_log(
     )
 
 
-def export_xes(store: Any, src: q.Source, out: IO[str]) -> int:
+def export_xes(store: QueryEngine, src: q.Source, out: IO[str]) -> int:
     """Write a case source (e.g. a workspace's events) as XES; return the events written."""
-    tbl = store.query_arrow(
-        f"SELECT case_id, activity, ts, seq FROM ({src.sql}) AS s ORDER BY case_id, ts, seq",
-        src.params,
-    )
+    tbl = run(store, q.CaseEvents(src))
     table = pa.table(
         {
             "case_id": tbl.column("case_id").cast(pa.string()),

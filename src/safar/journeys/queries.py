@@ -225,6 +225,21 @@ class CountEvents(Query[int]):
 
 
 @dataclass(frozen=True)
+class CaseEvents(ArrowQuery[pa.Table]):
+    """Every event of a source as (case_id, activity, ts, seq), ordered by case and time."""
+
+    src: Source
+
+    def render(self, d: Dialect) -> Rendered:
+        self.src.check(d)
+        sql = f"SELECT case_id, activity, ts, seq FROM ({self.src.sql}) AS s ORDER BY case_id, ts, seq"
+        return Rendered(sql, self.src.params)
+
+    def shape(self, table: pa.Table) -> pa.Table:
+        return table
+
+
+@dataclass(frozen=True)
 class Activities(Query[set[str]]):
     """The activities that occur in a source."""
 

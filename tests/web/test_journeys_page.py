@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import httpx
 
-from tests.web.conftest import page_csrf, sign_in
+from tests.web.conftest import Site, page_csrf, sign_in
+from tests.web.seed import NOW, rows_for
 
 
 def _spec(html: str, chart_id: str) -> dict[str, object]:
@@ -104,3 +106,36 @@ async def test_funnel_breakdown_in_english_with_bad_input(web: httpx.AsyncClient
         assert res.status_code == 200
         assert message in res.text, bad
         assert "chart-process" in res.text  # the other cards still render
+
+
+async def test_key_drivers_in_words_with_the_unit_in_both_languages(
+    web: httpx.AsyncClient, site: Site
+) -> None:
+    """The card runs the API's driver query and says its findings with the unit it was given
+    (it used to drop it), in Persian with Persian digits and in English."""
+    msgs = []
+    for i in range(60):
+        uid, chat = f"scored-{i}", i % 2 == 0
+        t0 = NOW - timedelta(days=2, minutes=i)
+        if chat:
+            msgs.append({"type": "track", "userId": uid, "event": "Support Chat",
+                         "messageId": f"chat-{i}", "timestamp": t0.isoformat()})  # fmt: skip
+        msgs.append({"type": "track", "userId": uid, "event": "survey_answered",
+                     "messageId": f"nps-{i}", "properties": {"nps": 3 + i % 3 if chat else 9},
+                     "timestamp": (t0 + timedelta(minutes=5)).isoformat()})  # fmt: skip
+    site.runtime.applier.apply(rows_for(site.workspace_id, msgs))
+    await sign_in(web, "viewer")
+    res = await web.get("/journeys", params={"unit": "ستاره"})
+    drivers = res.text.split('id="driver-list"', 1)[1].split("</ol>", 1)[0]
+    assert "Support Chat (events)" in drivers and "ستاره" in drivers
+    assert "بازهٔ اطمینان ۹۵٪" in drivers and not re.search(
+        r"[0-9]", drivers.replace("(events)", "")
+    )
+    token = await page_csrf(web)
+    await web.post("/prefs/language", data={"language": "en", "csrf_token": token})
+    res = await web.get("/journeys", params={"unit": "stars"})
+    drivers = res.text.split('id="driver-list"', 1)[1].split("</ol>", 1)[0]
+    assert (
+        "Support Chat (events): -5.0 stars (95% CI -5.30 to -4.70; 30 with vs 30 without)"
+        in drivers
+    )

@@ -9,6 +9,7 @@ import httpx
 import pyarrow as pa
 
 from safar.events.messages import SegmentMessage, normalize
+from safar.events.store import analytics
 from safar.runtime import Runtime
 from tests.conftest import Workspace
 
@@ -65,16 +66,7 @@ def _load(runtime: Runtime, ws: str) -> None:
 
 def _add_sentiment(runtime: Runtime, ws: str) -> None:
     store = runtime.store
-    if store.engine_name == "duckdb":
-        store.command(
-            "CREATE TABLE text_analyses (workspace_id VARCHAR, message_id VARCHAR, "
-            "sentiment_label VARCHAR, sentiment_score DOUBLE)"
-        )
-    else:
-        store.command(
-            "CREATE TABLE safar.text_analyses (workspace_id String, message_id String, "
-            "sentiment_label String, sentiment_score Float64) ENGINE = MergeTree ORDER BY message_id"
-        )
+    analytics.ensure_text_analyses(store)  # the table the text worker writes
     # The calls of the two late customers (m11: u1's call, m23: u3's call) were angry.
     store.insert_arrow(
         "text_analyses",
@@ -84,6 +76,9 @@ def _add_sentiment(runtime: Runtime, ws: str) -> None:
                 "message_id": ["m11", "m23"],
                 "sentiment_label": ["negative", "negative"],
                 "sentiment_score": [-0.8, -0.6],
+                "analysed_at": pa.array(
+                    [datetime(2026, 3, 2, tzinfo=UTC)] * 2, pa.timestamp("us", tz="UTC")
+                ),
             }
         ),
     )

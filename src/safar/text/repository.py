@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from safar.events.store import EventStore
+from safar.events.store import EventStore, analytics
 
 COLUMNS = (
     "workspace_id",
@@ -41,30 +41,6 @@ COLUMNS = (
     "analysed_at",
     "model_version",
 )
-
-_DUCKDB = """
-CREATE TABLE IF NOT EXISTS text_analyses (
-    workspace_id VARCHAR NOT NULL, message_id VARCHAR NOT NULL,
-    event_timestamp TIMESTAMPTZ, source_field VARCHAR,
-    language VARCHAR, sentiment_label VARCHAR, sentiment_score DOUBLE,
-    sentiment_confidence DOUBLE,
-    emotion VARCHAR, emotion_score DOUBLE, intent VARCHAR, intent_score DOUBLE,
-    category VARCHAR, category_score DOUBLE, key_phrases VARCHAR, actionable BOOLEAN,
-    flags VARCHAR, error VARCHAR, analysed_at TIMESTAMPTZ NOT NULL, model_version VARCHAR
-)"""
-
-_CLICKHOUSE = """
-CREATE TABLE IF NOT EXISTS {db}.text_analyses (
-    workspace_id String, message_id String,
-    event_timestamp Nullable(DateTime64(6, 'UTC')), source_field Nullable(String),
-    language Nullable(String), sentiment_label Nullable(String),
-    sentiment_score Nullable(Float64), sentiment_confidence Nullable(Float64),
-    emotion Nullable(String), emotion_score Nullable(Float64),
-    intent Nullable(String), intent_score Nullable(Float64),
-    category Nullable(String), category_score Nullable(Float64),
-    key_phrases Nullable(String), actionable Nullable(Bool), flags Nullable(String),
-    error Nullable(String), analysed_at DateTime64(6, 'UTC'), model_version Nullable(String)
-) ENGINE = MergeTree ORDER BY (workspace_id, message_id, analysed_at)"""
 
 _SCHEMA = pa.schema(
     [
@@ -97,23 +73,12 @@ def _table(store: EventStore) -> str:
 
 
 def ensure_table(store: EventStore) -> None:
-    """Create the table if missing (idempotent, both engines)."""
-    if store.engine_name == "clickhouse":
-        store.command(_CLICKHOUSE.format(db="safar"))
-    else:
-        store.command(_DUCKDB)
+    """Create the table if missing (idempotent, both engines; the store owns its DDL)."""
+    analytics.ensure_text_analyses(store)
 
 
 def table_exists(store: EventStore) -> bool:
-    if store.engine_name == "clickhouse":
-        _, rows = store.query(
-            "SELECT count() FROM system.tables WHERE database = 'safar' AND name = 'text_analyses'"
-        )
-    else:
-        _, rows = store.query(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'text_analyses'"
-        )
-    return bool(rows and rows[0][0])
+    return analytics.has_table(store, "text_analyses")
 
 
 def insert_analyses(store: EventStore, rows: Sequence[dict[str, Any]]) -> int:

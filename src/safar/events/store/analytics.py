@@ -2,8 +2,8 @@
 
 * run a rendered query (``rows``, ``arrow``) or stream a large one in record batches
   (``batches``, which caps DuckDB's memory while it sorts);
-* the DDL of the tables analytics keep beside the events (``identity_map`` and its version),
-  owned here per dialect, and whether a table exists;
+* the DDL of the tables analytics keep beside the events (``identity_map`` and its version,
+  case tables, ``text_analyses``), owned here per dialect, and whether a table exists;
 * ``LocalEngine``: an in-memory DuckDB over an Arrow table (a case log read from a file), and
   reading CSV/Parquet files or evaluating SQL expressions over a table (key drivers).
 
@@ -173,6 +173,41 @@ def create_case_table(store: Any, name: str, table: pa.Table) -> str:
     store.command(_CASE_DDL[dialect_of(store)].format(t=qualified))
     store.insert_arrow(name, table)
     return qualified
+
+
+# --- text analyses: one row per analysed event (``safar.text.repository`` reads and writes) --
+
+_TEXT_DUCKDB = """
+CREATE TABLE IF NOT EXISTS text_analyses (
+    workspace_id VARCHAR NOT NULL, message_id VARCHAR NOT NULL,
+    event_timestamp TIMESTAMPTZ, source_field VARCHAR,
+    language VARCHAR, sentiment_label VARCHAR, sentiment_score DOUBLE,
+    sentiment_confidence DOUBLE,
+    emotion VARCHAR, emotion_score DOUBLE, intent VARCHAR, intent_score DOUBLE,
+    category VARCHAR, category_score DOUBLE, key_phrases VARCHAR, actionable BOOLEAN,
+    flags VARCHAR, error VARCHAR, analysed_at TIMESTAMPTZ NOT NULL, model_version VARCHAR
+)"""
+
+_TEXT_CLICKHOUSE = """
+CREATE TABLE IF NOT EXISTS {db}.text_analyses (
+    workspace_id String, message_id String,
+    event_timestamp Nullable(DateTime64(6, 'UTC')), source_field Nullable(String),
+    language Nullable(String), sentiment_label Nullable(String),
+    sentiment_score Nullable(Float64), sentiment_confidence Nullable(Float64),
+    emotion Nullable(String), emotion_score Nullable(Float64),
+    intent Nullable(String), intent_score Nullable(Float64),
+    category Nullable(String), category_score Nullable(Float64),
+    key_phrases Nullable(String), actionable Nullable(Bool), flags Nullable(String),
+    error Nullable(String), analysed_at DateTime64(6, 'UTC'), model_version Nullable(String)
+) ENGINE = MergeTree ORDER BY (workspace_id, message_id, analysed_at)"""
+
+
+def ensure_text_analyses(store: Any) -> None:
+    """Create ``text_analyses`` if missing (idempotent, both engines)."""
+    if dialect_of(store) == "clickhouse":
+        store.command(_TEXT_CLICKHOUSE.format(db=_db(store)))
+    else:
+        store.command(_TEXT_DUCKDB)
 
 
 # --- a local engine over tables and files --------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Every journey analysis as SQL, for both engines side by side.
+"""Discovery and path queries, for both engines side by side, each a query object (``kit.query``).
 
 Each analysis reads a *case source*: a relation with columns ``case_id`` (the customer or
 case), ``activity``, ``ts`` (UTC microseconds, Int64) and ``seq`` (tie-breaker for equal

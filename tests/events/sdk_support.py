@@ -125,7 +125,9 @@ class _Threaded:
         self.thread.join(10)
 
 
-_HOP = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"}
+#: Not forwarded. ``Host`` is, so what Safar derives from it (the settings' apiHost) names
+#: the proxy, as behind a real load balancer.
+_HOP = {"content-length", "transfer-encoding", "connection", "keep-alive"}
 EVENT_PATHS = ("/v1/t", "/v1/i", "/v1/p", "/v1/s", "/v1/g", "/v1/a", "/v1/b", "/v1/import")
 EVENT_PATHS += ("/beacon/",)
 

@@ -42,7 +42,7 @@ i18n: $(STAMP)
 # The real SDKs the ingest tests drive (versions pinned in tests/events/sdk/package-lock.json,
 # plus the legacy analytics-python, whose backoff pin clashes with the current SDK's).
 SDK := tests/events/sdk
-sdk-packages:
+sdk-packages: $(STAMP)
 	cd $(SDK) && npm ci --no-audit --no-fund --ignore-scripts
 	$(BIN)/pip install -q --target $(SDK)/py-legacy "analytics-python==1.4.0"
 

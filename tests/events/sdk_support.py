@@ -79,20 +79,22 @@ class Reader:
         return {e["message_id"]: e for e in self.events(profile_id)}
 
 
-def need(path: Path | str, what: str) -> None:
-    """Skip (or, in CI, fail) when an SDK package or tool is not installed here."""
-    if Path(path).exists():
-        return
-    reason = f"{what} not installed ({path}); run `make sdk-packages`"
+def _missing(reason: str) -> None:
     if os.environ.get("SAFAR_TEST_REQUIRE_SDKS") == "1":
         pytest.fail(reason)
     pytest.skip(reason)
 
 
+def need(path: Path | str, what: str) -> None:
+    """Skip (or, in CI, fail) when an SDK package or tool is not installed here."""
+    if not Path(path).exists():
+        _missing(f"{what} not installed ({path}); run `make sdk-packages`")
+
+
 def need_node_package(name: str) -> None:
-    need(NODE_MODULES / name / "package.json", f"npm package {name}")
     if shutil.which("node") is None:
-        need("/usr/bin/node", "node")
+        _missing("node is not on PATH (apt-get install nodejs npm)")
+    need(NODE_MODULES / name / "package.json", f"npm package {name}")
 
 
 def free_port() -> int:

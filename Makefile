@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 BASE := $(VENV)/.installed
 
-.PHONY: demo test lint bench serve clean i18n
+.PHONY: demo test lint bench serve clean i18n sdk-packages vendor-analytics
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -38,6 +38,20 @@ bench: $(STAMP)
 
 i18n: $(STAMP)
 	$(BIN)/python -m safar.web.catalog
+
+# The real SDKs the ingest tests drive (versions pinned in tests/events/sdk/package-lock.json,
+# plus the legacy analytics-python, whose backoff pin clashes with the current SDK's).
+SDK := tests/events/sdk
+sdk-packages: $(STAMP)
+	cd $(SDK) && npm ci --no-audit --no-fund --ignore-scripts
+	$(BIN)/pip install -q --target $(SDK)/py-legacy "analytics-python==1.4.0"
+
+# The standalone analytics.js Safar serves, copied from the pinned npm package.
+ANJS := src/safar/web/static/vendor/analytics-next
+vendor-analytics: sdk-packages
+	rm -rf $(ANJS) && mkdir -p $(ANJS)
+	cp $(SDK)/node_modules/@segment/analytics-next/dist/umd/*.js $(ANJS)/
+	cp $(SDK)/node_modules/@segment/analytics-next/LICENSE.MD $(ANJS)/LICENSE.md
 
 serve: $(BASE)
 	$(BIN)/safar serve

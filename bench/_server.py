@@ -42,6 +42,15 @@ class Server:
                 peak = int(line.split()[1]) / 1024
         return cur, peak
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used (all threads, user + system).
+
+        Steadier than throughput on a machine shared with other work: it counts the server's
+        own work per event, not how often the scheduler let it run.
+        """
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 
 def _keys_for_existing(data_dir: Path) -> dict[str, str]:
     """Fresh keys for the first workspace of an existing data dir (raw keys are not stored)."""

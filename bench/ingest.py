@@ -78,9 +78,11 @@ async def batch_load(server: Server, total: int, clients: int, size: int) -> Non
             peak = max(peak, server.rss_mb()[0])
             await asyncio.sleep(0.2)
 
+    cpu0 = server.cpu_seconds()
     t0 = time.perf_counter()
     await asyncio.gather(sampler(), *(worker() for _ in range(clients)))
     acked = time.perf_counter() - t0
+    cpu_acked = server.cpu_seconds() - cpu0
     async with httpx.AsyncClient(base_url=server.url, timeout=600) as c:
         h = {"Authorization": f"Bearer {server.secret_key}"}
         while True:
@@ -89,6 +91,7 @@ async def batch_load(server: Server, total: int, clients: int, size: int) -> Non
             if r.json()["applied"]:
                 break
         applied = time.perf_counter() - t0
+        cpu_applied = server.cpu_seconds() - cpu0
         stats = (await c.get("/api/stats", headers=h)).json()
     n = len(bodies) * size
     lat = sorted(latencies)
@@ -99,6 +102,10 @@ async def batch_load(server: Server, total: int, clients: int, size: int) -> Non
     )
     print(
         f"  applied to identity graph + event store: {n / applied:,.0f} events/s end to end ({applied:.2f} s)"
+    )
+    print(
+        f"  server CPU per 1,000 events: {1000 * cpu_acked / n * 1000:.1f} ms until acknowledged, "
+        f"{1000 * cpu_applied / n * 1000:.1f} ms until applied"
     )
     print(f"  stored events: {stats['events']:,}; profiles: {stats['profiles']:,}")
     print(f"  server RSS peak while ingesting: {peak:.0f} MB")
@@ -127,13 +134,16 @@ async def single_load(server: Server, total: int, clients: int) -> None:
                 latencies.append(time.perf_counter() - t)
                 assert r.status_code == 200
 
+    cpu0 = server.cpu_seconds()
     t0 = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(clients)))
     took = time.perf_counter() - t0
+    cpu = server.cpu_seconds() - cpu0
     lat = sorted(latencies)
     print(
         f"single-event /v1/track: {total / took:,.0f} requests/s, {clients} clients; "
-        f"p50 {1000 * statistics.median(lat):.1f} ms, p99 {1000 * lat[int(len(lat) * 0.99)]:.1f} ms"
+        f"p50 {1000 * statistics.median(lat):.1f} ms, p99 {1000 * lat[int(len(lat) * 0.99)]:.1f} ms; "
+        f"server CPU {1000 * cpu / total:.2f} ms per request"
     )
 
 

@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         return JSONResponse(
             {
                 "error": "ValidationFailed",
+                "code": "invalid_request",
                 "message": f"{field}: {first.get('msg')}",
                 "field": field,
             },
@@ -89,12 +90,17 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         if is_page(request):
             return page_error(request, 500)
         return JSONResponse(
-            {"error": "InternalError", "message": "internal error; see the server log"},
+            {
+                "error": "InternalError",
+                "code": "internal_error",
+                "message": "internal error; see the server log",
+            },
             status_code=500,
         )
 
     from safar.auth.api import router as auth_router
     from safar.events.api import router as ingest_router
+    from safar.events.sdk_api import router as sdk_router
     from safar.identity.api import router as profiles_router
     from safar.journeys.api import router as journeys_router
     from safar.orchestration.api import router as orchestration_router
@@ -104,6 +110,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from safar.workspaces.api import router as workspace_router
 
     app.include_router(ingest_router)
+    app.include_router(sdk_router)
     app.include_router(profiles_router)
     app.include_router(workspace_router)
     app.include_router(text_router)

@@ -47,7 +47,8 @@ class Settings(BaseSettings):
 
     # Ingestion limits, as the Segment HTTP API documents them.
     max_event_bytes: int = 32 * 1024
-    max_batch_bytes: int = 500 * 1024
+    #: RudderStack's SDKs send up to 4 MB per batch; bodies are read in chunks up to this.
+    max_batch_bytes: int = 4 * 1024 * 1024
     #: How long the WAL writer waits to gather more requests into one fsync.
     group_commit_ms: float = 2.0
     #: Largest number of events the consumer applies in one unit (identity + store insert).

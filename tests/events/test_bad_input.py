@@ -1,5 +1,8 @@
 """Bad input: each request gets a 4xx whose message names the field, and nothing stored changes.
 
+(A batch holding good messages beside bad ones stores the good ones and answers 200, as Segment
+does: tests/events/test_sdk_partial.py.)
+
 Before every bad request the workspace already holds data; afterwards the event count, channel
 counts, profile count, the write-ahead log position and the stored profile are all unchanged.
 """
@@ -89,20 +92,12 @@ INGEST_CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
         "userId",
     ),
     (
-        "no ids inside a batch",
-        "/v1/batch",
-        _batch(_track(), {"type": "page", "name": "Home"}),
-        400,
-        "batch[1].userId",
-    ),
-    (
         "unknown message type",
         "/v1/batch",
         _batch({**_track(), "type": "purchase"}),
         400,
         "batch[0].type",
     ),
-    ("message not an object", "/v1/batch", _batch(_track(), "hello"), 400, "batch[1]"),
     ("track without event", "/v1/track", _json({"userId": "u-1"}), 400, "event"),
     (
         "track with blank event",
@@ -113,15 +108,16 @@ INGEST_CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
     ),
     ("group without groupId", "/v1/group", _json({"userId": "u-1"}), 400, "groupId"),
     ("alias without previousId", "/v1/alias", _json({"userId": "u-1"}), 400, "previousId"),
+    ("only message not an object", "/v1/batch", _batch("hello"), 400, "batch[0]"),
+    (
+        "only message oversized",
+        "/v1/batch",
+        _batch(_track(properties={"blob": BIG})),
+        400,
+        "batch[0]",
+    ),
     ("batch not a list", "/v1/batch", _json({"batch": {"type": "track"}}), 400, "batch"),
     ("empty batch", "/v1/batch", _json({"batch": []}), 400, "batch"),
-    (
-        "oversized event in a batch",
-        "/v1/batch",
-        _batch(_track(), _track(properties={"blob": BIG})),
-        400,
-        "batch[1]",
-    ),
     (
         "oversized single event",
         "/v1/track",
@@ -133,7 +129,7 @@ INGEST_CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
         "oversized batch",
         "/v1/batch",
         _batch(
-            *[_track(messageId=f"big-{i}", properties={"blob": "y" * 30_000}) for i in range(18)]
+            *[_track(messageId=f"big-{i}", properties={"blob": "y" * 30_000}) for i in range(150)]
         ),
         413,
         "body",
@@ -189,20 +185,6 @@ INGEST_CASES: list[tuple[str, str, dict[str, Any], int, str]] = [
         "batch[0].sentAt",
     ),
     (
-        "unknown channel",
-        "/v1/track",
-        _json({**GOOD, "context": {"channel": "carrier pigeon"}}),
-        400,
-        "context.channel",
-    ),
-    (
-        "unknown channel in a batch",
-        "/v1/batch",
-        _batch(_track(), _track(messageId="c", context={"channel": "fax"})),
-        400,
-        "batch[1].context.channel",
-    ),
-    (
         "properties not an object",
         "/v1/track",
         _json({**GOOD, "properties": "cheap"}),
@@ -252,7 +234,6 @@ async def test_bad_ingest_is_rejected_and_changes_nothing(
     api: Api, path: str, request_kwargs: dict[str, Any], status: int, field: str
 ) -> None:
     before = await snapshot(api)
-    # A good message rides along in single calls too, to prove the request is all-or-nothing.
     r = await api.client.post(path, auth=(api.write_key, ""), **request_kwargs)
     assert r.status_code == status, r.text
     body = r.json()

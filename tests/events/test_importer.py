@@ -187,7 +187,7 @@ def test_malformed_jsonl_lines_are_reported(rt: Runtime, ws: str, tmp_path: Path
         "{not json\n"
         "\n"
         '["a list"]\n'
-        '{"type": "track", "event": "b", "userId": "u1", "context": {"channel": "fax"}}\n'
+        '{"type": "track", "event": "b", "userId": "u1", "timestamp": "1900-01-01T00:00:00Z"}\n'
         '{"type": "page", "anonymousId": "a1", "name": "Home"}\n',
         encoding="utf-8",
     )
@@ -196,7 +196,7 @@ def test_malformed_jsonl_lines_are_reported(rt: Runtime, ws: str, tmp_path: Path
     assert [(e["line"], e["field"]) for e in summary.errors] == [
         (2, None),
         (4, None),
-        (5, "context.channel"),
+        (5, "timestamp"),
     ]
     assert "malformed JSON" in summary.errors[0]["error"]
     # Without --report the bad rows still land in a file in the data dir.

@@ -1,5 +1,8 @@
 """The unmodified Segment and RudderStack Python SDKs against a real ``safar serve`` process.
 
+segment-analytics-python and rudder-sdk-python from the dev extra, the legacy
+analytics-python 1.4 from ``make sdk-packages`` (in a subprocess: its pins clash).
+
 The server is started as a user would (``safar workspace create NAME --json``, then
 ``safar serve``); the SDKs send identify/track/page/screen/group/alias, and everything is read
 back through the profile API: identities, channel of each event, and skew-corrected times.
@@ -8,42 +11,23 @@ back through the profile API: identities, channel of each event, and skew-correc
 from __future__ import annotations
 
 import importlib
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
+import orjson
 import pytest
 import time_machine
 
+from tests.events.sdk_support import LEGACY_PY, SDK_DIR, FlakyProxy, Reader, need
 from tests.spine_support import ServerProcess, create_workspace_cli
 
 pytestmark = pytest.mark.slow
-
-
-class Reader:
-    """The profile API of the running server, with a secret key."""
-
-    def __init__(self, base_url: str, secret_key: str) -> None:
-        self.http = httpx.Client(
-            base_url=base_url, headers={"Authorization": f"Bearer {secret_key}"}, timeout=30
-        )
-
-    def flush(self) -> None:
-        r = self.http.post("/api/ingest/flush")
-        assert r.status_code == 200 and r.json()["applied"], r.text
-
-    def lookup(self, type_: str, value: str) -> dict[str, Any]:
-        r = self.http.get("/api/profiles/lookup", params={"type": type_, "value": value})
-        assert r.status_code == 200, r.text
-        out: dict[str, Any] = r.json()
-        return out
-
-    def timeline(self, profile_id: str) -> dict[str, dict[str, Any]]:
-        r = self.http.get(f"/api/profiles/{profile_id}/timeline", params={"limit": 500})
-        assert r.status_code == 200, r.text
-        return {e["message_id"]: e for e in r.json()["events"]}
 
 
 @pytest.fixture(scope="module")
@@ -301,3 +285,144 @@ def test_a_wrong_write_key_is_reported_to_the_sdk(
     reader = Reader(proc.base_url, keys["secret_key"])
     r = reader.http.get("/api/profiles/lookup", params={"type": "user_id", "value": "nobody"})
     assert r.status_code == 404
+
+
+def _events_by_prefix(reader: Reader, prefix: str) -> dict[str, dict[str, Any]]:
+    reader.flush()
+    events = reader.events(reader.lookup("user_id", f"{prefix}-u1")["id"])
+    ids = [e["message_id"] for e in events]
+    assert len(ids) == len(set(ids)), "an event was stored twice"
+    return {e["message_id"]: e for e in events}
+
+
+def _expected(prefix: str, burst: int) -> set[str]:
+    calls = ("identify", "track", "page", "screen", "group", "alias")
+    return {f"{prefix}-{c}" for c in calls} | {f"{prefix}-burst-{i}" for i in range(burst)}
+
+
+def _send_legacy(host: str, write_key: str, prefix: str, burst: int) -> list[str]:
+    need(LEGACY_PY / "analytics" / "version.py", "legacy analytics-python 1.4")
+    done = subprocess.run(
+        [sys.executable, str(SDK_DIR / "send_legacy.py"), host, write_key, prefix, str(burst)],
+        env={**os.environ, "PYTHONPATH": str(LEGACY_PY)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = orjson.loads(done.stdout.strip().splitlines()[-1])
+    assert out["version"] == "1.4.0"
+    errors: list[str] = out["errors"]
+    return errors
+
+
+@pytest.mark.parametrize("sdk", ["segment", "rudder", "legacy"])
+def test_python_sdk_after_a_503(server: tuple[ServerProcess, dict[str, str]], sdk: str) -> None:
+    """A deploy or restart answers 503 to the first send: the SDK retries, nothing is lost."""
+    proc, keys = server
+    prefix, burst = f"py503{sdk}", 200
+    proxy = FlakyProxy(proc.base_url, fail=1).start()
+    errors: list[Any] = []
+    try:
+        if sdk == "legacy":
+            errors = _send_legacy(proxy.url, keys["write_key"], prefix, burst)
+        else:
+            module = "segment.analytics" if sdk == "segment" else "rudderstack.analytics"
+            client = importlib.import_module(module).Client(
+                keys["write_key"],
+                host=proxy.url,
+                gzip=True,
+                upload_size=50,
+                max_retries=4,
+                on_error=lambda error, _items: errors.append(error),
+            )
+            _send_all(client, prefix, datetime.now(UTC) - timedelta(days=1))
+            for i in range(burst):
+                client.track(f"{prefix}-u1", "Scrolled", {"i": i}, message_id=f"{prefix}-burst-{i}")
+            client.flush()
+            client.shutdown()
+    finally:
+        proxy.close()
+    assert errors == []
+    statuses = [seen.status for seen in proxy.posts()]
+    assert statuses[0] == 503 and 503 not in statuses[1:] and len(statuses) >= 5
+    assert all(seen.headers.get("content-encoding") == "gzip" for seen in proxy.posts())
+    # _send_all also sends a delayed track; the legacy script does not.
+    expected = _expected(prefix, burst) | ({f"{prefix}-old-track"} if sdk != "legacy" else set())
+    stored = _events_by_prefix(Reader(proc.base_url, keys["secret_key"]), prefix)
+    assert set(stored) == expected
+    assert stored[f"{prefix}-track"]["channel"] == "email"
+
+
+def test_segment_sdk_5000_events_gzip(server: tuple[ServerProcess, dict[str, str]]) -> None:
+    proc, keys = server
+    analytics = importlib.import_module("segment.analytics")
+    errors: list[Any] = []
+    client = analytics.Client(
+        keys["write_key"],
+        host=proc.base_url,
+        gzip=True,
+        max_retries=0,
+        on_error=lambda error, _items: errors.append(error),
+    )
+    for i in range(5000):
+        client.track("big5k-u1", "Viewed", {"i": i, "sku": f"SKU-{i % 97}"}, message_id=f"5k-{i}")
+    client.flush()
+    client.shutdown()
+    assert errors == []
+    reader = Reader(proc.base_url, keys["secret_key"])
+    reader.flush()
+    ids = [e["message_id"] for e in reader.events(reader.lookup("user_id", "big5k-u1")["id"])]
+    assert sorted(ids) == sorted(f"5k-{i}" for i in range(5000))
+
+
+def test_rudderstack_sdk_sends_multi_megabyte_batches(
+    server: tuple[ServerProcess, dict[str, str]],
+) -> None:
+    """rudder-sdk-python packs up to 4 MB per request; Safar takes them whole."""
+    proc, keys = server
+    rudder = importlib.import_module("rudderstack.analytics")
+    errors: list[Any] = []
+    proxy = FlakyProxy(proc.base_url).start()
+    client = rudder.Client(
+        keys["write_key"],
+        host=proxy.url,
+        upload_size=1000,
+        max_retries=0,
+        on_error=lambda error, _items: errors.append(error),
+    )
+    try:
+        for i in range(2000):
+            client.track("rbig-u1", "Logged", {"i": i, "pad": "r" * 2500}, message_id=f"rbig-{i}")
+        client.flush()
+        client.shutdown()
+    finally:
+        proxy.close()
+    assert errors == []
+    assert max(seen.size for seen in proxy.posts()) > 2_000_000
+    reader = Reader(proc.base_url, keys["secret_key"])
+    reader.flush()
+    ids = {e["message_id"] for e in reader.events(reader.lookup("user_id", "rbig-u1")["id"])}
+    assert ids == {f"rbig-{i}" for i in range(2000)}
+
+
+def test_rudderstack_sdk_reads_the_error_code_and_does_not_retry_a_4xx(
+    server: tuple[ServerProcess, dict[str, str]],
+) -> None:
+    """Without ``code`` in the body it takes the 401 for a network error and retries it."""
+    proc, _ = server
+    rudder = importlib.import_module("rudderstack.analytics")
+    errors: list[Any] = []
+    client = rudder.Client(
+        "wk_wrong",
+        host=proc.base_url,
+        max_retries=6,
+        on_error=lambda error, _items: errors.append(error),
+    )
+    started = time.monotonic()
+    client.track("nobody", "Nothing", message_id="rud-refused")
+    client.flush()
+    client.shutdown()
+    assert time.monotonic() - started < 5
+    assert [(e.status, e.code) for e in errors] == [(401, "unauthorized")]

@@ -3,6 +3,7 @@
 
 def import_models() -> None:
     import safar.auth.models
+    import safar.events.models
     import safar.identity.models
     import safar.orchestration.models
     import safar.surveys.models

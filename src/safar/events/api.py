@@ -1,12 +1,14 @@
 """Segment-compatible Tracking API: /v1/track, identify, page, screen, group, alias, batch.
 
-The handler validates everything first (a bad message rejects its whole request with a 4xx
-naming the field), appends the normalised rows to the write-ahead log and answers only after
-the log is fsynced.
+The handler validates a whole batch in one call on the fast path; when that refuses, it goes
+message by message, stores every valid one and reports the refused ones by index and field
+(answering 200, as Segment does, unless nothing in the request could be stored). It appends the
+normalised rows to the write-ahead log and answers only after the log is fsynced.
 """
 
 from __future__ import annotations
 
+import re
 import zlib
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -14,9 +16,10 @@ from typing import Any, ClassVar
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
-from safar.config import Settings
 from safar.errors import Forbidden, PayloadTooLarge, Unauthorized, ValidationFailed
+from safar.events import rejections
 from safar.events.messages import (
     SegmentMessage,
     fast_rows,
@@ -25,6 +28,7 @@ from safar.events.messages import (
     parse_time,
 )
 from safar.events.pipeline import encode_record
+from safar.events.rejections import Refusal
 from safar.runtime import Runtime
 from safar.workspaces.deps import basic_username
 from safar.workspaces.service import KeyIdentity
@@ -35,28 +39,65 @@ _MESSAGE_SCHEMA = SegmentMessage.model_json_schema()
 SUCCESS = b'{"success":true}'
 
 
-def _decompress(body: bytes, encoding: str, limit: int) -> bytes:
+def _inflater(encoding: str) -> Any:
+    """A streaming decompressor for the request's Content-Encoding (None: not compressed)."""
     if encoding in ("", "identity"):
-        return body
+        return None
     if encoding not in ("gzip", "x-gzip", "deflate"):
         raise ValidationFailed(
             f"Content-Encoding: unsupported {encoding!r}; use gzip", field="Content-Encoding"
         )
-    wbits = 16 + zlib.MAX_WBITS if encoding != "deflate" else zlib.MAX_WBITS
-    inflater = zlib.decompressobj(wbits)
+    return zlib.decompressobj(16 + zlib.MAX_WBITS if encoding != "deflate" else zlib.MAX_WBITS)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, decompressed, refused with 413 as soon as it passes ``limit`` bytes.
+
+    Read chunk by chunk, so a 4 MB batch (RudderStack's limit) or a lying Content-Length never
+    holds more than about twice the limit in memory.
+    """
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"body: {declared} bytes; the limit is {limit}", field="body")
+    inflater = _inflater(request.headers.get("content-encoding", "").strip().lower())
+    out = bytearray()
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit:
+            raise PayloadTooLarge(f"body: more than {limit} bytes", field="body")
+        if inflater is None:
+            out += chunk
+            continue
+        try:
+            out += inflater.decompress(chunk, limit + 1 - len(out))
+        except zlib.error:
+            raise ValidationFailed("body: not valid gzip data", field="body") from None
+        if len(out) > limit or inflater.unconsumed_tail:
+            raise PayloadTooLarge(
+                f"body: larger than {limit} bytes once decompressed", field="body"
+            )
+    return bytes(out)
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
     try:
-        out = inflater.decompress(body, limit + 1)
-    except zlib.error:
-        raise ValidationFailed("body: not valid gzip data", field="body") from None
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise PayloadTooLarge(f"body: larger than {limit} bytes once decompressed", field="body")
-    return out
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationFailed(f"body: malformed JSON ({exc})", field="body") from None
+    if not isinstance(body, dict):
+        raise ValidationFailed("body: must be a JSON object", field="body")
+    return body
 
 
 async def _authenticate(request: Request, runtime: Runtime, body: dict[str, Any]) -> KeyIdentity:
+    """The write key from Basic auth, the body's ``writeKey`` (analytics.js) or the
+    ``writeKey`` query parameter (RudderStack's beacon)."""
     raw = basic_username(request.headers.get("authorization"))
     if not raw and isinstance(body.get("writeKey"), str):
         raw = body["writeKey"]
+    if not raw:
+        raw = request.query_params.get("writeKey")
     if not raw:
         raise Unauthorized(
             "Authorization: send the write key as the Basic username", field="Authorization"
@@ -71,23 +112,6 @@ async def _authenticate(request: Request, runtime: Runtime, body: dict[str, Any]
     return key
 
 
-async def _read_json(request: Request, limit: int) -> dict[str, Any]:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"body: {declared} bytes; the limit is {limit}", field="body")
-    raw = await request.body()
-    if len(raw) > limit:
-        raise PayloadTooLarge(f"body: {len(raw)} bytes; the limit is {limit}", field="body")
-    raw = _decompress(raw, request.headers.get("content-encoding", "").strip().lower(), limit)
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ValidationFailed(f"body: malformed JSON ({exc})", field="body") from None
-    if not isinstance(body, dict):
-        raise ValidationFailed("body: must be a JSON object", field="body")
-    return body
-
-
 def _with_batch_context(msg: dict[str, Any], shared: dict[str, Any] | None) -> dict[str, Any]:
     if shared and isinstance(msg.get("context"), dict | None):
         msg = {**msg, "context": {**shared, **(msg.get("context") or {})}}
@@ -98,51 +122,66 @@ def _sizes_fit(items: list[Any], limit: int) -> bool:
     return all(not isinstance(i, dict) or len(orjson.dumps(i)) <= limit for i in items)
 
 
-def _batch_rows(
+def _one_by_one(
     items: list[Any],
     key: KeyIdentity,
     received: datetime,
     sent_at: datetime | None,
     shared_ctx: dict[str, Any] | None,
-    check_sizes: bool,
-    settings: Settings,
-) -> list[dict[str, Any]]:
-    """Message by message: slower than ``fast_rows``, and names the first offending field."""
-    rows = []
+    max_event_bytes: int,
+    prefix: str = "batch",
+) -> tuple[list[dict[str, Any]], list[Refusal]]:
+    """Message by message: slower than ``fast_rows``; keeps the valid ones, names each refusal."""
+    rows: list[dict[str, Any]] = []
+    refused: list[Refusal] = []
     for i, item in enumerate(items):
-        field = f"batch[{i}]"
-        if check_sizes and isinstance(item, dict):
-            size = len(orjson.dumps(item))
-            if size > settings.max_event_bytes:
+        field = f"{prefix}[{i}]" if prefix else ""
+        try:
+            size = len(orjson.dumps(item)) if isinstance(item, dict) else 0
+            if size > max_event_bytes:
                 raise ValidationFailed(
-                    f"{field}: message is {size} bytes; the limit is {settings.max_event_bytes}",
+                    f"{field or 'body'}: message is {size} bytes; the limit is {max_event_bytes}",
+                    field=field or "body",
+                )
+            msg = parse_message(
+                _with_batch_context(item, shared_ctx) if isinstance(item, dict) else item,
+                prefix=field,
+            )
+            rows.append(
+                normalize(
+                    msg,
+                    workspace_id=key.workspace_id,
+                    received_at=received,
+                    batch_sent_at=sent_at,
+                    default_channel=key.default_channel,
+                    source=key.key_id,
                     field=field,
                 )
-        msg = parse_message(
-            _with_batch_context(item, shared_ctx) if isinstance(item, dict) else item,
-            prefix=field,
-        )
-        rows.append(
-            normalize(
-                msg,
-                workspace_id=key.workspace_id,
-                received_at=received,
-                batch_sent_at=sent_at,
-                default_channel=key.default_channel,
-                source=key.key_id,
-                field=field,
             )
-        )
-    return rows
+        except ValidationFailed as exc:
+            refused.append(Refusal(i, exc.field or field or "body", exc.message, item))
+    return rows, refused
 
 
-async def _ingest(request: Request, kind: str) -> Response:
+async def _record_refusals(runtime: Runtime, key: KeyIdentity, refused: list[Refusal]) -> None:
+    def write() -> None:
+        with runtime.db.session() as session:
+            rejections.record(
+                session, workspace_id=key.workspace_id, source=key.key_id, refusals=refused
+            )
+
+    await run_in_threadpool(write)
+
+
+async def ingest_request(request: Request, kind: str) -> Response:
     runtime: Runtime = request.app.state.runtime
     settings = runtime.settings
     limit = settings.max_batch_bytes if kind == "batch" else settings.max_event_bytes
-    body = await _read_json(request, limit)
+    raw = await read_body(request, limit)
+    body = _json_object(raw)
     key = await _authenticate(request, runtime, body)
     received = datetime.now(UTC)
+    refused: list[Refusal] = []
     if kind == "batch":
         items = body.get("batch")
         if not isinstance(items, list):
@@ -151,9 +190,9 @@ async def _ingest(request: Request, kind: str) -> Response:
             raise ValidationFailed("batch: must contain at least one message", field="batch")
         sent_at = parse_time(body.get("sentAt"), "sentAt")
         shared_ctx = body.get("context") if isinstance(body.get("context"), dict) else None
-        check_sizes = len(orjson.dumps(body)) > settings.max_event_bytes
         rows = None
-        if not check_sizes or _sizes_fit(items, settings.max_event_bytes):
+        # A body within the per-message limit cannot hold a message over it.
+        if len(raw) <= settings.max_event_bytes or _sizes_fit(items, settings.max_event_bytes):
             rows = fast_rows(
                 items,
                 workspace_id=key.workspace_id,
@@ -164,7 +203,9 @@ async def _ingest(request: Request, kind: str) -> Response:
                 source=key.key_id,
             )
         if rows is None:
-            rows = _batch_rows(items, key, received, sent_at, shared_ctx, check_sizes, settings)
+            rows, refused = _one_by_one(
+                items, key, received, sent_at, shared_ctx, settings.max_event_bytes
+            )
     else:
         body["type"] = kind
         rows = fast_rows(
@@ -173,21 +214,26 @@ async def _ingest(request: Request, kind: str) -> Response:
             received_at=received,
             default_channel=key.default_channel,
             source=key.key_id,
-            prefix="",
         )
         if rows is None:
-            msg = parse_message(body)
-            rows = [
-                normalize(
-                    msg,
-                    workspace_id=key.workspace_id,
-                    received_at=received,
-                    default_channel=key.default_channel,
-                    source=key.key_id,
-                )
-            ]
+            rows, refused = _one_by_one(
+                [body], key, received, None, None, settings.max_event_bytes, prefix=""
+            )
+    if refused:
+        await _record_refusals(runtime, key, refused)
+        if not rows:
+            # Nothing to store: a 4xx the SDK reads (and does not retry), naming the field.
+            first = refused[0]
+            raise ValidationFailed(
+                first.reason,
+                field=first.field,
+                details={"rejected": [r.to_dict() for r in refused]} if kind == "batch" else None,
+            )
     assert runtime.committer is not None, "this runtime does not ingest"
     await runtime.committer.append(encode_record(rows))
+    if refused:
+        report = {"success": True, "rejected": [r.to_dict() for r in refused]}
+        return Response(orjson.dumps(report), media_type="application/json")
     return Response(SUCCESS, media_type="application/json")
 
 
@@ -207,7 +253,7 @@ def _register(kind: str) -> None:
         schema = _MESSAGE_SCHEMA
 
     async def endpoint(request: Request) -> Response:
-        return await _ingest(request, kind)
+        return await ingest_request(request, kind)
 
     endpoint.__name__ = f"ingest_{kind}"
     router.add_api_route(
@@ -245,7 +291,7 @@ ALIASES = {
 
 def _register_alias(path: str, kind: str) -> None:
     async def endpoint(request: Request) -> Response:
-        return await _ingest(request, kind)
+        return await ingest_request(request, kind)
 
     endpoint.__name__ = f"ingest_alias_{path}"
     router.add_api_route(
@@ -257,35 +303,52 @@ for _path, _kind in ALIASES.items():
     _register_alias(_path, _kind)
 
 
-class IngestCORS:
-    """Let browsers send events from any site to ``/v1`` (the write key is public by design).
+_HEADER_LIST = re.compile(rb"^[A-Za-z0-9!#$%&'*+.^_`|~-]+(?:\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$")
+#: Answered when a preflight names no headers (or names them in a form we do not echo).
+DEFAULT_ALLOWED = b"authorization, content-type, content-encoding, anonymousid, x-retry-count"
+CORS_PREFIXES = ("/v1/", "/beacon/", "/sourceConfig", "/analytics-next/", "/analytics.js/")
 
-    Only the ingest paths get CORS headers; no credentials are allowed, so the dashboard's
-    session cookie is never sent cross-site.
+
+class IngestCORS:
+    """Let browsers send events from any site (the write key is public by design).
+
+    Preflights echo the headers the page asks for: SDKs add their own (analytics-next
+    ``X-Retry-Count`` on retries, RudderStack ``AnonymousId`` and ``rsa-since-last-attempt``),
+    and a refused preflight loses the event. Only the ingest and SDK paths get CORS headers; no
+    credentials are allowed, so the dashboard's session cookie is never sent cross-site.
     """
 
-    HEADERS: ClassVar[list[tuple[bytes, bytes]]] = [
-        (b"access-control-allow-origin", b"*"),
-        (b"access-control-allow-methods", b"POST, OPTIONS"),
-        (b"access-control-allow-headers", b"authorization, content-type, content-encoding"),
+    ALLOW_ORIGIN: ClassVar[tuple[bytes, bytes]] = (b"access-control-allow-origin", b"*")
+    PREFLIGHT: ClassVar[list[tuple[bytes, bytes]]] = [
+        ALLOW_ORIGIN,
+        (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
         (b"access-control-max-age", b"86400"),
+        (b"vary", b"access-control-request-headers"),
     ]
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+        if scope["type"] != "http" or not scope["path"].startswith(CORS_PREFIXES):
             await self.app(scope, receive, send)
             return
         if scope["method"] == "OPTIONS":
-            await send({"type": "http.response.start", "status": 204, "headers": self.HEADERS})
+            asked = next(
+                (v for k, v in scope["headers"] if k == b"access-control-request-headers"), b""
+            ).strip()
+            allowed = asked if asked and len(asked) < 1000 and _HEADER_LIST.match(asked) else None
+            headers = [
+                *self.PREFLIGHT,
+                (b"access-control-allow-headers", allowed or DEFAULT_ALLOWED),
+            ]
+            await send({"type": "http.response.start", "status": 204, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
 
         async def send_with_cors(message: Any) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), self.HEADERS[0]]}
+                message = {**message, "headers": [*message.get("headers", []), self.ALLOW_ORIGIN]}
             await send(message)
 
         await self.app(scope, receive, send_with_cors)

@@ -1,8 +1,9 @@
 """Segment Tracking API messages: validation and normalisation into store rows.
 
-Validation runs before the acknowledgement, so every rejected message gets a 4xx naming the
-field and nothing of its request is stored. Normalisation decides the message id, the hash
-used for de-duplication, the skew-corrected timestamp and the channel.
+Validation runs before the acknowledgement and names the field of every message it refuses
+(the endpoint stores the others, as Segment does). Normalisation decides the message id, the
+hash used for de-duplication, the skew-corrected timestamp and the channel; what it had to
+guess it records under ``context.safar`` (an unknown channel word, an epoch-zero time).
 """
 
 from __future__ import annotations
@@ -33,8 +34,16 @@ from safar.events.channels import NEUTRAL, infer_channel, normalize_channel
 MessageType = Literal["track", "identify", "page", "screen", "group", "alias"]
 MESSAGE_TYPES: tuple[str, ...] = ("track", "identify", "page", "screen", "group", "alias")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: Times before this are a device clock that was never set (epoch zero): "unknown time".
 MIN_TS = datetime(1970, 1, 2, tzinfo=UTC)
 MAX_TS = datetime(2200, 1, 1, tzinfo=UTC)
+#: Segment's own documentation and older SDKs write dates without zero padding
+#: (``2015-2-02T00:30:08.276Z``); pydantic's ISO parser wants two digits.
+_LENIENT_TIME = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ](\d{1,2}):(\d{1,2})(?::(\d{1,2})(\.\d+)?)?)?"
+    r"\s*([Zz]|[+-]\d{2}(?::?\d{2})?)?"
+)
 
 
 def _id_string(value: Any) -> Any:
@@ -44,6 +53,20 @@ def _id_string(value: Any) -> Any:
     if isinstance(value, int | float):
         return str(int(value)) if float(value).is_integer() else str(value)
     return value
+
+
+def _lenient_time(value: Any) -> Any:
+    """Zero-pad the date and time parts of a loosely written ISO-8601 time."""
+    if not isinstance(value, str) or not (m := _LENIENT_TIME.fullmatch(value.strip())):
+        return value
+    y, mo, d, h, mi, sec, frac, zone = m.groups()
+    out = f"{y}-{int(mo):02d}-{int(d):02d}"
+    if h is not None:
+        out += f"T{int(h):02d}:{int(mi):02d}:{int(sec or 0):02d}{frac or ''}{zone or ''}"
+    return out
+
+
+LenientTime = Annotated[datetime | None, BeforeValidator(_lenient_time)]
 
 
 def _no_control(value: str | None) -> str | None:
@@ -80,9 +103,9 @@ class SegmentMessage(BaseModel):
     traits: dict[str, Any] | None = None
     context: dict[str, Any] | None = None
     integrations: dict[str, Any] | None = None
-    timestamp: datetime | None = None
-    originalTimestamp: datetime | None = None
-    sentAt: datetime | None = None
+    timestamp: LenientTime = None
+    originalTimestamp: LenientTime = None
+    sentAt: LenientTime = None
     channel: str | None = Field(default=None, max_length=40)
 
     @model_validator(mode="after")
@@ -123,7 +146,7 @@ def _message_rules(m: dict[str, Any]) -> str | None:
             continue
         if value.tzinfo is None:
             value = m[name] = value.replace(tzinfo=UTC)
-        if not MIN_TS <= value <= MAX_TS:
+        if not _EPOCH <= value <= MAX_TS:
             return f"{name} is outside the years 1970-2200"
     return None
 
@@ -163,8 +186,8 @@ def message_hash(workspace_id: str, message_id: str) -> int:
     return int.from_bytes(digest, "little")
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_MIN_US = (MIN_TS - _EPOCH) // _MICROSECOND
 
 
 def _micros(value: datetime) -> int:
@@ -185,8 +208,13 @@ def normalize(
     """Turn a validated message into the row the WAL carries and the event store keeps."""
     message_id = msg.messageId
     if not message_id:
-        # Deterministic, so a retried request without ids is still recognised as the same one.
+        # Deterministic, so a retried request without ids is still recognised as the same one,
+        # as long as the client stamped a time. Without one, nothing tells a retry from a new
+        # send of the same thing: the time of receipt and the position keep them apart (two
+        # identical sends are two events at Segment too).
         body = msg.model_dump(mode="json", exclude={"sentAt"})
+        if msg.timestamp is None and msg.originalTimestamp is None:
+            body["_received"] = [_micros(received_at), field]
         message_id = "gen-" + str(
             uuid.UUID(
                 bytes=hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).digest()[:16]
@@ -200,7 +228,6 @@ def normalize(
         batch_sent_us=_micros(batch_sent_at) if batch_sent_at else None,
         default_channel=default_channel,
         source=source,
-        field=field,
     )
 
 
@@ -213,29 +240,35 @@ def _row(
     batch_sent_us: int | None,
     default_channel: str | None,
     source: str,
-    field: str,
 ) -> dict[str, Any]:
     """The store row of a validated message (``m``: its fields by name; absent means None)."""
     get = m.get
     context = get("context") or {}
+    notes: dict[str, Any] | None = None
     raw_channel = context.get("channel") or get("channel")
     channel: str | None = None
     if raw_channel is not None and str(raw_channel).strip().lower() not in NEUTRAL:
         channel = normalize_channel(str(raw_channel))
         if channel is None:
-            where = f"{field}.context.channel" if field else "context.channel"
-            raise ValidationFailed(
-                f"{where}: unknown channel {str(raw_channel)[:40]!r}; use one of web, app, email, "
-                "sms, chat, phone, social, store, voice, iot, other",
-                field=where,
-            )
+            # A word outside Safar's list (amp, webhook, cloud...) is still a real event.
+            channel = "other"
+            notes = {"channelWord": str(raw_channel)[:40]}
     kind = m["type"]
     if channel is None:
         channel = infer_channel(kind, context, default_channel)
     original = get("timestamp") or get("originalTimestamp")
     original_us = _micros(original) if original is not None else None
+    if original_us is not None and original_us < _MIN_US:
+        # Epoch zero: the device's clock was never set. Use the time of receipt.
+        original_us = None
+        notes = {**(notes or {}), "timestampUnknown": True}
     sent = get("sentAt")
     sent_us = _micros(sent) if sent is not None else batch_sent_us
+    if sent_us is not None and sent_us < _MIN_US:
+        sent_us = None
+    if notes is not None:
+        own = context.get("safar")
+        context = {**context, "safar": {**(own if isinstance(own, dict) else {}), **notes}}
     # Device clock skew, corrected the way Segment documents it, in exact microseconds:
     # ``timestamp = receivedAt - (sentAt - originalTimestamp)`` when the client sent both; the
     # client's own time otherwise; the time of receipt when it sent none.
@@ -305,10 +338,6 @@ class _FastMessage(TypedDict):
 _FAST_MESSAGES: TypeAdapter[list[_FastMessage]] = TypeAdapter(list[_FastMessage])
 
 
-class _Refused(Exception):
-    """The fast path does not decide this request; the per-message path will."""
-
-
 def fast_rows(
     items: list[Any],
     *,
@@ -318,7 +347,6 @@ def fast_rows(
     shared_context: dict[str, Any] | None = None,
     default_channel: str | None = None,
     source: str = "api",
-    prefix: str = "batch",
 ) -> list[dict[str, Any]] | None:
     """Rows for a whole list of raw messages, or None when the per-message path must decide.
 
@@ -331,27 +359,23 @@ def fast_rows(
     received_us = _micros(received_at)
     batch_sent_us = _micros(batch_sent_at) if batch_sent_at else None
     rows = []
-    try:
-        for i, m in enumerate(messages):
-            # Control characters are refused by the schema; the rest as the slow path does.
-            if _message_rules(m) is not None:  # type: ignore[arg-type]
-                raise _Refused
-            if shared_context:
-                m["context"] = {**shared_context, **(m.get("context") or {})}
-            rows.append(
-                _row(
-                    m,  # type: ignore[arg-type]
-                    m["messageId"],
-                    workspace_id=workspace_id,
-                    received_us=received_us,
-                    batch_sent_us=batch_sent_us,
-                    default_channel=default_channel,
-                    source=source,
-                    field=f"{prefix}[{i}]" if prefix else "",
-                )
+    for m in messages:
+        # Control characters are refused by the schema; the rest as the slow path does.
+        if _message_rules(m) is not None:  # type: ignore[arg-type]
+            return None
+        if shared_context:
+            m["context"] = {**shared_context, **(m.get("context") or {})}
+        rows.append(
+            _row(
+                m,  # type: ignore[arg-type]
+                m["messageId"],
+                workspace_id=workspace_id,
+                received_us=received_us,
+                batch_sent_us=batch_sent_us,
+                default_channel=default_channel,
+                source=source,
             )
-    except (_Refused, ValidationFailed):
-        return None
+        )
     return rows
 
 

@@ -11,7 +11,20 @@ from safar.errors import SafarError, Unauthorized
 from safar.web.i18n import N_
 from safar.web.render import render_public
 
-API_PREFIXES = ("/api", "/v1", "/healthz", "/static", "/docs", "/openapi.json", "/redoc")
+#: Paths that answer JSON errors; the SDK paths (beacon, RudderStack config, analytics.js) too.
+API_PREFIXES = (
+    "/api",
+    "/v1",
+    "/healthz",
+    "/static",
+    "/docs",
+    "/openapi.json",
+    "/redoc",
+    "/beacon/",
+    "/sourceConfig",
+    "/analytics-next/",
+    "/analytics.js/",
+)
 
 TITLES: dict[int, str] = {
     400: N_("That request could not be handled"),

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from safar.auth import service as auth
 from safar.errors import NotFound, SafarError
+from safar.events import rejections
 from safar.events.channels import CHANNELS
 from safar.web.i18n import N_
 from safar.web.labels import ROLE_LABELS
@@ -31,12 +32,18 @@ def _settings(page: Page, status_code: int = 200, **extra: Any) -> HTMLResponse:
         else []
     )
     users = auth.list_users(page.session) if page.can("manage_users") else []
+    rejected = (
+        rejections.summary(page.session, workspace_id=page.workspace_id)
+        if page.workspace_id and page.can("manage_keys")
+        else []
+    )
     return render(
         page,
         "settings.html",
         status_code=status_code,
         keys=keys,
         users=users,
+        rejected=rejected,
         roles=auth.ROLES,
         role_labels=ROLE_LABELS,
         channels=CHANNELS,

@@ -58,8 +58,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     async def _safar_error(request: Request, exc: SafarError) -> Response:
         if is_page(request):
             return safar_page_error(request, exc)
-        headers = {"WWW-Authenticate": "Basic"} if exc.status_code == 401 else None
-        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=exc.headers())
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -114,8 +113,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(survey_pages_router)
 
     @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    def healthz(request: Request) -> JSONResponse:
+        from safar.events.health import ingest_health
+
+        rt: Runtime = request.app.state.runtime
+        code, body = ingest_health(rt.committer, rt.consumer)
+        return JSONResponse({**body, "version": __version__}, status_code=code)
 
     from safar.web.router import mount
 

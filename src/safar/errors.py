@@ -24,6 +24,10 @@ class SafarError(Exception):
             body["details"] = self.details
         return body
 
+    def headers(self) -> dict[str, str]:
+        """Extra response headers the one handler sends with this error."""
+        return {}
+
 
 class ValidationFailed(SafarError):
     status_code = 400
@@ -35,6 +39,9 @@ class PayloadTooLarge(SafarError):
 
 class Unauthorized(SafarError):
     status_code = 401
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Basic"}
 
 
 class Forbidden(SafarError):
@@ -53,3 +60,29 @@ class StoreBusy(SafarError):
     """The embedded store is held by another process (usually a running server)."""
 
     status_code = 409
+
+
+class StorageUnavailable(SafarError):
+    """A disk error (EIO, read-only) stopped a durable write; nothing was stored, try again."""
+
+    status_code = 503
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        details: Any = None,
+        retry_after: int = 1,
+    ) -> None:
+        super().__init__(message, field=field, details=details)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class StorageFull(StorageUnavailable):
+    """The disk is full (ENOSPC); requests are refused until space returns."""
+
+    status_code = 507

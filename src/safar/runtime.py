@@ -14,9 +14,10 @@ from typing import Any
 
 from safar.config import Settings
 from safar.db import Database
+from safar.events.committer import GroupCommitter
 from safar.events.pipeline import Applier, Consumer
 from safar.events.store import EventStore, open_event_store
-from safar.events.wal import GroupCommitter, WriteAheadLog
+from safar.events.wal import WriteAheadLog
 from safar.identity.resolver import IdentityResolver
 from safar.orchestration.channels import Channel, default_channels
 from safar.orchestration.scheduler import Scheduler, TriggerHook

@@ -1,8 +1,10 @@
-"""The write-ahead log: torn tails are cut on open, and replays after a crash are idempotent."""
+"""The write-ahead log: torn tails are cut, corrupt records are skipped and quarantined, old
+segments stay readable, and replays after a crash are idempotent."""
 
 from __future__ import annotations
 
 import struct
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from sqlalchemy import func, select
 from safar.config import Settings
 from safar.events.messages import normalize, parse_message
 from safar.events.pipeline import encode_record
-from safar.events.wal import HEADER, WriteAheadLog
+from safar.events.wal import HEADER, MAGIC, WriteAheadLog, frame
 from safar.identity.models import ConsentRecord, Identity, Profile, TraitValue
 from safar.runtime import Runtime
 from safar.workspaces.service import create_workspace
@@ -32,9 +34,9 @@ def _payloads(wal: WriteAheadLog) -> list[bytes]:
 @pytest.mark.parametrize(
     "tail",
     [
-        pytest.param(struct.pack("<I", 100)[:3], id="half a header"),
-        pytest.param(HEADER.pack(100, 0) + b"only ten b", id="body shorter than its length"),
-        pytest.param(HEADER.pack(4, 12345) + b"abcd", id="whole record, wrong checksum"),
+        pytest.param(MAGIC + b"\x01\x00", id="part of a header"),
+        pytest.param(frame(3, b"x" * 100)[: HEADER.size + 10], id="body shorter than its length"),
+        pytest.param(frame(3, b"abcd")[:-1] + b"e", id="whole record, wrong checksum"),
     ],
 )
 def test_a_torn_tail_is_cut_and_the_log_stays_usable(tmp_path: Path, tail: bytes) -> None:
@@ -48,12 +50,16 @@ def test_a_torn_tail_is_cut_and_the_log_stays_usable(tmp_path: Path, tail: bytes
     assert reopened.position == end
     assert _segment(tmp_path).stat().st_size == end
     assert _payloads(reopened) == RECORDS
+    (gap,) = reopened.recovery.gaps
+    assert gap.tail and gap.length == len(tail)
+    assert gap.quarantine and (tmp_path / gap.quarantine).read_bytes() == tail
     after = reopened.append_many([b'{"n":4}'])
     reopened.close()
 
     again = WriteAheadLog(tmp_path)
     assert again.position == after
     assert _payloads(again) == [*RECORDS, b'{"n":4}']
+    assert again.recovery.gaps == []
     again.close()
 
 
@@ -69,7 +75,63 @@ def test_a_flipped_byte_in_the_last_record_drops_only_that_record(tmp_path: Path
     reopened = WriteAheadLog(tmp_path)
     assert reopened.position == end_of_two
     assert _payloads(reopened) == RECORDS[:2]
+    assert reopened.recovery.skipped_records == 1
     reopened.close()
+
+
+@pytest.mark.parametrize(("damaged", "where"), [(1, "payload"), (3, "payload"), (1, "length")])
+def test_corrupt_records_mid_segment_lose_only_themselves(
+    tmp_path: Path, damaged: int, where: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    payloads = [f'{{"n":{i},"pad":"{"p" * 200}"}}'.encode() for i in range(20)]
+    wal = WriteAheadLog(tmp_path)
+    starts = []
+    for p in payloads:
+        starts.append(wal.position)
+        wal.append_many([p])
+    end = wal.position
+    wal.close()
+    data = bytearray(_segment(tmp_path).read_bytes())
+    bad = list(range(8, 8 + damaged))
+    for i in bad:
+        # A byte in the middle of the record's payload, or one of its length field's.
+        at = starts[i] + (HEADER.size + 100 if where == "payload" else 12)
+        data[at] ^= 0x5A
+    _segment(tmp_path).write_bytes(bytes(data))
+    damaged_bytes = bytes(data[starts[bad[0]] : starts[bad[-1] + 1]])
+
+    reopened = WriteAheadLog(tmp_path)
+    assert _payloads(reopened) == [p for i, p in enumerate(payloads) if i not in bad]
+    assert reopened.position == end
+    assert reopened.recovery.skipped_records == damaged
+    (gap,) = reopened.recovery.gaps
+    assert (gap.offset, gap.tail) == (starts[bad[0]], False)
+    assert gap.quarantine and (tmp_path / gap.quarantine).read_bytes() == damaged_bytes
+    assert f"{damaged} record(s) skipped" in caplog.text
+    later = reopened.append_many([b'{"n":"later"}'])
+    reopened.close()
+
+    # Reported once: the damaged bytes were moved out, so the next open finds a clean log.
+    again = WriteAheadLog(tmp_path)
+    assert again.recovery.gaps == []
+    assert again.position == later
+    assert _payloads(again)[-1] == b'{"n":"later"}'
+    again.close()
+
+
+def test_segments_in_the_layout_before_sequence_numbers_are_still_read(tmp_path: Path) -> None:
+    legacy = b"".join(struct.pack("<II", len(p), zlib.crc32(p)) + p for p in RECORDS)
+    (tmp_path / f"{0:020d}.wal").write_bytes(legacy + b"\x07\x00")  # and a torn tail
+    wal = WriteAheadLog(tmp_path)
+    assert _payloads(wal) == RECORDS
+    assert wal.position == len(legacy)
+    wal.append_many([b'{"n":"new"}'])
+    wal.close()
+    again = WriteAheadLog(tmp_path)
+    assert len(again.segments()) == 2
+    assert _payloads(again) == [*RECORDS, b'{"n":"new"}']
+    assert [p for _, p in again.read_from(len(legacy))] == [b'{"n":"new"}']
+    again.close()
 
 
 def test_read_from_a_checkpoint_yields_only_later_records(tmp_path: Path) -> None:

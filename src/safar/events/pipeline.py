@@ -157,7 +157,7 @@ class Consumer:
         batch_events: int,
         dead_letter: Path,
         backoff_s: float = 0.5,
-        max_backoff_s: float = 30.0,
+        max_backoff_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.wal = wal

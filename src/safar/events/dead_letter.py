@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from safar.events.pipeline import Applier
 
 log = logging.getLogger("safar.pipeline")
+#: In the data dir.
+FILE_NAME = "dead-letter.jsonl"
 
 
 @dataclass(slots=True)

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from safar.db import Database
+from safar.errors import is_transient
 from safar.events.dead_letter import DeadLetters
 from safar.events.dedupe import SeenFilter
 from safar.events.store import EventStore
@@ -101,43 +102,6 @@ GATHER_BYTES = 4 * 1024 * 1024
 GATHER_SECONDS = 0.05
 #: A message is dead-lettered only after failing this many times in a row (deterministic).
 MESSAGE_ATTEMPTS = 3
-
-
-def is_transient(exc: BaseException) -> bool:
-    """A disk or store error (full disk, I/O error, lost connection): retried, never parked.
-
-    Anything else a message raises on every attempt is the message's own fault.
-    """
-    import duckdb
-    import sqlalchemy.exc as sa
-
-    transient: tuple[type[BaseException], ...] = (
-        OSError,
-        MemoryError,
-        sa.OperationalError,
-        sa.InterfaceError,
-        sa.TimeoutError,
-        sa.DisconnectionError,
-        duckdb.OperationalError,
-        duckdb.FatalException,
-        duckdb.InterruptException,
-    )
-    try:
-        from clickhouse_connect.driver import exceptions as ch
-
-        transient += (ch.OperationalError, ch.StreamClosedError)
-    except ImportError:  # pragma: no cover - clickhouse-connect is optional
-        pass
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        if isinstance(current, transient):
-            return True
-        if isinstance(current, sa.DBAPIError) and current.connection_invalidated:
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
 
 
 class Consumer:

@@ -13,9 +13,12 @@ import pytest
 
 @contextmanager
 def small_tmpfs(path: Path, size: str) -> Iterator[Path]:
-    """Mount a tmpfs of ``size`` at ``path``; skip (with the reason) where that is impossible."""
+    """Mount a tmpfs of ``size`` at ``path``; skip (with the reason) where that is impossible.
+
+    ``.ci/run`` sets ``SAFAR_TEST_REQUIRE_TMPFS=1`` (it runs as root): there a skip is a failure.
+    """
     if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root; .ci/run runs these tests as root")
+        _skip("mounting a small tmpfs needs root; .ci/run runs these tests as root")
     path.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)],
@@ -24,11 +27,17 @@ def small_tmpfs(path: Path, size: str) -> Iterator[Path]:
         check=False,
     )
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+        _skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
     try:
         yield path
     finally:
         subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def _skip(reason: str) -> None:
+    if os.environ.get("SAFAR_TEST_REQUIRE_TMPFS") == "1":
+        pytest.fail(f"SAFAR_TEST_REQUIRE_TMPFS=1 but {reason}")
+    pytest.skip(reason)
 
 
 def fill(directory: Path, *, leave: int = 0) -> Path:

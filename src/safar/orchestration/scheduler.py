@@ -161,8 +161,16 @@ class Scheduler:
         for job_id in ids:
             if self._stop.is_set():
                 break
-            if self.run_job(job_id):
-                ran += 1
+            try:
+                claimed = self.run_job(job_id)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                # Nothing happened to the job (the claim rolled back); the next pass retries.
+                self.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                log.error("scheduler: store error while claiming job %s (%s)", job_id, exc)
+                break
+            ran += claimed
         return ran
 
     def claim(self, job_id: int) -> tuple[str, bool, dict[str, Any]] | None:

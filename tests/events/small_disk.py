@@ -7,6 +7,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -34,7 +35,7 @@ def small_tmpfs(path: Path, size: str) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
-def _skip(reason: str) -> None:
+def _skip(reason: str) -> NoReturn:
     if os.environ.get("SAFAR_TEST_REQUIRE_TMPFS") == "1":
         pytest.fail(f"SAFAR_TEST_REQUIRE_TMPFS=1 but {reason}")
     pytest.skip(reason)

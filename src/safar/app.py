@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safar import __version__
 from safar.config import Settings
-from safar.errors import SafarError
+from safar.errors import SafarError, StorageUnavailable, is_transient
 from safar.runtime import Runtime
 
 log = logging.getLogger("safar")
@@ -86,6 +86,16 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     from safar.web.errors import is_page, page_error, safar_page_error
 
     async def _unexpected(request: Request, exc: Exception) -> Response:
+        if is_transient(exc):
+            # A full disk or a store that went away is not a bug: say so, and when to retry.
+            log.error("store error on %s: %s", request.url.path, exc)
+            return await _safar_error(
+                request,
+                StorageUnavailable(
+                    "storage: a disk or store error stopped this request; retry after 1 s",
+                    field="storage",
+                ),
+            )
         log.exception("unhandled error", exc_info=exc)
         if is_page(request):
             return page_error(request, 500)
@@ -153,7 +163,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         from safar.events.health import ingest_health
 
         rt: Runtime = request.app.state.runtime
-        code, body = ingest_health(rt.committer, rt.consumer)
+        code, body = ingest_health(rt.committer, rt.consumer, rt.scheduler.last_error)
         return JSONResponse({**body, "version": __version__}, status_code=code)
 
     from safar.web.router import mount

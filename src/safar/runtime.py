@@ -111,6 +111,7 @@ class Runtime:
             interval_s=settings.scheduler_interval_s,
         )
         self.trigger_hook = TriggerHook(self.db, self.scheduler)
+        self.applier.in_transaction.append(self.trigger_hook.schedule)
         self.applier.hooks.append(self.trigger_hook)
         self.wal: WriteAheadLog | None = None
         self.committer: GroupCommitter | None = None

@@ -1,4 +1,5 @@
-"""An unhandled error is a 500 on a connection that stays open, over real HTTP (uvicorn).
+"""An unhandled error is a 500 on a connection that stays open, over real HTTP (uvicorn);
+a store error is a 503 with ``Retry-After``.
 
 Ingest clients keep connections alive; a server that closed them after every 500 would turn
 one bug into reconnect storms and lost in-flight requests on the client side.
@@ -6,6 +7,7 @@ one bug into reconnect storms and lost in-flight requests on the client side.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -24,8 +26,16 @@ def test_a_500_keeps_the_keep_alive_connection(tmp_path: Path) -> None:
     def boom() -> None:
         raise RuntimeError("a bug, with secret details")
 
-    app.add_api_route("/api/test-boom", boom)
-    app.router.routes.insert(0, app.router.routes.pop())  # before the dashboard's catch-all
+    def disk_full() -> None:
+        with sqlite3.connect(":memory:") as con:
+            try:
+                con.execute("SELECT * FROM missing")
+            except sqlite3.OperationalError as exc:
+                raise sqlite3.OperationalError("database or disk is full") from exc
+
+    for path, endpoint in (("/api/test-boom", boom), ("/api/test-full", disk_full)):
+        app.add_api_route(path, endpoint)
+        app.router.routes.insert(0, app.router.routes.pop())  # before the dashboard's catch-all
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="critical"))
     thread = threading.Thread(target=server.run)
@@ -41,9 +51,14 @@ def test_a_500_keeps_the_keep_alive_connection(tmp_path: Path) -> None:
                 "error": "InternalError",
                 "message": "internal error; see the server log",
             }
+            # A store error is no bug: 503, when to retry, and no internals.
+            full = http.get("/api/test-full")
+            assert full.status_code == 503 and full.headers["retry-after"] == "1"
+            assert full.json()["field"] == "storage"
+            assert "disk is full" not in full.text
             assert http.get("/healthz").status_code == 200
             (conn,) = http._transport._pool.connections  # type: ignore[attr-defined]
-            assert "Request Count: 2" in str(conn)
+            assert "Request Count: 3" in str(conn)
     finally:
         server.should_exit = True
         thread.join(timeout=30)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from sqlalchemy.orm import Session
 
 from safar.db import Database
 from safar.errors import is_transient
@@ -52,6 +53,10 @@ class Applier:
         #: Called with the newly stored rows after each apply (text analysis, triggers, ...).
         #: A failing hook is logged and never loses or blocks the events themselves.
         self.hooks: list[Callable[[list[dict[str, Any]]], None]] = []
+        #: Called with the state-store session and the new rows inside the identity
+        #: transaction: writes that must not be lost if the event insert fails (scheduled
+        #: jobs). They must be idempotent, since a failed apply is replayed.
+        self.in_transaction: list[Callable[[Session, list[dict[str, Any]]], None]] = []
 
     def apply(self, rows: list[dict[str, Any]]) -> ApplyResult:
         """Store the rows not stored before. Identity first, so a crash in between replays."""
@@ -60,6 +65,8 @@ class Applier:
             if fresh:
                 with self.db.session() as session:
                     self.resolver.apply(session, fresh)
+                    for write in self.in_transaction:
+                        write(session, fresh)
                 self.store.insert(fresh)
                 self.seen.add([r["message_hash"] for r in fresh])
                 for hook in self.hooks:

@@ -71,8 +71,8 @@ class Recovery:
         return sum(g.length for g in self.gaps)
 
 
-def _record_at(buf: mmap.mmap | bytes, off: int, end: int) -> tuple[int, int] | None:
-    """(seq, end of record) when a whole valid record starts at ``off``, else None."""
+def _record_at(buf: mmap.mmap | bytes, off: int, end: int) -> tuple[int, int, bytes] | None:
+    """(seq, end of record, payload) when a whole valid record starts at ``off``, else None."""
     if off + HEADER.size > end:
         return None
     magic, seq, length, crc = HEADER.unpack_from(buf, off)
@@ -82,7 +82,7 @@ def _record_at(buf: mmap.mmap | bytes, off: int, end: int) -> tuple[int, int] | 
     body = buf[off + HEADER.size : stop]
     if zlib.crc32(body, zlib.crc32(_SEQ_LEN.pack(seq, length))) != crc:
         return None
-    return seq, stop
+    return seq, stop, body
 
 
 def _resync(buf: mmap.mmap | bytes, off: int, end: int) -> int:
@@ -190,7 +190,7 @@ class WriteAheadLog:
             while off < size:
                 found = _record_at(m, off, size)
                 if found is not None:
-                    prev_seq, off = found
+                    prev_seq, off, _ = found
                     continue
                 nxt = _resync(m, off, size)
                 # A zeroed stretch is one quarantined before; a zeroed tail is still cut.
@@ -250,7 +250,7 @@ class WriteAheadLog:
                     if found is None:
                         off = _resync(m, off, size)
                         continue
-                    last_seq, off = found
+                    last_seq, off, _ = found
             if last_seq >= 0:
                 return last_seq + 1
         return 0
@@ -334,9 +334,7 @@ class WriteAheadLog:
                         log.error("WAL: skipped %d damaged bytes at %s:%d", nxt - off, path, off)
                     off = nxt
                     continue
-                _, stop = found
-                body = m[off + HEADER.size : stop]
-                off = stop
+                _, off, body = found
                 yield off, body
 
     # -- checkpoint ---------------------------------------------------------------------------

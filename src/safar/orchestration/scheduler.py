@@ -9,7 +9,8 @@ Internal tasks (e.g. emitting response events) are idempotent and simply retried
 A store or disk error (a full disk) never fails or repeats a job: before the send the job goes
 back to ``pending``; after the send its outcome is written again with backoff until it sticks.
 
-``TriggerHook`` is the ``Applier`` hook: it only inserts jobs (fast) and wakes the scheduler.
+``TriggerHook`` inserts jobs inside the ``Applier``'s identity transaction (fast, idempotent)
+and, as a post-apply hook, wakes the scheduler.
 """
 
 from __future__ import annotations
@@ -412,7 +413,7 @@ class Scheduler:
 
 
 class TriggerHook:
-    """``Applier`` hook: schedule jobs for stored events that match an active trigger."""
+    """Schedule jobs for applied events that match an active trigger."""
 
     def __init__(self, db: Database, scheduler: Scheduler, refresh_s: float = 5.0) -> None:
         self.db = db
@@ -420,6 +421,7 @@ class TriggerHook:
         self.refresh_s = refresh_s
         self._cached: tuple[float, list[Trigger]] | None = None
         self._lock = threading.Lock()
+        self._wake_pending = False
 
     def invalidate(self) -> None:
         with self._lock:
@@ -436,22 +438,22 @@ class TriggerHook:
             self._cached = (time.monotonic(), triggers)
         return triggers
 
-    def __call__(self, rows: list[dict[str, Any]]) -> None:
+    def schedule(self, session: Session, rows: list[dict[str, Any]]) -> None:
+        """Insert the jobs in the Applier's identity transaction.
+
+        Committed with the identities, before the events are stored: a crash or a full disk
+        in between replays the rows, and re-scheduling them adds nothing, so no job is lost.
+        """
         triggers = self._triggers()
         if not triggers:
             return
         names = {t.event for t in triggers}
         hits = [r for r in rows if r.get("type") == "track" and r.get("event") in names]
-        if not hits:
-            return
-        jobs: list[Any] = []
+        if hits and service.schedule_for_rows(session, triggers, hits, now=self.scheduler.clock()):
+            self._wake_pending = True
 
-        def schedule() -> None:
-            with self.db.session() as s:
-                jobs[:] = service.schedule_for_rows(s, triggers, hits, now=self.scheduler.clock())
-
-        # The events are stored already and will not come back: a full disk must delay
-        # their jobs, not drop them.
-        self.scheduler.retry_store(schedule)
-        if jobs:
+    def __call__(self, rows: list[dict[str, Any]]) -> None:
+        """After the apply: wake the scheduler for the jobs committed by ``schedule``."""
+        if self._wake_pending:
+            self._wake_pending = False
             self.scheduler.wake()

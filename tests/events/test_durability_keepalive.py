@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import sqlalchemy.exc as sa
 import uvicorn
 
 from safar.app import create_app
@@ -27,11 +28,9 @@ def test_a_500_keeps_the_keep_alive_connection(tmp_path: Path) -> None:
         raise RuntimeError("a bug, with secret details")
 
     def disk_full() -> None:
-        with sqlite3.connect(":memory:") as con:
-            try:
-                con.execute("SELECT * FROM missing")
-            except sqlite3.OperationalError as exc:
-                raise sqlite3.OperationalError("database or disk is full") from exc
+        # What SQLAlchemy raises when SQLite cannot grow its file.
+        cause = sqlite3.OperationalError("database or disk is full")
+        raise sa.OperationalError("INSERT INTO profiles ...", {}, cause)
 
     for path, endpoint in (("/api/test-boom", boom), ("/api/test-full", disk_full)):
         app.add_api_route(path, endpoint)

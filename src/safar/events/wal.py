@@ -225,15 +225,25 @@ class WriteAheadLog:
             os.fsync(f.fileno())
         self.recovery.gaps.append(Gap(start, end, size - end, records, True, copy))
 
-    def _keep_copy(self, path: Path, start: int, off: int, end: int) -> str:
-        self.quarantine_dir.mkdir(exist_ok=True)
+    def _keep_copy(self, path: Path, start: int, off: int, end: int) -> str | None:
+        """Copy the bytes to ``quarantine/``; None (logged) when the disk has no room."""
         target = self.quarantine_dir / f"{start:020d}-{off:012d}.bad"
-        with open(path, "rb") as src, open(target, "wb") as dst:
-            src.seek(off)
-            dst.write(src.read(end - off))
-            dst.flush()
-            os.fsync(dst.fileno())
-        _fsync_dir(self.quarantine_dir)
+        try:
+            self.quarantine_dir.mkdir(exist_ok=True)
+            with open(path, "rb") as src, open(target, "wb") as dst:
+                src.seek(off)
+                dst.write(src.read(end - off))
+                dst.flush()
+                os.fsync(dst.fileno())
+            _fsync_dir(self.quarantine_dir)
+        except OSError as exc:
+            # The log must still open (a full disk is what we recover from): the damaged
+            # bytes are already unreadable, so only their copy is lost.
+            log.error(
+                "WAL: no quarantine copy of %d bytes at %s:%d (%s)", end - off, path, off, exc
+            )
+            target.unlink(missing_ok=True)
+            return None
         return str(target.relative_to(self.dir))
 
     def _next_seq(self, segments: list[int]) -> int:

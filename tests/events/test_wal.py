@@ -3,14 +3,17 @@ segments stay readable, and replays after a crash are idempotent."""
 
 from __future__ import annotations
 
+import asyncio
 import struct
 import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
+from safar.app import create_app
 from safar.config import Settings
 from safar.events.messages import normalize, parse_message
 from safar.events.pipeline import encode_record
@@ -220,3 +223,44 @@ def test_replay_after_a_crash_between_identity_and_event_store_is_idempotent(
     third = Runtime(settings, background=False)
     assert _counts(third, ws.id) == (4, 1, 4, 3, 1)
     third.close()
+
+
+def test_a_corrupt_record_loses_only_its_events_and_healthz_says_so(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "safar", text_analysis=False)
+    first = Runtime(settings, ingest=False)
+    with first.db.session() as s:
+        ws, _, _ = create_workspace(s, name="Bit rot")
+    first.close()
+    rows = _rows(ws.id)
+    wal = WriteAheadLog(settings.wal_dir)
+    starts = []
+    for row in rows:  # one record per event
+        starts.append(wal.position)
+        wal.append_many([encode_record([row])])
+    wal.close()
+    segment = _segment(settings.wal_dir)
+    data = bytearray(segment.read_bytes())
+    data[starts[1] + HEADER.size + 5] ^= 0x01  # one flipped bit in the second record
+    segment.write_bytes(bytes(data))
+
+    rt = Runtime(settings, background=False)
+    try:
+        _, found = rt.store.query(
+            "SELECT message_id FROM events WHERE workspace_id = $ws ORDER BY 1", {"ws": ws.id}
+        )
+        assert [m for (m,) in found] == ["r1", "r3", "r4"]
+
+        async def health() -> httpx.Response:
+            transport = httpx.ASGITransport(app=create_app(runtime=rt))
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+                return await c.get("/healthz")
+
+        r = asyncio.run(health())
+        assert r.status_code == 200
+        consumer = r.json()["consumer"]
+        assert consumer["skipped_records_at_open"] == 1
+        assert consumer["lag_bytes"] == 0
+        (copy,) = consumer["quarantined"]
+        assert (settings.wal_dir / copy).stat().st_size == starts[2] - starts[1]
+    finally:
+        rt.close()

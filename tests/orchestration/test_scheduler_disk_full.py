@@ -2,7 +2,8 @@
 
 Real SQLite file on a real small tmpfs, real SMTP server. While the disk is full the scheduler
 can neither claim nor record; it backs off, and when space returns every due job is sent once
-and recorded ``done`` (none lost, none repeated, none marked failed for the disk's sake).
+and recorded ``done`` (none lost, none repeated, none marked failed for the disk's sake). A
+message sent just before the disk fills keeps its outcome until the store takes it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
+from safar.orchestration.channels import Channel, OutboundMessage, default_channels
 from safar.runtime import Runtime
 from safar.workspaces.service import create_workspace
 from tests.events.small_disk import fill, small_tmpfs
@@ -59,5 +62,57 @@ def test_due_jobs_during_a_full_disk_are_sent_once_when_space_returns(
                 f"u{i}@example.com" for i in range(5)
             ]
             assert [s for s, _ in jobs(rt)] == ["done"] * 5
+        finally:
+            rt.close()
+
+
+class FillsTheDiskAfterSending:
+    """The real SMTP channel, after which the disk fills up: the outcome cannot be written."""
+
+    name = "email"
+
+    def __init__(self, inner: Channel, disk: Path) -> None:
+        self.inner, self.disk = inner, disk
+        self.fillers: list[Path] = []
+
+    def send(self, message: OutboundMessage) -> dict[str, Any]:
+        result = self.inner.send(message)
+        if not self.fillers:
+            self.fillers.append(fill(self.disk))
+        return result
+
+
+def test_a_message_sent_just_before_the_disk_fills_is_recorded_once(
+    tmp_path: Path, smtp: SmtpServer, sms_gateway: Gateway
+) -> None:
+    with small_tmpfs(tmp_path / "disk", "48m") as disk:
+        settings = survey_settings(disk / "safar", smtp, sms_gateway, text_analysis=False)
+        channels = default_channels(settings)
+        email = FillsTheDiskAfterSending(channels["email"], disk)
+        channels["email"] = email
+        rt = Runtime(settings, background=False, channels=channels)
+        try:
+            with rt.db.session() as s:
+                ws_id = create_workspace(s, name="Shop")[0].id
+            survey_id = make_survey(rt, ws_id, "csat")
+            make_trigger(rt, ws_id, survey_id, fatigue_days=0)
+            customer(rt, ws_id, "u1", email="u1@example.com")
+            send_event(rt, ws_id, type="track", event="order_delivered", userId="u1")
+
+            worker = threading.Thread(target=rt.scheduler.run_job, args=(1,))
+            worker.start()
+            deadline = time.monotonic() + 30
+            while rt.scheduler.last_error is None and time.monotonic() < deadline:
+                time.sleep(0.02)  # the outcome write is failing and being retried
+            assert "full" in (rt.scheduler.last_error or "")
+            email.fillers[0].unlink()
+            worker.join(timeout=60)
+            assert not worker.is_alive()
+            assert rt.scheduler.last_error is None
+            assert [s for s, _ in jobs(rt)] == ["done"]
+            for _ in range(3):
+                rt.scheduler.run_due()
+            time.sleep(0.3)
+            assert [m["To"] for m in smtp.mailbox.messages] == ["u1@example.com"]
         finally:
             rt.close()

@@ -122,6 +122,19 @@ def test_corrupt_records_mid_segment_lose_only_themselves(
     again.close()
 
 
+def test_a_damaged_first_record_keeps_the_segment_in_the_new_layout(tmp_path: Path) -> None:
+    wal = WriteAheadLog(tmp_path)
+    wal.append_many(RECORDS)
+    wal.close()
+    data = bytearray(_segment(tmp_path).read_bytes())
+    data[0] ^= 0xFF  # the first record's magic
+    _segment(tmp_path).write_bytes(bytes(data))
+    for _ in range(2):  # damaged, then zeroed by the quarantine: the same records either way
+        reopened = WriteAheadLog(tmp_path)
+        assert _payloads(reopened) == RECORDS[1:]
+        reopened.close()
+
+
 def test_segments_in_the_layout_before_sequence_numbers_are_still_read(tmp_path: Path) -> None:
     legacy = b"".join(struct.pack("<II", len(p), zlib.crc32(p)) + p for p in RECORDS)
     (tmp_path / f"{0:020d}.wal").write_bytes(legacy + b"\x07\x00")  # and a torn tail

@@ -97,9 +97,20 @@ def _resync(buf: mmap.mmap | bytes, off: int, end: int) -> int:
 
 
 def _is_legacy(path: Path) -> bool:
+    """Whether the segment starts with a valid record of the layout before sequence numbers.
+
+    Decided by validating that first record, not by the absence of the magic: a new segment
+    whose first record is damaged (or was zeroed by quarantine) is still read as new.
+    """
     with open(path, "rb") as f:
-        head = f.read(len(MAGIC))
-    return bool(head) and head != MAGIC
+        head = f.read(LEGACY_HEADER.size)
+        if len(head) < LEGACY_HEADER.size or head.startswith(MAGIC):
+            return False
+        length, crc = LEGACY_HEADER.unpack(head)
+        if length == 0:
+            return False
+        body = f.read(length)
+    return len(body) == length and bool(zlib.crc32(body) == crc)
 
 
 class WriteAheadLog:
@@ -107,6 +118,7 @@ class WriteAheadLog:
         self.dir = directory
         self.dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._legacy: dict[int, bool] = {}
         #: The error of an append whose bytes could not be cut off yet; appends repair first.
         self._broken: OSError | None = None
         self.recovery = Recovery()
@@ -326,7 +338,10 @@ class WriteAheadLog:
                 continue  # dropped by a checkpoint meanwhile: already applied
             if size <= 0 or start + size <= position:
                 continue
-            reader = _legacy_records if _is_legacy(path) else self._records
+            legacy = self._legacy.get(start)
+            if legacy is None:
+                legacy = self._legacy[start] = _is_legacy(path)
+            reader = _legacy_records if legacy else self._records
             for end, body in reader(path, size, max(position - start, 0)):
                 taken += len(body)
                 yield start + end, body

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from safar import __version__
 from safar.config import Settings
-from safar.errors import SafarError
+from safar.errors import SafarError, StorageUnavailable, is_transient
 from safar.runtime import Runtime
 
 log = logging.getLogger("safar")
@@ -24,6 +24,40 @@ log = logging.getLogger("safar")
 def _field(loc: tuple[Any, ...]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or str(loc[0] if loc else "body")
+
+
+class AnswerUnexpected:
+    """Answer an unhandled error with the 500 here rather than in Starlette's outermost layer.
+
+    That layer re-raises after answering, and uvicorn then closes the keep-alive connection;
+    answered here, the client keeps its connection. Once a response has started, the error
+    still propagates (the response cannot be replaced).
+    """
+
+    def __init__(
+        self, app: Any, render: Callable[[Request, Exception], Awaitable[Response]]
+    ) -> None:
+        self.app = app
+        self.render = render
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started:
+                raise
+            response = await self.render(Request(scope, receive), exc)
+            await response(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
@@ -49,17 +83,39 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     if runtime is not None:
         app.state.runtime = runtime
     from safar.events.api import IngestCORS
-
-    app.add_middleware(IngestCORS)
-
     from safar.web.errors import is_page, page_error, safar_page_error
+
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        if is_transient(exc):
+            # A full disk or a store that went away is not a bug: say so, and when to retry.
+            log.error("store error on %s: %s", request.url.path, exc)
+            return await _safar_error(
+                request,
+                StorageUnavailable(
+                    "storage: a disk or store error stopped this request; retry after 1 s",
+                    field="storage",
+                ),
+            )
+        log.exception("unhandled error", exc_info=exc)
+        if is_page(request):
+            return page_error(request, 500)
+        return JSONResponse(
+            {
+                "error": "InternalError",
+                "code": "internal_error",
+                "message": "internal error; see the server log",
+            },
+            status_code=500,
+        )
+
+    app.add_middleware(AnswerUnexpected, render=_unexpected)
+    app.add_middleware(IngestCORS)
 
     @app.exception_handler(SafarError)
     async def _safar_error(request: Request, exc: SafarError) -> Response:
         if is_page(request):
             return safar_page_error(request, exc)
-        headers = {"WWW-Authenticate": "Basic"} if exc.status_code == 401 else None
-        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=exc.headers())
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
@@ -84,19 +140,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             return page_error(request, exc.status_code)
         return await http_exception_handler(request, exc)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error", exc_info=exc)
-        if is_page(request):
-            return page_error(request, 500)
-        return JSONResponse(
-            {
-                "error": "InternalError",
-                "code": "internal_error",
-                "message": "internal error; see the server log",
-            },
-            status_code=500,
-        )
+    # For errors raised outside ``AnswerUnexpected`` (in the outer middleware).
+    app.add_exception_handler(Exception, _unexpected)
 
     from safar.auth.api import router as auth_router
     from safar.events.api import router as ingest_router
@@ -121,8 +166,12 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(survey_pages_router)
 
     @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    def healthz(request: Request) -> JSONResponse:
+        from safar.events.health import ingest_health
+
+        rt: Runtime = request.app.state.runtime
+        code, body = ingest_health(rt.committer, rt.consumer, rt.scheduler.last_error)
+        return JSONResponse({**body, "version": __version__}, status_code=code)
 
     from safar.web.router import mount
 

@@ -34,9 +34,11 @@ app.command("drivers")(drivers_cmd)
 
 
 def _register_domains() -> None:
+    from safar.events.cli import app as dead_letter_app
     from safar.surveys.cli import app as surveys_app
 
     app.add_typer(surveys_app, name="surveys")
+    app.add_typer(dead_letter_app, name="dead-letter")
 
 
 _register_domains()

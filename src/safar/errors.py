@@ -1,4 +1,6 @@
-"""One error hierarchy. Every expected failure maps to a 4xx with a message naming the field."""
+"""One error hierarchy. Every expected failure maps to a 4xx with a message naming the field;
+a storage failure is a 507/503 with ``Retry-After``. ``is_transient`` tells a disk or store
+error (retry) from a failure that is the input's own (report or park it)."""
 
 from __future__ import annotations
 
@@ -30,6 +32,10 @@ class SafarError(Exception):
             body["details"] = self.details
         return body
 
+    def headers(self) -> dict[str, str]:
+        """Extra response headers the one handler sends with this error."""
+        return {}
+
 
 class ValidationFailed(SafarError):
     status_code = 400
@@ -43,6 +49,9 @@ class PayloadTooLarge(SafarError):
 class Unauthorized(SafarError):
     status_code = 401
     code = "unauthorized"
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Basic"}
 
 
 class Forbidden(SafarError):
@@ -65,3 +74,68 @@ class StoreBusy(SafarError):
 
     status_code = 409
     code = "store_busy"
+
+
+class StorageUnavailable(SafarError):
+    """A disk error (EIO, read-only) stopped a durable write; nothing was stored, try again."""
+
+    status_code = 503
+    code = "storage_unavailable"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        details: Any = None,
+        retry_after: int = 1,
+    ) -> None:
+        super().__init__(message, field=field, details=details)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class StorageFull(StorageUnavailable):
+    """The disk is full (ENOSPC); requests are refused until space returns."""
+
+    status_code = 507
+    code = "storage_full"
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A disk or store error (full disk, I/O error, lost connection): retried, never parked.
+
+    Anything else a message raises on every attempt is the message's own fault.
+    """
+    import duckdb
+    import sqlalchemy.exc as sa
+
+    transient: tuple[type[BaseException], ...] = (
+        OSError,
+        MemoryError,
+        sa.OperationalError,
+        sa.InterfaceError,
+        sa.TimeoutError,
+        sa.DisconnectionError,
+        duckdb.OperationalError,
+        duckdb.FatalException,
+        duckdb.InterruptException,
+    )
+    try:
+        from clickhouse_connect.driver import exceptions as ch
+
+        transient += (ch.OperationalError, ch.StreamClosedError)
+    except ImportError:  # pragma: no cover - clickhouse-connect is optional
+        pass
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, transient):
+            return True
+        if isinstance(current, sa.DBAPIError) and current.connection_invalidated:
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

@@ -14,9 +14,10 @@ from typing import Any
 
 from safar.config import Settings
 from safar.db import Database
+from safar.events.committer import GroupCommitter
 from safar.events.pipeline import Applier, Consumer
 from safar.events.store import EventStore, open_event_store
-from safar.events.wal import GroupCommitter, WriteAheadLog
+from safar.events.wal import WriteAheadLog
 from safar.identity.resolver import IdentityResolver
 from safar.orchestration.channels import Channel, default_channels
 from safar.orchestration.scheduler import Scheduler, TriggerHook
@@ -110,6 +111,7 @@ class Runtime:
             interval_s=settings.scheduler_interval_s,
         )
         self.trigger_hook = TriggerHook(self.db, self.scheduler)
+        self.applier.in_transaction.append(self.trigger_hook.schedule)
         self.applier.hooks.append(self.trigger_hook)
         self.wal: WriteAheadLog | None = None
         self.committer: GroupCommitter | None = None

@@ -6,8 +6,11 @@ Message jobs then commit the composed message, the contact-log entry and ``statu
 together *before* handing the message to the channel, so a crash can never cause a second send;
 a crash in that narrow window leaves the job ``uncertain`` for an operator instead.
 Internal tasks (e.g. emitting response events) are idempotent and simply retried.
+A store or disk error (a full disk) never fails or repeats a job: before the send the job goes
+back to ``pending``; after the send its outcome is written again with backoff until it sticks.
 
-``TriggerHook`` is the ``Applier`` hook: it only inserts jobs (fast) and wakes the scheduler.
+``TriggerHook`` inserts jobs inside the ``Applier``'s identity transaction (fast, idempotent)
+and, as a post-apply hook, wakes the scheduler.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from safar.db import Database, utcnow
-from safar.errors import NotFound, SafarError
+from safar.errors import NotFound, SafarError, is_transient
 from safar.identity.models import Profile
 from safar.orchestration import service
 from safar.orchestration.channels import Channel, DeliveryFailed, OutboundMessage
@@ -36,6 +39,10 @@ PASS_LIMIT = 200
 
 class Skip(Exception):
     """Raised by an action to skip a job with a reason (e.g. the survey was archived)."""
+
+
+class NotStarted(Exception):
+    """A store error stopped the job before anything was sent: run it again later."""
 
 
 class MessageAction(Protocol):
@@ -87,10 +94,17 @@ class Scheduler:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+        self.max_backoff_s = 30.0
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
-        self.recover()
+        try:
+            self.recover()
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            log.error("scheduler: recovery postponed by a store error (%s)", exc)
         self._thread = threading.Thread(target=self._run, name="safar-scheduler", daemon=True)
         self._thread.start()
 
@@ -148,8 +162,16 @@ class Scheduler:
         for job_id in ids:
             if self._stop.is_set():
                 break
-            if self.run_job(job_id):
-                ran += 1
+            try:
+                claimed = self.run_job(job_id)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                # Nothing happened to the job (the claim rolled back); the next pass retries.
+                self.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                log.error("scheduler: store error while claiming job %s (%s)", job_id, exc)
+                break
+            ran += claimed
         return ran
 
     def claim(self, job_id: int) -> tuple[str, bool, dict[str, Any]] | None:
@@ -186,9 +208,51 @@ class Scheduler:
             else:
                 self._run_message(job_id)
         except Exception as exc:
+            if isinstance(exc, NotStarted) or (is_task and is_transient(exc)):
+                cause = exc.__cause__ or exc
+                log.warning("job %s: store error (%s); it will run again", job_id, cause)
+                self.retry_store(lambda: self._release(job_id))
+                return True
             log.exception("job %s failed", job_id)
-            self._finish(job_id, "failed", f"error: {type(exc).__name__}")
+            failure = f"error: {type(exc).__name__}"
+            self.retry_store(lambda: self._finish(job_id, "failed", failure))
         return True
+
+    def retry_store(self, write: Callable[[], None]) -> bool:
+        """Run a state-store write until it succeeds, backing off on store errors.
+
+        False when the scheduler stops first; what was not written is then left to
+        ``recover`` at the next start (a claimed job is unclaimed, a sent one is never resent).
+        """
+        delay = max(self.interval_s, 0.05)
+        while True:
+            try:
+                write()
+                if self.last_error is not None:
+                    log.warning("scheduler: the state store is writable again")
+                    self.last_error = None
+                return True
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                self.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                log.error("scheduler: store error (%s); retrying in %.1f s", exc, delay)
+            if self._stop.wait(delay):
+                return False
+            delay = min(delay * 2, self.max_backoff_s)
+
+    def _release(self, job_id: int) -> None:
+        """Back to pending, due again shortly: nothing of the job has happened."""
+        with self.db.session() as s:
+            s.execute(
+                update(ScheduledJob)
+                .where(ScheduledJob.id == job_id, ScheduledJob.status == "claimed")
+                .values(
+                    status="pending",
+                    due_at=self.clock() + timedelta(seconds=self.interval_s),
+                    attempts=ScheduledJob.attempts - 1,
+                )
+            )
 
     def _finish(
         self, job_id: int, status: str, outcome: str, result: dict[str, Any] | None = None
@@ -210,6 +274,8 @@ class Scheduler:
         try:
             result = task(payload)
         except Exception as exc:
+            if is_transient(exc):
+                raise
             log.exception("task %s (%s) failed", job_id, action)
             with self.db.session() as s:
                 job = s.get(ScheduledJob, job_id)
@@ -224,6 +290,25 @@ class Scheduler:
         self._finish(job_id, "done", "ok", result)
 
     def _run_message(self, job_id: int) -> None:
+        try:
+            message = self._prepare_message(job_id)
+        except Exception as exc:
+            if is_transient(exc):
+                raise NotStarted(str(exc)) from exc
+            raise
+        if message is None:
+            return
+        channel = self.channels[message.channel]
+        try:
+            result = channel.send(message)
+            ok, outcome = True, "sent"
+        except DeliveryFailed as exc:
+            result, ok, outcome = {"error": exc.message}, False, exc.message
+        # Sent: the outcome must be recorded, however long the store takes to take it.
+        self.retry_store(lambda: self._record_delivery(job_id, ok, outcome, result))
+
+    def _prepare_message(self, job_id: int) -> OutboundMessage | None:
+        """Check, compose and commit ``status='sending'``; None when the job is not sent."""
         now = self.clock()
         message: OutboundMessage | None = None
         with self.db.session() as s:
@@ -233,19 +318,14 @@ class Scheduler:
             assert job is not None
             verdict = self._prepare(s, job, now)
             if verdict == "reschedule":
-                return
+                return None
             if isinstance(verdict, str):
                 job.status, job.outcome, job.finished_at = "skipped", verdict, now
-                return
+                return None
             message = self._compose(s, job, now, *verdict)
-            if message is None:
-                return
-        channel = self.channels[message.channel]
-        try:
-            result = channel.send(message)
-            ok, outcome = True, "sent"
-        except DeliveryFailed as exc:
-            result, ok, outcome = {"error": exc.message}, False, exc.message
+        return message
+
+    def _record_delivery(self, job_id: int, ok: bool, outcome: str, result: dict[str, Any]) -> None:
         with self.db.session() as s:
             job = s.get(ScheduledJob, job_id)
             assert job is not None
@@ -333,7 +413,7 @@ class Scheduler:
 
 
 class TriggerHook:
-    """``Applier`` hook: schedule jobs for stored events that match an active trigger."""
+    """Schedule jobs for applied events that match an active trigger."""
 
     def __init__(self, db: Database, scheduler: Scheduler, refresh_s: float = 5.0) -> None:
         self.db = db
@@ -341,6 +421,7 @@ class TriggerHook:
         self.refresh_s = refresh_s
         self._cached: tuple[float, list[Trigger]] | None = None
         self._lock = threading.Lock()
+        self._wake_pending = False
 
     def invalidate(self) -> None:
         with self._lock:
@@ -357,15 +438,22 @@ class TriggerHook:
             self._cached = (time.monotonic(), triggers)
         return triggers
 
-    def __call__(self, rows: list[dict[str, Any]]) -> None:
+    def schedule(self, session: Session, rows: list[dict[str, Any]]) -> None:
+        """Insert the jobs in the Applier's identity transaction.
+
+        Committed with the identities, before the events are stored: a crash or a full disk
+        in between replays the rows, and re-scheduling them adds nothing, so no job is lost.
+        """
         triggers = self._triggers()
         if not triggers:
             return
         names = {t.event for t in triggers}
         hits = [r for r in rows if r.get("type") == "track" and r.get("event") in names]
-        if not hits:
-            return
-        with self.db.session() as s:
-            jobs = service.schedule_for_rows(s, triggers, hits, now=self.scheduler.clock())
-        if jobs:
+        if hits and service.schedule_for_rows(session, triggers, hits, now=self.scheduler.clock()):
+            self._wake_pending = True
+
+    def __call__(self, rows: list[dict[str, Any]]) -> None:
+        """After the apply: wake the scheduler for the jobs committed by ``schedule``."""
+        if self._wake_pending:
+            self._wake_pending = False
             self.scheduler.wake()

@@ -69,5 +69,11 @@ def flush(
     timeout: Annotated[float, Query(gt=0, le=120)] = 30.0,
 ) -> dict[str, Any]:
     """Wait until every acknowledged event is applied (read-your-writes for scripts and tests)."""
-    done = runtime.consumer.wait_applied(timeout=timeout) if runtime.consumer else True
-    return {"applied": done, "lag_bytes": runtime.consumer.lag_bytes() if runtime.consumer else 0}
+    consumer = runtime.consumer
+    done = consumer.wait_applied(timeout=timeout) if consumer else True
+    return {
+        "applied": done,
+        "lag_bytes": consumer.lag_bytes() if consumer else 0,
+        # Why not, when not: the consumer's last error while it is retrying (see /healthz).
+        "retrying_because": consumer.last_error if consumer and consumer.failures else None,
+    }

@@ -81,11 +81,13 @@ class DuckDBEventStore:
         table = rows_to_arrow(rows)
         with self._write_lock:
             cur = self.con.cursor()
-            cur.register("incoming", table)
-            # The commit is DuckDB's own WAL fsync; callers count on it for durability.
-            cur.execute("INSERT INTO events SELECT * FROM incoming")
-            cur.unregister("incoming")
-            cur.close()
+            try:
+                cur.register("incoming", table)
+                # The commit is DuckDB's own WAL fsync; callers count on it for durability.
+                # A failed commit (full disk) stores none of the rows: the caller retries all.
+                cur.execute("INSERT INTO events SELECT * FROM incoming")
+            finally:
+                cur.close()
         return len(rows)
 
     def query(

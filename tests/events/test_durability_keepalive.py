@@ -48,12 +48,14 @@ def test_a_500_keeps_the_keep_alive_connection(tmp_path: Path) -> None:
             assert first.status_code == 500
             assert first.json() == {
                 "error": "InternalError",
+                "code": "internal_error",
                 "message": "internal error; see the server log",
             }
             # A store error is no bug: 503, when to retry, and no internals.
             full = http.get("/api/test-full")
             assert full.status_code == 503 and full.headers["retry-after"] == "1"
             assert full.json()["field"] == "storage"
+            assert full.json()["code"] == "storage_unavailable"
             assert "disk is full" not in full.text
             assert http.get("/healthz").status_code == 200
             (conn,) = http._transport._pool.connections  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ import re
 
 import httpx
 
-from tests.web.conftest import page_csrf, sign_in
+from tests.web.factories import page_csrf, sign_in
 
 
 def _spec(html: str, chart_id: str) -> dict[str, object]:

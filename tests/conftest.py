@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -29,6 +27,8 @@ from tests.installation import build_sqlite_template, fresh_data_dir
 from tests.workspaces.factories import Workspace, make_workspace
 
 __all__ = ["STACKS", "Workspace", "make_settings"]
+
+pytest_plugins = ["pytester", "tests.skip_summary"]
 
 STACKS = ["duckdb-sqlite", "clickhouse-postgres"]
 
@@ -158,41 +158,3 @@ async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://safar.test") as c:
         yield c
-
-
-#: What to do about a skip whose reason starts with the key (shown in the summary).
-SKIP_HINTS = {
-    "SAFAR_TEST_PG_URL not set": "the scale stack (ClickHouse via chdb + PostgreSQL): start a "
-    "PostgreSQL server and set SAFAR_TEST_PG_URL, as .ci/run does",
-    "chdb / clickhouse-connect not installed": "pip install -e '.[scale]'",
-    "/usr/bin/chromium missing": "apt-get install chromium (browser tests)",
-    "Debian chromium not installed": "apt-get install chromium (browser tests)",
-    "chromium missing": "apt-get install chromium (browser tests)",
-}
-
-
-def _skip_reason(report: Any) -> str:
-    longrepr = report.longrepr
-    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-    return str(reason).removeprefix("Skipped: ")
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """One line per reason tests were skipped: how many, in which suites, and how to run them."""
-    skipped = terminalreporter.stats.get("skipped", [])
-    if not skipped:
-        return
-    counts: Counter[str] = Counter()
-    suites: defaultdict[str, set[str]] = defaultdict(set)
-    for report in skipped:
-        reason = _skip_reason(report)
-        counts[reason] += 1
-        parts = report.nodeid.split("::", 1)[0].split("/")
-        suites[reason].add(parts[1] if len(parts) > 2 else parts[-1])
-    terminalreporter.section("skipped suites")
-    for reason, n in counts.most_common():
-        hint = next((h for key, h in SKIP_HINTS.items() if reason.startswith(key)), None)
-        where = ", ".join(sorted(suites[reason]))
-        terminalreporter.write_line(f"{n:4d} skipped in {where}: {reason}")
-        if hint:
-            terminalreporter.write_line(f"       to run them: {hint}")

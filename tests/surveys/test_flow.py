@@ -66,7 +66,7 @@ async def test_delivery_email_answer_metrics_and_fatigue(
     make_trigger(rt, ws_id, other, event="order_delivered", name="another survey")
     send_event(rt, ws_id, type="track", event="order_delivered", userId="u1")
     assert rt.scheduler.run_due() == 2
-    assert len(smtp.mailbox.wait(2, timeout=0.5)) == 1
+    assert len(smtp.mailbox.messages) == 1  # sends happen inside run_due: none was added
     assert [s for s, _ in jobs(rt)] == ["done", "skipped", "skipped"]
     assert all("fatigue" in (o or "") for s, o in jobs(rt) if s == "skipped")
 

@@ -23,8 +23,10 @@ $(STAMP): $(BASE)
 demo: $(BASE)
 	$(BIN)/safar demo
 
+# Skips are summarised per reason, with how to run them (tests/conftest.py); -rfE lists only
+# failures and errors one per line instead of every skipped test.
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -rfE
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -3,6 +3,9 @@
 ``stack`` is parametrised over the two supported combinations; the scale one (ClickHouse via
 chdb + a real PostgreSQL) runs when ``SAFAR_TEST_PG_URL`` names a server (``.ci/run`` starts
 one) and is skipped otherwise, unless ``SAFAR_TEST_REQUIRE_SCALE=1`` makes that a failure.
+
+Installations start from a copy of one migrated template (``tests/installation.py``), not
+from running the migrations again. Domain helpers live in ``tests/<domain>/factories.py``.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -19,8 +21,14 @@ from sqlalchemy import create_engine, text
 
 from safar.app import create_app
 from safar.config import Settings
+from safar.db import Database
 from safar.runtime import Runtime
-from safar.workspaces.service import create_workspace
+from tests.installation import build_sqlite_template, fresh_data_dir
+from tests.workspaces.factories import Workspace, make_workspace
+
+__all__ = ["STACKS", "Workspace", "make_settings"]
+
+pytest_plugins = ["pytester", "tests.skip_summary"]
 
 STACKS = ["duckdb-sqlite", "clickhouse-postgres"]
 
@@ -37,35 +45,79 @@ def _scale_available() -> str | None:
     return None
 
 
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database; dropped afterwards."""
+@pytest.fixture(scope="session", autouse=True)
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated empty state store every test's installation starts as a copy of."""
+    return build_sqlite_template(tmp_path_factory.mktemp("template"))
+
+
+def _skip_without_scale() -> None:
     reason = _scale_available()
     if reason:
         if os.environ.get("SAFAR_TEST_REQUIRE_SCALE") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
+
+
+def _admin_execute(base: str, *statements: tuple[str, dict[str, str]]) -> None:
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            for sql, params in statements:
+                conn.execute(text(sql), params)
+    finally:
+        admin.dispose()
+
+
+def _drop(base: str, name: str) -> None:
+    _admin_execute(
+        base,
+        (
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n",
+            {"n": name},
+        ),
+        (f'DROP DATABASE IF EXISTS "{name}"', {}),
+    )
+
+
+def _database_url(base: str, name: str) -> str:
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A PostgreSQL database migrated once per session; test databases are copies of it."""
+    _skip_without_scale()
+    base = os.environ["SAFAR_TEST_PG_URL"]
+    name = "safar_tpl_" + uuid.uuid4().hex[:12]
+    _admin_execute(base, (f'CREATE DATABASE "{name}"', {}))
+    try:
+        db = Database(_database_url(base, name))
+        try:
+            db.migrate()
+        finally:
+            # CREATE DATABASE ... TEMPLATE refuses while anyone is connected to the template.
+            db.dispose()
+        yield name
+    finally:
+        _drop(base, name)
+
+
+@pytest.fixture
+def pg_database(pg_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database at the newest schema, empty; dropped afterwards."""
     base = os.environ["SAFAR_TEST_PG_URL"]
     name = "safar_t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.rsplit("/", 1)[0] + "/" + name
+    _admin_execute(base, (f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"', {}))
     try:
-        yield url
+        yield _database_url(base, name)
     finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+        _drop(base, name)
 
 
 def make_settings(tmp_path: Path, stack: str, request: pytest.FixtureRequest) -> Settings:
     if stack == "duckdb-sqlite":
-        return Settings(data_dir=tmp_path / "safar")
+        return Settings(data_dir=fresh_data_dir(tmp_path / "safar"))
     pg_url = request.getfixturevalue("pg_database")
     return Settings(data_dir=tmp_path / "safar", event_engine="clickhouse", state_url=pg_url)
 
@@ -83,7 +135,7 @@ def settings(tmp_path: Path, stack: str, request: pytest.FixtureRequest) -> Sett
 @pytest.fixture
 def embedded_settings(tmp_path: Path) -> Settings:
     """Embedded defaults only, for tests that are not about engine parity."""
-    return Settings(data_dir=tmp_path / "safar")
+    return Settings(data_dir=fresh_data_dir(tmp_path / "safar"))
 
 
 @pytest.fixture
@@ -95,26 +147,9 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
         rt.close()
 
 
-@dataclass
-class Workspace:
-    id: str
-    write_key: str
-    secret_key: str
-
-    @property
-    def bearer(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.secret_key}"}
-
-    @property
-    def basic(self) -> tuple[str, str]:
-        return (self.write_key, "")
-
-
 @pytest.fixture
 def workspace(runtime: Runtime) -> Workspace:
-    with runtime.db.session() as session:
-        ws, write, secret = create_workspace(session, name="Test shop")
-    return Workspace(ws.id, write, secret)
+    return make_workspace(runtime)
 
 
 @pytest.fixture

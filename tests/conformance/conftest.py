@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import Workspace
-from tests.spine_support import Api
+from tests.events.factories import Api
+from tests.workspaces.factories import Workspace
 
 
 @pytest.fixture

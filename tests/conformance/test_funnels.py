@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.spine_support import Api, at
+from tests.events.factories import Api, at
 
 VIEW, CART, ORDER = "Product Viewed", "Added To Cart", "Order Completed"
 STEPS = [VIEW, CART, ORDER]

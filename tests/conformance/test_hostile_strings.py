@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.spine_support import Api, at
+from tests.events.factories import Api, at
 
 HOSTILE = [
     "'; DROP TABLE events; --",

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.spine_support import Api, Labels, at, identity_set
+from tests.events.factories import Api, at
+from tests.identity.factories import Labels, identity_set
 
 EMAIL = "sara.ahmadi@example.com"
 PHONE = "+989123456789"

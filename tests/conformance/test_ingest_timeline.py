@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.spine_support import Api, at
+from tests.events.factories import Api, at
 
 
 def _msg(mid: str, kind: str, minute: float, **fields: Any) -> dict[str, Any]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.spine_support import Api, Labels, at, identity_set
+from tests.events.factories import Api, at
+from tests.identity.factories import Labels, identity_set
 
 
 def _m(mid: str, kind: str, minute: float, channel: str, **fields: Any) -> dict[str, Any]:

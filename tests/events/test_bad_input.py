@@ -20,7 +20,7 @@ import orjson
 import pytest
 
 from safar.config import Settings
-from tests.spine_support import Api, at, open_api
+from tests.events.factories import Api, at, open_api
 
 GOOD = {"userId": "u-1", "event": "Order Completed", "timestamp": at(0)}
 BIG = "x" * (33 * 1024)

@@ -11,7 +11,7 @@ import pytest
 
 from safar.config import Settings
 from safar.events.messages import normalize, parse_message
-from tests.spine_support import Api, at, open_api
+from tests.events.factories import Api, at, open_api
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import pytest
 
 from safar.config import Settings
 from safar.events.messages import normalize, parse_message
-from tests.spine_support import Api, iso, open_api
+from tests.events.factories import Api, iso, open_api
 
 R = datetime(2026, 3, 1, 12, 0, 0, 250_000, tzinfo=UTC)  # when the server received it
 AHEAD = timedelta(hours=2, minutes=3)  # the device's clock runs this far ahead

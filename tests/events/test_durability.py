@@ -19,7 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.spine_support import T0, ServerProcess, create_workspace_cli, iso
+from tests.events.factories import T0, iso
+from tests.processes import ServerProcess, create_workspace_cli
 
 pytestmark = pytest.mark.slow
 THREADS = 6

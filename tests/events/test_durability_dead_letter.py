@@ -14,7 +14,7 @@ from safar.events.pipeline import encode_record
 from safar.runtime import Runtime
 from safar.workspaces.models import Workspace
 from safar.workspaces.service import create_workspace
-from tests.spine_support import safar_cli
+from tests.processes import safar_cli
 
 
 def _row(workspace_id: str, message_id: str) -> dict[str, Any]:

@@ -18,8 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.events.factories import T0, iso
 from tests.events.small_disk import fill, small_tmpfs
-from tests.spine_support import T0, ServerProcess, create_workspace_cli, iso
+from tests.processes import ServerProcess, create_workspace_cli
 
 pytestmark = pytest.mark.slow
 THREADS = 3

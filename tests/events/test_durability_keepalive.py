@@ -18,7 +18,7 @@ import uvicorn
 
 from safar.app import create_app
 from safar.config import Settings
-from tests.spine_support import free_port
+from tests.processes import free_port
 
 
 def test_a_500_keeps_the_keep_alive_connection(tmp_path: Path) -> None:

@@ -373,10 +373,12 @@ def test_cli_says_when_a_running_server_holds_the_store(cli_env: Path, tmp_path:
         [
             sys.executable,
             "-c",
-            "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('ok', flush=True);"
-            " time.sleep(60)",
+            # Holds the lock until the test closes its stdin (or kills it).
+            "import duckdb, sys; con = duckdb.connect(sys.argv[1]); print('ok', flush=True);"
+            " sys.stdin.read()",
             str(cli_env / "events.duckdb"),
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -399,6 +401,8 @@ def test_cli_says_when_a_running_server_holds_the_store(cli_env: Path, tmp_path:
         )
         assert time.monotonic() - started < 30
     finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
         holder.kill()
         holder.wait()
     assert result.exit_code == 2

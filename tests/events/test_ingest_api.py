@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from safar.config import Settings
-from tests.spine_support import Api, at, open_api
+from tests.events.factories import Api, at, open_api
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import httpx
 import orjson
 
 from safar.runtime import Runtime
-from tests.conftest import Workspace
+from tests.workspaces.factories import Workspace
 
 
 async def test_browser_short_path_with_write_key_in_body(

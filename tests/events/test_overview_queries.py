@@ -8,7 +8,7 @@ from typing import Any
 
 from safar.events.messages import normalize, parse_message
 from safar.runtime import Runtime
-from tests.conftest import Workspace
+from tests.workspaces.factories import Workspace
 
 START = datetime(2026, 2, 1, tzinfo=UTC)
 

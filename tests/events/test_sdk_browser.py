@@ -31,7 +31,7 @@ from tests.events.sdk_support import (
     need,
     need_node_package,
 )
-from tests.spine_support import ServerProcess, create_workspace_cli
+from tests.processes import ServerProcess, create_workspace_cli
 
 pytestmark = pytest.mark.slow
 RUDDER_UMD = "@rudderstack/analytics-js/dist/npm/modern/bundled/umd/index.js"

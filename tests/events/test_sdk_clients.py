@@ -25,7 +25,7 @@ import pytest
 import time_machine
 
 from tests.events.sdk_support import LEGACY_PY, SDK_DIR, FlakyProxy, Reader, need
-from tests.spine_support import ServerProcess, create_workspace_cli
+from tests.processes import ServerProcess, create_workspace_cli
 
 pytestmark = pytest.mark.slow
 

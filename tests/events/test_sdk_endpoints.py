@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from safar.config import Settings
-from tests.spine_support import Api, open_api
+from tests.events.factories import Api, open_api
 
 ORIGIN = {"Origin": "http://shop.example"}
 

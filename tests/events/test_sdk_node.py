@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from tests.events.sdk_support import FlakyProxy, Reader, need_node_package, run_node
-from tests.spine_support import ServerProcess, create_workspace_cli
+from tests.processes import ServerProcess, create_workspace_cli
 
 pytestmark = pytest.mark.slow
 PACKAGES = {

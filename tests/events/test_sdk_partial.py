@@ -18,7 +18,7 @@ import orjson
 import pytest
 
 from safar.config import Settings
-from tests.spine_support import Api, open_api
+from tests.events.factories import Api, open_api
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import pytest
 
 from safar.config import Settings
 from safar.identity.identifiers import normalize_phone
-from tests.spine_support import Api, at, identity_set, open_api
+from tests.events.factories import Api, at, open_api
+from tests.identity.factories import identity_set
 
 
 @pytest.fixture

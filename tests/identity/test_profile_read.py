@@ -20,8 +20,8 @@ from safar.identity.models import Identity, Profile, TraitValue
 from safar.identity.schemas import ProfileRead
 from safar.runtime import Runtime
 from safar.workspaces.service import create_workspace, hash_key, issue_key
-from tests.conftest import Workspace
-from tests.spine_support import Api, at
+from tests.events.factories import Api, at
+from tests.workspaces.factories import Workspace
 
 
 def _m(mid: str, kind: str, minute: float, **fields: Any) -> dict[str, Any]:

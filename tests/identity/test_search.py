@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from safar.identity.search import search_profiles
 from safar.runtime import Runtime
-from tests.conftest import Workspace
 from tests.web.seed import seed
+from tests.workspaces.factories import Workspace
 
 
 def test_search(runtime: Runtime, workspace: Workspace) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from safar.config import Settings
-from tests.spine_support import Api, at, open_api
+from tests.events.factories import Api, at, open_api
 
 
 @pytest.fixture

@@ -1,3 +1,3 @@
 """The orchestration tests use the same real SMTP server and SMS gateway as the survey tests."""
 
-from tests.surveys.conftest import rt, sms_gateway, smtp, svy_settings, ws_id  # noqa: F401
+from tests.surveys.fixtures import rt, sms_gateway, smtp, svy_settings, ws_id  # noqa: F401

@@ -15,7 +15,8 @@ from safar.orchestration.channels import (
     SmsChannel,
     default_channels,
 )
-from tests.surveys.conftest import Gateway, SmtpServer, free_port
+from tests.orchestration.factories import Gateway, SmtpServer
+from tests.processes import free_port
 
 MSG = OutboundMessage("sms", "+989121234567", "نظر شما: http://safar.test/s/abc")
 

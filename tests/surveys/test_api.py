@@ -16,7 +16,7 @@ from safar.db import utcnow
 from safar.runtime import Runtime
 from safar.surveys.models import Invitation, SurveyResponse
 from safar.workspaces.service import create_workspace
-from tests.surveys.conftest import customer, survey_events
+from tests.surveys.factories import customer, survey_events
 
 
 @pytest.fixture

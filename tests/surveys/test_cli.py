@@ -14,7 +14,7 @@ from safar.config import Settings
 from safar.runtime import Runtime
 from safar.surveys import service as svc
 from safar.workspaces.service import create_workspace
-from tests.surveys.test_metrics import answer
+from tests.surveys.factories import answer
 
 
 def test_surveys_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

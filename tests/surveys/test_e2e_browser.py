@@ -6,8 +6,6 @@ real local HTTP gateway and its link works with JavaScript switched off.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +13,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from safar.app import create_app
 from safar.runtime import Runtime
 from safar.workspaces.service import create_workspace
-from tests.surveys.conftest import Gateway, SmtpServer, free_port, survey_settings
+from tests.orchestration.factories import Gateway, PassClock, SmtpServer
+from tests.surveys.factories import survey_settings
+from tests.web.factories import listening_socket, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -45,6 +44,7 @@ class Server:
     workspace_id: str
     write_key: str
     secret: str
+    clock: PassClock
 
     def api(self) -> httpx.Client:
         return httpx.Client(
@@ -55,6 +55,11 @@ class Server:
         r = httpx.post(f"{self.base}/v1/track", json=msg, auth=(self.write_key, ""), timeout=10)
         assert r.status_code == 200, r.text
 
+    def flush(self) -> None:
+        """Wait until everything acknowledged so far is applied (read-your-writes)."""
+        r = self.api().post("/api/ingest/flush")
+        assert r.status_code == 200 and r.json()["applied"] is True, r.text
+
     def identify(self, **msg: Any) -> None:
         r = httpx.post(f"{self.base}/v1/identify", json=msg, auth=(self.write_key, ""), timeout=10)
         assert r.status_code == 200, r.text
@@ -62,28 +67,20 @@ class Server:
 
 @pytest.fixture
 def server(tmp_path: Path, smtp: SmtpServer, sms_gateway: Gateway) -> Iterator[Server]:
-    port = free_port()
+    sock = listening_socket()
+    port = sock.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     settings = survey_settings(tmp_path / "safar", smtp, sms_gateway, public_url=base, port=port)
     runtime = Runtime(settings)
-    with runtime.db.session() as s:
-        ws, write, secret = create_workspace(s, name="Digikala-like shop")
-        ws_id = ws.id
-    config = uvicorn.Config(
-        create_app(runtime=runtime), host="127.0.0.1", port=port, log_level="warning"
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert uv.started
+    clock = PassClock()
+    runtime.scheduler.clock = clock
     try:
-        yield Server(base, runtime, ws_id, write, secret)
+        with runtime.db.session() as s:
+            ws, write, secret = create_workspace(s, name="Digikala-like shop")
+            ws_id = ws.id
+        with serving(create_app(runtime=runtime), sock):
+            yield Server(base, runtime, ws_id, write, secret, clock)
     finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
         runtime.close()
 
 
@@ -145,10 +142,14 @@ def test_order_delivered_to_answer_in_persian_in_chromium(
 
     # A second delivery inside the fatigue window sends nothing.
     server.track(userId="c-100", event="order_delivered", messageId="delivery-2")
-    time.sleep(2.5)
+    server.flush()  # its job is scheduled, a second after the (scheduler's) now
+    server.clock.advance(2)
+
+    def statuses() -> list[str]:
+        return sorted(j["status"] for j in api.get("/api/jobs").json())
+
+    assert server.clock.wait_until(lambda: statuses() == ["done", "skipped"]), statuses()
     assert len(smtp.mailbox.messages) == 1
-    jobs = api.get("/api/jobs").json()
-    assert sorted(j["status"] for j in jobs) == ["done", "skipped"]
 
     # An SMS survey after a ride goes to the local HTTP gateway.
     server.identify(userId="c-200", traits={"phone": "0912 000 1122"})
@@ -221,13 +222,10 @@ def test_in_app_widget_in_chromium(server: Server) -> None:
     api = server.api()
     survey = api.post("/api/surveys/from-template", json={"template": "ces"}).json()
     server.identify(userId="app-1", traits={"language": "en"})
-    deadline = time.monotonic() + 10
-    profile_id = None
-    while profile_id is None and time.monotonic() < deadline:
-        r = api.get("/api/profiles/lookup", params={"type": "user_id", "value": "app-1"})
-        profile_id = r.json().get("id") if r.status_code == 200 else None
-        time.sleep(0.05)
-    assert profile_id, "profile never appeared"
+    server.flush()
+    r = api.get("/api/profiles/lookup", params={"type": "user_id", "value": "app-1"})
+    assert r.status_code == 200, r.text
+    profile_id = r.json()["id"]
     r = api.post(f"/api/surveys/{survey['id']}/invitations", json={"profile_id": profile_id})
     assert r.status_code == 201, r.text
     pending = api.get("/api/surveys/pending", params={"profile_id": profile_id}).json()

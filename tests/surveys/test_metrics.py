@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from safar.runtime import Runtime
 from safar.surveys import metrics, presets
 from safar.surveys import service as svc
+from tests.surveys.factories import answer
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 NPS, CSAT, CES = metrics.METRICS["nps"], metrics.METRICS["csat"], metrics.METRICS["ces"]
@@ -102,31 +103,6 @@ def test_sql_snapshot(dialect: str) -> None:
         path.parent.mkdir(exist_ok=True)
         path.write_text(sql)
     assert sql == path.read_text()
-
-
-def answer(
-    rt: Runtime, survey: object, ws_id: str, when: datetime, channel: str, **scores: int
-) -> None:
-    with rt.db.session() as s:
-        inv = svc.create_invitation(
-            s,
-            survey=survey,
-            channel=channel,
-            now=when,
-            user_id="u",
-            tz="Asia/Tehran",  # type: ignore[arg-type]
-        )
-        inv.status = "sent"
-        opened = svc.Opened(inv, survey, svc.definition_of(survey), None)  # type: ignore[arg-type]
-        result = svc.submit_step(
-            s,
-            opened=opened,
-            raw={k: str(v) for k, v in scores.items()},
-            step=0,
-            now=when,
-            tz="Asia/Tehran",
-        )
-        assert not result.errors
 
 
 def test_metrics_on_real_rows_by_channel_and_jalali_month(rt: Runtime, ws_id: str) -> None:

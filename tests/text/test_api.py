@@ -5,7 +5,7 @@ import pytest
 
 from safar.runtime import Runtime
 from safar.text.repository import analyses_for, sentiment_series, table_exists
-from tests.conftest import Workspace
+from tests.workspaces.factories import Workspace
 
 
 async def test_analyze_endpoint(client: httpx.AsyncClient, workspace: Workspace) -> None:

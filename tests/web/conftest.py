@@ -1,38 +1,51 @@
-"""Fixtures of the dashboard tests: an installation with users of every role and some data."""
+"""Fixtures of the dashboard tests: an installation with users of every role and some data.
+
+The seeded site (four argon2 password hashes and a few dozen events, about two seconds of
+CPU) is built once per session and copied per test: each test gets its own files, as if it
+had built them.
+"""
 
 from __future__ import annotations
 
-import re
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from safar.app import create_app
-from safar.auth.service import create_user
 from safar.config import Settings
 from safar.runtime import Runtime
-from safar.workspaces.service import create_workspace
-from tests.web.seed import seed
-
-PASSWORD = "correct horse battery"
-ROLES = ("admin", "analyst", "agent", "viewer")
+from tests.installation import fresh_data_dir
+from tests.web.factories import CHROMIUM, CHROMIUM_ARGS, Site, make_site, serving
 
 
-@dataclass
-class Site:
-    runtime: Runtime
+@dataclass(frozen=True)
+class SiteTemplate:
+    data_dir: Path
     workspace_id: str
     write_key: str
     secret_key: str
 
-    def email(self, role: str) -> str:
-        return f"{role}@example.com"
+
+@pytest.fixture(scope="session")
+def site_template(tmp_path_factory: pytest.TempPathFactory) -> SiteTemplate:
+    data_dir = fresh_data_dir(tmp_path_factory.mktemp("site-template") / "safar")
+    runtime = Runtime(Settings(data_dir=data_dir))
+    try:
+        site = make_site(runtime)
+    finally:
+        # Closing drains the ingest log and finishes text analysis: the files are complete.
+        runtime.close()
+    return SiteTemplate(data_dir, site.workspace_id, site.write_key, site.secret_key)
 
 
 @pytest.fixture
-def site_runtime(embedded_settings: Settings) -> Iterator[Runtime]:
+def site_runtime(embedded_settings: Settings, site_template: SiteTemplate) -> Iterator[Runtime]:
+    shutil.copytree(site_template.data_dir, embedded_settings.data_dir, dirs_exist_ok=True)
     rt = Runtime(embedded_settings)
     try:
         yield rt
@@ -40,25 +53,11 @@ def site_runtime(embedded_settings: Settings) -> Iterator[Runtime]:
         rt.close()
 
 
-def make_site(runtime: Runtime, *, data: bool = True) -> Site:
-    with runtime.db.session() as session:
-        ws, write, secret = create_workspace(session, name="Digikala demo")
-        for role in ROLES:
-            create_user(
-                session,
-                email=f"{role}@example.com",
-                password=PASSWORD,
-                role=role,
-                name=role.title(),
-            )
-    if data:
-        seed(runtime, ws.id)
-    return Site(runtime, ws.id, write, secret)
-
-
 @pytest.fixture
-def site(site_runtime: Runtime) -> Site:
-    return make_site(site_runtime)
+def site(site_runtime: Runtime, site_template: SiteTemplate) -> Site:
+    return Site(
+        site_runtime, site_template.workspace_id, site_template.write_key, site_template.secret_key
+    )
 
 
 @pytest.fixture
@@ -69,29 +68,30 @@ async def web(site: Site) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def csrf_of(html: str) -> str:
-    match = CSRF.search(html)
-    assert match, "no csrf_token field on the page"
-    return match.group(1)
-
-
-async def sign_in(client: httpx.AsyncClient, role: str, password: str = PASSWORD) -> httpx.Response:
-    form = await client.get("/login")
-    return await client.post(
-        "/login",
-        data={
-            "email": f"{role}@example.com",
-            "password": password,
-            "csrf_token": csrf_of(form.text),
-            "next": "/",
-        },
+@pytest.fixture(scope="module")
+def served(
+    tmp_path_factory: pytest.TempPathFactory, site_template: SiteTemplate
+) -> Iterator[tuple[str, Site]]:
+    """The seeded site behind a real uvicorn server, shared by one module's browser tests."""
+    data_dir = tmp_path_factory.mktemp("browser") / "safar"
+    shutil.copytree(site_template.data_dir, data_dir)
+    runtime = Runtime(Settings(data_dir=data_dir))
+    site = Site(
+        runtime, site_template.workspace_id, site_template.write_key, site_template.secret_key
     )
+    try:
+        with serving(create_app(runtime=runtime)) as base:
+            yield base, site
+    finally:
+        runtime.close()
 
 
-async def page_csrf(client: httpx.AsyncClient, path: str = "/") -> str:
-    res = await client.get(path)
-    assert res.status_code == 200, res.text[:500]
-    return csrf_of(res.text)
+@pytest.fixture(scope="module")
+def browser(served: tuple[str, Site]) -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()

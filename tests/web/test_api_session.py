@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from safar.app import create_app
-from tests.web.conftest import PASSWORD, Site, csrf_of, page_csrf, sign_in
+from tests.web.factories import PASSWORD, Site, csrf_of, page_csrf, sign_in
 
 
 async def test_json_sign_in_roles_and_csrf(web: httpx.AsyncClient) -> None:

@@ -5,94 +5,19 @@ Screenshots of every page in both languages go to test-artifacts/screens/.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from safar.app import create_app
-from safar.config import Settings
-from safar.runtime import Runtime
-from tests.web.conftest import PASSWORD, Site, make_site
+from tests.web.factories import Site, needs_chromium
+from tests.web.factories import shot as _shot
+from tests.web.factories import sign_in_page as _sign_in
 
-CHROMIUM = os.environ.get("SAFAR_TEST_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screens"
 PERSIAN_DIGIT = re.compile(r"[۰-۹]")
 
 sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing (apt-get install chromium)"
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Site]]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("browser") / "safar")
-    runtime = Runtime(settings)
-    site = make_site(runtime)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(runtime=runtime), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}", site
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        runtime.close()
-
-
-@pytest.fixture(scope="module")
-def browser(served: tuple[str, Site]) -> Iterator[Any]:
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def _shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def _sign_in(page: Any, base: str, role: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", f"{role}@example.com")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
+pytestmark = needs_chromium
 
 
 def _charts_drawn(page: Any) -> list[dict[str, Any]]:

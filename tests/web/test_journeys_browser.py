@@ -5,16 +5,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.web.conftest import Site
-from tests.web.test_browser import (  # noqa: F401
-    _shot,
-    _sign_in,
-    browser,
-    served,
-)
-from tests.web.test_browser import pytestmark as _needs_chromium
+import pytest
 
-pytestmark = _needs_chromium
+from tests.web.factories import Site, needs_chromium
+from tests.web.factories import shot as _shot
+from tests.web.factories import sign_in_page as _sign_in
+
+pytest.importorskip("playwright.sync_api")
+pytestmark = needs_chromium
 
 QUERY = urlencode(
     {
@@ -31,7 +29,7 @@ DRAWN = """() => [...document.querySelectorAll('[data-chart-for]')].map(el => {
 })"""
 
 
-def test_journeys_page_draws_its_charts(browser: Any, served: tuple[str, Site]) -> None:  # noqa: F811
+def test_journeys_page_draws_its_charts(browser: Any, served: tuple[str, Site]) -> None:
     base, _ = served
     page = browser.new_context(viewport={"width": 1280, "height": 1400}).new_page()
     errors: list[str] = []
@@ -56,7 +54,7 @@ def test_journeys_page_draws_its_charts(browser: Any, served: tuple[str, Site]) 
     assert errors == []
 
 
-def test_funnel_breakdown_draws_a_chart_per_value(browser: Any, served: tuple[str, Site]) -> None:  # noqa: F811
+def test_funnel_breakdown_draws_a_chart_per_value(browser: Any, served: tuple[str, Site]) -> None:
     base, _ = served
     page = browser.new_context(viewport={"width": 1280, "height": 1400}).new_page()
     errors: list[str] = []

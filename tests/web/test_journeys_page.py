@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import httpx
 
-from tests.web.conftest import Site, page_csrf, sign_in
+from tests.web.factories import Site, page_csrf, sign_in
 from tests.web.seed import NOW, rows_for
 
 

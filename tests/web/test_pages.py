@@ -11,7 +11,7 @@ import pytest
 from safar.app import create_app
 from safar.auth.service import expire_session
 from safar.runtime import Runtime
-from tests.web.conftest import PASSWORD, Site, make_site, page_csrf, sign_in
+from tests.web.factories import PASSWORD, Site, make_site, page_csrf, sign_in
 
 
 async def test_sign_in_lands_on_overview_with_numbers(web: httpx.AsyncClient) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.web.conftest import Site, sign_in
+from tests.web.factories import Site, sign_in
 
 
 async def test_rejected_events_are_listed_by_field(web: httpx.AsyncClient, site: Site) -> None:

@@ -4,16 +4,12 @@ triggers, results with trends, intervals, verbatims and export; roles and bad in
 from __future__ import annotations
 
 import json
-import os
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from safar.app import create_app
 from safar.config import Settings
@@ -21,11 +17,19 @@ from safar.runtime import Runtime
 from safar.surveys import presets
 from safar.surveys import service as svc
 from safar.surveys.models import Invitation
-from tests.surveys.conftest import free_port
-from tests.surveys.test_metrics import answer
-from tests.web.conftest import PASSWORD, Site, make_site, page_csrf, sign_in
+from tests.installation import fresh_data_dir
+from tests.surveys.factories import answer
+from tests.web.factories import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    Site,
+    make_site,
+    page_csrf,
+    serving,
+    sign_in,
+)
 
-CHROMIUM = os.environ.get("SAFAR_TEST_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screens"
 
 
@@ -158,24 +162,13 @@ async def test_analyst_builds_a_survey_with_triggers(web: httpx.AsyncClient, sit
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Site]]:
-    runtime = Runtime(Settings(data_dir=tmp_path / "safar"))
-    site = make_site(runtime, data=False)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(runtime=runtime), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
+    """An empty site (users, no events) behind a real uvicorn server."""
+    runtime = Runtime(Settings(data_dir=fresh_data_dir(tmp_path / "safar")))
     try:
-        yield f"http://127.0.0.1:{port}", site
+        site = make_site(runtime, data=False)
+        with serving(create_app(runtime=runtime)) as base:
+            yield base, site
     finally:
-        server.should_exit = True
-        thread.join(10)
         runtime.close()
 
 
@@ -185,17 +178,8 @@ def test_live_preview_in_chromium(served: tuple[str, Site]) -> None:
 
     base, site = served
     survey_id = answered_survey(site)
-    args = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-    ]
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=args)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.goto(f"{base}/login")

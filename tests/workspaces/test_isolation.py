@@ -6,7 +6,7 @@ import httpx
 
 from safar.runtime import Runtime
 from safar.workspaces.service import create_workspace
-from tests.spine_support import Api, at
+from tests.events.factories import Api, at
 
 
 def _messages(tag: str) -> list[dict[str, object]]:

@@ -2,17 +2,18 @@
 
 Experiences drive feedback: a late delivery tends to bring a chat or a call and an angry
 review, a smooth one praise; survey scores and social posts follow the customer's mood.
+What the customer says lives in ``care``, what the shop sends them in ``outreach``.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from safar.demo import care, outreach
 from safar.demo import catalog as cat
 from safar.demo.people import DAYS, Customer, Emitter, daytime, feedback_text, iso, new_anon
-from safar.demo.texts import CHAT_OPENERS, TOPICS
 
 
 class Life:
@@ -59,44 +60,10 @@ class Life:
     # -- the story -------------------------------------------------------------------------
     def run(self) -> None:
         rng, c = self.rng, self.c
-        start = self.end - timedelta(days=rng.uniform(120, DAYS))
-        t = daytime(rng, start)
-        # Anonymous browsing on the web, then a login that ties the visits to the customer.
-        t = self.browse(t, anon=self.anon, user=None, pages=rng.randint(2, 6))
-        t += timedelta(minutes=rng.uniform(1, 20))
-        consent = {"categoryPreferences": {"marketing": rng.random() < 0.7, "analytics": True}}
-        self.emit(
-            "identify",
-            t,
-            "web",
-            user=c.user_id,
-            anon=self.anon,
-            traits=self.profile_traits(),
-            context={"consent": consent},
-        )
+        t = self.sign_up()
         # Later the same person opens the app on a phone: a second anonymous id, merged on login.
         if rng.random() < 0.7:
-            app_anon = new_anon(rng)
-            t2 = t + timedelta(days=rng.uniform(1, 20))
-            for _ in range(rng.randint(1, 4)):
-                t2 += timedelta(seconds=rng.uniform(10, 120))
-                self.emit(
-                    "screen",
-                    t2,
-                    "app",
-                    anon=app_anon,
-                    name=rng.choice(("Home", "Search", "Deals", "Product")),
-                    context=self.app_ctx(),
-                )
-            self.emit(
-                "identify",
-                t2 + timedelta(seconds=30),
-                "app",
-                user=c.user_id,
-                anon=app_anon,
-                traits={"email": c.email, "language": c.lang},
-                context=self.app_ctx(),
-            )
+            self.second_device(t)
         if c.household:
             self.emit(
                 "group",
@@ -113,13 +80,57 @@ class Life:
             if day > self.end - timedelta(days=2):
                 break
             self.order(daytime(rng, day))
-        self.campaigns(t)
+        outreach.campaigns(self, t)
         if rng.random() < 0.25:
             self.store_visit(daytime(rng, t + timedelta(days=rng.uniform(5, 100))))
         if rng.random() < 0.4:
-            self.survey(daytime(rng, t + timedelta(days=rng.uniform(30, 150))))
+            care.survey(self, daytime(rng, t + timedelta(days=rng.uniform(30, 150))))
         if c.instagram and rng.random() < 0.8:
-            self.social(daytime(rng, t + timedelta(days=rng.uniform(10, 150))))
+            care.social(self, daytime(rng, t + timedelta(days=rng.uniform(10, 150))))
+
+    def sign_up(self) -> datetime:
+        """Anonymous browsing on the web, then a login that ties the visits to the customer."""
+        rng, c = self.rng, self.c
+        start = self.end - timedelta(days=rng.uniform(120, DAYS))
+        t = daytime(rng, start)
+        t = self.browse(t, anon=self.anon, user=None, pages=rng.randint(2, 6))
+        t += timedelta(minutes=rng.uniform(1, 20))
+        consent = {"categoryPreferences": {"marketing": rng.random() < 0.7, "analytics": True}}
+        self.emit(
+            "identify",
+            t,
+            "web",
+            user=c.user_id,
+            anon=self.anon,
+            traits=self.profile_traits(),
+            context={"consent": consent},
+        )
+        return t
+
+    def second_device(self, signed_up: datetime) -> None:
+        """App screens under a new anonymous id some days after sign-up, then a login there."""
+        rng, c = self.rng, self.c
+        app_anon = new_anon(rng)
+        t = signed_up + timedelta(days=rng.uniform(1, 20))
+        for _ in range(rng.randint(1, 4)):
+            t += timedelta(seconds=rng.uniform(10, 120))
+            self.emit(
+                "screen",
+                t,
+                "app",
+                anon=app_anon,
+                name=rng.choice(("Home", "Search", "Deals", "Product")),
+                context=self.app_ctx(),
+            )
+        self.emit(
+            "identify",
+            t + timedelta(seconds=30),
+            "app",
+            user=c.user_id,
+            anon=app_anon,
+            traits={"email": c.email, "language": c.lang},
+            context=self.app_ctx(),
+        )
 
     def browse(self, t: datetime, *, anon: str, user: str | None, pages: int) -> datetime:
         for _ in range(pages):
@@ -140,9 +151,25 @@ class Life:
         return t
 
     def order(self, t: datetime) -> None:
-        rng, c, emit = self.rng, self.c, self.emit
+        """An order from browsing to delivery; problems sour the mood and bring feedback."""
+        rng, c = self.rng, self.c
         self.order_no += 1
         oid = f"ord-{self.seed}-{c.index:05d}-{self.order_no}"
+        t, pname, pay_issue = self.checkout(t, oid)
+        delivered, late, damaged = self.deliver(t, oid)
+        c.mood += -1.5 if late else 0.4
+        c.mood += -1.5 if damaged else 0.0
+        c.mood += -0.8 if pay_issue else 0.0
+        problem = "late" if late else "damaged" if damaged else "payment" if pay_issue else None
+        after = delivered + timedelta(hours=rng.uniform(1, 48))
+        if problem and rng.random() < 0.7:
+            after = care.support(self, after, problem, oid, pname)
+        if rng.random() < (0.75 if problem else 0.4):
+            care.review(self, after + timedelta(hours=rng.uniform(1, 72)), problem, oid, pname)
+
+    def checkout(self, t: datetime, oid: str) -> tuple[datetime, str, bool]:
+        """View, add to cart, pay (sometimes failing once), confirm: (time, product, failed)."""
+        rng, c, emit = self.rng, self.c, self.emit
         sku, pname, category, price = self.product()
         qty = rng.choice((1, 1, 1, 2, 3))
         on_app = rng.random() < 0.55
@@ -202,6 +229,11 @@ class Life:
             event="SMS Sent",
             properties={"template": "order_confirmation", "order_id": oid},
         )
+        return t, pname, pay_issue
+
+    def deliver(self, t: datetime, oid: str) -> tuple[datetime, bool, bool]:
+        """Shipping and delivery, late or damaged now and then: (delivered, late, damaged)."""
+        rng, c, emit = self.rng, self.c, self.emit
         promised = t + timedelta(days=rng.choice((1, 2, 3, 4)))
         late = rng.random() < 0.16
         damaged = rng.random() < 0.07
@@ -255,227 +287,7 @@ class Life:
                     "device": {"id": f"locker-{rng.randrange(10, 60)}", "type": "smart_locker"}
                 },
             )
-        c.mood += -1.5 if late else 0.4
-        c.mood += -1.5 if damaged else 0.0
-        c.mood += -0.8 if pay_issue else 0.0
-        problem = "late" if late else "damaged" if damaged else "payment" if pay_issue else None
-        after = delivered + timedelta(hours=rng.uniform(1, 48))
-        if problem and rng.random() < 0.7:
-            after = self.support(after, problem, oid, pname)
-        if rng.random() < (0.75 if problem else 0.4):
-            self.review(after + timedelta(hours=rng.uniform(1, 72)), problem, oid, pname)
-
-    def support(self, t: datetime, problem: str, oid: str, product: str) -> datetime:
-        rng, c, emit = self.rng, self.c, self.emit
-        lang = c.lang
-        ticket = f"tkt-{oid}"
-        topic = {"late": "delivery", "damaged": "quality", "payment": "payment"}[problem]
-        if rng.random() < 0.55:
-            emit(
-                "track",
-                t,
-                "chat",
-                user=c.user_id,
-                event="Chat Started",
-                properties={"order_id": oid},
-            )
-            line = rng.choice(CHAT_OPENERS[lang][problem])
-            emit(
-                "track",
-                t + timedelta(seconds=15),
-                "chat",
-                user=c.user_id,
-                event="Chat Message",
-                properties={"order_id": oid, "text": line, "author": "customer", "language": lang},
-            )
-            detail = feedback_text(rng, lang, topic, "neg", product, long=False)
-            emit(
-                "track",
-                t + timedelta(seconds=70),
-                "chat",
-                user=c.user_id,
-                event="Chat Message",
-                properties={
-                    "order_id": oid,
-                    "text": detail,
-                    "author": "customer",
-                    "language": lang,
-                },
-            )
-            channel = "chat"
-        else:
-            emit(
-                "track",
-                t,
-                "voice",
-                user=c.user_id,
-                event="IVR Menu Selected",
-                properties={"menu": "orders", "option": problem},
-                context={"traits": {"phone": c.phone}},
-            )
-            wait = rng.uniform(20, 1800)
-            emit(
-                "track",
-                t + timedelta(seconds=wait),
-                "phone",
-                user=c.user_id,
-                event="Call Completed",
-                properties={
-                    "order_id": oid,
-                    "reason": problem,
-                    "wait_seconds": round(wait),
-                    "duration_seconds": round(rng.uniform(60, 900)),
-                    "agent": f"agent-{rng.randrange(1, 12)}",
-                },
-                context={"traits": {"phone": c.phone}},
-            )
-            channel = "phone"
-        emit(
-            "track",
-            t + timedelta(minutes=5),
-            channel,
-            user=c.user_id,
-            event="Ticket Opened",
-            properties={
-                "ticket_id": ticket,
-                "order_id": oid,
-                "topic": topic,
-                "priority": rng.choice(("normal", "high")),
-            },
-        )
-        hours = rng.uniform(1, 26) if rng.random() < 0.8 else rng.uniform(48, 200)
-        resolved = t + timedelta(hours=hours)
-        csat = rng.choice((4, 5)) if hours < 24 else rng.choice((1, 2, 3))
-        self.c.mood += 0.8 if csat >= 4 else -0.8
-        emit(
-            "track",
-            resolved,
-            channel,
-            user=c.user_id,
-            event="Ticket Resolved",
-            properties={"ticket_id": ticket, "order_id": oid, "hours_to_resolve": round(hours, 1)},
-        )
-        emit(
-            "track",
-            resolved + timedelta(minutes=30),
-            "email",
-            user=c.user_id,
-            event="Survey Response",
-            properties={"survey": "csat", "ticket_id": ticket, "score": csat, "scale": 5},
-        )
-        return resolved
-
-    def review(self, t: datetime, problem: str | None, oid: str, product: str) -> None:
-        rng = self.rng
-        if problem:
-            topic = {"late": "delivery", "damaged": "quality", "payment": "payment"}[problem]
-            sentiment = "neg" if rng.random() < 0.85 else "neu"
-        else:
-            topic = rng.choice(TOPICS)
-            roll = rng.random()
-            sentiment = "pos" if roll < 0.72 else "neu" if roll < 0.88 else "neg"
-        rating = {"neg": rng.choice((1, 1, 2)), "neu": 3, "pos": rng.choice((4, 5, 5))}[sentiment]
-        text = feedback_text(rng, self.c.lang, topic, sentiment, product, long=rng.random() < 0.6)
-        ch = rng.choice(("app", "web", "email"))
-        self.emit(
-            "track",
-            t,
-            ch,
-            user=self.c.user_id,
-            event="Review Submitted",
-            properties={
-                "order_id": oid,
-                "rating": rating,
-                "text": text,
-                "language": self.c.lang,
-                "topic": topic,
-                "product": product,
-            },
-        )
-
-    def campaigns(self, t: datetime) -> None:
-        rng, c, emit = self.rng, self.c, self.emit
-        when = t
-        while True:
-            when += timedelta(days=rng.uniform(9, 30))
-            if when >= self.end:
-                break
-            # Seasonal campaigns only in their season (Nowruz in March, Yalda in December).
-            season = [
-                camp
-                for camp in cat.CAMPAIGNS
-                if (camp[0] != "nowruz_sale" or when.month in (2, 3))
-                and (camp[0] != "yalda_offer" or when.month == 12)
-            ]
-            key, fa, en = rng.choice(season)
-            props = {"campaign": key, "subject": fa if c.lang == "fa" else en}
-            kind = rng.choice(("email", "email", "sms", "push"))
-            if kind == "email":
-                emit("track", when, "email", user=c.user_id, event="Email Sent", properties=props)
-                if rng.random() < 0.45:
-                    emit(
-                        "track",
-                        when + timedelta(hours=rng.uniform(0.2, 30)),
-                        "email",
-                        user=c.user_id,
-                        event="Email Opened",
-                        properties=props,
-                    )
-                    if rng.random() < 0.3:
-                        emit(
-                            "track",
-                            when + timedelta(hours=31),
-                            "email",
-                            user=c.user_id,
-                            event="Email Link Clicked",
-                            properties={**props, "url": "https://shop.example/deals"},
-                        )
-            elif kind == "sms":
-                emit("track", when, "sms", user=c.user_id, event="SMS Sent", properties=props)
-                if rng.random() < 0.15:
-                    emit(
-                        "track",
-                        when + timedelta(minutes=rng.uniform(1, 120)),
-                        "sms",
-                        user=c.user_id,
-                        event="SMS Link Clicked",
-                        properties=props,
-                    )
-            else:
-                emit(
-                    "track",
-                    when,
-                    "app",
-                    user=c.user_id,
-                    event="Push Sent",
-                    properties=props,
-                    context=self.app_ctx(),
-                )
-                if rng.random() < 0.3:
-                    emit(
-                        "track",
-                        when + timedelta(minutes=rng.uniform(1, 300)),
-                        "app",
-                        user=c.user_id,
-                        event="Push Opened",
-                        properties=props,
-                        context=self.app_ctx(),
-                    )
-        # A birthday greeting with a voucher when the birthday falls inside the period.
-        for year in (self.end.year - 1, self.end.year):
-            try:
-                bday = datetime(year, c.birthday.month, c.birthday.day, 6, tzinfo=UTC)
-            except ValueError:
-                continue
-            if t < bday < self.end:
-                emit(
-                    "track",
-                    bday,
-                    "sms",
-                    user=c.user_id,
-                    event="SMS Sent",
-                    properties={"template": "birthday_voucher", "voucher": f"BDAY-{c.index}"},
-                )
+        return delivered, late, damaged
 
     def store_visit(self, t: datetime) -> None:
         rng, c = self.rng, self.c
@@ -527,52 +339,6 @@ class Life:
                         "language": c.lang,
                     },
                 )
-
-    def survey(self, t: datetime) -> None:
-        rng, c = self.rng, self.c
-        self.emit(
-            "track", t, "email", user=c.user_id, event="Survey Sent", properties={"survey": "nps"}
-        )
-        if rng.random() < 0.35:
-            return
-        score = max(0, min(10, round(7.5 + c.mood * 1.3 + rng.gauss(0, 1.5))))
-        sentiment = "pos" if score >= 9 else "neu" if score >= 7 else "neg"
-        props: dict[str, Any] = {"survey": "nps", "score": score, "scale": 10, "language": c.lang}
-        if rng.random() < 0.7:
-            topic = rng.choice(TOPICS)
-            props["text"] = feedback_text(rng, c.lang, topic, sentiment, "", long=True).replace(
-                "  ", " "
-            )
-            props["topic"] = topic
-        self.emit(
-            "track",
-            t + timedelta(hours=rng.uniform(0.5, 48)),
-            "web",
-            user=c.user_id,
-            event="Survey Response",
-            properties=props,
-        )
-
-    def social(self, t: datetime) -> None:
-        """A post by the customer's Instagram handle, tied to them through that handle."""
-        rng, c = self.rng, self.c
-        sentiment = "pos" if c.mood >= 0.5 else "neg" if c.mood < -0.5 else "neu"
-        _, pname, _, _ = self.product()
-        text = feedback_text(rng, c.lang, rng.choice(TOPICS), sentiment, pname, long=True)
-        self.emit(
-            "track",
-            t,
-            "social",
-            anon=f"instagram:{c.instagram}",
-            event="Social Post",
-            properties={
-                "platform": "instagram",
-                "text": text,
-                "language": c.lang,
-                "likes": rng.randrange(0, 300),
-            },
-            context={"traits": {"instagram": c.instagram}},
-        )
 
 
 def visitor(seed: int, index: int, end: datetime, out: list[dict[str, Any]]) -> None:

@@ -6,186 +6,47 @@ timestamp column, with ``events``), is validated by the same code as the HTTP AP
 way events enter the stores. Bad records are reported with their line number and the field at
 fault; good ones are kept.
 
-Re-running an import stores nothing twice: a record's messageId is its mapped ``messageId``
-column or, when the file has none, a hash of the workspace and the record's content (never
-its position or the file name), and the applier drops messageIds it has already stored.
+The options are checked in ``import_spec``, records become messages in ``import_build``; this
+module runs an import and reports on it, and re-exports the public names of both.
 
-Mapping: ``FIELD=COLUMN`` where FIELD is a Segment field (userId, anonymousId, event, type,
-name, timestamp, messageId, channel, groupId, previousId, sentAt, originalTimestamp) or a
-nested one (``properties.X``, ``traits.X``, ``context.X.Y``). Columns named like a Segment field
-map onto it without being told; every other column goes to ``properties`` (``unmapped``).
+Columns named like a Segment field map onto it without being told; every other column goes to
+``properties`` (``unmapped``).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-import re
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from safar.errors import NotFound, SafarError, ValidationFailed
-from safar.events.channels import normalize_channel
-from safar.events.import_readers import BadLine, Reader, detect_format
-from safar.events.messages import MESSAGE_TYPES, normalize, parse_message
+from safar.events.import_build import Builder, content_id, plain
+from safar.events.import_readers import BadLine, Reader
+from safar.events.import_spec import (
+    ImportSpec,
+    load_mapping_file,
+    parse_events,
+    parse_mapping,
+)
+from safar.events.messages import normalize, parse_message
 from safar.runtime import Runtime
 
-TOP_FIELDS = (
-    "type",
-    "event",
-    "name",
-    "category",
-    "userId",
-    "anonymousId",
-    "groupId",
-    "previousId",
-    "messageId",
-    "timestamp",
-    "originalTimestamp",
-    "sentAt",
-    "channel",
-)
-NESTED = ("properties", "traits", "context")
-TIME_FIELDS = ("timestamp", "originalTimestamp", "sentAt")
-UNMAPPED_TARGETS = ("properties", "traits", "context", "drop")
+__all__ = [
+    "ImportSpec",
+    "ImportSummary",
+    "content_id",
+    "load_mapping_file",
+    "parse_events",
+    "parse_mapping",
+    "run_import",
+]
+
 CHUNK = 5_000
 ERROR_SAMPLES = 20
-_INT = re.compile(r"-?(?:0|[1-9]\d{0,17})")
-_FLOAT = re.compile(r"-?(?:0|[1-9]\d*)?\.\d+(?:[eE][-+]?\d+)?|-?(?:0|[1-9]\d*)[eE][-+]?\d+")
-_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y/%m/%d %H:%M:%S", "%d/%m/%Y %H:%M:%S", "%Y/%m/%d")
-
-
-def _check_field(name: str, where: str) -> str:
-    name = name.strip()
-    head, _, rest = name.partition(".")
-    if head in NESTED and rest and all(rest.split(".")):
-        return name
-    if name in TOP_FIELDS:
-        return name
-    raise ValidationFailed(
-        f"{where}: unknown field {name!r}; use a Segment field ({', '.join(TOP_FIELDS)}) "
-        "or properties.X, traits.X, context.X",
-        field=where,
-    )
-
-
-def parse_mapping(items: list[str]) -> dict[str, str]:
-    """Parse ``FIELD=COLUMN`` options into {field: column}."""
-    out: dict[str, str] = {}
-    for item in items:
-        target, sep, column = item.partition("=")
-        if not sep or not target.strip() or not column.strip():
-            raise ValidationFailed(
-                f"--map: {item!r} is not FIELD=COLUMN (e.g. userId=customer_id)", field="map"
-            )
-        out[_check_field(target, "--map")] = column.strip()
-    return out
-
-
-def parse_events(items: list[str]) -> dict[str, str]:
-    """Parse ``EVENT=TIMESTAMP_COLUMN`` options: one event per row for each filled column."""
-    out: dict[str, str] = {}
-    for item in items:
-        name, sep, column = item.partition("=")
-        if not sep or not name.strip() or not column.strip():
-            raise ValidationFailed(
-                f"--events: {item!r} is not EVENT=TIMESTAMP_COLUMN (e.g. order_shipped=shipped_at)",
-                field="events",
-            )
-        out[name.strip()] = column.strip()
-    return out
-
-
-def load_mapping_file(path: Path) -> dict[str, Any]:
-    """Read a JSON or YAML mapping file: keys map, events, event, type, channel, unmapped."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValidationFailed(f"--mapping-file: cannot read {path} ({exc.strerror})") from None
-    try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text)
-    except Exception as exc:
-        raise ValidationFailed(
-            f"--mapping-file: {path.name} is not valid {path.suffix.lstrip('.') or 'JSON'} ({exc})",
-            field="mapping_file",
-        ) from None
-    if not isinstance(data, dict):
-        raise ValidationFailed("--mapping-file: must hold an object", field="mapping_file")
-    allowed = {"map", "events", "event", "type", "channel", "unmapped"}
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ValidationFailed(
-            f"--mapping-file: unknown key {unknown[0]!r}; use {', '.join(sorted(allowed))}",
-            field=f"mapping_file.{unknown[0]}",
-        )
-    for key in ("map", "events"):
-        value = data.get(key)
-        if value is not None and not (
-            isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
-        ):
-            raise ValidationFailed(
-                f"--mapping-file: {key} must map names to column names",
-                field=f"mapping_file.{key}",
-            )
-    data["map"] = {
-        _check_field(str(k), "mapping_file.map"): v for k, v in (data.get("map") or {}).items()
-    }
-    return data
-
-
-@dataclass
-class ImportSpec:
-    """What to import and how its columns become Segment messages."""
-
-    path: Path
-    workspace_id: str
-    mapping: dict[str, str] = field(default_factory=dict)
-    fmt: str | None = None
-    event: str | None = None
-    channel: str | None = None
-    #: {event name: timestamp column}: each row yields one event per filled column.
-    events: dict[str, str] = field(default_factory=dict)
-    type: str | None = None
-    unmapped: str = "properties"
-
-    def __post_init__(self) -> None:
-        self.path = Path(self.path)
-        self.fmt = detect_format(self.path, self.fmt)
-        if self.type is not None and self.type not in MESSAGE_TYPES:
-            raise ValidationFailed(
-                f"--type: {self.type!r} is not one of {', '.join(MESSAGE_TYPES)}", field="type"
-            )
-        if self.channel is not None and normalize_channel(self.channel) is None:
-            raise ValidationFailed(
-                f"--channel: unknown channel {self.channel!r}; use one of web, app, email, sms, "
-                "chat, phone, social, store, voice, iot, other",
-                field="channel",
-            )
-        if self.unmapped not in UNMAPPED_TARGETS:
-            raise ValidationFailed(
-                f"--unmapped: use one of {', '.join(UNMAPPED_TARGETS)}", field="unmapped"
-            )
-        if self.events and (self.event or "event" in self.mapping):
-            raise ValidationFailed(
-                "--events names the events itself; do not also give --event or --map event=...",
-                field="events",
-            )
-        if self.events and self.type not in (None, "track"):
-            raise ValidationFailed("--events makes track events; drop --type", field="type")
 
 
 @dataclass
@@ -242,180 +103,6 @@ class ImportSummary:
         return "\n".join(lines)
 
 
-# -- values ----------------------------------------------------------------------------------
-def _coerce(text: str) -> Any:
-    """Typed value of a CSV cell: numbers and booleans, leading-zero codes kept as text."""
-    if text == "":
-        return None
-    if _INT.fullmatch(text):
-        return int(text)
-    if _FLOAT.fullmatch(text):
-        return float(text)
-    low = text.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    return text
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready value (Parquet hands over datetimes, decimals and bytes)."""
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, float) and value != value:  # NaN: an empty cell
-        return None
-    return value
-
-
-def _time(value: Any) -> Any:
-    """Accept common table time formats besides ISO-8601; leave the rest to the validator."""
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    try:
-        return datetime.fromisoformat(text).isoformat()
-    except ValueError:
-        pass
-    for fmt in _TIME_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).isoformat()
-        except ValueError:
-            continue
-    return text
-
-
-def _set(msg: dict[str, Any], path: str, value: Any) -> None:
-    parts = path.split(".")
-    node = msg
-    for part in parts[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = {}
-            node[part] = child
-        node = child
-    node[parts[-1]] = value
-
-
-def _get(record: dict[str, Any], column: str) -> Any:
-    if column in record:
-        return record[column]
-    node: Any = record
-    for part in column.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-# -- records to messages ----------------------------------------------------------------------
-class _Builder:
-    def __init__(self, spec: ImportSpec, columns: list[str] | None, typed: bool) -> None:
-        self.spec = spec
-        self.typed = typed
-        self.used = set(spec.mapping.values()) | set(spec.events.values())
-        # In a table of O-data the row's own id (say order_id) is what X-data joins on later:
-        # keep it in the properties of each event it yields, besides deriving the messageIds.
-        if spec.events and "messageId" in spec.mapping:
-            self.used.discard(spec.mapping["messageId"])
-        if columns is not None:
-            for target, column in [
-                *((f"--map {f}", c) for f, c in spec.mapping.items()),
-                *((f"--events {e}", c) for e, c in spec.events.items()),
-            ]:
-                if column not in columns:
-                    raise ValidationFailed(
-                        f"{target}={column}: no column {column!r} in the file "
-                        f"(columns: {', '.join(columns[:30])})",
-                        field=target.split(" ")[0].lstrip("-"),
-                    )
-
-    def _value(self, value: Any, *, top: bool) -> Any:
-        if isinstance(value, str) and not self.typed:
-            return (value if value != "" else None) if top else _coerce(value)
-        return _plain(value)
-
-    def base(self, record: dict[str, Any]) -> dict[str, Any]:
-        """The message a record describes, before per-event fields (content only, no ids)."""
-        msg: dict[str, Any] = {}
-        target = self.spec.unmapped
-        for column, raw in record.items():
-            if column in self.used:
-                continue
-            head, _, rest = column.partition(".")
-            if column in TOP_FIELDS:
-                value = self._value(raw, top=True)
-                if not _empty(value):
-                    msg[column] = value
-            elif column in NESTED and isinstance(raw, dict):
-                node = msg.setdefault(column, {})
-                if isinstance(node, dict):
-                    node.update(_plain(raw))
-            elif head in NESTED and rest:
-                value = self._value(raw, top=False)
-                if value is not None:
-                    _set(msg, column, value)
-            elif target != "drop":
-                value = self._value(raw, top=False)
-                if value is not None:
-                    msg.setdefault(target, {})[column] = value
-        for fld, column in self.spec.mapping.items():
-            value = self._value(_get(record, column), top="." not in fld)
-            if _empty(value):
-                continue
-            if fld in ("userId", "anonymousId", "groupId", "previousId", "messageId"):
-                value = str(value) if not isinstance(value, str) else value
-            _set(msg, fld, value)
-        for name in TIME_FIELDS:
-            if name in msg:
-                msg[name] = _time(msg[name])
-        if self.spec.channel and not msg.get("channel"):
-            ctx = msg.get("context")
-            if not (isinstance(ctx, dict) and ctx.get("channel")):
-                msg["channel"] = self.spec.channel
-        return msg
-
-    def messages(self, record: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str | None]]:
-        """Yield (message, messageId from the file or None) for each event of a record."""
-        msg = self.base(record)
-        own_id = msg.pop("messageId", None)
-        if not self.spec.events:
-            if self.spec.event:
-                msg.setdefault("event", self.spec.event)
-            if "type" not in msg:
-                msg["type"] = self.spec.type or (
-                    "identify" if msg.get("traits") and not msg.get("event") else "track"
-                )
-            yield msg, own_id
-            return
-        for name, column in self.spec.events.items():
-            when = _get(record, column)
-            if _empty(when):
-                yield {}, None  # an event that has not happened yet
-                continue
-            one = {**msg, "type": "track", "event": name, "timestamp": _time(_plain(when))}
-            yield one, f"{own_id}:{name}" if own_id else None
-
-
-def content_id(workspace_id: str, msg: dict[str, Any]) -> str:
-    """Deterministic messageId of a record's content within a workspace."""
-    body = orjson.dumps(msg, option=orjson.OPT_SORT_KEYS, default=str)
-    digest = hashlib.sha256(workspace_id.encode() + b"\x00" + body).digest()[:16]
-    return "imp-" + str(uuid.UUID(bytes=digest))
-
-
 # -- the run ------------------------------------------------------------------------------
 def _check_workspace(runtime: Runtime, workspace_id: str) -> None:
     from safar.workspaces.models import Workspace
@@ -454,7 +141,7 @@ def run_import(
     assert spec.fmt is not None
     _check_workspace(runtime, spec.workspace_id)
     reader = Reader(spec.path, spec.fmt)
-    builder = _Builder(spec, reader.columns, typed=spec.fmt != "csv")
+    builder = Builder(spec, reader.columns, typed=spec.fmt != "csv")
     summary = ImportSummary(file=spec.path.name, format=spec.fmt, workspace_id=spec.workspace_id)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     fallback = runtime.settings.data_dir / "import-reports" / f"{spec.path.name}-{stamp}.jsonl"
@@ -486,31 +173,14 @@ def run_import(
                 bad(line, None, record.message, None)
                 continue
             # A record is all or nothing: one bad event of a multi-event row rejects the row.
-            built: list[dict[str, Any]] = []
             try:
-                for msg, own_id in builder.messages(record):
-                    if not msg:
-                        summary.skipped_events += 1
-                        continue
-                    size = len(orjson.dumps(msg, default=str))
-                    if size > max_bytes:
-                        raise ValidationFailed(
-                            f"row: message is {size} bytes; the limit is {max_bytes}", field="row"
-                        )
-                    msg["messageId"] = own_id or content_id(spec.workspace_id, msg)
-                    parsed = parse_message(msg)
-                    built.append(
-                        normalize(
-                            parsed,
-                            workspace_id=spec.workspace_id,
-                            received_at=received,
-                            default_channel=None,
-                            source=f"import:{spec.path.name}"[:200],
-                        )
-                    )
+                built, skipped = _record_events(
+                    builder, record, spec, received=received, max_bytes=max_bytes
+                )
             except SafarError as exc:
-                bad(line, exc.field, exc.message, _plain(record))
+                bad(line, exc.field, exc.message, plain(record))
                 continue
+            summary.skipped_events += skipped
             summary.events += len(built)
             pending.extend(built)
             if len(pending) >= CHUNK:
@@ -526,6 +196,42 @@ def run_import(
     summary.seconds = time.perf_counter() - started
     summary.report_path = str(report.path) if summary.bad_rows else None
     return summary
+
+
+def _record_events(
+    builder: Builder,
+    record: dict[str, Any],
+    spec: ImportSpec,
+    *,
+    received: datetime,
+    max_bytes: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """The normalised events of one record and how many were skipped as not yet happened.
+
+    Raises the first ``SafarError`` of any of its events, so the caller rejects the record.
+    """
+    built: list[dict[str, Any]] = []
+    skipped = 0
+    for msg, own_id in builder.messages(record):
+        if not msg:
+            skipped += 1
+            continue
+        size = len(orjson.dumps(msg, default=str))
+        if size > max_bytes:
+            raise ValidationFailed(
+                f"row: message is {size} bytes; the limit is {max_bytes}", field="row"
+            )
+        msg["messageId"] = own_id or content_id(spec.workspace_id, msg)
+        built.append(
+            normalize(
+                parse_message(msg),
+                workspace_id=spec.workspace_id,
+                received_at=received,
+                default_channel=None,
+                source=f"import:{spec.path.name}"[:200],
+            )
+        )
+    return built, skipped
 
 
 class _ProgressBar:

@@ -8,26 +8,28 @@ its cause and both sides' identities, so it can be undone.
 
 Replays are safe: applying the same message twice changes nothing (the WAL consumer is
 at-least-once).
+
+The bulk reads before a batch live in ``lookup``; the rows for traits, consent and groups
+that a message states are built in ``facts``.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
-import orjson
 from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from safar.db import Base, utcnow
-from safar.identity.identifiers import extract, text_field
+from safar.identity.facts import consent_rows, message_traits, record_group, trait_rows
+from safar.identity.facts import ts as _ts
+from safar.identity.identifiers import extract
+from safar.identity.lookup import CHUNK, Ref, already_applied, prefetch
 from safar.identity.models import (
     ConsentRecord,
-    Group,
-    GroupMember,
     Identity,
     IdentityLink,
     Merge,
@@ -37,16 +39,12 @@ from safar.identity.models import (
     new_identity_id,
 )
 
+__all__ = ["ACTIVITY_TYPES", "IdentityResolver", "Ref", "new_profile_id"]
+
 #: Message types that only report activity: if their identifiers are known and already on one
 #: profile, the graph has nothing to learn from them.
 ACTIVITY_TYPES = {"track", "page", "screen"}
-CHUNK = 400
-_PREFETCH_SQL = {
-    "sqlite": "SELECT id, value, profile_id FROM identities WHERE workspace_id = ? AND type = ? "
-    "AND value IN (SELECT value FROM json_each(?))",
-    "postgresql": "SELECT id, value, profile_id FROM identities WHERE workspace_id = %s "
-    "AND type = %s AND value = ANY(%s)",
-}
+_CAUSES = {"alias": "alias", "identify": "identify"}
 
 
 def _table(model: type[Base]) -> Table:
@@ -56,10 +54,6 @@ def _table(model: type[Base]) -> Table:
 
 def new_profile_id() -> str:
     return "prf_" + uuid.uuid4().hex[:24]
-
-
-def _ts(micros: int) -> datetime:
-    return datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
 
 
 class IdentityResolver:
@@ -75,16 +69,6 @@ class IdentityResolver:
             by_ws[row["workspace_id"]].append(row)
         for ws, ws_rows in by_ws.items():
             _Batch(self, session, ws, ws_rows).run()
-
-
-@dataclass(slots=True)
-class Ref:
-    """What the resolver needs of an identity; cheaper than an ORM object by a wide margin."""
-
-    id: int
-    type: str
-    value: str
-    profile_id: str
 
 
 class _Batch:
@@ -118,8 +102,8 @@ class _Batch:
         self.touched_profiles: dict[str, datetime] = {}
 
     def run(self) -> None:
-        self._prefetch()
-        seen_messages = self._already_applied()
+        self.refs.update(prefetch(self.conn, self.ws, self.keys_per_row))
+        seen_messages = already_applied(self.conn, self.ws, self.rows)
         for row, keys in zip(self.rows, self.keys_per_row, strict=True):
             if not keys or row["message_id"] in seen_messages:
                 continue
@@ -137,50 +121,6 @@ class _Batch:
         self._write()
 
     # -- loading -----------------------------------------------------------------------------
-    def _prefetch(self) -> None:
-        """Load every identity the batch mentions, by (type, value) so the unique index serves."""
-        by_type: dict[str, set[str]] = defaultdict(set)
-        for keys in self.keys_per_row:
-            for t, v in keys:
-                by_type[t].add(v)
-        dialect = self.conn.dialect.name
-        if dialect in ("sqlite", "postgresql"):
-            # One statement per identifier type with the values as one array parameter: the
-            # expanded IN lists SQLAlchemy renders per execution cost more than the lookups.
-            sql = _PREFETCH_SQL[dialect]
-            for t, value_set in by_type.items():
-                values = sorted(value_set)
-                arg = orjson.dumps(values).decode() if dialect == "sqlite" else values
-                for iid, v, pid in self.conn.exec_driver_sql(sql, (self.ws, t, arg)).fetchall():
-                    self.refs[(t, v)] = Ref(iid, t, v, pid)
-            return
-        cols = (Identity.id, Identity.value, Identity.profile_id)
-        for t, value_set in by_type.items():
-            values = sorted(value_set)
-            for i in range(0, len(values), CHUNK):
-                stmt = select(*cols).where(
-                    Identity.workspace_id == self.ws,
-                    Identity.type == t,
-                    Identity.value.in_(values[i : i + CHUNK]),
-                )
-                for iid, v, pid in self.conn.execute(stmt):
-                    self.refs[(t, v)] = Ref(iid, t, v, pid)
-
-    def _already_applied(self) -> set[str]:
-        """Message ids whose traits or consent are already stored: a replay after a crash."""
-        ids = [r["message_id"] for r in self.rows if r["type"] != "track" or r.get("traits")]
-        consent_ids = [
-            r["message_id"] for r in self.rows if (r.get("context") or {}).get("consent")
-        ]
-        found: set[str] = set()
-        for model, wanted in ((TraitValue, ids), (ConsentRecord, consent_ids)):
-            for i in range(0, len(wanted), CHUNK):
-                stmt = select(model.message_id).where(
-                    model.workspace_id == self.ws, model.message_id.in_(wanted[i : i + CHUNK])
-                )
-                found.update(m for m in self.conn.scalars(stmt) if m)
-        return found
-
     def _nothing_to_learn(self, row: dict[str, Any], keys: list[tuple[str, str]]) -> bool:
         if row["type"] not in ACTIVITY_TYPES:
             return False
@@ -237,13 +177,7 @@ class _Batch:
         if row["type"] == "alias" and row.get("previous_id"):
             self._alias_previous(row, keys)
         target: str | None = next((self.refs[k].profile_id for k in keys if k in self.refs), None)
-        cause = (
-            "alias"
-            if row["type"] == "alias"
-            else "identify"
-            if row["type"] == "identify"
-            else "shared_identifier"
-        )
+        cause = _CAUSES.get(row["type"], "shared_identifier")
         touched: list[Ref] = []
         #: Whether an identifier stronger than the current key already ties the message to target.
         claimed = False
@@ -253,12 +187,7 @@ class _Batch:
                 if target is None:
                     target = self._create_profile(when)
                 elif key[0] in self.r.limits and self._fits(target, {key[0]: {key[1]}}):
-                    # A second userId on this profile is a different person: give it its own.
-                    other = self._create_profile(when)
-                    created = self._create_identity(key, other, row)
-                    self._conflict(
-                        target, other, f"{key[0]} {key[1]!r} conflicts with the profile", row
-                    )
+                    other, created = self._split_off(key, target, row, when)
                     if not claimed:
                         # Only a weaker, shared identifier (a family email) pointed at the old
                         # profile: the message is about the new person, so its other
@@ -270,21 +199,7 @@ class _Batch:
                 claimed = True
             elif target is not None and ref.profile_id == target:
                 claimed = True
-            elif target is not None and ref.profile_id != target:
-                other_profile = ref.profile_id
-                if self._is_separated(target, other_profile):
-                    continue
-                reason = (
-                    None
-                    if cause == "alias"
-                    else self._fits(target, self._limited_values(other_profile))
-                )
-                if reason:
-                    self._conflict(target, other_profile, reason, row)
-                    continue
-                self._merge(
-                    target, other_profile, cause, row, self._anchor(keys, target, touched), ref
-                )
+            elif target is not None and self._join(target, ref, cause, row, keys, touched):
                 touched.append(ref)
                 claimed = True
         # Record the edges that put identities together: what an unmerge later cuts.
@@ -294,6 +209,37 @@ class _Batch:
                 if ref is not anchor:
                     self._add_link(anchor, ref, row)
         return target, self._attribution(keys) or anchor
+
+    def _split_off(
+        self, key: tuple[str, str], target: str, row: dict[str, Any], when: datetime
+    ) -> tuple[str, Ref]:
+        """A second userId on this profile is a different person: give it its own profile."""
+        other = self._create_profile(when)
+        created = self._create_identity(key, other, row)
+        self._conflict(target, other, f"{key[0]} {key[1]!r} conflicts with the profile", row)
+        return other, created
+
+    def _join(
+        self,
+        target: str,
+        ref: Ref,
+        cause: str,
+        row: dict[str, Any],
+        keys: list[tuple[str, str]],
+        touched: list[Ref],
+    ) -> bool:
+        """Merge the profile of ``ref`` into ``target`` unless a rule forbids it (then False)."""
+        other_profile = ref.profile_id
+        if self._is_separated(target, other_profile):
+            return False
+        reason = (
+            None if cause == "alias" else self._fits(target, self._limited_values(other_profile))
+        )
+        if reason:
+            self._conflict(target, other_profile, reason, row)
+            return False
+        self._merge(target, other_profile, cause, row, self._anchor(keys, target, touched), ref)
+        return True
 
     def _anchor(
         self, keys: list[tuple[str, str]], target: str | None, touched: list[Ref]
@@ -487,34 +433,18 @@ class _Batch:
     def _record_traits(self, row: dict[str, Any], anchor: Ref | None) -> None:
         if anchor is None:
             return
-        traits: dict[str, Any] = {}
-        ctx_traits = (row.get("context") or {}).get("traits")
-        if isinstance(ctx_traits, dict):
-            traits.update(ctx_traits)
-        if row["type"] in ("identify", "alias") and row.get("traits"):
-            traits.update(row["traits"])
-        traits.pop("consent", None)
+        traits = message_traits(row)
         if not traits:
             return
-        current = self._current_traits(anchor.id)
-        when = _ts(row["timestamp"])
-        source = row.get("channel") or row.get("source") or ""
-        for key, value in traits.items():
-            key = text_field(key, 100)
-            if key in current and current[key] == value:
-                continue
-            current[key] = value
-            self.pending[TraitValue].append(
-                {
-                    "workspace_id": self.ws,
-                    "identity_id": anchor.id,
-                    "key": key,
-                    "value": value,
-                    "source": f"{row['type']}:{source}"[:80],
-                    "observed_at": when,
-                    "message_id": row["message_id"],
-                }
+        self.pending[TraitValue].extend(
+            trait_rows(
+                row,
+                workspace_id=self.ws,
+                identity_id=anchor.id,
+                traits=traits,
+                current=self._current_traits(anchor.id),
             )
+        )
 
     def _current_traits(self, identity_id: int) -> dict[str, Any]:
         """Latest known traits of an identity, kept current as the batch records more."""
@@ -533,75 +463,14 @@ class _Batch:
     def _record_consent(self, row: dict[str, Any], anchor: Ref | None) -> None:
         if anchor is None:
             return
-        consent = (row.get("context") or {}).get("consent")
-        items: list[tuple[str, str, bool]] = []
-        if isinstance(consent, dict):
-            prefs = consent.get("categoryPreferences")
-            if isinstance(prefs, dict):
-                items += [(str(k), "all", bool(v)) for k, v in prefs.items() if isinstance(v, bool)]
-            for pref in consent.get("preferences") or []:
-                if (
-                    isinstance(pref, dict)
-                    and pref.get("purpose")
-                    and isinstance(pref.get("granted"), bool)
-                ):
-                    items.append(
-                        (str(pref["purpose"]), str(pref.get("channel") or "all"), pref["granted"])
-                    )
-        for purpose, channel, granted in items:
-            self.pending[ConsentRecord].append(
-                {
-                    "workspace_id": self.ws,
-                    "identity_id": anchor.id,
-                    "purpose": text_field(purpose, 80),
-                    "channel": text_field(channel, 20).lower(),
-                    "granted": granted,
-                    "source": f"{row['type']}:{row.get('channel') or ''}"[:80],
-                    "observed_at": _ts(row["timestamp"]),
-                    "message_id": row["message_id"],
-                }
-            )
+        self.pending[ConsentRecord].extend(
+            consent_rows(row, workspace_id=self.ws, identity_id=anchor.id)
+        )
 
     def _record_group(self, row: dict[str, Any], anchor: Ref | None) -> None:
-        traits = row.get("traits") or {}
-        group = self.s.scalar(
-            select(Group).where(Group.workspace_id == self.ws, Group.group_id == row["group_id"])
+        record_group(
+            self.s,
+            workspace_id=self.ws,
+            row=row,
+            identity_id=anchor.id if anchor is not None else None,
         )
-        when = _ts(row["timestamp"])
-        if group is None:
-            group = Group(
-                workspace_id=self.ws,
-                group_id=row["group_id"],
-                type="account",
-                traits={},
-                created_at=when,
-                updated_at=when,
-            )
-            self.s.add(group)
-        group.traits = {**(group.traits or {}), **traits}
-        if traits.get("type"):
-            group.type = text_field(traits["type"], 40).lower()
-        if traits.get("name"):
-            group.name = text_field(traits["name"], 300)
-        group.updated_at = when
-        self.s.flush()
-        if anchor is None:
-            return
-        role = (row.get("context") or {}).get("role")
-        member = self.s.scalar(
-            select(GroupMember).where(
-                GroupMember.group_pk == group.id, GroupMember.identity_id == anchor.id
-            )
-        )
-        if member is None:
-            self.s.add(
-                GroupMember(
-                    workspace_id=self.ws,
-                    group_pk=group.id,
-                    identity_id=anchor.id,
-                    role=text_field(role, 80) if role else None,
-                    joined_at=when,
-                )
-            )
-        elif role:
-            member.role = text_field(role, 80)

@@ -1,0 +1,139 @@
+"""Dashboard helpers: a site with users of every role, sign-in and CSRF forms, a real server.
+
+``serving`` runs the app under uvicorn on a thread, on a socket bound and listening before
+the thread starts: the kernel queues connections until uvicorn accepts them, so nothing has
+to wait for the server to come up.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from safar.auth.service import create_user
+from safar.runtime import Runtime
+from safar.workspaces.service import create_workspace
+from tests.web.seed import seed
+
+PASSWORD = "correct horse battery"
+ROLES = ("admin", "analyst", "agent", "viewer")
+CHROMIUM = os.environ.get("SAFAR_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screens"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass
+class Site:
+    runtime: Runtime
+    workspace_id: str
+    write_key: str
+    secret_key: str
+
+    def email(self, role: str) -> str:
+        return f"{role}@example.com"
+
+
+def make_site(runtime: Runtime, *, data: bool = True) -> Site:
+    """A workspace, one user per role (password ``PASSWORD``) and, with ``data``, some events."""
+    with runtime.db.session() as session:
+        ws, write, secret = create_workspace(session, name="Digikala demo")
+        for role in ROLES:
+            create_user(
+                session,
+                email=f"{role}@example.com",
+                password=PASSWORD,
+                role=role,
+                name=role.title(),
+            )
+    if data:
+        seed(runtime, ws.id)
+    return Site(runtime, ws.id, write, secret)
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "no csrf_token field on the page"
+    return match.group(1)
+
+
+async def sign_in(client: httpx.AsyncClient, role: str, password: str = PASSWORD) -> httpx.Response:
+    form = await client.get("/login")
+    return await client.post(
+        "/login",
+        data={
+            "email": f"{role}@example.com",
+            "password": password,
+            "csrf_token": csrf_of(form.text),
+            "next": "/",
+        },
+    )
+
+
+async def page_csrf(client: httpx.AsyncClient, path: str = "/") -> str:
+    res = await client.get(path)
+    assert res.status_code == 200, res.text[:500]
+    return csrf_of(res.text)
+
+
+def listening_socket() -> socket.socket:
+    """A loopback TCP socket already accepting connections (its port is the server's)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
+
+
+@contextmanager
+def serving(app: Any, sock: socket.socket | None = None) -> Iterator[str]:
+    """Serve ``app`` on a thread; yields its base URL, usable at once."""
+    sock = sock or listening_socket()
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def shot(page: Any, name: str) -> None:
+    """Save a full-page screenshot under test-artifacts/screens/."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in_page(page: Any, base: str, role: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", f"{role}@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+#: Mark for tests that drive Debian's Chromium through Playwright.
+needs_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing (apt-get install chromium)"
+)

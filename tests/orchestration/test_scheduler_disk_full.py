@@ -17,8 +17,15 @@ from safar.orchestration.channels import Channel, OutboundMessage, default_chann
 from safar.runtime import Runtime
 from safar.workspaces.service import create_workspace
 from tests.events.small_disk import fill, small_tmpfs
-from tests.surveys.conftest import Gateway, SmtpServer, customer, send_event, survey_settings
-from tests.surveys.test_flow import jobs, make_survey, make_trigger
+from tests.orchestration.factories import Gateway, SmtpServer
+from tests.surveys.factories import (
+    customer,
+    jobs,
+    make_survey,
+    make_trigger,
+    send_event,
+    survey_settings,
+)
 
 
 def test_due_jobs_during_a_full_disk_are_sent_once_when_space_returns(

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 BASE := $(VENV)/.installed
 
-.PHONY: demo test lint bench serve clean i18n
+.PHONY: demo test lint arch bench serve clean i18n
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -26,10 +26,14 @@ demo: $(BASE)
 test: $(STAMP)
 	$(BIN)/pytest -q
 
-lint: $(STAMP)
+lint: $(STAMP) arch
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+
+# The import contracts in pyproject.toml ([tool.importlinter]): layers, facades, no cycles.
+arch: $(STAMP)
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

@@ -93,32 +93,20 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             status_code=500,
         )
 
-    from safar.auth.api import router as auth_router
-    from safar.events.api import router as ingest_router
-    from safar.identity.api import router as profiles_router
-    from safar.journeys.api import router as journeys_router
-    from safar.orchestration.api import router as orchestration_router
-    from safar.surveys.api import router as surveys_router
-    from safar.surveys.pages import router as survey_pages_router
-    from safar.text.api import router as text_router
-    from safar.workspaces.api import router as workspace_router
+    from safar.ops import router as ops_router
+    from safar.runtime import routers
 
-    app.include_router(ingest_router)
-    app.include_router(profiles_router)
-    app.include_router(workspace_router)
-    app.include_router(text_router)
-    app.include_router(auth_router)
-    app.include_router(journeys_router)
-    app.include_router(surveys_router)
-    app.include_router(orchestration_router)
-    app.include_router(survey_pages_router)
+    for router in routers():
+        app.include_router(router)
+    app.include_router(ops_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    from safar.runtime import pages
     from safar.web.router import mount
 
     # Last: the dashboard owns "/" and every path the API does not.
-    mount(app)
+    mount(app, pages())
     return app

@@ -1,77 +1,76 @@
-"""The running parts of one installation, wired together once.
+"""The composition root: the list of domains, and the running parts of one installation.
 
-``Runtime`` owns the state store, the event store and (when ingesting) the write-ahead log,
-the group committer and the consumer. The web app, the CLI and tests build one and close it.
+``DOMAINS`` is the only place that names every domain; the app's routers, the dashboard's
+pages, the CLI's commands, the migrations' models, the scheduler's tasks and actions, the
+ingest hooks and privacy requests are all built from it. ``Runtime`` owns the state store, the
+event store and (when ingesting) the write-ahead log, the group committer and the consumer; it
+satisfies ``safar.kit.container.Container`` and the domains' own container protocols. The web
+app, the CLI and tests build one and close it. Nothing below the app and the CLI imports this
+module (``lint-imports`` checks it).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from dataclasses import dataclass, field
 from typing import Any
 
+from safar.auth.module import module as auth
 from safar.config import Settings
 from safar.db import Database
+from safar.events.deps import IngestParts
+from safar.events.module import module as events
 from safar.events.pipeline import Applier, Consumer
 from safar.events.store import EventStore, open_event_store
 from safar.events.wal import GroupCommitter, WriteAheadLog
+from safar.identity.module import module as identity
 from safar.identity.resolver import IdentityResolver
+from safar.journeys.module import module as journeys
+from safar.kit.container import Clock, Container
+from safar.kit.db import utcnow
+from safar.kit.domain import Domain, load
 from safar.orchestration.channels import Channel, default_channels
+from safar.orchestration.jobs import ScheduledJobs
+from safar.orchestration.module import module as orchestration
 from safar.orchestration.scheduler import Scheduler, TriggerHook
+from safar.surveys.deps import SurveyParts
+from safar.surveys.module import module as surveys
 from safar.surveys.rendering import template_env
-from safar.surveys.service import EMIT_TASK
-from safar.surveys.tasks import ACTION as SURVEY_ACTION
-from safar.surveys.tasks import SurveyAction, emit_event_task
 from safar.surveys.tokens import LinkSigner
+from safar.text.module import module as text
 from safar.text.tasks import TextWorker
-from safar.workspaces.service import KeyIdentity, authenticate, hash_key
+from safar.workspaces.deps import KeyedContainer
+from safar.workspaces.keys import KeyCache
+from safar.workspaces.module import module as workspaces
 
 log = logging.getLogger("safar")
-KEY_CACHE_SECONDS = 30.0
+
+#: Every domain, in the order their routers, commands and ingest hooks are added.
+DOMAINS: tuple[Domain, ...] = (
+    workspaces,
+    auth,
+    events,
+    identity,
+    orchestration,
+    text,
+    journeys,
+    surveys,
+)
 
 
-@dataclass
-class KeyCache:
-    """Keys checked on every request; remembered briefly, forgotten on revoke.
+def import_models() -> None:
+    """Import every domain's ORM models, so ``Base.metadata`` is complete (Alembic, tests)."""
+    for domain in DOMAINS:
+        domain.load_models()
 
-    A key revoked through this process is refused at once and for good, even when a check
-    that started before the revocation committed stores its stale answer afterwards; one
-    revoked through another process is refused within ``KEY_CACHE_SECONDS``.
-    """
 
-    entries: dict[str, tuple[float, KeyIdentity | None]] = field(default_factory=dict)
-    revoked: set[str] = field(default_factory=set)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+def routers() -> list[Any]:
+    """Every domain's FastAPI routers, in ``DOMAINS`` order."""
+    return [load(ref) for domain in DOMAINS for ref in domain.routers]
 
-    def get(self, db: Database, raw: str) -> KeyIdentity | None:
-        digest = hash_key(raw)
-        now = time.monotonic()
-        with self.lock:
-            if digest in self.revoked:
-                return None
-            hit = self.entries.get(digest)
-        if hit and now - hit[0] < KEY_CACHE_SECONDS:
-            return hit[1]
-        with db.session() as session:
-            ident = authenticate(session, raw)
-        with self.lock:
-            if len(self.entries) > 10_000:
-                self.entries.clear()
-            if digest not in self.revoked:
-                self.entries[digest] = (now, ident)
-        return ident if digest not in self.revoked else None
 
-    def revoke(self, key_hash: str) -> None:
-        """Refuse the key with this stored hash from now on (revocation is final)."""
-        with self.lock:
-            self.revoked.add(key_hash)
-            self.entries.pop(key_hash, None)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
+def pages() -> tuple[str, ...]:
+    """Every domain's dashboard page modules."""
+    return tuple(page for domain in DOMAINS for page in domain.pages)
 
 
 class Runtime:
@@ -82,8 +81,10 @@ class Runtime:
         ingest: bool = True,
         background: bool = True,
         channels: dict[str, Channel] | None = None,
+        clock: Clock = utcnow,
     ) -> None:
         self.settings = settings
+        self.clock = clock
         settings.ensure_dirs()
         self.db = Database(settings.resolved_state_url)
         self.db.migrate()
@@ -98,19 +99,16 @@ class Runtime:
         self.scheduler = Scheduler(
             self.db,
             channels=channels if channels is not None else default_channels(settings),
-            actions={
-                SURVEY_ACTION: SurveyAction(
-                    self.survey_signer,
-                    settings.resolved_public_url(),
-                    self.survey_env,
-                    settings.timezone,
-                )
-            },
-            tasks={EMIT_TASK: emit_event_task(self.applier)},
             interval_s=settings.scheduler_interval_s,
+            clock=clock,
         )
+        for domain in DOMAINS:
+            for name, ref in domain.actions.items():
+                self.scheduler.actions[name] = load(ref)(self)
+            for name, ref in domain.tasks.items():
+                self.scheduler.tasks[name] = load(ref)(self)
+        self.jobs = ScheduledJobs(self.scheduler.wake)
         self.trigger_hook = TriggerHook(self.db, self.scheduler)
-        self.applier.hooks.append(self.trigger_hook)
         self.wal: WriteAheadLog | None = None
         self.committer: GroupCommitter | None = None
         self.consumer: Consumer | None = None
@@ -127,8 +125,12 @@ class Runtime:
                 return Analyzer.open(data_dir, accurate=accurate)
 
             self.text_worker = TextWorker(self.store, open_analyzer)
-            self.applier.hooks.append(self.text_worker.hook)
             self.text_worker.start()
+        for domain in DOMAINS:
+            for ref in domain.ingest_hooks:
+                hook = load(ref)(self)
+                if hook is not None:
+                    self.applier.hooks.append(hook)
         if ingest:
             self.wal = WriteAheadLog(settings.wal_dir)
             self.consumer = Consumer(
@@ -160,3 +162,11 @@ class Runtime:
             self.wal.close()
         self.store.close()
         self.db.dispose()
+
+
+def _conforms(
+    runtime: Runtime,
+) -> tuple[IngestParts, SurveyParts, KeyedContainer, Container[EventStore]]:
+    """Nothing calls this: mypy checks here that ``Runtime`` satisfies every container
+    protocol the domains declare, so a part they rely on cannot disappear unnoticed."""
+    return runtime, runtime, runtime, runtime

@@ -1,9 +1,11 @@
-"""Import every domain's ORM models so Base.metadata is complete (Alembic, tests)."""
+"""Every domain's ORM models for Alembic's metadata, from the runtime's list of domains.
+
+The migration environment is a composition root like the app and the CLI: it needs every
+table, so it asks ``safar.runtime.DOMAINS`` instead of naming the domains itself.
+"""
 
 
 def import_models() -> None:
-    import safar.auth.models
-    import safar.identity.models
-    import safar.orchestration.models
-    import safar.surveys.models
-    import safar.workspaces.models  # noqa: F401
+    from safar.runtime import import_models as load_all
+
+    load_all()

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from safar.config import Settings
 from safar.errors import Forbidden, PayloadTooLarge, Unauthorized, ValidationFailed
+from safar.events.deps import IngestParts
 from safar.events.messages import (
     SegmentMessage,
     fast_rows,
@@ -25,7 +26,6 @@ from safar.events.messages import (
     parse_time,
 )
 from safar.events.pipeline import encode_record
-from safar.runtime import Runtime
 from safar.workspaces.deps import basic_username
 from safar.workspaces.service import KeyIdentity
 
@@ -53,7 +53,9 @@ def _decompress(body: bytes, encoding: str, limit: int) -> bytes:
     return out
 
 
-async def _authenticate(request: Request, runtime: Runtime, body: dict[str, Any]) -> KeyIdentity:
+async def _authenticate(
+    request: Request, runtime: IngestParts, body: dict[str, Any]
+) -> KeyIdentity:
     raw = basic_username(request.headers.get("authorization"))
     if not raw and isinstance(body.get("writeKey"), str):
         raw = body["writeKey"]
@@ -137,7 +139,7 @@ def _batch_rows(
 
 
 async def _ingest(request: Request, kind: str) -> Response:
-    runtime: Runtime = request.app.state.runtime
+    runtime: IngestParts = request.app.state.runtime
     settings = runtime.settings
     limit = settings.max_batch_bytes if kind == "batch" else settings.max_event_bytes
     body = await _read_json(request, limit)

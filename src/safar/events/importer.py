@@ -35,9 +35,9 @@ import orjson
 
 from safar.errors import NotFound, SafarError, ValidationFailed
 from safar.events.channels import normalize_channel
+from safar.events.deps import IngestParts
 from safar.events.import_readers import BadLine, Reader, detect_format
 from safar.events.messages import MESSAGE_TYPES, normalize, parse_message
-from safar.runtime import Runtime
 
 TOP_FIELDS = (
     "type",
@@ -417,7 +417,7 @@ def content_id(workspace_id: str, msg: dict[str, Any]) -> str:
 
 
 # -- the run ------------------------------------------------------------------------------
-def _check_workspace(runtime: Runtime, workspace_id: str) -> None:
+def _check_workspace(runtime: IngestParts, workspace_id: str) -> None:
     from safar.workspaces.models import Workspace
 
     with runtime.db.session() as session:
@@ -448,7 +448,11 @@ class _Report:
 
 
 def run_import(
-    runtime: Runtime, spec: ImportSpec, *, progress: bool = False, report_path: Path | None = None
+    runtime: IngestParts,
+    spec: ImportSpec,
+    *,
+    progress: bool = False,
+    report_path: Path | None = None,
 ) -> ImportSummary:
     """Import one file; bad rows go to the report, good rows are stored in chunks."""
     assert spec.fmt is not None

@@ -477,3 +477,20 @@ def profile_count(session: Session, *, workspace_id: str) -> int:
         )
         or 0
     )
+
+
+def profile_of(session: Session, *, workspace_id: str, type_: str, value: str) -> str | None:
+    """The profile owning this exact identifier (stored form, no normalisation), if any."""
+    return session.scalar(
+        select(Identity.profile_id).where(
+            Identity.workspace_id == workspace_id, Identity.type == type_, Identity.value == value
+        )
+    )
+
+
+def lock_profile(session: Session, profile_id: str) -> None:
+    """Hold the profile's row until the transaction ends: decisions about one person queue.
+
+    PostgreSQL takes a row lock (``SELECT ... FOR UPDATE``); SQLite already has one writer.
+    """
+    session.get(Profile, profile_id, with_for_update=True)

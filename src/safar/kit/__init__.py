@@ -1,0 +1,1 @@
+"""Shared building blocks: no module under kit imports a domain."""

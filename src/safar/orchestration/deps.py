@@ -1,0 +1,25 @@
+"""The container as orchestration's endpoints see it: the scheduler and its ingest hook."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Protocol
+
+from fastapi import Depends, Request
+
+from safar.kit.container import Container
+from safar.orchestration.scheduler import Scheduler, TriggerHook
+
+
+class OrchestrationParts(Container[Any], Protocol):
+    @property
+    def scheduler(self) -> Scheduler: ...
+    @property
+    def trigger_hook(self) -> TriggerHook: ...
+
+
+async def get_parts(request: Request) -> OrchestrationParts:
+    parts: OrchestrationParts = request.app.state.runtime
+    return parts
+
+
+OrchestrationDep = Annotated[OrchestrationParts, Depends(get_parts)]

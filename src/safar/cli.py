@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from pathlib import Path
@@ -84,6 +85,49 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 20, 100)
+
+
+privacy_app = typer.Typer(help="Privacy requests about one person", no_args_is_help=True)
+app.add_typer(privacy_app, name="privacy")
+
+
+@privacy_app.command("export")
+def privacy_export(
+    profile_id: str,
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="workspace id")],
+) -> None:
+    """Print, as JSON, what every domain holds about the person with this profile."""
+    from safar.runtime import Runtime, export_person
+
+    runtime = Runtime(_settings(), ingest=False)
+    try:
+        data = export_person(runtime, workspace_id=workspace, profile_id=profile_id)
+    except SafarError as exc:
+        fail(exc)
+    finally:
+        runtime.close()
+    typer.echo(json.dumps(data, ensure_ascii=False, default=str, indent=2))
+
+
+@privacy_app.command("erase")
+def privacy_erase(
+    profile_id: str,
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="workspace id")],
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+) -> None:
+    """Erase the person with this profile from every domain (cannot be undone)."""
+    from safar.runtime import Runtime, erase_person
+
+    if not yes:
+        typer.confirm(f"Erase everything about {profile_id}?", abort=True)
+    runtime = Runtime(_settings(), ingest=False)
+    try:
+        erased = erase_person(runtime, workspace_id=workspace, profile_id=profile_id)
+    except SafarError as exc:
+        fail(exc)
+    finally:
+        runtime.close()
+    typer.echo(json.dumps(erased))
 
 
 @app.command()

@@ -73,6 +73,36 @@ def pages() -> tuple[str, ...]:
     return tuple(page for domain in DOMAINS for page in domain.pages)
 
 
+def export_person(runtime: Runtime, *, workspace_id: str, profile_id: str) -> dict[str, Any]:
+    """What every domain holds about one person, by domain (a privacy export)."""
+    with runtime.db.session() as session:
+        return {
+            domain.name: handler.export(
+                session, runtime, workspace_id=workspace_id, profile_id=profile_id
+            )
+            for domain in DOMAINS
+            if (handler := domain.privacy_handler()) is not None
+        }
+
+
+def erase_person(runtime: Runtime, *, workspace_id: str, profile_id: str) -> dict[str, int]:
+    """Erase one person from every domain; rows removed, by domain.
+
+    State-store rows go in one unit of work (all or none). Domains are asked in reverse order,
+    so identity, which the others use to find the person, goes last. Event-store rows other
+    than text analyses (the events themselves) are not erased yet.
+    """
+    erased: dict[str, int] = {}
+    with runtime.db.session() as session:
+        for domain in reversed(DOMAINS):
+            handler = domain.privacy_handler()
+            if handler is not None:
+                erased[domain.name] = handler.erase(
+                    session, runtime, workspace_id=workspace_id, profile_id=profile_id
+                )
+    return erased
+
+
 class Runtime:
     def __init__(
         self,

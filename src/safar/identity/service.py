@@ -23,6 +23,10 @@ from safar.identity.models import (
     Profile,
     TraitValue,
 )
+
+# Part of the facade other domains use; the queries live in the repository.
+from safar.identity.repository import lock_profile as lock_profile
+from safar.identity.repository import profile_of as profile_of
 from safar.identity.schemas import (
     ConsentRead,
     GroupMemberRead,
@@ -479,18 +483,8 @@ def profile_count(session: Session, *, workspace_id: str) -> int:
     )
 
 
-def profile_of(session: Session, *, workspace_id: str, type_: str, value: str) -> str | None:
-    """The profile owning this exact identifier (stored form, no normalisation), if any."""
-    return session.scalar(
-        select(Identity.profile_id).where(
-            Identity.workspace_id == workspace_id, Identity.type == type_, Identity.value == value
-        )
-    )
-
-
-def lock_profile(session: Session, profile_id: str) -> None:
-    """Hold the profile's row until the transaction ends: decisions about one person queue.
-
-    PostgreSQL takes a row lock (``SELECT ... FOR UPDATE``); SQLite already has one writer.
-    """
-    session.get(Profile, profile_id, with_for_update=True)
+def person_profile_ids(session: Session, *, workspace_id: str, profile_id: str) -> list[str]:
+    """The person's current profile id and those merged into it (other domains' rows use
+    whichever was current when they wrote them)."""
+    pid = resolve_profile_id(session, workspace_id=workspace_id, profile_id=profile_id)
+    return repository.person_profile_ids(session, workspace_id=workspace_id, profile_id=pid)

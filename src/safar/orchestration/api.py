@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from safar.errors import ValidationFailed
 from safar.orchestration import service
 from safar.orchestration.deps import OrchestrationDep
-from safar.orchestration.models import ScheduledJob
 from safar.orchestration.schemas import JobRead, TriggerCreate, TriggerRead, TriggerUpdate
 from safar.workspaces.deps import SecretKey, SessionDep
 
@@ -67,10 +65,7 @@ def list_jobs(
 ) -> list[JobRead]:
     if status is not None and status not in JOB_STATUSES:
         raise ValidationFailed(f"status: use one of {', '.join(JOB_STATUSES)}", field="status")
-    stmt = select(ScheduledJob).where(ScheduledJob.workspace_id == key.workspace_id)
-    if status:
-        stmt = stmt.where(ScheduledJob.status == status)
-    if trigger_id:
-        stmt = stmt.where(ScheduledJob.trigger_id == trigger_id)
-    stmt = stmt.order_by(ScheduledJob.id.desc()).limit(limit)
-    return [JobRead.model_validate(j) for j in session.scalars(stmt)]
+    jobs = service.list_jobs(
+        session, workspace_id=key.workspace_id, status=status, trigger_id=trigger_id, limit=limit
+    )
+    return [JobRead.model_validate(j) for j in jobs]

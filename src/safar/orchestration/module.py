@@ -15,4 +15,5 @@ module = Domain(
     routers=("safar.orchestration.api:router",),
     models=("safar.orchestration.models",),
     ingest_hooks=("safar.orchestration.module:ingest_hook",),
+    privacy="safar.orchestration.privacy:handler",
 )

@@ -60,6 +60,19 @@ def update_trigger(
     return trigger
 
 
+def list_jobs(
+    session: Session,
+    *,
+    workspace_id: str,
+    status: str | None = None,
+    trigger_id: str | None = None,
+    limit: int = 100,
+) -> list[ScheduledJob]:
+    return JobRepository(session).recent(
+        workspace_id, status=status, trigger_id=trigger_id, limit=limit
+    )
+
+
 def active_triggers(session: Session) -> list[Trigger]:
     return TriggerRepository(session).active()
 
@@ -122,17 +135,7 @@ def schedule_for_rows(
             )
     if not candidates:
         return []
-    existing: set[tuple[str, str]] = set()
-    keys = list(candidates)
-    for i in range(0, len(keys), 500):
-        chunk = keys[i : i + 500]
-        existing.update(
-            session.execute(
-                select(ScheduledJob.workspace_id, ScheduledJob.dedupe_key).where(
-                    ScheduledJob.dedupe_key.in_([k for _, k in chunk])
-                )
-            ).tuples()
-        )
+    existing = JobRepository(session).existing_keys(list(candidates))
     fresh = [job for key, job in candidates.items() if key not in existing]
     try:
         with session.begin_nested():

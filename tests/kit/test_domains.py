@@ -1,0 +1,83 @@
+"""Domains declare themselves; the app, the CLI and the migrations are built from the list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from fastapi import APIRouter
+from sqlalchemy import inspect
+from typer.testing import CliRunner
+
+from safar.app import create_app
+from safar.cli import app as cli_app
+from safar.kit.db import Base, Database
+from safar.kit.domain import Domain, load
+from safar.runtime import DOMAINS, import_models, pages, routers
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "safar"
+
+
+def test_every_domain_folder_declares_a_module_and_is_listed() -> None:
+    folders = {p.parent.name for p in SRC.glob("*/module.py")}
+    assert folders == {d.name for d in DOMAINS}
+    for name in folders:
+        assert isinstance(load(f"safar.{name}.module:module"), Domain)
+
+
+@pytest.mark.parametrize("domain", DOMAINS, ids=lambda d: d.name)
+def test_every_reference_of_a_domain_loads(domain: Domain) -> None:
+    for ref in domain.routers:
+        assert isinstance(load(ref), APIRouter), ref
+    for page in domain.pages:
+        assert isinstance(load(page).router, APIRouter), page
+    for ref in [*domain.tasks.values(), *domain.actions.values(), *domain.ingest_hooks]:
+        assert callable(load(ref)), ref
+    for name, ref in domain.cli.items():
+        part = load(ref)
+        assert isinstance(part, typer.Typer) or callable(part), name
+    handler = domain.privacy_handler()
+    if handler is not None:
+        assert callable(handler.export) and callable(handler.erase)
+
+
+def included(routes: list[Any]) -> set[int]:
+    """Ids of every router included under these routes (FastAPI keeps each one it includes)."""
+    found: set[int] = set()
+    for route in routes:
+        router = getattr(route, "original_router", None)
+        if router is not None:
+            found |= {id(router)} | included(router.routes)
+    return found
+
+
+def test_the_app_serves_every_domain_router_and_page() -> None:
+    app = create_app()
+    mounted = included(app.routes)
+    for router in routers():
+        assert id(router) in mounted
+    for page in pages():
+        assert id(load(page).router) in mounted
+
+
+def test_the_cli_has_every_domain_command() -> None:
+    result = CliRunner().invoke(cli_app, ["--help"], terminal_width=200)
+    assert result.exit_code == 0
+    for domain in DOMAINS:
+        for name in domain.cli:
+            assert name in result.output, name
+    assert "privacy" in result.output
+
+
+def test_the_models_of_the_list_are_the_migrated_schema(tmp_path: Path) -> None:
+    """Alembic's metadata (built from DOMAINS) names exactly the tables the migrations create."""
+    import_models()
+    db = Database(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        db.migrate()
+        migrated = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
+    finally:
+        db.dispose()
+    assert set(Base.metadata.tables) == migrated

@@ -137,7 +137,7 @@ class Runtime:
                 self.scheduler.actions[name] = load(ref)(self)
             for name, ref in domain.tasks.items():
                 self.scheduler.tasks[name] = load(ref)(self)
-        self.jobs = ScheduledJobs(self.scheduler.wake)
+        self.jobs = ScheduledJobs(self.scheduler.wake, clock)
         self.trigger_hook = TriggerHook(self.db, self.scheduler)
         self.wal: WriteAheadLog | None = None
         self.committer: GroupCommitter | None = None

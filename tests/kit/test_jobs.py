@@ -63,12 +63,10 @@ def test_a_cancelled_job_never_runs(db: Database, two_workspaces: tuple[str, str
         return {}
 
     scheduler = Scheduler(db, channels={}, tasks={"note": task}, clock=lambda: DUE)
-    jobs = ScheduledJobs(scheduler.wake)
+    jobs = ScheduledJobs(scheduler.wake, clock=lambda: DUE)  # due "now" by the same clock
     with db.session() as session:
         for k in ("kept", "gone"):
-            jobs.enqueue(
-                session, workspace_id=a, action="note", payload={"k": k}, key=k, due_at=DUE
-            )
+            jobs.enqueue(session, workspace_id=a, action="note", payload={"k": k}, key=k)
     with db.session() as session:
         jobs.cancel(session, workspace_id=a, key="gone")
     assert scheduler.run_due() == 1

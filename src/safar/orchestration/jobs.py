@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from safar.kit.container import Clock
+from safar.kit.db import utcnow
 from safar.kit.jobs import JobRef
 from safar.orchestration import service
 from safar.orchestration.models import ScheduledJob
@@ -26,8 +28,9 @@ class ScheduledJobs:
     waiting for the next poll and never before its row is visible.
     """
 
-    def __init__(self, wake: Callable[[], None] | None = None) -> None:
+    def __init__(self, wake: Callable[[], None] | None = None, clock: Clock = utcnow) -> None:
         self.wake = wake
+        self.clock = clock
 
     def _wake_after_commit(self, session: Session) -> None:
         if self.wake is not None:
@@ -50,7 +53,7 @@ class ScheduledJobs:
             action=action,
             payload=payload,
             dedupe_key=key,
-            due_at=due_at,
+            due_at=due_at or self.clock(),
         )
         self._wake_after_commit(session)
         return _ref(job)

@@ -21,6 +21,7 @@ from safar.errors import PayloadTooLarge, SafarError, ValidationFailed
 from safar.surveys import service
 from safar.surveys.deps import SurveyParts
 from safar.surveys.rendering import FACES, TEXTS, digits
+from safar.surveys.repository import InvitationRepository
 from safar.surveys.schemas import AnswerSubmit
 from safar.surveys.tokens import LinkExpired, LinkForged, LinkSigner, LinkUsed
 
@@ -161,14 +162,12 @@ def _action(token: str, embed: int) -> str:
 
 def _lang_of(runtime: SurveyParts, token: str, request: Request) -> str:
     """The invitation's language when the token is genuine; the browser's otherwise."""
-    from safar.surveys.models import Invitation
-
     try:
         invitation_id = _signer(runtime).verify(token)
     except SafarError:
         return _lang_hint(request)
     with runtime.db.session() as session:
-        inv = session.get(Invitation, invitation_id)
+        inv = InvitationRepository(session).by_link(invitation_id)
         return inv.language if inv else _lang_hint(request)
 
 

@@ -1,4 +1,4 @@
-"""Queries of the survey tables that privacy requests need (the rest still live in service)."""
+"""Queries of the survey tables, scoped by the kit's base (more move here from service.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,25 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from safar.surveys.models import Invitation, SurveyResponse
+from safar.kit.repository import WorkspaceRepository
+from safar.surveys.models import Invitation, Survey, SurveyResponse
+
+
+class SurveyRepository(WorkspaceRepository[Survey]):
+    model = Survey
+
+
+class InvitationRepository(WorkspaceRepository[Invitation]):
+    model = Invitation
+
+    def of_job(self, workspace_id: str, job_id: int) -> Invitation | None:
+        """The invitation a scheduled job sent."""
+        return self.session.scalar(self.scoped(workspace_id).where(Invitation.job_id == job_id))
+
+    def by_link(self, invitation_id: str) -> Invitation | None:
+        """The invitation a verified survey link names: the signature is the authority, so no
+        workspace is known yet (the link's holder is the respondent, not a key)."""
+        return self.session.get(Invitation, invitation_id)
 
 
 def _plain(row: Any) -> dict[str, Any]:

@@ -93,8 +93,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
             status_code=500,
         )
 
+    from safar.domains import routers
     from safar.ops import router as ops_router
-    from safar.runtime import routers
 
     for router in routers():
         app.include_router(router)
@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    from safar.runtime import pages
+    from safar.domains import pages
     from safar.web.router import mount
 
     # Last: the dashboard owns "/" and every path the API does not.

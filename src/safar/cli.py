@@ -11,10 +11,10 @@ from typing import Annotated
 import typer
 
 from safar.config import Settings
+from safar.domains import DOMAINS
 from safar.errors import SafarError
 from safar.kit.cli import fail
 from safar.kit.domain import load
-from safar.runtime import DOMAINS
 
 app = typer.Typer(
     help="Safar customer experience management",

@@ -1,8 +1,8 @@
 """The composition root: the list of domains, and the running parts of one installation.
 
-``DOMAINS`` is the only place that names every domain; the app's routers, the dashboard's
-pages, the CLI's commands, the migrations' models, the scheduler's tasks and actions, the
-ingest hooks and privacy requests are all built from it. ``Runtime`` owns the state store, the
+``safar.domains.DOMAINS`` is the only place that names every domain; the app's routers, the
+dashboard's pages, the CLI's commands, the migrations' models, the scheduler's tasks and
+actions, the ingest hooks and privacy requests are all built from it. ``Runtime`` owns the state store, the
 event store and (when ingesting) the write-ahead log, the group committer and the consumer; it
 satisfies ``safar.kit.container.Container`` and the domains' own container protocols. The web
 app, the CLI and tests build one and close it. Nothing below the app and the CLI imports this
@@ -12,65 +12,33 @@ module (``lint-imports`` checks it).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from safar.auth.module import module as auth
 from safar.config import Settings
 from safar.db import Database
-from safar.events.deps import IngestParts
-from safar.events.module import module as events
+from safar.domains import DOMAINS
 from safar.events.pipeline import Applier, Consumer
 from safar.events.store import EventStore, open_event_store
 from safar.events.wal import GroupCommitter, WriteAheadLog
-from safar.identity.module import module as identity
 from safar.identity.resolver import IdentityResolver
-from safar.journeys.module import module as journeys
-from safar.kit.container import Clock, Container
+from safar.kit.container import Clock
 from safar.kit.db import utcnow
-from safar.kit.domain import Domain, load
+from safar.kit.domain import load
 from safar.orchestration.channels import Channel, default_channels
 from safar.orchestration.jobs import ScheduledJobs
-from safar.orchestration.module import module as orchestration
 from safar.orchestration.scheduler import Scheduler, TriggerHook
-from safar.surveys.deps import SurveyParts
-from safar.surveys.module import module as surveys
 from safar.surveys.rendering import template_env
 from safar.surveys.tokens import LinkSigner
-from safar.text.module import module as text
 from safar.text.tasks import TextWorker
-from safar.workspaces.deps import KeyedContainer
 from safar.workspaces.keys import KeyCache
-from safar.workspaces.module import module as workspaces
+
+if TYPE_CHECKING:
+    from safar.events.deps import IngestParts
+    from safar.kit.container import Container
+    from safar.surveys.deps import SurveyParts
+    from safar.workspaces.deps import KeyedContainer
 
 log = logging.getLogger("safar")
-
-#: Every domain, in the order their routers, commands and ingest hooks are added.
-DOMAINS: tuple[Domain, ...] = (
-    workspaces,
-    auth,
-    events,
-    identity,
-    orchestration,
-    text,
-    journeys,
-    surveys,
-)
-
-
-def import_models() -> None:
-    """Import every domain's ORM models, so ``Base.metadata`` is complete (Alembic, tests)."""
-    for domain in DOMAINS:
-        domain.load_models()
-
-
-def routers() -> list[Any]:
-    """Every domain's FastAPI routers, in ``DOMAINS`` order."""
-    return [load(ref) for domain in DOMAINS for ref in domain.routers]
-
-
-def pages() -> tuple[str, ...]:
-    """Every domain's dashboard page modules."""
-    return tuple(page for domain in DOMAINS for page in domain.pages)
 
 
 def export_person(runtime: Runtime, *, workspace_id: str, profile_id: str) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from safar.app import create_app
 from safar.cli import app as cli_app
+from safar.domains import DOMAINS, import_models, pages, routers
 from safar.kit.db import Base, Database
 from safar.kit.domain import Domain, load
-from safar.runtime import DOMAINS, import_models, pages, routers
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "safar"
 
@@ -81,3 +81,10 @@ def test_the_models_of_the_list_are_the_migrated_schema(tmp_path: Path) -> None:
     finally:
         db.dispose()
     assert set(Base.metadata.tables) == migrated
+
+
+def test_the_survey_job_names_match_the_domain_code() -> None:
+    from safar.surveys import module, service, tasks
+
+    assert module.EMIT_TASK == service.EMIT_TASK
+    assert module.ACTION == tasks.ACTION

@@ -2,7 +2,7 @@
 
 Parts are named by reference (``"package.module:attribute"``) and loaded when the app, the CLI or
 the migrations need them, so declaring a domain imports neither FastAPI routers nor Typer apps,
-and listing every domain in ``safar.runtime.DOMAINS`` costs the CLI nothing at start-up.
+and listing every domain in ``safar.domains.DOMAINS`` costs the CLI nothing at start-up.
 Adding a domain is one folder with a ``module.py`` plus one line in that list.
 """
 
@@ -11,9 +11,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from safar.kit.privacy import PrivacyHandler
+if TYPE_CHECKING:
+    from safar.kit.privacy import PrivacyHandler
 
 #: ``"package.module:attribute"`` (or just ``"package.module"`` for a module).
 Ref = str

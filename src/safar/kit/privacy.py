@@ -1,6 +1,6 @@
 """Privacy requests, domain by domain: export and erase what one domain holds about a person.
 
-A request about a profile asks every domain's handler in turn (``safar.runtime.DOMAINS``), in
+A request about a profile asks every domain's handler in turn (``safar.domains.DOMAINS``), in
 one unit of work, so an erasure either removes the person from every state-store table or from
 none. Handlers take the container for the parts outside the state store (the event store).
 """

@@ -47,4 +47,4 @@ serve: $(BASE)
 	$(BIN)/safar serve
 
 clean:
-	rm -rf $(VENV) .safar .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .safar .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache

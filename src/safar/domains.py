@@ -20,11 +20,13 @@ from safar.text.module import module as text
 from safar.workspaces.module import module as workspaces
 
 #: Every domain, in the order their routers, commands and ingest hooks are added.
+#: The ingest and profile routers come first: requests are matched against routers in this
+#: order, and those two carry the hot paths.
 DOMAINS: tuple[Domain, ...] = (
-    workspaces,
-    auth,
     events,
     identity,
+    workspaces,
+    auth,
     orchestration,
     text,
     journeys,

@@ -1,13 +1,17 @@
-"""The container as ingest and import see it: keys, the log, the pipeline, the event store."""
+"""The container as the events domain and its readers see it: the event store typed, and for
+ingest and import the keys, the log and the pipeline."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Annotated, Protocol
+
+from fastapi import Depends
 
 from safar.events.pipeline import Applier, Consumer
 from safar.events.store import EventStore
 from safar.events.wal import GroupCommitter
 from safar.kit.container import Container
+from safar.kit.deps import get_container
 from safar.workspaces.keys import KeyCache
 
 
@@ -20,3 +24,8 @@ class IngestParts(Container[EventStore], Protocol):
     def committer(self) -> GroupCommitter | None: ...
     @property
     def consumer(self) -> Consumer | None: ...
+
+
+#: The container with the event store typed, for endpoints and pages that read events (the
+#: kit's one container dependency, resolved once per request).
+EventsDep = Annotated[Container[EventStore], Depends(get_container)]

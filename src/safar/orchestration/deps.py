@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Protocol
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from safar.kit.container import Container
+from safar.kit.deps import get_container
 from safar.orchestration.scheduler import Scheduler, TriggerHook
 
 
@@ -17,9 +18,4 @@ class OrchestrationParts(Container[Any], Protocol):
     def trigger_hook(self) -> TriggerHook: ...
 
 
-async def get_parts(request: Request) -> OrchestrationParts:
-    parts: OrchestrationParts = request.app.state.runtime
-    return parts
-
-
-OrchestrationDep = Annotated[OrchestrationParts, Depends(get_parts)]
+OrchestrationDep = Annotated[OrchestrationParts, Depends(get_container)]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Protocol
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from jinja2 import Environment
 
+from safar.kit.deps import get_container
 from safar.orchestration.deps import OrchestrationParts
 from safar.surveys.tokens import LinkSigner
 
@@ -18,9 +19,4 @@ class SurveyParts(OrchestrationParts, Protocol):
     def survey_env(self) -> Environment: ...
 
 
-async def get_parts(request: Request) -> SurveyParts:
-    parts: SurveyParts = request.app.state.runtime
-    return parts
-
-
-SurveyDep = Annotated[SurveyParts, Depends(get_parts)]
+SurveyDep = Annotated[SurveyParts, Depends(get_container)]

@@ -12,6 +12,7 @@ from safar.kit.deps import (
     ContainerDep,
     SessionDep,
     basic_username,
+    get_container,
     get_session,
     run_read,
 )
@@ -41,12 +42,9 @@ class KeyedContainer(Container[Any], Protocol):
     def keys(self) -> KeyCache: ...
 
 
-async def get_keyed(request: Request) -> KeyedContainer:
-    container: KeyedContainer = request.app.state.runtime
-    return container
-
-
-KeysDep = Annotated[KeyedContainer, Depends(get_keyed)]
+#: The same dependency as ``ContainerDep`` (so FastAPI resolves it once per request), typed
+#: with the key cache.
+KeysDep = Annotated[KeyedContainer, Depends(get_container)]
 
 
 async def require_secret_key(request: Request, runtime: KeysDep) -> KeyIdentity:

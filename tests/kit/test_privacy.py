@@ -159,3 +159,36 @@ def test_a_person_of_another_workspace_is_not_found(
     with pytest.raises(NotFound):
         erase_person(runtime, workspace_id=other.id, profile_id=people["sara"])
     assert export_person(runtime, workspace_id=people["ws"], profile_id=people["sara"])["text"]
+
+
+def test_the_privacy_commands(tmp_path: Path) -> None:
+    """``safar privacy export`` prints the person as JSON; ``erase`` removes them; an unknown
+    profile is an error message, not a traceback."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from safar.cli import app
+
+    data_dir = tmp_path / "safar"
+    rt = Runtime(Settings(data_dir=data_dir, text_analysis=False), ingest=False)
+    try:
+        with rt.db.session() as session:
+            ws, _, _ = create_workspace(session, name="shop")
+        rt.applier.apply(_messages(ws.id)[4:5])  # Ali's identify
+        with rt.db.session() as session:
+            ali = lookup(session, workspace_id=ws.id, type_="user_id", value="ali")
+    finally:
+        rt.close()
+    env = {"SAFAR_DATA_DIR": str(data_dir), "SAFAR_TEXT_ANALYSIS": "false"}
+    runner = CliRunner()
+    out = runner.invoke(app, ["privacy", "export", ali, "-w", ws.id], env=env)
+    assert out.exit_code == 0, out.output
+    exported = json.loads(out.output)
+    assert {i["value"] for i in exported["identity"]["identities"]} == {"ali", "ali@example.com"}
+    out = runner.invoke(app, ["privacy", "erase", ali, "-w", ws.id, "--yes"], env=env)
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["identity"] >= 3  # profile, two identities, a trait
+    out = runner.invoke(app, ["privacy", "export", ali, "-w", ws.id], env=env)
+    assert out.exit_code == 2
+    assert "error: profile" in out.output and "not found" in out.output

@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -21,6 +21,19 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _open_runtime(settings: Settings, *, ingest: bool) -> Any:
+    from safar.runtime import Runtime  # here, so commands that need none skip the engines
+
+    return Runtime(settings, ingest=ingest)
+
+
+@app.callback()
+def main(ctx: typer.Context) -> None:
+    """Safar customer experience management"""
+    # Domain commands open their runtime through the context (kit.cli.open_runtime).
+    ctx.obj = _open_runtime
 
 
 def register_domains(root: typer.Typer) -> None:

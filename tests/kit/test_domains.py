@@ -88,3 +88,18 @@ def test_the_survey_job_names_match_the_domain_code() -> None:
 
     assert module.EMIT_TASK == service.EMIT_TASK
     assert module.ACTION == tasks.ACTION
+
+
+def test_a_domain_command_gets_its_runtime_only_under_the_safar_command(tmp_path: Path) -> None:
+    from safar.events.cli import app as import_app
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"type": "track", "event": "x", "userId": "u"}\n', encoding="utf-8")
+    env = {"SAFAR_DATA_DIR": str(tmp_path / "safar"), "SAFAR_TEXT_ANALYSIS": "false"}
+    # Alone, a one-command Typer app is that command.
+    alone = CliRunner().invoke(import_app, [str(rows), "-w", "ws_x"], env=env)
+    assert isinstance(alone.exception, RuntimeError)
+    assert "safar command" in str(alone.exception)
+    rooted = CliRunner().invoke(cli_app, ["import", "events", str(rows), "-w", "ws_x"], env=env)
+    assert rooted.exit_code == 2  # a runtime opened; the workspace does not exist
+    assert "ws_x" in rooted.output

@@ -10,13 +10,15 @@ import typer
 
 from safar.config import Settings
 from safar.errors import SafarError
-from safar.kit.cli import fail
+from safar.events.deps import IngestParts
+from safar.kit.cli import fail, open_runtime
 
 app = typer.Typer(help="Bulk import of events and operational tables", no_args_is_help=True)
 
 
 @app.command("events")
 def import_events(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
     workspace: Annotated[str, typer.Option("--workspace", "-w", help="workspace id")],
     mapping: Annotated[
@@ -66,7 +68,6 @@ def import_events(
         parse_mapping,
         run_import,
     )
-    from safar.runtime import Runtime
 
     settings = Settings()
     try:
@@ -82,7 +83,7 @@ def import_events(
             type=message_type or base.get("type"),
             unmapped=unmapped or base.get("unmapped") or "properties",
         )
-        runtime = Runtime(settings, ingest=False)
+        runtime: IngestParts = open_runtime(ctx, settings)
     except StoreBusy as exc:
         typer.secho(f"error: {exc.message}", fg=typer.colors.RED, err=True)
         typer.echo(

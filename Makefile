@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 BASE := $(VENV)/.installed
 
-.PHONY: demo test lint bench serve clean i18n sdk-packages vendor-analytics
+.PHONY: demo test lint arch bench serve clean i18n sdk-packages vendor-analytics
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -28,10 +28,14 @@ demo: $(BASE)
 test: $(STAMP)
 	$(BIN)/pytest -q -rfE
 
-lint: $(STAMP)
+lint: $(STAMP) arch
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+
+# The import contracts in pyproject.toml ([tool.importlinter]): layers, facades, no cycles.
+arch: $(STAMP)
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
@@ -59,4 +63,4 @@ serve: $(BASE)
 	$(BIN)/safar serve
 
 clean:
-	rm -rf $(VENV) .safar .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .safar .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache

@@ -60,28 +60,9 @@ class AnswerUnexpected:
             await response(scope, receive, send)
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
-    """The app; pass ``runtime`` to share one (tests, demo) or let the lifespan open it."""
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = runtime is None
-        app.state.runtime = runtime or Runtime(settings or Settings())
-        try:
-            yield
-        finally:
-            if owned:
-                app.state.runtime.close()
-
-    app = FastAPI(
-        title="Safar",
-        version=__version__,
-        lifespan=lifespan,
-        description="Open-source customer experience management: capture, unify, ask, listen, "
-        "understand, act.",
-    )
-    if runtime is not None:
-        app.state.runtime = runtime
+def _install_error_handlers(app: FastAPI) -> None:
+    """One answer per kind of failure: SafarError as its JSON (or an error page), validation as
+    a 400 naming the field, store errors as 503 with Retry-After, anything else a bare 500."""
     from safar.events.api import IngestCORS
     from safar.web.errors import is_page, page_error, safar_page_error
 
@@ -143,27 +124,37 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # For errors raised outside ``AnswerUnexpected`` (in the outer middleware).
     app.add_exception_handler(Exception, _unexpected)
 
-    from safar.auth.api import router as auth_router
-    from safar.events.api import router as ingest_router
-    from safar.events.sdk_api import router as sdk_router
-    from safar.identity.api import router as profiles_router
-    from safar.journeys.api import router as journeys_router
-    from safar.orchestration.api import router as orchestration_router
-    from safar.surveys.api import router as surveys_router
-    from safar.surveys.pages import router as survey_pages_router
-    from safar.text.api import router as text_router
-    from safar.workspaces.api import router as workspace_router
 
-    app.include_router(ingest_router)
-    app.include_router(sdk_router)
-    app.include_router(profiles_router)
-    app.include_router(workspace_router)
-    app.include_router(text_router)
-    app.include_router(auth_router)
-    app.include_router(journeys_router)
-    app.include_router(surveys_router)
-    app.include_router(orchestration_router)
-    app.include_router(survey_pages_router)
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    """The app; pass ``runtime`` to share one (tests, demo) or let the lifespan open it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = runtime is None
+        app.state.runtime = runtime or Runtime(settings or Settings())
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.runtime.close()
+
+    app = FastAPI(
+        title="Safar",
+        version=__version__,
+        lifespan=lifespan,
+        description="Open-source customer experience management: capture, unify, ask, listen, "
+        "understand, act.",
+    )
+    if runtime is not None:
+        app.state.runtime = runtime
+    _install_error_handlers(app)
+
+    from safar.domains import routers
+    from safar.ops import router as ops_router
+
+    for router in routers():
+        app.include_router(router)
+    app.include_router(ops_router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz(request: Request) -> JSONResponse:
@@ -173,8 +164,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         code, body = ingest_health(rt.committer, rt.consumer, rt.scheduler.last_error)
         return JSONResponse({**body, "version": __version__}, status_code=code)
 
+    from safar.domains import pages
     from safar.web.router import mount
 
     # Last: the dashboard owns "/" and every path the API does not.
-    mount(app)
+    mount(app, pages())
     return app

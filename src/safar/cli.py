@@ -1,4 +1,4 @@
-"""The ``safar`` command: serve, demo, workspace and key admin, bulk import."""
+"""The ``safar`` command: serve and demo here; every domain's commands from its module."""
 
 from __future__ import annotations
 
@@ -11,46 +11,47 @@ from typing import Annotated, Any
 import typer
 
 from safar.config import Settings
+from safar.domains import DOMAINS
 from safar.errors import SafarError
-from safar.text.cli import app as text_app
+from safar.kit.cli import fail
+from safar.kit.domain import load
 
 app = typer.Typer(
     help="Safar customer experience management",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-workspace_app = typer.Typer(help="Workspaces and API keys", no_args_is_help=True)
-import_app = typer.Typer(help="Bulk import of events and operational tables", no_args_is_help=True)
-app.add_typer(workspace_app, name="workspace")
-app.add_typer(import_app, name="import")
-app.add_typer(text_app, name="text")
-user_app = typer.Typer(help="Dashboard users and roles", no_args_is_help=True)
-app.add_typer(user_app, name="user")
-
-from safar.journeys.cli import drivers_cmd, journeys_app  # noqa: E402
-
-app.add_typer(journeys_app, name="journeys")
-app.command("drivers")(drivers_cmd)
 
 
-def _register_domains() -> None:
-    from safar.events.cli import app as dead_letter_app
-    from safar.surveys.cli import app as surveys_app
+def _open_runtime(settings: Settings, *, ingest: bool) -> Any:
+    from safar.runtime import Runtime  # here, so commands that need none skip the engines
 
-    app.add_typer(surveys_app, name="surveys")
-    app.add_typer(dead_letter_app, name="dead-letter")
+    return Runtime(settings, ingest=ingest)
 
 
-_register_domains()
+@app.callback()
+def main(ctx: typer.Context) -> None:
+    """Safar customer experience management"""
+    # Domain commands open their runtime through the context (kit.cli.open_runtime).
+    ctx.obj = _open_runtime
+
+
+def register_domains(root: typer.Typer) -> None:
+    """Add each domain's commands: a Typer app becomes a group, a function one command."""
+    for domain in DOMAINS:
+        for name, ref in domain.cli.items():
+            part = load(ref)
+            if isinstance(part, typer.Typer):
+                root.add_typer(part, name=name)
+            else:
+                root.command(name)(part)
+
+
+register_domains(app)
 
 
 def _settings() -> Settings:
     return Settings()
-
-
-def _fail(exc: SafarError) -> None:
-    typer.secho(f"error: {exc.message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
 
 
 @app.command()
@@ -99,194 +100,47 @@ def tune_gc() -> None:
     gc.set_threshold(20_000, 20, 100)
 
 
-@workspace_app.command("create")
-def workspace_create(
-    name: str,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
-) -> None:
-    """Create a workspace and print its write key and secret key (shown once)."""
-    from safar.db import Database
-    from safar.workspaces.service import create_workspace
-
-    settings = _settings()
-    settings.ensure_dirs()
-    db = Database(settings.resolved_state_url)
-    db.migrate()
-    try:
-        with db.session() as session:
-            ws, write, secret = create_workspace(session, name=name)
-            out = {"workspace_id": ws.id, "write_key": write, "secret_key": secret}
-    except SafarError as exc:
-        _fail(exc)
-    finally:
-        db.dispose()
-    if as_json:
-        typer.echo(json.dumps(out))
-    else:
-        typer.echo(
-            f"workspace  {out['workspace_id']}\nwrite key  {out['write_key']}\nsecret key {out['secret_key']}"
-        )
-        typer.echo("Keep the keys: only their hashes are stored.")
+privacy_app = typer.Typer(help="Privacy requests about one person", no_args_is_help=True)
+app.add_typer(privacy_app, name="privacy")
 
 
-@workspace_app.command("list")
-def workspace_list() -> None:
-    """List workspaces."""
-    from safar.db import Database
-    from safar.workspaces.service import list_workspaces
-
-    settings = _settings()
-    settings.ensure_dirs()
-    db = Database(settings.resolved_state_url)
-    db.migrate()
-    with db.session() as session:
-        for ws in list_workspaces(session):
-            typer.echo(f"{ws.id}\t{ws.name}\t{ws.created_at:%Y-%m-%d}")
-    db.dispose()
-
-
-@import_app.command("events")
-def import_events(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+@privacy_app.command("export")
+def privacy_export(
+    profile_id: str,
     workspace: Annotated[str, typer.Option("--workspace", "-w", help="workspace id")],
-    mapping: Annotated[
-        list[str] | None,
-        typer.Option("--map", "-m", help="FIELD=COLUMN, e.g. userId=customer_id; repeatable"),
-    ] = None,
-    fmt: Annotated[str | None, typer.Option("--format", help="jsonl, csv or parquet")] = None,
-    event: Annotated[
-        str | None, typer.Option(help="event name for every row (tables of O-data)")
-    ] = None,
-    events: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--events",
-            help="EVENT=TIMESTAMP_COLUMN: one event per row for each filled column, "
-            "e.g. order_shipped=shipped_at; repeatable",
-        ),
-    ] = None,
-    message_type: Annotated[
-        str | None, typer.Option("--type", help="message type when rows carry none")
-    ] = None,
-    channel: Annotated[
-        str | None, typer.Option(help="channel for rows that do not say theirs")
-    ] = None,
-    unmapped: Annotated[
-        str | None,
-        typer.Option(help="where unmapped columns go: properties (default), traits, context, drop"),
-    ] = None,
-    mapping_file: Annotated[
-        Path | None,
-        typer.Option(
-            "--mapping-file",
-            exists=True,
-            dir_okay=False,
-            help="JSON or YAML with map, events, event, type, channel, unmapped",
-        ),
-    ] = None,
-    report: Annotated[Path | None, typer.Option(help="write bad rows here (JSONL)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
-    """Import events from JSONL, CSV or Parquet; bad rows are reported, good rows kept."""
-    from safar.errors import StoreBusy
-    from safar.events.importer import (
-        ImportSpec,
-        load_mapping_file,
-        parse_events,
-        parse_mapping,
-        run_import,
-    )
-    from safar.runtime import Runtime
+    """Print, as JSON, what every domain holds about the person with this profile."""
+    from safar.runtime import Runtime, export_person
 
-    settings = _settings()
+    runtime = Runtime(_settings(), ingest=False)
     try:
-        base: dict[str, Any] = load_mapping_file(mapping_file) if mapping_file else {}
-        spec = ImportSpec(
-            path=file,
-            workspace_id=workspace,
-            mapping={**base.get("map", {}), **parse_mapping(mapping or [])},
-            fmt=fmt,
-            event=event or base.get("event"),
-            channel=channel or base.get("channel"),
-            events={**(base.get("events") or {}), **parse_events(events or [])},
-            type=message_type or base.get("type"),
-            unmapped=unmapped or base.get("unmapped") or "properties",
-        )
-        runtime = Runtime(settings, ingest=False)
-    except StoreBusy as exc:
-        typer.secho(f"error: {exc.message}", fg=typer.colors.RED, err=True)
-        typer.echo(
-            "While the server runs, send the rows over HTTP instead: POST them in batches of "
-            "Segment messages to /v1/batch with the workspace write key as the Basic username.",
-            err=True,
-        )
-        raise typer.Exit(2) from None
+        data = export_person(runtime, workspace_id=workspace, profile_id=profile_id)
     except SafarError as exc:
-        _fail(exc)
-    try:
-        summary = run_import(runtime, spec, progress=not as_json, report_path=report)
-    except SafarError as exc:
-        _fail(exc)
+        fail(exc)
     finally:
         runtime.close()
-    if as_json:
-        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
-    else:
-        typer.echo(summary.describe())
+    typer.echo(json.dumps(data, ensure_ascii=False, default=str, indent=2))
 
 
-@user_app.command("create")
-def user_create(
-    email: Annotated[str, typer.Option(prompt=True, help="sign-in email")],
-    password: Annotated[
-        str,
-        typer.Option(
-            prompt=True,
-            hide_input=True,
-            confirmation_prompt=True,
-            help="password (8+ characters); prompted when omitted",
-        ),
-    ],
-    admin: Annotated[bool, typer.Option("--admin", help="same as --role admin")] = False,
-    role: Annotated[str, typer.Option(help="admin, analyst, agent or viewer")] = "viewer",
-    name: Annotated[str, typer.Option(help="display name")] = "",
+@privacy_app.command("erase")
+def privacy_erase(
+    profile_id: str,
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="workspace id")],
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
 ) -> None:
-    """Create a dashboard user (the first admin: ``safar user create --admin``)."""
-    from safar.auth.service import create_user
-    from safar.db import Database
+    """Erase the person with this profile from every domain (cannot be undone)."""
+    from safar.runtime import Runtime, erase_person
 
-    settings = _settings()
-    settings.ensure_dirs()
-    db = Database(settings.resolved_state_url)
-    db.migrate()
+    if not yes:
+        typer.confirm(f"Erase everything about {profile_id}?", abort=True)
+    runtime = Runtime(_settings(), ingest=False)
     try:
-        with db.session() as session:
-            user = create_user(
-                session, email=email, password=password, role="admin" if admin else role, name=name
-            )
-            out = (user.id, user.email, user.role)
+        erased = erase_person(runtime, workspace_id=workspace, profile_id=profile_id)
     except SafarError as exc:
-        _fail(exc)
+        fail(exc)
     finally:
-        db.dispose()
-    typer.echo(f"user {out[1]} ({out[2]}) created: {out[0]}")
-
-
-@user_app.command("list")
-def user_list() -> None:
-    """List dashboard users."""
-    from safar.auth.service import list_users
-    from safar.db import Database
-
-    settings = _settings()
-    settings.ensure_dirs()
-    db = Database(settings.resolved_state_url)
-    db.migrate()
-    with db.session() as session:
-        for u in list_users(session):
-            state = "disabled" if u.disabled_at else "active"
-            typer.echo(f"{u.id}\t{u.email}\t{u.role}\t{state}")
-    db.dispose()
+        runtime.close()
+    typer.echo(json.dumps(erased))
 
 
 @app.command()
@@ -308,7 +162,7 @@ def demo(
     try:
         info = load_demo(settings, customers=customers, seed=seed, real_data=real_data)
     except SafarError as exc:
-        _fail(exc)
+        fail(exc)
     base = f"http://{settings.host}:{port or settings.port}"
     typer.echo(info.describe(base))
     if not no_serve:

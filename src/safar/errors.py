@@ -104,12 +104,21 @@ class StorageFull(StorageUnavailable):
     code = "storage_full"
 
 
+#: Engine errors that mean "the store, not the message": each event-store engine adds its own
+#: when its module is imported (``register_transient``), so this module imports no engine.
+_ENGINE_TRANSIENT: list[type[BaseException]] = []
+
+
+def register_transient(*types: type[BaseException]) -> None:
+    """Count these exception types as disk or store errors (see ``is_transient``)."""
+    _ENGINE_TRANSIENT.extend(t for t in types if t not in _ENGINE_TRANSIENT)
+
+
 def is_transient(exc: BaseException) -> bool:
     """A disk or store error (full disk, I/O error, lost connection): retried, never parked.
 
     Anything else a message raises on every attempt is the message's own fault.
     """
-    import duckdb
     import sqlalchemy.exc as sa
 
     transient: tuple[type[BaseException], ...] = (
@@ -119,16 +128,8 @@ def is_transient(exc: BaseException) -> bool:
         sa.InterfaceError,
         sa.TimeoutError,
         sa.DisconnectionError,
-        duckdb.OperationalError,
-        duckdb.FatalException,
-        duckdb.InterruptException,
+        *_ENGINE_TRANSIENT,
     )
-    try:
-        from clickhouse_connect.driver import exceptions as ch
-
-        transient += (ch.OperationalError, ch.StreamClosedError)
-    except ImportError:  # pragma: no cover - clickhouse-connect is optional
-        pass
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:

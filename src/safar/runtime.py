@@ -1,78 +1,75 @@
-"""The running parts of one installation, wired together once.
+"""The composition root: the list of domains, and the running parts of one installation.
 
-``Runtime`` owns the state store, the event store and (when ingesting) the write-ahead log,
-the group committer and the consumer. The web app, the CLI and tests build one and close it.
+``safar.domains.DOMAINS`` is the only place that names every domain; the app's routers, the
+dashboard's pages, the CLI's commands, the migrations' models, the scheduler's tasks and
+actions, the ingest hooks and privacy requests are all built from it. ``Runtime`` owns the state store, the
+event store and (when ingesting) the write-ahead log, the group committer and the consumer; it
+satisfies ``safar.kit.container.Container`` and the domains' own container protocols. The web
+app, the CLI and tests build one and close it. Nothing below the app and the CLI imports this
+module (``lint-imports`` checks it).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from safar.config import Settings
 from safar.db import Database
+from safar.domains import DOMAINS
 from safar.events.committer import GroupCommitter
 from safar.events.pipeline import Applier, Consumer
 from safar.events.store import EventStore, open_event_store
 from safar.events.wal import WriteAheadLog
 from safar.identity.resolver import IdentityResolver
+from safar.kit.container import Clock
+from safar.kit.db import utcnow
+from safar.kit.domain import load
 from safar.orchestration.channels import Channel, default_channels
+from safar.orchestration.jobs import ScheduledJobs
 from safar.orchestration.scheduler import Scheduler, TriggerHook
 from safar.surveys.rendering import template_env
-from safar.surveys.service import EMIT_TASK
-from safar.surveys.tasks import ACTION as SURVEY_ACTION
-from safar.surveys.tasks import SurveyAction, emit_event_task
 from safar.surveys.tokens import LinkSigner
 from safar.text.tasks import TextWorker
-from safar.workspaces.service import KeyIdentity, authenticate, hash_key
+from safar.workspaces.keys import KeyCache
+
+if TYPE_CHECKING:
+    from safar.events.deps import IngestParts
+    from safar.kit.container import Container
+    from safar.surveys.deps import SurveyParts
+    from safar.workspaces.deps import KeyedContainer
 
 log = logging.getLogger("safar")
-KEY_CACHE_SECONDS = 30.0
 
 
-@dataclass
-class KeyCache:
-    """Keys checked on every request; remembered briefly, forgotten on revoke.
+def export_person(runtime: Runtime, *, workspace_id: str, profile_id: str) -> dict[str, Any]:
+    """What every domain holds about one person, by domain (a privacy export)."""
+    with runtime.db.session() as session:
+        return {
+            domain.name: handler.export(
+                session, runtime, workspace_id=workspace_id, profile_id=profile_id
+            )
+            for domain in DOMAINS
+            if (handler := domain.privacy_handler()) is not None
+        }
 
-    A key revoked through this process is refused at once and for good, even when a check
-    that started before the revocation committed stores its stale answer afterwards; one
-    revoked through another process is refused within ``KEY_CACHE_SECONDS``.
+
+def erase_person(runtime: Runtime, *, workspace_id: str, profile_id: str) -> dict[str, int]:
+    """Erase one person from every domain; rows removed, by domain.
+
+    State-store rows go in one unit of work (all or none). Domains are asked in reverse order,
+    so identity, which the others use to find the person, goes last. Event-store rows other
+    than text analyses (the events themselves) are not erased yet.
     """
-
-    entries: dict[str, tuple[float, KeyIdentity | None]] = field(default_factory=dict)
-    revoked: set[str] = field(default_factory=set)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def get(self, db: Database, raw: str) -> KeyIdentity | None:
-        digest = hash_key(raw)
-        now = time.monotonic()
-        with self.lock:
-            if digest in self.revoked:
-                return None
-            hit = self.entries.get(digest)
-        if hit and now - hit[0] < KEY_CACHE_SECONDS:
-            return hit[1]
-        with db.session() as session:
-            ident = authenticate(session, raw)
-        with self.lock:
-            if len(self.entries) > 10_000:
-                self.entries.clear()
-            if digest not in self.revoked:
-                self.entries[digest] = (now, ident)
-        return ident if digest not in self.revoked else None
-
-    def revoke(self, key_hash: str) -> None:
-        """Refuse the key with this stored hash from now on (revocation is final)."""
-        with self.lock:
-            self.revoked.add(key_hash)
-            self.entries.pop(key_hash, None)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
+    erased: dict[str, int] = {}
+    with runtime.db.session() as session:
+        for domain in reversed(DOMAINS):
+            handler = domain.privacy_handler()
+            if handler is not None:
+                erased[domain.name] = handler.erase(
+                    session, runtime, workspace_id=workspace_id, profile_id=profile_id
+                )
+    return erased
 
 
 class Runtime:
@@ -83,8 +80,10 @@ class Runtime:
         ingest: bool = True,
         background: bool = True,
         channels: dict[str, Channel] | None = None,
+        clock: Clock = utcnow,
     ) -> None:
         self.settings = settings
+        self.clock = clock
         settings.ensure_dirs()
         self.db = Database(settings.resolved_state_url)
         self.db.migrate()
@@ -99,20 +98,19 @@ class Runtime:
         self.scheduler = Scheduler(
             self.db,
             channels=channels if channels is not None else default_channels(settings),
-            actions={
-                SURVEY_ACTION: SurveyAction(
-                    self.survey_signer,
-                    settings.resolved_public_url(),
-                    self.survey_env,
-                    settings.timezone,
-                )
-            },
-            tasks={EMIT_TASK: emit_event_task(self.applier)},
             interval_s=settings.scheduler_interval_s,
+            clock=clock,
         )
+        for domain in DOMAINS:
+            for name, ref in domain.actions.items():
+                self.scheduler.actions[name] = load(ref)(self)
+            for name, ref in domain.tasks.items():
+                self.scheduler.tasks[name] = load(ref)(self)
+        self.jobs = ScheduledJobs(self.scheduler.wake, clock)
         self.trigger_hook = TriggerHook(self.db, self.scheduler)
+        # Jobs are written in the identity transaction (a failed event insert replays them);
+        # the orchestration domain's ingest hook then wakes the scheduler.
         self.applier.in_transaction.append(self.trigger_hook.schedule)
-        self.applier.hooks.append(self.trigger_hook)
         self.wal: WriteAheadLog | None = None
         self.committer: GroupCommitter | None = None
         self.consumer: Consumer | None = None
@@ -129,8 +127,12 @@ class Runtime:
                 return Analyzer.open(data_dir, accurate=accurate)
 
             self.text_worker = TextWorker(self.store, open_analyzer)
-            self.applier.hooks.append(self.text_worker.hook)
             self.text_worker.start()
+        for domain in DOMAINS:
+            for ref in domain.ingest_hooks:
+                hook = load(ref)(self)
+                if hook is not None:
+                    self.applier.hooks.append(hook)
         if ingest:
             self.wal = WriteAheadLog(settings.wal_dir)
             self.consumer = Consumer(
@@ -162,3 +164,11 @@ class Runtime:
             self.wal.close()
         self.store.close()
         self.db.dispose()
+
+
+def _conforms(
+    runtime: Runtime,
+) -> tuple[IngestParts, SurveyParts, KeyedContainer, Container[EventStore]]:
+    """Nothing calls this: mypy checks here that ``Runtime`` satisfies every container
+    protocol the domains declare, so a part they rely on cannot disappear unnoticed."""
+    return runtime, runtime, runtime, runtime

@@ -17,6 +17,7 @@ from safar.auth.models import User, WebSession
 from safar.db import utcnow
 from safar.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from safar.identity.identifiers import normalize_email
+from safar.workspaces.service import get_workspace
 
 ROLES: tuple[str, ...] = ("admin", "analyst", "agent", "viewer")
 
@@ -220,9 +221,7 @@ def expire_session(session: Session, token: str) -> None:
 
 
 def set_session_workspace(session: Session, *, web: WebSession, workspace_id: str) -> None:
-    from safar.workspaces.models import Workspace
-
-    if session.get(Workspace, workspace_id) is None:
+    if get_workspace(session, workspace_id) is None:
         raise NotFound(f"workspace {workspace_id[:60]} not found", field="workspace_id")
     web.workspace_id = workspace_id
 

@@ -16,16 +16,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from safar.config import Settings
 from safar.demo.generator import DemoData, generate
 from safar.errors import Conflict, NotFound, SafarError, ValidationFailed
 from safar.events.messages import normalize, parse_message
 from safar.identity import service as identity
 from safar.runtime import Runtime
-from safar.workspaces.models import Workspace
-from safar.workspaces.service import create_workspace, issue_key
+from safar.workspaces.service import create_workspace, find_workspace, get_workspace, issue_key
 
 WORKSPACE_NAME = "Safar Demo"
 REAL_WORKSPACE_NAME = "Safar Demo (real data)"
@@ -121,11 +118,9 @@ def _workspace(runtime: Runtime, entry: dict[str, Any], name: str) -> dict[str, 
     """Reuse the remembered workspace and keys, or find it by name, or create it."""
     with runtime.db.session() as session:
         ws_id = entry.get("workspace_id")
-        if ws_id and session.get(Workspace, ws_id) is not None and entry.get("secret_key"):
+        if ws_id and get_workspace(session, ws_id) is not None and entry.get("secret_key"):
             return entry
-        found = session.scalars(
-            select(Workspace).where(Workspace.name == name).order_by(Workspace.created_at)
-        ).first()
+        found = find_workspace(session, name=name)
         if found is not None:
             # The keys were lost (only hashes are stored): issue a new pair.
             _, write = issue_key(session, workspace_id=found.id, kind="write", name="demo")

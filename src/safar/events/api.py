@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from safar.errors import Forbidden, PayloadTooLarge, Unauthorized, ValidationFailed
 from safar.events import rejections
+from safar.events.deps import IngestParts
 from safar.events.messages import (
     SegmentMessage,
     fast_rows,
@@ -29,7 +30,6 @@ from safar.events.messages import (
 )
 from safar.events.pipeline import encode_record
 from safar.events.rejections import Refusal
-from safar.runtime import Runtime
 from safar.workspaces.deps import basic_username
 from safar.workspaces.service import KeyIdentity
 
@@ -90,7 +90,9 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
-async def _authenticate(request: Request, runtime: Runtime, body: dict[str, Any]) -> KeyIdentity:
+async def _authenticate(
+    request: Request, runtime: IngestParts, body: dict[str, Any]
+) -> KeyIdentity:
     """The write key from Basic auth, the body's ``writeKey`` (analytics.js) or the
     ``writeKey`` query parameter (RudderStack's beacon)."""
     raw = basic_username(request.headers.get("authorization"))
@@ -163,7 +165,7 @@ def _one_by_one(
     return rows, refused
 
 
-async def _record_refusals(runtime: Runtime, key: KeyIdentity, refused: list[Refusal]) -> None:
+async def _record_refusals(runtime: IngestParts, key: KeyIdentity, refused: list[Refusal]) -> None:
     def write() -> None:
         with runtime.db.session() as session:
             rejections.record(
@@ -174,7 +176,7 @@ async def _record_refusals(runtime: Runtime, key: KeyIdentity, refused: list[Ref
 
 
 async def ingest_request(request: Request, kind: str) -> Response:
-    runtime: Runtime = request.app.state.runtime
+    runtime: IngestParts = request.app.state.runtime
     settings = runtime.settings
     limit = settings.max_batch_bytes if kind == "batch" else settings.max_event_bytes
     raw = await read_body(request, limit)

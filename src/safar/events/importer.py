@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from safar.errors import NotFound, SafarError, ValidationFailed
+from safar.events.deps import IngestParts
 from safar.events.import_build import Builder, content_id, plain
 from safar.events.import_readers import BadLine, Reader
 from safar.events.import_spec import (
@@ -33,7 +34,6 @@ from safar.events.import_spec import (
     parse_mapping,
 )
 from safar.events.messages import normalize, parse_message
-from safar.runtime import Runtime
 
 __all__ = [
     "ImportSpec",
@@ -104,11 +104,11 @@ class ImportSummary:
 
 
 # -- the run ------------------------------------------------------------------------------
-def _check_workspace(runtime: Runtime, workspace_id: str) -> None:
-    from safar.workspaces.models import Workspace
+def _check_workspace(runtime: IngestParts, workspace_id: str) -> None:
+    from safar.workspaces.service import get_workspace
 
     with runtime.db.session() as session:
-        if session.get(Workspace, workspace_id) is None:
+        if get_workspace(session, workspace_id) is None:
             raise NotFound(
                 f"--workspace: no workspace {workspace_id!r} (see `safar workspace list`)",
                 field="workspace",
@@ -135,7 +135,11 @@ class _Report:
 
 
 def run_import(
-    runtime: Runtime, spec: ImportSpec, *, progress: bool = False, report_path: Path | None = None
+    runtime: IngestParts,
+    spec: ImportSpec,
+    *,
+    progress: bool = False,
+    report_path: Path | None = None,
 ) -> ImportSummary:
     """Import one file; bad rows go to the report, good rows are stored in chunks."""
     assert spec.fmt is not None

@@ -25,9 +25,9 @@ from safar.db import Database
 from safar.errors import is_transient
 from safar.events.dead_letter import DeadLetters
 from safar.events.dedupe import SeenFilter
+from safar.events.ports import Resolver
 from safar.events.store import EventStore
 from safar.events.wal import WriteAheadLog
-from safar.identity.resolver import IdentityResolver
 
 log = logging.getLogger("safar.pipeline")
 
@@ -44,7 +44,7 @@ class ApplyResult:
 
 
 class Applier:
-    def __init__(self, db: Database, store: EventStore, resolver: IdentityResolver) -> None:
+    def __init__(self, db: Database, store: EventStore, resolver: Resolver) -> None:
         self.db = db
         self.store = store
         self.resolver = resolver

@@ -14,12 +14,12 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from safar.db import utcnow
 from safar.events.models import IngestRejection
+from safar.events.repository import RejectionRepository
 
 SAMPLE_BYTES = 2048
 _POSITION = re.compile(r"^batch\[\d+\]\.?")
@@ -79,12 +79,7 @@ def record(session: Session, *, workspace_id: str, source: str, refusals: list[R
 
 def summary(session: Session, *, workspace_id: str) -> list[IngestRejection]:
     """Every field refused in this workspace, most recent first."""
-    stmt = (
-        select(IngestRejection)
-        .where(IngestRejection.workspace_id == workspace_id)
-        .order_by(IngestRejection.last_at.desc(), IngestRejection.field)
-    )
-    return list(session.scalars(stmt))
+    return RejectionRepository(session).summary(workspace_id)
 
 
 def as_dict(row: IngestRejection) -> dict[str, Any]:

@@ -24,8 +24,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from safar.errors import NotFound, Unauthorized
 from safar.events import rejections
 from safar.events.api import ingest_request
-from safar.runtime import Runtime
-from safar.workspaces.deps import RuntimeDep, SecretKey, SessionDep, basic_username
+from safar.events.deps import IngestDep, IngestParts
+from safar.workspaces.deps import SecretKey, SessionDep, basic_username
 from safar.workspaces.service import KeyIdentity
 
 router = APIRouter(tags=["ingest (browser SDKs)"])
@@ -35,7 +35,7 @@ _BUNDLE_NAME = re.compile(r"[A-Za-z0-9_.-]+\.js")
 _JS_HEADERS = {"Cache-Control": "public, max-age=3600"}
 
 
-def _write_key(runtime: Runtime, raw: str | None) -> KeyIdentity:
+def _write_key(runtime: IngestParts, raw: str | None) -> KeyIdentity:
     key = runtime.keys.get(runtime.db, raw) if raw else None
     if key is None or key.kind != "write":
         raise NotFound("writeKey: no workspace has this write key", field="writeKey")
@@ -43,7 +43,7 @@ def _write_key(runtime: Runtime, raw: str | None) -> KeyIdentity:
 
 
 @router.get("/v1/projects/{write_key}/settings")
-def segment_settings(write_key: str, request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+def segment_settings(write_key: str, request: Request, runtime: IngestDep) -> dict[str, Any]:
     """The analytics-next settings of a write key, sending events and metrics back here."""
     _write_key(runtime, write_key)
     public = urlsplit(runtime.settings.public_url or str(request.base_url))
@@ -91,7 +91,7 @@ def analytics_chunk(name: str) -> FileResponse:
 @router.get("/sourceConfig/", include_in_schema=False)
 def rudderstack_config(
     request: Request,
-    runtime: RuntimeDep,
+    runtime: IngestDep,
     write_key: str | None = Query(default=None, alias="writeKey", max_length=200),
 ) -> JSONResponse:
     """The source configuration RudderStack's SDK loads (Basic auth or ``?writeKey=``)."""

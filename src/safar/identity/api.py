@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from safar.errors import ValidationFailed
 from safar.events.channels import CHANNELS
+from safar.events.deps import EventsDep
 from safar.events.messages import MESSAGE_TYPES
 from safar.identity import service
 from safar.identity.schemas import (
@@ -22,7 +23,7 @@ from safar.identity.schemas import (
     UnmergeRequest,
     UnmergeResult,
 )
-from safar.workspaces.deps import RuntimeDep, SecretKey, SessionDep, run_read
+from safar.workspaces.deps import SecretKey, SessionDep, run_read
 
 router = APIRouter(prefix="/api/profiles", tags=["profiles"])
 
@@ -42,7 +43,7 @@ class JSONBytes(JSONResponse):
 @router.get("/lookup", response_model=ProfileRead, response_class=JSONBytes)
 async def lookup_profile(
     key: SecretKey,
-    runtime: RuntimeDep,
+    runtime: EventsDep,
     type: Annotated[
         str, Query(max_length=40, description="user_id, email, phone, anonymous_id, ...")
     ],
@@ -58,7 +59,7 @@ async def lookup_profile(
 
 
 @router.get("/{profile_id}", response_model=ProfileRead, response_class=JSONBytes)
-async def get_profile(profile_id: str, key: SecretKey, runtime: RuntimeDep) -> JSONBytes:
+async def get_profile(profile_id: str, key: SecretKey, runtime: EventsDep) -> JSONBytes:
     def read() -> bytes:
         with runtime.db.read() as conn:
             return service.profile_json(conn, workspace_id=key.workspace_id, profile_id=profile_id)
@@ -87,7 +88,7 @@ def timeline(
     profile_id: str,
     key: SecretKey,
     session: SessionDep,
-    runtime: RuntimeDep,
+    runtime: EventsDep,
     channel: Annotated[
         list[str] | None, Query(description="filter; repeat or comma-separate")
     ] = None,

@@ -14,19 +14,15 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     ForeignKey,
     Index,
-    Integer,
     String,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from safar.db import Base, utcnow
-
-BigId = BigInteger().with_variant(Integer(), "sqlite")
+from safar.kit.db import Base, BigId, utcnow
 
 
 def new_identity_id() -> int:

@@ -10,6 +10,7 @@ profile id, built once at import so SQLAlchemy reuses its compiled form.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,20 +29,27 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
+    delete,
+    func,
     literal_column,
     null,
+    or_,
     select,
     type_coerce,
     union_all,
 )
+from sqlalchemy.orm import Session
 
 from safar.db import UTCDateTime
+from safar.errors import NotFound
 from safar.identity.models import (
     ConsentRecord,
     Group,
     GroupMember,
     Identity,
+    IdentityLink,
     Merge,
+    MergeConflict,
     Profile,
     TraitValue,
 )
@@ -219,3 +227,149 @@ def profile_by_id(conn: Connection, *, workspace_id: str, profile_id: str) -> Pr
     """Profile ``profile_id`` of the workspace as stored (merge redirects not followed)."""
     rows = conn.execute(_BY_ID, {"ws": workspace_id, "pid": profile_id}).all()
     return _collect(rows)
+
+
+# -- point queries other domains reach through identity.service -----------------------------
+
+
+def profile_of(session: Session, *, workspace_id: str, type_: str, value: str) -> str | None:
+    """The profile owning this exact identifier (stored form, no normalisation), if any."""
+    return session.scalar(
+        select(Identity.profile_id).where(
+            Identity.workspace_id == workspace_id, Identity.type == type_, Identity.value == value
+        )
+    )
+
+
+def lock_profile(session: Session, profile_id: str) -> None:
+    """Hold the profile's row until the transaction ends: decisions about one person queue.
+
+    PostgreSQL takes a row lock (``SELECT ... FOR UPDATE``); SQLite already has one writer.
+    """
+    session.get(Profile, profile_id, with_for_update=True)
+
+
+# -- privacy requests: every row about one person --------------------------------------------
+def person_profile_ids(session: Session, *, workspace_id: str, profile_id: str) -> list[str]:
+    """The profile and every profile merged into it (directly or through others)."""
+    found, frontier = [profile_id], [profile_id]
+    while frontier:
+        stmt = select(Profile.id).where(
+            Profile.workspace_id == workspace_id, Profile.merged_into.in_(frontier)
+        )
+        frontier = [p for p in session.scalars(stmt) if p not in found]
+        found += frontier
+    return found
+
+
+def person_rows(session: Session, *, workspace_id: str, profile_ids: list[str]) -> dict[str, Any]:
+    """The identity graph's rows about these profiles, as plain dicts (for an export)."""
+    identities = list(
+        session.scalars(
+            select(Identity).where(
+                Identity.workspace_id == workspace_id, Identity.profile_id.in_(profile_ids)
+            )
+        )
+    )
+    ids = [i.id for i in identities]
+
+    def rows(model: Any, *where: Any) -> list[dict[str, Any]]:
+        stmt = select(model).where(model.workspace_id == workspace_id, *where)
+        cols = [c.key for c in model.__table__.columns if c.key != "workspace_id"]
+        return [{c: getattr(r, c) for c in cols} for r in session.scalars(stmt)]
+
+    return {
+        "profiles": rows(Profile, Profile.id.in_(profile_ids)),
+        "identities": rows(Identity, Identity.id.in_(ids)),
+        "traits": rows(TraitValue, TraitValue.identity_id.in_(ids)),
+        "consent": rows(ConsentRecord, ConsentRecord.identity_id.in_(ids)),
+        "group_memberships": rows(GroupMember, GroupMember.identity_id.in_(ids)),
+        "merges": rows(
+            Merge,
+            or_(Merge.into_profile_id.in_(profile_ids), Merge.from_profile_id.in_(profile_ids)),
+        ),
+    }
+
+
+def erase_person(session: Session, *, workspace_id: str, profile_ids: list[str]) -> int:
+    """Delete the identity graph's rows about these profiles; return how many went."""
+    ids = list(
+        session.scalars(
+            select(Identity.id).where(
+                Identity.workspace_id == workspace_id, Identity.profile_id.in_(profile_ids)
+            )
+        )
+    )
+    # Children before parents: identities hold the profile's foreign key.
+    targets: list[tuple[Any, ColumnElement[bool]]] = [
+        (TraitValue, TraitValue.identity_id.in_(ids)),
+        (ConsentRecord, ConsentRecord.identity_id.in_(ids)),
+        (GroupMember, GroupMember.identity_id.in_(ids)),
+        (IdentityLink, or_(IdentityLink.a_id.in_(ids), IdentityLink.b_id.in_(ids))),
+        (
+            Merge,
+            or_(Merge.into_profile_id.in_(profile_ids), Merge.from_profile_id.in_(profile_ids)),
+        ),
+        (
+            MergeConflict,
+            or_(MergeConflict.profile_a.in_(profile_ids), MergeConflict.profile_b.in_(profile_ids)),
+        ),
+        (Identity, Identity.id.in_(ids)),
+        (Profile, Profile.id.in_(profile_ids)),
+    ]
+    total = 0
+    for model, condition in targets:
+        stmt = delete(model).where(model.workspace_id == workspace_id, condition)
+        result: Any = session.execute(stmt)
+        total += int(result.rowcount or 0)
+    return total
+
+
+# -- the graph as analytics copy it (journeys' identity_map) ---------------------------
+#: The identifiers events carry that a profile owns (see docs/architecture.md).
+EVENT_ID_TYPES = ("user_id", "anonymous_id")
+
+
+def graph_version(session: Session, workspace_id: str) -> str:
+    """A cheap fingerprint of the workspace's graph (changes on every identity added or
+    removed, merge and unmerge)."""
+    ident = session.execute(
+        select(func.count(), func.max(Identity.id)).where(
+            Identity.workspace_id == workspace_id, Identity.type.in_(EVENT_ID_TYPES)
+        )
+    ).one()
+    merges = session.execute(
+        select(
+            func.count(), func.count(Merge.undone_at), func.max(Merge.created_at),
+            func.max(Merge.undone_at),
+        ).where(Merge.workspace_id == workspace_id)
+    ).one()  # fmt: skip
+    return json.dumps([*ident, *merges], default=str)
+
+
+def identifier_rows(session: Session, workspace_id: str) -> list[tuple[str, str, str]]:
+    """(type, value, profile id) of every event identifier in the workspace."""
+    rows = session.execute(
+        select(Identity.type, Identity.value, Identity.profile_id).where(
+            Identity.workspace_id == workspace_id, Identity.type.in_(EVENT_ID_TYPES)
+        )
+    ).all()
+    return [(t, v, p) for t, v, p in rows]
+
+
+# -- merge redirects -----------------------------------------------------------------------
+#: A merged-away id answers through at most this many redirects (a guard against a loop).
+MAX_REDIRECTS = 50
+
+
+def resolve_profile_id(session: Session, *, workspace_id: str, profile_id: str) -> str:
+    """Follow merge redirects to the profile that holds the identities now."""
+    current = profile_id
+    for _ in range(MAX_REDIRECTS):
+        profile = session.get(Profile, current)
+        if profile is None or profile.workspace_id != workspace_id:
+            raise NotFound(f"profile {profile_id} not found", field="profile_id")
+        if profile.merged_into is None:
+            return current
+        current = profile.merged_into
+    raise NotFound(f"profile {profile_id} not found", field="profile_id")

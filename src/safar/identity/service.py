@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -12,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from safar.db import utcnow
 from safar.errors import NotFound, ValidationFailed
-from safar.events.store import EventStore, TimelineQuery
 from safar.identity import repository
 from safar.identity.identifiers import PRIORITY, normalize_email, normalize_handle, normalize_phone
 from safar.identity.models import (
@@ -25,6 +23,11 @@ from safar.identity.models import (
     Profile,
     TraitValue,
 )
+
+# Part of the facade other domains use; the queries live in the repository.
+from safar.identity.repository import lock_profile as lock_profile
+from safar.identity.repository import profile_of as profile_of
+from safar.identity.repository import resolve_profile_id as resolve_profile_id
 from safar.identity.schemas import (
     ConsentRead,
     GroupMemberRead,
@@ -35,8 +38,8 @@ from safar.identity.schemas import (
     TraitObservation,
     UnmergeResult,
 )
-
-MAX_REDIRECTS = 50
+from safar.identity.timeline import timeline as timeline
+from safar.identity.timeline import timeline_ids as timeline_ids
 
 # Hot read paths as statements built once: SQLAlchemy then reuses their compiled form and the
 # per-call cost is the database round trip, not statement construction.
@@ -66,19 +69,6 @@ def normalize_lookup(type_: str, value: str) -> str:
     if not out:
         raise ValidationFailed(f"value: not a valid {type_}", field="value")
     return out
-
-
-def resolve_profile_id(session: Session, *, workspace_id: str, profile_id: str) -> str:
-    """Follow merge redirects to the profile that holds the identities now."""
-    current = profile_id
-    for _ in range(MAX_REDIRECTS):
-        profile = session.get(Profile, current)
-        if profile is None or profile.workspace_id != workspace_id:
-            raise NotFound(f"profile {profile_id} not found", field="profile_id")
-        if profile.merged_into is None:
-            return current
-        current = profile.merged_into
-    raise NotFound(f"profile {profile_id} not found", field="profile_id")
 
 
 def _checked_lookup(type_: str, value: str) -> str:
@@ -343,52 +333,6 @@ def _identity_read(i: Identity) -> IdentityRead:
     return IdentityRead(type=i.type, value=i.value, first_seen=i.first_seen, source=i.source)
 
 
-def timeline_ids(
-    session: Session, *, workspace_id: str, profile_id: str
-) -> tuple[str, list[str], list[str]]:
-    """The (canonical profile id, user ids, anonymous ids) a timeline query needs."""
-    pid = resolve_profile_id(session, workspace_id=workspace_id, profile_id=profile_id)
-    rows = session.execute(
-        select(Identity.type, Identity.value).where(
-            Identity.profile_id == pid, Identity.type.in_(["user_id", "anonymous_id"])
-        )
-    ).all()
-    return (
-        pid,
-        [v for t, v in rows if t == "user_id"],
-        [v for t, v in rows if t == "anonymous_id"],
-    )
-
-
-def timeline(
-    session: Session,
-    store: EventStore,
-    *,
-    workspace_id: str,
-    profile_id: str,
-    channels: list[str] | None = None,
-    types: list[str] | None = None,
-    events: list[str] | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = 50,
-    cursor: str | None = None,
-) -> tuple[str, list[dict[str, Any]], str | None]:
-    """A profile's events, newest first: (canonical profile id, rows, next cursor).
-
-    The one assembly of a timeline query, for the API and the customer page alike.
-    """
-    pid, uids, aids = timeline_ids(session, workspace_id=workspace_id, profile_id=profile_id)
-    rows, next_cursor = store.timeline(
-        TimelineQuery(
-            workspace_id=workspace_id, user_ids=uids, anonymous_ids=aids,
-            channels=channels or [], types=types or [], events=events or [], since=since,
-            until=until, limit=limit, cursor=cursor,
-        )
-    )  # fmt: skip
-    return pid, rows, next_cursor
-
-
 def household(session: Session, *, workspace_id: str, profile_id: str) -> list[GroupRead]:
     pid = resolve_profile_id(session, workspace_id=workspace_id, profile_id=profile_id)
     ids = [i.id for i in identities_of(session, pid)]
@@ -508,3 +452,10 @@ def profile_count(session: Session, *, workspace_id: str) -> int:
         )
         or 0
     )
+
+
+def person_profile_ids(session: Session, *, workspace_id: str, profile_id: str) -> list[str]:
+    """The person's current profile id and those merged into it (other domains' rows use
+    whichever was current when they wrote them)."""
+    pid = resolve_profile_id(session, workspace_id=workspace_id, profile_id=profile_id)
+    return repository.person_profile_ids(session, workspace_id=workspace_id, profile_id=pid)

@@ -11,6 +11,7 @@ import typer
 
 from safar.errors import SafarError, ValidationFailed
 from safar.journeys.params import FunnelMode, parse_window
+from safar.kit.cli import open_runtime
 
 journeys_app = typer.Typer(
     help="Journeys: process discovery, funnels, case-log import and export", no_args_is_help=True
@@ -66,6 +67,7 @@ def discover_cmd(
 
 @journeys_app.command("import")
 def import_cmd(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="event log: .xes, .xes.gz or .csv")],
     workspace: Annotated[str, typer.Option("--workspace", "-w", help="workspace id")],
     channel: Annotated[str, typer.Option(help="channel of the imported events")] = "other",
@@ -75,11 +77,10 @@ def import_cmd(
     from safar.config import Settings
     from safar.journeys.importer import import_case_log
     from safar.journeys.xes import read_case_log
-    from safar.runtime import Runtime
 
     try:
         table = read_case_log(file)
-        runtime = Runtime(Settings(), ingest=False)
+        runtime = open_runtime(ctx, Settings())
     except SafarError as exc:
         _fail(exc)
     try:
@@ -99,6 +100,7 @@ def import_cmd(
 
 @journeys_app.command("export")
 def export_cmd(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Argument(help="XES file to write")],
     workspace: Annotated[str, typer.Option("--workspace", "-w", help="workspace id")],
 ) -> None:
@@ -106,9 +108,8 @@ def export_cmd(
     from safar.config import Settings
     from safar.journeys import service
     from safar.journeys.importer import export_xes
-    from safar.runtime import Runtime
 
-    runtime = Runtime(Settings(), ingest=False)
+    runtime = open_runtime(ctx, Settings())
     try:
         with runtime.db.session() as session:
             service.refresh_identity_map(session, runtime.store, workspace_id=workspace)
@@ -147,6 +148,7 @@ def _echo_steps(steps: list[Any], indent: str = "") -> None:
 
 @journeys_app.command("funnel")
 def funnel_cmd(
+    ctx: typer.Context,
     workspace: Annotated[str, typer.Option("--workspace", "-w", help="workspace id")],
     step: Annotated[list[str], typer.Option("--step", "-s", help="event name; repeat in order")],
     window: Annotated[str, typer.Option(help="conversion window, e.g. 7d")] = "7d",
@@ -166,13 +168,12 @@ def funnel_cmd(
     from safar.config import Settings
     from safar.journeys import service
     from safar.journeys.metrics import FunnelQuery
-    from safar.runtime import Runtime
 
     try:
         rules = _read_personas(personas)
         metric = FunnelQuery(tuple(step), parse_window(window), cast(FunnelMode, mode), dropped, breakdown,
                              breakdown_limit, tuple(rules or ()))  # fmt: skip
-        runtime = Runtime(Settings(), ingest=False)
+        runtime = open_runtime(ctx, Settings())
     except SafarError as exc:
         _fail(exc)
     try:

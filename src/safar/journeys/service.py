@@ -16,16 +16,14 @@ scripts and tests.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any, TypeVar
 
 import pyarrow as pa
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safar.events.store import EventStore, analytics
-from safar.identity.models import Identity, Merge
+from safar.identity import snapshot
 from safar.journeys import analysis, funnels
 from safar.journeys import queries as q
 from safar.journeys.definitions import JourneyDefinition
@@ -44,7 +42,6 @@ from safar.journeys.params import Direction, FunnelMode
 from safar.journeys.personas import PersonaRule
 
 T = TypeVar("T")
-_ID_TYPES = ["user_id", "anonymous_id"]
 
 
 def ensure_identity_map(store: EventStore) -> None:
@@ -53,20 +50,8 @@ def ensure_identity_map(store: EventStore) -> None:
 
 
 def identity_version(session: Session, workspace_id: str) -> str:
-    """A cheap fingerprint of the workspace's identity graph (changes on every identity added
-    or removed, merge and unmerge)."""
-    ident = session.execute(
-        select(func.count(), func.max(Identity.id)).where(
-            Identity.workspace_id == workspace_id, Identity.type.in_(_ID_TYPES)
-        )
-    ).one()
-    merges = session.execute(
-        select(
-            func.count(), func.count(Merge.undone_at), func.max(Merge.created_at),
-            func.max(Merge.undone_at),
-        ).where(Merge.workspace_id == workspace_id)
-    ).one()  # fmt: skip
-    return json.dumps([*ident, *merges], default=str)
+    """A cheap fingerprint of the workspace's identity graph (see ``identity.snapshot``)."""
+    return snapshot.graph_version(session, workspace_id)
 
 
 def refresh_identity_map(
@@ -82,11 +67,7 @@ def refresh_identity_map(
     version = identity_version(session, workspace_id)
     if not force and analytics.identity_map_version(store, workspace_id) == version:
         return None
-    rows = session.execute(
-        select(Identity.type, Identity.value, Identity.profile_id).where(
-            Identity.workspace_id == workspace_id, Identity.type.in_(_ID_TYPES)
-        )
-    ).all()
+    rows = snapshot.identifier_rows(session, workspace_id)
     table = pa.table(
         {
             "id_type": pa.array([r[0] for r in rows], pa.string()),

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from safar.errors import ValidationFailed
 from safar.orchestration import service
-from safar.orchestration.models import ScheduledJob
+from safar.orchestration.deps import OrchestrationDep
 from safar.orchestration.schemas import JobRead, TriggerCreate, TriggerRead, TriggerUpdate
-from safar.workspaces.deps import RuntimeDep, SecretKey, SessionDep
+from safar.workspaces.deps import SecretKey, SessionDep
 
 router = APIRouter(prefix="/api", tags=["orchestration"])
 JOB_STATUSES = ("pending", "claimed", "sending", "done", "skipped", "failed", "uncertain")
@@ -19,7 +18,7 @@ JOB_STATUSES = ("pending", "claimed", "sending", "done", "skipped", "failed", "u
 
 @router.post("/triggers", response_model=TriggerRead, status_code=201)
 def create_trigger(
-    data: TriggerCreate, key: SecretKey, session: SessionDep, runtime: RuntimeDep
+    data: TriggerCreate, key: SecretKey, session: SessionDep, runtime: OrchestrationDep
 ) -> TriggerRead:
     action = runtime.scheduler.actions.get(data.action)
     if action is None:
@@ -43,7 +42,11 @@ def list_triggers(key: SecretKey, session: SessionDep) -> list[TriggerRead]:
 
 @router.patch("/triggers/{trigger_id}", response_model=TriggerRead)
 def update_trigger(
-    trigger_id: str, data: TriggerUpdate, key: SecretKey, session: SessionDep, runtime: RuntimeDep
+    trigger_id: str,
+    data: TriggerUpdate,
+    key: SecretKey,
+    session: SessionDep,
+    runtime: OrchestrationDep,
 ) -> TriggerRead:
     trigger = service.update_trigger(
         session, workspace_id=key.workspace_id, trigger_id=trigger_id, data=data
@@ -62,10 +65,7 @@ def list_jobs(
 ) -> list[JobRead]:
     if status is not None and status not in JOB_STATUSES:
         raise ValidationFailed(f"status: use one of {', '.join(JOB_STATUSES)}", field="status")
-    stmt = select(ScheduledJob).where(ScheduledJob.workspace_id == key.workspace_id)
-    if status:
-        stmt = stmt.where(ScheduledJob.status == status)
-    if trigger_id:
-        stmt = stmt.where(ScheduledJob.trigger_id == trigger_id)
-    stmt = stmt.order_by(ScheduledJob.id.desc()).limit(limit)
-    return [JobRead.model_validate(j) for j in session.scalars(stmt)]
+    jobs = service.list_jobs(
+        session, workspace_id=key.workspace_id, status=status, trigger_id=trigger_id, limit=limit
+    )
+    return [JobRead.model_validate(j) for j in jobs]

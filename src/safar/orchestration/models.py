@@ -16,8 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from safar.db import Base, utcnow
-from safar.identity.models import BigId
+from safar.kit.db import Base, BigId, utcnow
 
 
 class Trigger(Base):

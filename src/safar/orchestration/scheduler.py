@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from safar.db import Database, utcnow
 from safar.errors import NotFound, SafarError, is_transient
-from safar.identity.models import Profile
+from safar.identity.service import lock_profile
 from safar.orchestration import service
 from safar.orchestration.channels import Channel, DeliveryFailed, OutboundMessage
 from safar.orchestration.models import ContactLog, ScheduledJob, Trigger
@@ -359,7 +359,7 @@ class Scheduler:
             return "no profile for the triggering event"
         job.profile_id = recipient.profile_id
         # Serialise decisions about one profile (PostgreSQL; SQLite already has one writer).
-        s.get(Profile, recipient.profile_id, with_for_update=True)
+        lock_profile(s, recipient.profile_id)
         if not service.consent_allows(trigger, recipient, job.channel or ""):
             return "no consent"
         resume = service.quiet_until(trigger, now)

@@ -11,18 +11,18 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from safar.db import utcnow
-from safar.errors import NotFound, ValidationFailed
-from safar.identity.models import Identity
-from safar.identity.service import current_consent, current_traits, identities_of
+from safar.errors import NotFound
+from safar.identity.service import current_consent, current_traits, identities_of, profile_of
 from safar.identity.service import resolve_profile_id as _resolve
+from safar.kit.calendar import QuietHours
 from safar.orchestration.models import ContactLog, ScheduledJob, Trigger
+from safar.orchestration.repository import JobRepository, TriggerRepository
 from safar.orchestration.schemas import TriggerCreate, TriggerUpdate
 
 PAYLOAD_KEYS = ("message_id", "event", "user_id", "anonymous_id", "channel", "timestamp")
@@ -40,15 +40,14 @@ def create_trigger(session: Session, *, workspace_id: str, data: TriggerCreate) 
 
 
 def get_trigger(session: Session, *, workspace_id: str, trigger_id: str) -> Trigger:
-    trigger = session.get(Trigger, trigger_id)
-    if trigger is None or trigger.workspace_id != workspace_id:
+    trigger = TriggerRepository(session).get(workspace_id, trigger_id)
+    if trigger is None:
         raise NotFound(f"trigger {trigger_id[:60]} not found", field="trigger_id")
     return trigger
 
 
 def list_triggers(session: Session, *, workspace_id: str) -> list[Trigger]:
-    stmt = select(Trigger).where(Trigger.workspace_id == workspace_id).order_by(Trigger.created_at)
-    return list(session.scalars(stmt))
+    return TriggerRepository(session).ordered(workspace_id)
 
 
 def update_trigger(
@@ -61,8 +60,21 @@ def update_trigger(
     return trigger
 
 
+def list_jobs(
+    session: Session,
+    *,
+    workspace_id: str,
+    status: str | None = None,
+    trigger_id: str | None = None,
+    limit: int = 100,
+) -> list[ScheduledJob]:
+    return JobRepository(session).recent(
+        workspace_id, status=status, trigger_id=trigger_id, limit=limit
+    )
+
+
 def active_triggers(session: Session) -> list[Trigger]:
-    return list(session.scalars(select(Trigger).where(Trigger.active.is_(True))))
+    return TriggerRepository(session).active()
 
 
 def sampled(trigger_id: str, message_id: str, rate: float) -> bool:
@@ -123,17 +135,7 @@ def schedule_for_rows(
             )
     if not candidates:
         return []
-    existing: set[tuple[str, str]] = set()
-    keys = list(candidates)
-    for i in range(0, len(keys), 500):
-        chunk = keys[i : i + 500]
-        existing.update(
-            session.execute(
-                select(ScheduledJob.workspace_id, ScheduledJob.dedupe_key).where(
-                    ScheduledJob.dedupe_key.in_([k for _, k in chunk])
-                )
-            ).tuples()
-        )
+    existing = JobRepository(session).existing_keys(list(candidates))
     fresh = [job for key, job in candidates.items() if key not in existing]
     try:
         with session.begin_nested():
@@ -167,11 +169,7 @@ def enqueue_task(
     due_at: datetime | None = None,
 ) -> ScheduledJob:
     """Schedule an internal task (no contact policies), idempotent per ``dedupe_key``."""
-    existing = session.scalar(
-        select(ScheduledJob).where(
-            ScheduledJob.workspace_id == workspace_id, ScheduledJob.dedupe_key == dedupe_key
-        )
-    )
+    existing = JobRepository(session).by_key(workspace_id, dedupe_key)
     if existing is not None:
         return existing
     job = ScheduledJob(
@@ -210,13 +208,7 @@ def resolve_recipient(session: Session, *, workspace_id: str, payload: dict[str,
         value = payload.get(key)
         if not value:
             continue
-        pid = session.scalar(
-            select(Identity.profile_id).where(
-                Identity.workspace_id == workspace_id,
-                Identity.type == type_,
-                Identity.value == str(value),
-            )
-        )
+        pid = profile_of(session, workspace_id=workspace_id, type_=type_, value=str(value))
         if pid is not None:
             break
     else:
@@ -277,28 +269,13 @@ def recently_contacted(
     return bool(count)
 
 
-def zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationFailed(
-            f"timezone: unknown time zone {name[:60]!r}", field="timezone"
-        ) from None
-
-
 def quiet_until(trigger: Trigger, now: datetime) -> datetime | None:
-    """End of the quiet period ``now`` falls in (local time), or None when sending is fine."""
+    """End of the quiet period ``now`` falls in (the kit's calendar), or None when fine."""
     if trigger.quiet_start is None or trigger.quiet_end is None:
         return None
-    start, end = trigger.quiet_start, trigger.quiet_end
-    if start == end:
-        return None
-    local = now.astimezone(zone(trigger.timezone))
-    hour = local.hour
-    inside = (start <= hour < end) if start < end else (hour >= start or hour < end)
-    if not inside:
-        return None
-    resume = local.replace(hour=end, minute=0, second=0, microsecond=0)
-    if resume <= local:
-        resume += timedelta(days=1)
-    return resume.astimezone(UTC)
+    return QuietHours(trigger.quiet_start, trigger.quiet_end, trigger.timezone).until(now)
+
+
+def job_status(session: Session, job_id: int) -> str | None:
+    """The status of one scheduled job (pending, running, done, failed, cancelled)."""
+    return JobRepository(session).status(job_id)

@@ -12,6 +12,7 @@ from safar.db import utcnow
 from safar.surveys import export as export_mod
 from safar.surveys import metrics, presets, service
 from safar.surveys import results as results_mod
+from safar.surveys.deps import SurveyDep
 from safar.surveys.models import Invitation, Survey, SurveyResponse
 from safar.surveys.rendering import FACES, TEXTS
 from safar.surveys.schemas import (
@@ -24,7 +25,7 @@ from safar.surveys.schemas import (
     SurveyRead,
     SurveyUpdate,
 )
-from safar.workspaces.deps import RuntimeDep, SecretKey, SessionDep
+from safar.workspaces.deps import SecretKey, SessionDep
 
 router = APIRouter(prefix="/api/surveys", tags=["surveys"])
 
@@ -99,7 +100,7 @@ def list_surveys(key: SecretKey, session: SessionDep) -> list[SurveyRead]:
 def preview(
     definition: SurveyDefinition,
     key: SecretKey,
-    runtime: RuntimeDep,
+    runtime: SurveyDep,
     lang: Annotated[Literal["fa", "en"], Query()] = "fa",
 ) -> HTMLResponse:
     """The first step of a definition as respondents would see it (builder live preview)."""
@@ -125,7 +126,7 @@ def preview(
 def pending(
     key: SecretKey,
     session: SessionDep,
-    runtime: RuntimeDep,
+    runtime: SurveyDep,
     profile_id: Annotated[str, Query(min_length=1, max_length=40)],
 ) -> list[InvitationRead]:
     """Open in-app invitations of a profile, with their personal links (for the widget)."""
@@ -197,7 +198,7 @@ def create_invitation(
     data: InvitationCreate,
     key: SecretKey,
     session: SessionDep,
-    runtime: RuntimeDep,
+    runtime: SurveyDep,
 ) -> InvitationRead:
     """A personal link for a profile (in-app or handed out by an agent); counts as sent."""
     survey = service.get_survey(session, workspace_id=key.workspace_id, survey_id=survey_id)

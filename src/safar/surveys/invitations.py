@@ -16,8 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safar.errors import ValidationFailed
-from safar.identity.models import Identity
-from safar.identity.service import current_traits, resolve_profile_id
+from safar.identity.service import current_traits, identities_of, resolve_profile_id
 from safar.surveys.models import Invitation, Survey, SurveyResponse
 from safar.surveys.schemas import SurveyDefinition
 from safar.surveys.tokens import LinkExpired, LinkForged, LinkSigner, LinkUsed
@@ -98,13 +97,10 @@ def invitation_for_profile(
 ) -> Invitation:
     """A link for a known profile (in-app, web widget): it answers as that profile's user."""
     pid = resolve_profile_id(session, workspace_id=survey.workspace_id, profile_id=profile_id)
-    rows = session.execute(
-        select(Identity.id, Identity.type, Identity.value)
-        .where(Identity.profile_id == pid)
-        .order_by(Identity.id.desc())
-    ).all()
-    idents = {t: v for _, t, v in rows}
-    traits = current_traits(session, [i for i, _, _ in rows])
+    # Oldest first, so the newest identifier of each type wins.
+    known = identities_of(session, pid)
+    idents = {i.type: i.value for i in known}
+    traits = current_traits(session, [i.id for i in known])
     return create_invitation(
         session,
         survey=survey,

@@ -21,15 +21,16 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-import jdatetime
 from sqlalchemy import Select, case, func, literal_column, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from safar.errors import ValidationFailed
+from safar.kit.calendar import PERIODS as PERIODS
+from safar.kit.calendar import period_key as period_key
 from safar.surveys.models import Invitation, SurveyResponse
 
 
@@ -42,7 +43,6 @@ def _stats() -> Any:
 
 Z95 = 1.959963984540054
 DIMENSIONS = ("survey", "touchpoint", "channel", "segment", "language")
-PERIODS = ("all", "day", "week", "month", "jalali_week", "jalali_month")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,26 +82,6 @@ def _where(table: Any, f: Filters) -> list[ColumnElement[bool]]:
     if f.end is not None:
         cond.append(table.day <= f.end)
     return cond
-
-
-def period_key(day: date, period: str) -> str:
-    """The period a local day falls in; Jalali weeks start on Saturday."""
-    if period == "all":
-        return "all"
-    if period == "day":
-        return day.isoformat()
-    if period == "week":
-        return (day - timedelta(days=day.weekday())).isoformat()
-    if period == "month":
-        return f"{day.year:04d}-{day.month:02d}"
-    if period == "jalali_week":
-        start = day - timedelta(days=(day.weekday() + 2) % 7)
-        j = jdatetime.date.fromgregorian(date=start)
-        return f"{j.year:04d}-{j.month:02d}-{j.day:02d}"
-    if period == "jalali_month":
-        j = jdatetime.date.fromgregorian(date=day)
-        return f"{j.year:04d}-{j.month:02d}"
-    raise ValidationFailed(f"period: use one of {', '.join(PERIODS)}", field="period")
 
 
 # -- score metrics -------------------------------------------------------------------------------

@@ -18,9 +18,10 @@ from starlette.concurrency import run_in_threadpool
 
 from safar.db import utcnow
 from safar.errors import PayloadTooLarge, SafarError, ValidationFailed
-from safar.runtime import Runtime
 from safar.surveys import service
+from safar.surveys.deps import SurveyParts
 from safar.surveys.rendering import FACES, TEXTS, digits
+from safar.surveys.repository import InvitationRepository
 from safar.surveys.schemas import AnswerSubmit
 from safar.surveys.tokens import LinkExpired, LinkForged, LinkSigner, LinkUsed
 
@@ -50,16 +51,16 @@ def _error_text(msg: str, lang: str) -> str:
     return msg
 
 
-def _rt(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+def _rt(request: Request) -> SurveyParts:
+    runtime: SurveyParts = request.app.state.runtime
     return runtime
 
 
-def _signer(runtime: Runtime) -> LinkSigner:
+def _signer(runtime: SurveyParts) -> LinkSigner:
     return runtime.survey_signer
 
 
-def _env(runtime: Runtime) -> Environment:
+def _env(runtime: SurveyParts) -> Environment:
     return runtime.survey_env
 
 
@@ -69,7 +70,7 @@ def _lang_hint(request: Request) -> str:
 
 
 def _message(
-    runtime: Runtime, lang: str, key: str, status: int, embed: bool, done: bool = False
+    runtime: SurveyParts, lang: str, key: str, status: int, embed: bool, done: bool = False
 ) -> HTMLResponse:
     t = TEXTS[lang]
     html = (
@@ -87,7 +88,7 @@ def _message(
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-def _link_error(runtime: Runtime, exc: SafarError, lang: str, embed: bool) -> HTMLResponse:
+def _link_error(runtime: SurveyParts, exc: SafarError, lang: str, embed: bool) -> HTMLResponse:
     if isinstance(exc, LinkUsed):
         return _message(runtime, lang, "used", 409, embed)
     if isinstance(exc, LinkExpired):
@@ -96,7 +97,7 @@ def _link_error(runtime: Runtime, exc: SafarError, lang: str, embed: bool) -> HT
 
 
 def _render_step(
-    runtime: Runtime,
+    runtime: SurveyParts,
     opened: service.Opened,
     *,
     action: str,
@@ -159,16 +160,14 @@ def _action(token: str, embed: int) -> str:
     return f"/s/{token}" + ("?embed=1" if embed else "")
 
 
-def _lang_of(runtime: Runtime, token: str, request: Request) -> str:
+def _lang_of(runtime: SurveyParts, token: str, request: Request) -> str:
     """The invitation's language when the token is genuine; the browser's otherwise."""
-    from safar.surveys.models import Invitation
-
     try:
         invitation_id = _signer(runtime).verify(token)
     except SafarError:
         return _lang_hint(request)
     with runtime.db.session() as session:
-        inv = session.get(Invitation, invitation_id)
+        inv = InvitationRepository(session).by_link(invitation_id)
         return inv.language if inv else _lang_hint(request)
 
 
@@ -208,7 +207,7 @@ async def answer_form(token: str, request: Request, embed: int = 0) -> Response:
 
 
 def _save_form(
-    runtime: Runtime, token: str, raw: dict[str, Any], step: int, embed: int, request: Request
+    runtime: SurveyParts, token: str, raw: dict[str, Any], step: int, embed: int, request: Request
 ) -> Response:
     now = utcnow()
     try:

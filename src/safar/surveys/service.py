@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from safar.errors import NotFound, ValidationFailed
 from safar.events.messages import normalize, parse_message
-from safar.orchestration.models import ScheduledJob
 from safar.orchestration.service import enqueue_task
 from safar.surveys.answers import current_step, parse_answer, parse_date, validate_step
 from safar.surveys.invitations import (
@@ -54,7 +53,6 @@ __all__ = [
     "definition_of",
     "get_survey",
     "invitation_for_profile",
-    "job_status",
     "link",
     "list_responses",
     "list_surveys",
@@ -321,7 +319,3 @@ def list_responses(
         stmt = stmt.where(SurveyResponse.complete.is_(complete))
     stmt = stmt.order_by(SurveyResponse.started_at.desc()).limit(limit).offset(offset)
     return list(session.scalars(stmt))
-
-
-def job_status(session: Session, job_id: int) -> str | None:
-    return session.scalar(select(ScheduledJob.status).where(ScheduledJob.id == job_id))

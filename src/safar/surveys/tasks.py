@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 from jinja2 import Environment
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safar.db import utcnow
@@ -22,6 +21,7 @@ from safar.orchestration.scheduler import Skip
 from safar.orchestration.service import Recipient
 from safar.surveys import service
 from safar.surveys.models import Invitation, Survey
+from safar.surveys.repository import InvitationRepository, SurveyRepository
 from safar.surveys.tokens import LinkSigner
 
 ACTION = "survey"
@@ -40,8 +40,8 @@ class SurveyAction:
         survey_id = params.get("survey_id")
         if not isinstance(survey_id, str):
             raise ValidationFailed("params.survey_id: required", field="params.survey_id")
-        survey = session.get(Survey, survey_id)
-        if survey is None or survey.workspace_id != workspace_id:
+        survey = SurveyRepository(session).get(workspace_id, survey_id)
+        if survey is None:
             raise ValidationFailed(
                 f"params.survey_id: unknown survey {survey_id[:60]!r}", field="params.survey_id"
             )
@@ -55,7 +55,8 @@ class SurveyAction:
         recipient: Recipient,
         address: str,
     ) -> OutboundMessage:
-        survey = session.get(Survey, (trigger.params or {}).get("survey_id", ""))
+        survey_id = (trigger.params or {}).get("survey_id", "")
+        survey = SurveyRepository(session).get(job.workspace_id, survey_id)
         if survey is None or survey.status != "active":
             raise Skip("survey deleted or archived")
         payload = job.payload or {}
@@ -108,7 +109,7 @@ class SurveyAction:
     def delivered(
         self, session: Session, *, job: ScheduledJob, ok: bool, result: dict[str, Any]
     ) -> None:
-        invitation = session.scalar(select(Invitation).where(Invitation.job_id == job.id))
+        invitation = InvitationRepository(session).of_job(job.workspace_id, job.id)
         if invitation is None:
             return
         if ok:

@@ -144,3 +144,18 @@ def sentiment_series(
         )
     names, rows = store.query(sql, {"ws": workspace_id})
     return [dict(zip(names, r, strict=True)) for r in rows]
+
+
+def erase_analyses(store: EventStore, workspace_id: str, message_ids: Sequence[str]) -> int:
+    """Delete the analyses of these events of one workspace; return how many there were."""
+    if not message_ids or not table_exists(store):
+        return 0
+    params = {"ws": workspace_id, "ids": list(message_ids)}
+    if store.engine_name == "clickhouse":
+        where = "workspace_id = {ws:String} AND has({ids:Array(String)}, message_id)"
+        _, rows = store.query(f"SELECT count() FROM {_table(store)} WHERE {where}", params)
+        store.query(f"DELETE FROM {_table(store)} WHERE {where}", params)
+    else:
+        where = "workspace_id = $ws AND list_contains($ids, message_id)"
+        _, rows = store.query(f"DELETE FROM text_analyses WHERE {where}", params)
+    return int(rows[0][0]) if rows else 0

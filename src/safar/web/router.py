@@ -1,7 +1,8 @@
-"""All dashboard routes. To add a page, add its module to ``PAGES`` (see docs/architecture.md)."""
+"""All dashboard routes. A domain lists its pages in its ``module.py`` (docs/architecture.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import import_module
 from typing import Any
 
@@ -11,16 +12,6 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 
 from safar.web.render import STATIC
-
-#: Page modules, each with a ``router`` and a ``register_nav(...)`` call at import time.
-PAGES: tuple[str, ...] = (
-    "safar.web.pages.account",
-    "safar.web.pages.overview",
-    "safar.web.pages.customers",
-    "safar.web.pages.journeys",
-    "safar.web.pages.surveys",
-    "safar.web.pages.settings",
-)
 
 
 class CachedStatic(StaticFiles):
@@ -32,16 +23,17 @@ class CachedStatic(StaticFiles):
         return response
 
 
-def build_router() -> APIRouter:
+def build_router(pages: Sequence[str]) -> APIRouter:
+    """One router of the page modules, each with a ``router`` and a ``register_nav(...)`` call."""
     router = APIRouter(include_in_schema=False)
-    for name in PAGES:
+    for name in pages:
         router.include_router(import_module(name).router)
     return router
 
 
-def mount(app: FastAPI) -> None:
+def mount(app: FastAPI, pages: Sequence[str]) -> None:
     """Serve the dashboard at ``/`` and its vendored assets at ``/static``."""
     # Compressed here rather than app-wide, so the ingest path stays untouched.
     static = GZipMiddleware(CachedStatic(directory=STATIC), minimum_size=1024)
     app.mount("/static", static, name="static")
-    app.include_router(build_router())
+    app.include_router(build_router(pages))

@@ -1,14 +1,13 @@
-"""Workspace administration with a secret key: keys, ingest status."""
+"""Workspace administration with a secret key: its API keys."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
-from safar.identity.service import profile_count
 from safar.workspaces import service
-from safar.workspaces.deps import RuntimeDep, SecretKey, SessionDep
+from safar.workspaces.deps import KeysDep, SecretKey, SessionDep
 from safar.workspaces.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 
 router = APIRouter(prefix="/api", tags=["workspace"])
@@ -44,36 +43,7 @@ def create_key(data: ApiKeyCreate, key: SecretKey, session: SessionDep) -> ApiKe
 
 
 @router.post("/keys/{key_id}/revoke", response_model=ApiKeyRead)
-def revoke_key(key_id: str, key: SecretKey, session: SessionDep, runtime: RuntimeDep) -> ApiKeyRead:
+def revoke_key(key_id: str, key: SecretKey, session: SessionDep, runtime: KeysDep) -> ApiKeyRead:
     revoked = service.revoke_key(session, workspace_id=key.workspace_id, key_id=key_id)
     runtime.keys.revoke(revoked.key_hash)
     return _read(revoked)
-
-
-@router.get("/stats")
-def stats(key: SecretKey, session: SessionDep, runtime: RuntimeDep) -> dict[str, Any]:
-    return {
-        "workspace_id": key.workspace_id,
-        "events": runtime.store.count(key.workspace_id),
-        "events_by_channel": runtime.store.channel_counts(key.workspace_id),
-        "profiles": profile_count(session, workspace_id=key.workspace_id),
-        "ingest_lag_bytes": runtime.consumer.lag_bytes() if runtime.consumer else 0,
-        "event_engine": runtime.store.engine_name,
-    }
-
-
-@router.post("/ingest/flush")
-def flush(
-    key: SecretKey,
-    runtime: RuntimeDep,
-    timeout: Annotated[float, Query(gt=0, le=120)] = 30.0,
-) -> dict[str, Any]:
-    """Wait until every acknowledged event is applied (read-your-writes for scripts and tests)."""
-    consumer = runtime.consumer
-    done = consumer.wait_applied(timeout=timeout) if consumer else True
-    return {
-        "applied": done,
-        "lag_bytes": consumer.lag_bytes() if consumer else 0,
-        # Why not, when not: the consumer's last error while it is retrying (see /healthz).
-        "retrying_because": consumer.last_error if consumer and consumer.failures else None,
-    }

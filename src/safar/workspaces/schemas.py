@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from safar.events.channels import Channel
+from safar.kit.channels import Channel
 
 
 class WorkspaceRead(BaseModel):

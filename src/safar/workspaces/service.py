@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from safar.db import utcnow
 from safar.errors import NotFound, ValidationFailed
 from safar.workspaces.models import ApiKey, Workspace
+from safar.workspaces.repository import ApiKeyRepository
 
 KEY_PREFIXES = {"write": "wk_", "secret": "sk_"}
 
@@ -72,8 +73,8 @@ def issue_key(
 
 
 def revoke_key(session: Session, *, workspace_id: str, key_id: str) -> ApiKey:
-    key = session.get(ApiKey, key_id)
-    if key is None or key.workspace_id != workspace_id:
+    key = ApiKeyRepository(session).get(workspace_id, key_id)
+    if key is None:
         raise NotFound(f"API key {key_id} not found", field="key_id")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
@@ -81,8 +82,17 @@ def revoke_key(session: Session, *, workspace_id: str, key_id: str) -> ApiKey:
 
 
 def list_keys(session: Session, *, workspace_id: str) -> list[ApiKey]:
-    stmt = select(ApiKey).where(ApiKey.workspace_id == workspace_id).order_by(ApiKey.created_at)
-    return list(session.scalars(stmt))
+    return ApiKeyRepository(session).ordered(workspace_id)
+
+
+def get_workspace(session: Session, workspace_id: str) -> Workspace | None:
+    return session.get(Workspace, workspace_id)
+
+
+def find_workspace(session: Session, *, name: str) -> Workspace | None:
+    """The oldest workspace with this name (names are not unique)."""
+    stmt = select(Workspace).where(Workspace.name == name).order_by(Workspace.created_at)
+    return session.scalars(stmt).first()
 
 
 def list_workspaces(session: Session) -> list[Workspace]:
@@ -91,7 +101,7 @@ def list_workspaces(session: Session) -> list[Workspace]:
 
 def authenticate(session: Session, raw: str) -> KeyIdentity | None:
     """Return what the key grants, or None when it is unknown or revoked."""
-    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(raw)))
+    key = ApiKeyRepository(session).by_hash(hash_key(raw))
     if key is None or key.revoked_at is not None:
         return None
     return KeyIdentity(key.id, key.workspace_id, key.kind, key.default_channel)

@@ -1,11 +1,15 @@
-"""Alembic environment: runs against the engine Safar hands over (or SAFAR settings)."""
+"""Alembic environment: runs against the engine Safar hands over (or SAFAR settings).
+
+A composition root like the app and the CLI (and, having no package, outside the import
+graph): it needs every domain's tables, so it takes them from ``safar.domains.DOMAINS``.
+"""
 
 from __future__ import annotations
 
 from alembic import context
 
 from safar.db import Base, make_engine
-from safar.db.registry import import_models
+from safar.domains import import_models
 
 import_models()
 target_metadata = Base.metadata

@@ -13,9 +13,14 @@ from typing import Any
 import clickhouse_connect
 import numpy as np
 import pyarrow as pa
+from clickhouse_connect.driver import exceptions as ch_errors
 
+from safar.errors import register_transient
 from safar.events.store import TimelineQuery, decode_cursor, encode_cursor
 from safar.events.store.arrow import decode_row, rows_to_arrow
+
+# A lost or failing server is not a message's fault: the consumer retries (errors.is_transient).
+register_transient(ch_errors.OperationalError, ch_errors.StreamClosedError)
 
 DDL = """
 CREATE TABLE IF NOT EXISTS {db}.events (

@@ -11,9 +11,12 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from safar.errors import StoreBusy
+from safar.errors import StoreBusy, register_transient
 from safar.events.store import TimelineQuery, decode_cursor, encode_cursor
 from safar.events.store.arrow import decode_row, rows_to_arrow
+
+# Disk and engine failures, not a message's fault: the consumer retries them (errors.is_transient).
+register_transient(duckdb.OperationalError, duckdb.FatalException, duckdb.InterruptException)
 
 DDL = """
 CREATE TABLE IF NOT EXISTS events (

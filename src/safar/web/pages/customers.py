@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from safar.errors import NotFound
 from safar.events.channels import CHANNELS
+from safar.events.deps import EventsDep
 from safar.events.messages import MESSAGE_TYPES
 from safar.identity import service as identity
 from safar.identity.schemas import TraitObservation
@@ -17,7 +18,6 @@ from safar.identity.search import search_profiles
 from safar.web.i18n import N_
 from safar.web.nav import NavEntry, register_nav
 from safar.web.render import Page, PageDep, need, render
-from safar.workspaces.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
 register_nav(NavEntry("customers", "/customers", N_("Customers"), "users", order=20))
@@ -67,7 +67,7 @@ def customers(page: PageDep, q: Annotated[str, Query(max_length=320)] = "") -> R
 def profile(
     profile_id: str,
     page: PageDep,
-    runtime: RuntimeDep,
+    runtime: EventsDep,
     channel: Annotated[list[str] | None, Query()] = None,
     type: Annotated[str, Query(max_length=20)] = "",
     cursor: Annotated[str | None, Query(max_length=500)] = None,

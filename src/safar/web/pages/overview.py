@@ -9,13 +9,13 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from safar.events.channels import CHANNELS
+from safar.events.deps import EventsDep
 from safar.events.store import EventStore
 from safar.identity.service import profile_count
 from safar.web.i18n import N_, Formatter
 from safar.web.labels import CHANNEL_LABELS, TYPE_LABELS
 from safar.web.nav import NavEntry, register_nav
 from safar.web.render import Page, PageDep, render
-from safar.workspaces.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
 register_nav(NavEntry("overview", "/", N_("Overview"), "home", order=10))
@@ -90,7 +90,7 @@ def overview_data(store: EventStore, page: Page, days: int = WINDOW_DAYS) -> dic
 
 
 @router.get("/", response_class=HTMLResponse)
-def overview(page: PageDep, runtime: RuntimeDep) -> HTMLResponse:
+def overview(page: PageDep, runtime: EventsDep) -> HTMLResponse:
     data = overview_data(runtime.store, page) if page.workspace else {"empty": True}
     base = runtime.settings.public_url or str(page.request.base_url).rstrip("/")
     return render(page, "overview.html", data=data, base_url=base, nav_key="overview")

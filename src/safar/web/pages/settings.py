@@ -16,7 +16,7 @@ from safar.web.labels import ROLE_LABELS
 from safar.web.nav import NavEntry, register_nav
 from safar.web.render import Page, need, render
 from safar.workspaces import service as workspaces
-from safar.workspaces.deps import RuntimeDep
+from safar.workspaces.deps import KeysDep
 
 router = APIRouter(include_in_schema=False)
 register_nav(
@@ -97,7 +97,7 @@ def create_key(
 
 @router.post("/settings/keys/{key_id}/revoke")
 def revoke_key(
-    key_id: str, page: Annotated[Page, need("manage_keys")], runtime: RuntimeDep
+    key_id: str, page: Annotated[Page, need("manage_keys")], runtime: KeysDep
 ) -> Response:
     if page.workspace_id is None:
         raise NotFound("workspace: create a workspace first", field="workspace_id")

@@ -19,13 +19,13 @@ from safar.orchestration.schemas import TriggerCreate
 from safar.surveys import export as export_mod
 from safar.surveys import metrics, presets, service
 from safar.surveys import results as results_mod
+from safar.surveys.deps import SurveyDep
 from safar.surveys.models import Survey
 from safar.surveys.rendering import FACES, TEXTS
 from safar.surveys.schemas import SurveyDefinition, SurveyUpdate
 from safar.web.i18n import N_
 from safar.web.nav import NavEntry, register_nav
 from safar.web.render import Page, PageDep, need, render
-from safar.workspaces.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
 register_nav(NavEntry("surveys", "/surveys", N_("Surveys"), "chat", order=30))
@@ -236,7 +236,7 @@ def save(
 def preview(
     request: Request,
     page: EditPage,
-    runtime: RuntimeDep,
+    runtime: SurveyDep,
     definition: Annotated[str, Form(max_length=200_000)],
     lang: Annotated[str, Form(max_length=2)] = "fa",
 ) -> HTMLResponse:
@@ -277,7 +277,7 @@ def _escape(text: str) -> str:
 def add_trigger(
     survey_id: str,
     page: EditPage,
-    runtime: RuntimeDep,
+    runtime: SurveyDep,
     event: Annotated[str, Form(min_length=1, max_length=200)],
     channel: Annotated[str, Form(max_length=10)],
     delay_minutes: Annotated[int, Form(ge=0, le=90 * 24 * 60)] = 0,

@@ -1,0 +1,13 @@
+"""The journeys domain: funnels, paths, process discovery, drivers, personas, XES."""
+
+from safar.kit.domain import Domain
+
+module = Domain(
+    name="journeys",
+    routers=("safar.journeys.api:router",),
+    pages=("safar.web.pages.journeys",),
+    cli={
+        "journeys": "safar.journeys.cli:journeys_app",
+        "drivers": "safar.journeys.cli:drivers_cmd",
+    },
+)

@@ -1,0 +1,28 @@
+"""Privacy requests, domain by domain: export and erase what one domain holds about a person.
+
+A request about a profile asks every domain's handler in turn (``safar.domains.DOMAINS``), in
+one unit of work, so an erasure either removes the person from every state-store table or from
+none. Handlers take the container for the parts outside the state store (the event store).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from safar.kit.container import Container
+
+
+class PrivacyHandler(Protocol):
+    def export(
+        self, session: Session, container: Container[Any], *, workspace_id: str, profile_id: str
+    ) -> dict[str, Any]:
+        """Everything the domain holds about the profile, as JSON-ready data."""
+        ...
+
+    def erase(
+        self, session: Session, container: Container[Any], *, workspace_id: str, profile_id: str
+    ) -> int:
+        """Delete (or anonymise) what the domain holds about the profile; return rows touched."""
+        ...

@@ -20,6 +20,7 @@ from safar.config import Settings
 from safar.demo.generator import DemoData, generate
 from safar.errors import Conflict, NotFound, SafarError, ValidationFailed
 from safar.events.messages import normalize, parse_message
+from safar.events.rows import EventRow
 from safar.identity import service as identity
 from safar.runtime import Runtime
 from safar.workspaces.service import create_workspace, find_workspace, get_workspace, issue_key
@@ -154,7 +155,7 @@ def store_messages(
 ) -> tuple[int, int]:
     """Validate and store messages in chunks; return (stored, already there)."""
     stored = duplicates = 0
-    rows: list[dict[str, Any]] = []
+    rows: list[EventRow] = []
     for i, raw in enumerate(messages):
         msg = parse_message(raw, prefix=f"demo[{i}]")
         when = msg.timestamp or datetime.now(UTC)

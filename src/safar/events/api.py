@@ -30,6 +30,7 @@ from safar.events.messages import (
 )
 from safar.events.pipeline import encode_record
 from safar.events.rejections import Refusal
+from safar.events.rows import EventRow
 from safar.workspaces.deps import basic_username
 from safar.workspaces.service import KeyIdentity
 
@@ -132,9 +133,9 @@ def _one_by_one(
     shared_ctx: dict[str, Any] | None,
     max_event_bytes: int,
     prefix: str = "batch",
-) -> tuple[list[dict[str, Any]], list[Refusal]]:
+) -> tuple[list[EventRow], list[Refusal]]:
     """Message by message: slower than ``fast_rows``; keeps the valid ones, names each refusal."""
-    rows: list[dict[str, Any]] = []
+    rows: list[EventRow] = []
     refused: list[Refusal] = []
     for i, item in enumerate(items):
         field = f"{prefix}[{i}]" if prefix else ""
@@ -192,7 +193,7 @@ async def ingest_request(request: Request, kind: str) -> Response:
             raise ValidationFailed("batch: must contain at least one message", field="batch")
         sent_at = parse_time(body.get("sentAt"), "sentAt")
         shared_ctx = body.get("context") if isinstance(body.get("context"), dict) else None
-        rows = None
+        rows: list[EventRow] | None = None
         # A body within the per-message limit cannot hold a message over it.
         if len(raw) <= settings.max_event_bytes or _sizes_fit(items, settings.max_event_bytes):
             rows = fast_rows(

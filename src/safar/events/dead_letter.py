@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from safar.events.rows import EventRow
+
 if TYPE_CHECKING:
     from safar.events.pipeline import Applier
 
@@ -34,7 +36,8 @@ FILE_NAME = "dead-letter.jsonl"
 class Parked:
     error: str
     at: str
-    row: dict[str, Any]
+    #: As parked; a hand-edited file may not hold to ``EventRow``, and the Applier decides.
+    row: EventRow
 
     @property
     def key(self) -> tuple[str, str]:
@@ -73,7 +76,7 @@ class DeadLetters:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def park(self, row: dict[str, Any], error: str) -> None:
+    def park(self, row: EventRow, error: str) -> None:
         """Append durably; an ``OSError`` propagates so the caller retries, losing nothing."""
         line = orjson.dumps({"error": error, "at": _now(), "row": row}) + b"\n"
         with self._locked():

@@ -34,6 +34,7 @@ from safar.events.import_spec import (
     parse_mapping,
 )
 from safar.events.messages import normalize, parse_message
+from safar.events.rows import EventRow
 
 __all__ = [
     "ImportSpec",
@@ -152,7 +153,7 @@ def run_import(
     report = _Report(report_path, fallback)
     max_bytes = runtime.settings.max_event_bytes
     started = time.perf_counter()
-    pending: list[dict[str, Any]] = []
+    pending: list[EventRow] = []
 
     def flush() -> None:
         if pending:
@@ -209,12 +210,12 @@ def _record_events(
     *,
     received: datetime,
     max_bytes: int,
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[EventRow], int]:
     """The normalised events of one record and how many were skipped as not yet happened.
 
     Raises the first ``SafarError`` of any of its events, so the caller rejects the record.
     """
-    built: list[dict[str, Any]] = []
+    built: list[EventRow] = []
     skipped = 0
     for msg, own_id in builder.messages(record):
         if not msg:

@@ -12,7 +12,7 @@ import hashlib
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal, NotRequired
+from typing import Annotated, Any, NotRequired
 
 import orjson
 from pydantic import (
@@ -29,10 +29,10 @@ from pydantic import (
 from typing_extensions import TypedDict
 
 from safar.errors import ValidationFailed
-from safar.events.channels import NEUTRAL, infer_channel, normalize_channel
+from safar.events.channels import NEUTRAL, Channel, infer_channel, normalize_channel
+from safar.events.rows import MESSAGE_TYPES as MESSAGE_TYPES  # re-exported for its callers
+from safar.events.rows import EventRow, MessageType
 
-MessageType = Literal["track", "identify", "page", "screen", "group", "alias"]
-MESSAGE_TYPES: tuple[str, ...] = ("track", "identify", "page", "screen", "group", "alias")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: Times before this are a device clock that was never set (epoch zero): "unknown time".
@@ -201,10 +201,10 @@ def normalize(
     workspace_id: str,
     received_at: datetime,
     batch_sent_at: datetime | None = None,
-    default_channel: str | None = None,
+    default_channel: Channel | None = None,
     source: str = "api",
     field: str = "",
-) -> dict[str, Any]:
+) -> EventRow:
     """Turn a validated message into the row the WAL carries and the event store keeps."""
     message_id = msg.messageId
     if not message_id:
@@ -238,15 +238,15 @@ def _row(
     workspace_id: str,
     received_us: int,
     batch_sent_us: int | None,
-    default_channel: str | None,
+    default_channel: Channel | None,
     source: str,
-) -> dict[str, Any]:
+) -> EventRow:
     """The store row of a validated message (``m``: its fields by name; absent means None)."""
     get = m.get
     context = get("context") or {}
     notes: dict[str, Any] | None = None
     raw_channel = context.get("channel") or get("channel")
-    channel: str | None = None
+    channel: Channel | None = None
     if raw_channel is not None and str(raw_channel).strip().lower() not in NEUTRAL:
         channel = normalize_channel(str(raw_channel))
         if channel is None:
@@ -345,9 +345,9 @@ def fast_rows(
     received_at: datetime,
     batch_sent_at: datetime | None = None,
     shared_context: dict[str, Any] | None = None,
-    default_channel: str | None = None,
+    default_channel: Channel | None = None,
     source: str = "api",
-) -> list[dict[str, Any]] | None:
+) -> list[EventRow] | None:
     """Rows for a whole list of raw messages, or None when the per-message path must decide.
 
     Same rules and rows as ``parse_message`` + ``normalize`` for what it accepts.
@@ -358,7 +358,7 @@ def fast_rows(
         return None
     received_us = _micros(received_at)
     batch_sent_us = _micros(batch_sent_at) if batch_sent_at else None
-    rows = []
+    rows: list[EventRow] = []
     for m in messages:
         # Control characters are refused by the schema; the rest as the slow path does.
         if _message_rules(m) is not None:  # type: ignore[arg-type]

@@ -26,6 +26,7 @@ from safar.errors import is_transient
 from safar.events.dead_letter import DeadLetters
 from safar.events.dedupe import SeenFilter
 from safar.events.ports import Resolver
+from safar.events.rows import EventRow
 from safar.events.store import EventStore
 from safar.events.wal import WriteAheadLog
 
@@ -52,13 +53,13 @@ class Applier:
         self._lock = threading.Lock()
         #: Called with the newly stored rows after each apply (text analysis, triggers, ...).
         #: A failing hook is logged and never loses or blocks the events themselves.
-        self.hooks: list[Callable[[list[dict[str, Any]]], None]] = []
+        self.hooks: list[Callable[[list[EventRow]], None]] = []
         #: Called with the state-store session and the new rows inside the identity
         #: transaction: writes that must not be lost if the event insert fails (scheduled
         #: jobs). They must be idempotent, since a failed apply is replayed.
-        self.in_transaction: list[Callable[[Session, list[dict[str, Any]]], None]] = []
+        self.in_transaction: list[Callable[[Session, list[EventRow]], None]] = []
 
-    def apply(self, rows: list[dict[str, Any]]) -> ApplyResult:
+    def apply(self, rows: list[EventRow]) -> ApplyResult:
         """Store the rows not stored before. Identity first, so a crash in between replays."""
         with self._lock:
             fresh = self._fresh(rows)
@@ -76,13 +77,13 @@ class Applier:
                         log.exception("post-apply hook %r failed", hook)
             return ApplyResult(inserted=len(fresh), duplicates=len(rows) - len(fresh))
 
-    def _fresh(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        unique: dict[tuple[str, str], dict[str, Any]] = {}
+    def _fresh(self, rows: list[EventRow]) -> list[EventRow]:
+        unique: dict[tuple[str, str], EventRow] = {}
         for row in rows:
             unique.setdefault((row["workspace_id"], row["message_id"]), row)
         candidates = list(unique.values())
         flags = self.seen.maybe_seen([r["message_hash"] for r in candidates])
-        suspects: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        suspects: dict[str, list[EventRow]] = defaultdict(list)
         for row, flag in zip(candidates, flags, strict=True):
             if flag:
                 suspects[row["workspace_id"]].append(row)
@@ -95,12 +96,14 @@ class Applier:
         return [r for r in candidates if (r["workspace_id"], r["message_id"]) not in stored]
 
 
-def encode_record(rows: list[dict[str, Any]]) -> bytes:
+def encode_record(rows: list[EventRow]) -> bytes:
+    """One log record: the rows as JSON (every value of an ``EventRow`` survives the trip)."""
     return orjson.dumps(rows)
 
 
-def decode_record(payload: bytes) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = orjson.loads(payload)
+def decode_record(payload: bytes) -> list[EventRow]:
+    """The rows of one log record, as ``encode_record`` wrote them; not validated again."""
+    rows: list[EventRow] = orjson.loads(payload)
     return rows
 
 
@@ -258,7 +261,7 @@ class Consumer:
             self.failures = 0
 
     def _step(self) -> bool:
-        rows: list[dict[str, Any]] = []
+        rows: list[EventRow] = []
         end = self.applied
         for pos, payload in self.wal.read_from(self.applied):
             rows.extend(decode_record(payload))
@@ -295,7 +298,7 @@ class Consumer:
                 return
             self._checkpointed = self.applied
 
-    def _apply_one_by_one(self, rows: list[dict[str, Any]]) -> None:
+    def _apply_one_by_one(self, rows: list[EventRow]) -> None:
         """Apply each row alone; park only rows that fail every attempt for their own sake.
 
         A store error on any row propagates: the whole batch is retried later, and the rows

@@ -7,12 +7,14 @@ identity domain's class; the runtime hands it ``safar.identity.resolver.Identity
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from safar.events.rows import EventRow
+
 
 class Resolver(Protocol):
-    def apply(self, session: Session, rows: list[dict[str, Any]]) -> None:
+    def apply(self, session: Session, rows: list[EventRow]) -> None:
         """Fold the rows' identifiers into the identity graph, in the caller's transaction."""
         ...

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from safar.events.rows import EventRow
 from safar.identity.identifiers import text_field
 from safar.identity.models import Group, GroupMember
 
@@ -21,7 +22,7 @@ def ts(micros: int) -> datetime:
     return datetime.fromtimestamp(micros / 1_000_000, tz=UTC)
 
 
-def message_traits(row: dict[str, Any]) -> dict[str, Any]:
+def message_traits(row: EventRow) -> dict[str, Any]:
     """Traits a message sets: ``context.traits``, then an identify's or alias's own traits."""
     traits: dict[str, Any] = {}
     ctx_traits = (row.get("context") or {}).get("traits")
@@ -35,7 +36,7 @@ def message_traits(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def trait_rows(
-    row: dict[str, Any],
+    row: EventRow,
     *,
     workspace_id: str,
     identity_id: int,
@@ -79,9 +80,7 @@ def _consent_items(consent: Any) -> list[tuple[str, str, bool]]:
     return items
 
 
-def consent_rows(
-    row: dict[str, Any], *, workspace_id: str, identity_id: int
-) -> list[dict[str, Any]]:
+def consent_rows(row: EventRow, *, workspace_id: str, identity_id: int) -> list[dict[str, Any]]:
     """One consent record per purpose and channel the message's ``context.consent`` names."""
     return [
         {
@@ -99,7 +98,7 @@ def consent_rows(
 
 
 def record_group(
-    session: Session, *, workspace_id: str, row: dict[str, Any], identity_id: int | None
+    session: Session, *, workspace_id: str, row: EventRow, identity_id: int | None
 ) -> None:
     """Upsert the group a ``group`` call names and, when attributed, its member's role."""
     traits = row.get("traits") or {}

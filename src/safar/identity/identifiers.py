@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 #: Highest first: the profile of the strongest identifier on a message wins attribution.
@@ -83,7 +84,7 @@ def normalize_handle(value: Any) -> str | None:
     return handle[:255] or None
 
 
-def extract(row: dict[str, Any]) -> list[tuple[str, str]]:
+def extract(row: Mapping[str, Any]) -> list[tuple[str, str]]:
     """All (type, value) identifiers of a normalised message, strongest first, no repeats."""
     traits = row.get("traits") or {}
     context = row.get("context") or {}

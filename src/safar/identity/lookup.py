@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 from sqlalchemy import Connection, select
 
+from safar.events.rows import EventRow
 from safar.identity.models import ConsentRecord, Identity, TraitValue
 
 CHUNK = 400
@@ -68,7 +68,7 @@ def prefetch(
     return refs
 
 
-def already_applied(conn: Connection, workspace_id: str, rows: list[dict[str, Any]]) -> set[str]:
+def already_applied(conn: Connection, workspace_id: str, rows: list[EventRow]) -> set[str]:
     """Message ids whose traits or consent are already stored: a replay after a crash."""
     ids = [r["message_id"] for r in rows if r["type"] != "track" or r.get("traits")]
     consent_ids = [r["message_id"] for r in rows if (r.get("context") or {}).get("consent")]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
@@ -24,6 +25,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from safar.db import Base, utcnow
+from safar.events.rows import EventRow
 from safar.identity.facts import consent_rows, message_traits, record_group, trait_rows
 from safar.identity.facts import ts as _ts
 from safar.identity.identifiers import extract
@@ -63,8 +65,8 @@ class IdentityResolver:
         self.limits = dict(limits)
 
     # -- batch entry -------------------------------------------------------------------------
-    def apply(self, session: Session, rows: list[dict[str, Any]]) -> None:
-        by_ws: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    def apply(self, session: Session, rows: list[EventRow]) -> None:
+        by_ws: dict[str, list[EventRow]] = defaultdict(list)
         for row in rows:
             by_ws[row["workspace_id"]].append(row)
         for ws, ws_rows in by_ws.items():
@@ -79,9 +81,7 @@ class _Batch:
     so later queries in the batch see them.
     """
 
-    def __init__(
-        self, resolver: IdentityResolver, session: Session, ws: str, rows: list[dict[str, Any]]
-    ):
+    def __init__(self, resolver: IdentityResolver, session: Session, ws: str, rows: list[EventRow]):
         self.r = resolver
         self.s = session
         # Bulk reads and inserts go through Core on the session's connection (same
@@ -121,7 +121,7 @@ class _Batch:
         self._write()
 
     # -- loading -----------------------------------------------------------------------------
-    def _nothing_to_learn(self, row: dict[str, Any], keys: list[tuple[str, str]]) -> bool:
+    def _nothing_to_learn(self, row: EventRow, keys: list[tuple[str, str]]) -> bool:
         if row["type"] not in ACTIVITY_TYPES:
             return False
         ctx = row.get("context") or {}
@@ -166,9 +166,7 @@ class _Batch:
         return frozenset((a, b)) in self.separated
 
     # -- graph changes -----------------------------------------------------------------------
-    def _link(
-        self, row: dict[str, Any], keys: list[tuple[str, str]]
-    ) -> tuple[str | None, Ref | None]:
+    def _link(self, row: EventRow, keys: list[tuple[str, str]]) -> tuple[str | None, Ref | None]:
         """Attach, create and merge so the message's identifiers share one profile if allowed.
 
         Returns the target profile and the identity the message is attributed to.
@@ -211,7 +209,7 @@ class _Batch:
         return target, self._attribution(keys) or anchor
 
     def _split_off(
-        self, key: tuple[str, str], target: str, row: dict[str, Any], when: datetime
+        self, key: tuple[str, str], target: str, row: EventRow, when: datetime
     ) -> tuple[str, Ref]:
         """A second userId on this profile is a different person: give it its own profile."""
         other = self._create_profile(when)
@@ -224,7 +222,7 @@ class _Batch:
         target: str,
         ref: Ref,
         cause: str,
-        row: dict[str, Any],
+        row: EventRow,
         keys: list[tuple[str, str]],
         touched: list[Ref],
     ) -> bool:
@@ -261,7 +259,7 @@ class _Batch:
                 return self.refs.get(key)
         return None
 
-    def _alias_previous(self, row: dict[str, Any], keys: list[tuple[str, str]]) -> None:
+    def _alias_previous(self, row: Mapping[str, Any], keys: list[tuple[str, str]]) -> None:
         """``previousId`` names an earlier id: a known userId or anonymousId, else anonymous."""
         prev = row["previous_id"]
         for t in ("user_id", "anonymous_id"):
@@ -294,7 +292,7 @@ class _Batch:
         self.limited[pid] = defaultdict(set)
         return pid
 
-    def _create_identity(self, key: tuple[str, str], profile_id: str, row: dict[str, Any]) -> Ref:
+    def _create_identity(self, key: tuple[str, str], profile_id: str, row: EventRow) -> Ref:
         ref = Ref(new_identity_id(), key[0], key[1], profile_id)
         self.new_refs.append((ref, _ts(row["timestamp"]), (row.get("source") or "")[:80]))
         self.created.add(ref.id)
@@ -303,7 +301,7 @@ class _Batch:
             self._limited_values(profile_id)[key[0]].add(key[1])
         return ref
 
-    def _add_link(self, a: Ref, b: Ref, row: dict[str, Any]) -> None:
+    def _add_link(self, a: Ref, b: Ref, row: EventRow) -> None:
         lo, hi = sorted((a.id, b.id))
         if lo == hi or (lo, hi) in self.linked:
             return
@@ -330,7 +328,7 @@ class _Batch:
             }
         )
 
-    def _conflict(self, a: str, b: str, reason: str, row: dict[str, Any]) -> None:
+    def _conflict(self, a: str, b: str, reason: str, row: EventRow) -> None:
         self.pending[MergeConflict].append(
             {
                 "workspace_id": self.ws,
@@ -348,7 +346,7 @@ class _Batch:
             self.new_profiles.clear()
 
     def _merge(
-        self, into: str, frm: str, cause: str, row: dict[str, Any], anchor: Ref | None, other: Ref
+        self, into: str, frm: str, cause: str, row: EventRow, anchor: Ref | None, other: Ref
     ) -> None:
         # Merges write through at once; the profiles they touch must exist in the database.
         self._flush_profiles()
@@ -430,7 +428,7 @@ class _Batch:
                 )
 
     # -- facts attached to identities -------------------------------------------------------------
-    def _record_traits(self, row: dict[str, Any], anchor: Ref | None) -> None:
+    def _record_traits(self, row: EventRow, anchor: Ref | None) -> None:
         if anchor is None:
             return
         traits = message_traits(row)
@@ -460,14 +458,14 @@ class _Batch:
             self.trait_cache[identity_id] = current
         return self.trait_cache[identity_id]
 
-    def _record_consent(self, row: dict[str, Any], anchor: Ref | None) -> None:
+    def _record_consent(self, row: EventRow, anchor: Ref | None) -> None:
         if anchor is None:
             return
         self.pending[ConsentRecord].extend(
             consent_rows(row, workspace_id=self.ws, identity_id=anchor.id)
         )
 
-    def _record_group(self, row: dict[str, Any], anchor: Ref | None) -> None:
+    def _record_group(self, row: EventRow, anchor: Ref | None) -> None:
         record_group(
             self.s,
             workspace_id=self.ws,

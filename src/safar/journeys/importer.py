@@ -19,6 +19,7 @@ import pyarrow as pa
 from safar.errors import ValidationFailed
 from safar.events.messages import SegmentMessage, normalize
 from safar.events.pipeline import Applier
+from safar.events.rows import EventRow
 from safar.journeys import queries as q
 from safar.journeys.xes import write_xes
 from safar.journeys.xes_schema import CASE_SCHEMA
@@ -53,7 +54,7 @@ def import_case_log(
     now = datetime.now(UTC)
     cols = table.to_pydict()
     inserted = duplicates = 0
-    rows: list[dict[str, Any]] = []
+    rows: list[EventRow] = []
     for i in range(table.num_rows):
         case_id, act, ts, seq = (
             cols["case_id"][i],

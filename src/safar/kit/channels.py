@@ -8,7 +8,7 @@ from typing import Any, Literal
 Channel = Literal[
     "web", "app", "email", "sms", "chat", "phone", "social", "store", "voice", "iot", "other"
 ]
-CHANNELS: tuple[str, ...] = (
+CHANNELS: tuple[Channel, ...] = (
     "web",
     "app",
     "email",
@@ -23,7 +23,7 @@ CHANNELS: tuple[str, ...] = (
 )
 
 #: Words SDKs and other tools put in ``context.channel`` mapped onto Safar's channels.
-ALIASES: dict[str, str] = {
+ALIASES: dict[str, Channel] = {
     "browser": "web",
     "website": "web",
     "mobile": "app",
@@ -50,17 +50,16 @@ ALIASES: dict[str, str] = {
 }
 #: Channels that say where the code ran rather than how the customer came in.
 NEUTRAL = {"server", "", "unknown"}
+#: Every name and alias by its word: one lookup, and it gives the ``Channel`` type.
+_WORDS: dict[str, Channel] = {**ALIASES, **{c: c for c in CHANNELS}}
 
 
-def normalize_channel(value: str) -> str | None:
+def normalize_channel(value: str) -> Channel | None:
     """Map a free channel word onto a Safar channel; None when it is not a channel name."""
-    word = value.strip().lower()
-    if word in CHANNELS:
-        return word
-    return ALIASES.get(word)
+    return _WORDS.get(value.strip().lower())
 
 
-def infer_channel(message_type: str, context: dict[str, Any], default: str | None) -> str:
+def infer_channel(message_type: str, context: dict[str, Any], default: Channel | None) -> Channel:
     """Pick the channel of a message whose context does not name one."""
     if default:
         return default

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from safar.db import Database, utcnow
 from safar.errors import NotFound, SafarError, is_transient
+from safar.events.rows import EventRow
 from safar.identity.service import lock_profile
 from safar.orchestration import service
 from safar.orchestration.channels import Channel, DeliveryFailed, OutboundMessage
@@ -438,7 +439,7 @@ class TriggerHook:
             self._cached = (time.monotonic(), triggers)
         return triggers
 
-    def schedule(self, session: Session, rows: list[dict[str, Any]]) -> None:
+    def schedule(self, session: Session, rows: list[EventRow]) -> None:
         """Insert the jobs in the Applier's identity transaction.
 
         Committed with the identities, before the events are stored: a crash or a full disk
@@ -452,7 +453,7 @@ class TriggerHook:
         if hits and service.schedule_for_rows(session, triggers, hits, now=self.scheduler.clock()):
             self._wake_pending = True
 
-    def __call__(self, rows: list[dict[str, Any]]) -> None:
+    def __call__(self, rows: list[EventRow]) -> None:
         """After the apply: wake the scheduler for the jobs committed by ``schedule``."""
         if self._wake_pending:
             self._wake_pending = False

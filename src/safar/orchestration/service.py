@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -87,7 +88,7 @@ def sampled(trigger_id: str, message_id: str, rate: float) -> bool:
     return int.from_bytes(digest, "big") / 2**64 < rate
 
 
-def matches(trigger: Trigger, row: dict[str, Any]) -> bool:
+def matches(trigger: Trigger, row: Mapping[str, Any]) -> bool:
     if row.get("type") != "track" or row.get("event") != trigger.event:
         return False
     if row["workspace_id"] != trigger.workspace_id:
@@ -97,7 +98,7 @@ def matches(trigger: Trigger, row: dict[str, Any]) -> bool:
 
 
 def schedule_for_rows(
-    session: Session, triggers: list[Trigger], rows: list[dict[str, Any]], *, now: datetime
+    session: Session, triggers: list[Trigger], rows: Sequence[Mapping[str, Any]], *, now: datetime
 ) -> list[ScheduledJob]:
     """Create one job per (trigger, matching event); replays and duplicates add nothing.
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from safar.errors import NotFound, ValidationFailed
 from safar.events.messages import normalize, parse_message
+from safar.events.rows import EventRow
 from safar.orchestration.service import enqueue_task
 from safar.surveys.answers import current_step, parse_answer, parse_date, validate_step
 from safar.surveys.invitations import (
@@ -261,7 +262,7 @@ def answer_event(
     step: int,
     complete: bool,
     now: datetime,
-) -> dict[str, Any]:
+) -> EventRow:
     """The ``survey_answered`` track event of one step, normalised like any ingested event."""
     inv, survey = opened.invitation, opened.survey
     by_type = {q.id: q.type for q in questions}

@@ -12,12 +12,13 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from safar.events.rows import EventRow
 from safar.events.store import EventStore
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ TEXT_FIELDS = ("text", "comment", "review", "message", "body", "feedback", "cont
 MAX_BATCH = 256
 
 
-def extract_text(row: dict[str, Any]) -> tuple[str, str] | None:
+def extract_text(row: Mapping[str, Any]) -> tuple[str, str] | None:
     """The (field, text) of a track/page/screen event that carries customer text, if any."""
     if row.get("type") not in ("track", "page", "screen"):
         return None
@@ -68,7 +69,7 @@ class TextWorker:
     def start(self) -> None:
         self._thread.start()
 
-    def hook(self, rows: list[dict[str, Any]]) -> None:
+    def hook(self, rows: list[EventRow]) -> None:
         """Applier hook: queue the texts of the new rows and return at once."""
         for row in rows:
             found = extract_text(row)

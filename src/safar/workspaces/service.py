@@ -6,12 +6,14 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safar.db import utcnow
 from safar.errors import NotFound, ValidationFailed
+from safar.kit.channels import Channel
 from safar.workspaces.models import ApiKey, Workspace
 from safar.workspaces.repository import ApiKeyRepository
 
@@ -30,7 +32,7 @@ class KeyIdentity:
     key_id: str
     workspace_id: str
     kind: str
-    default_channel: str | None
+    default_channel: Channel | None
 
 
 def create_workspace(session: Session, *, name: str) -> tuple[Workspace, str, str]:
@@ -104,4 +106,7 @@ def authenticate(session: Session, raw: str) -> KeyIdentity | None:
     key = ApiKeyRepository(session).by_hash(hash_key(raw))
     if key is None or key.revoked_at is not None:
         return None
-    return KeyIdentity(key.id, key.workspace_id, key.kind, key.default_channel)
+    # The column holds a channel name: keys are created through a ``Channel``-typed schema
+    # or a form that checks the name against ``CHANNELS``.
+    channel = cast("Channel | None", key.default_channel)
+    return KeyIdentity(key.id, key.workspace_id, key.kind, channel)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -21,7 +22,8 @@ SCHEMA = pa.schema(
 )
 
 
-def rows_to_arrow(rows: list[dict[str, Any]]) -> pa.Table:
+def rows_to_arrow(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+    """The rows as a table of ``SCHEMA``; any mapping with every column will do (``EventRow``)."""
     data: dict[str, list[Any]] = {}
     dumps = orjson.dumps
     for name in COLUMNS:

@@ -16,6 +16,7 @@ import pyarrow as pa
 from clickhouse_connect.driver import exceptions as ch_errors
 
 from safar.errors import register_transient
+from safar.events.rows import EventRow
 from safar.events.store import TimelineQuery, decode_cursor, encode_cursor
 from safar.events.store.arrow import decode_row, rows_to_arrow
 
@@ -83,7 +84,7 @@ class ClickHouseEventStore:
             self.client.command(f"CREATE DATABASE IF NOT EXISTS {self.db}")
             self.client.command(DDL.format(db=self.db))
 
-    def insert(self, rows: list[dict[str, Any]]) -> int:
+    def insert(self, rows: list[EventRow]) -> int:
         if not rows:
             return 0
         table = rows_to_arrow(rows)

@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 
 from safar.errors import StoreBusy, register_transient
+from safar.events.rows import EventRow
 from safar.events.store import TimelineQuery, decode_cursor, encode_cursor
 from safar.events.store.arrow import decode_row, rows_to_arrow
 
@@ -78,7 +79,7 @@ class DuckDBEventStore:
         cur.execute("SET TimeZone = 'UTC'")
         return cur
 
-    def insert(self, rows: list[dict[str, Any]]) -> int:
+    def insert(self, rows: list[EventRow]) -> int:
         if not rows:
             return 0
         table = rows_to_arrow(rows)

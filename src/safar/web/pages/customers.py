@@ -79,8 +79,8 @@ def profile(
     history: OrderedDict[str, list[TraitObservation]] = OrderedDict()
     for obs in identity.trait_history(page.session, workspace_id=ws, profile_id=prof.id):
         history.setdefault(obs.key, []).append(obs)
-    channels = [c for c in channel or [] if c in CHANNELS]
-    types = [type] if type in MESSAGE_TYPES else []
+    channels: list[str] = [c for c in channel or [] if c in CHANNELS]
+    types: list[str] = [type] if type in MESSAGE_TYPES else []
     _, events, next_cursor = identity.timeline(
         page.session, runtime.store, workspace_id=ws, profile_id=prof.id, channels=channels,
         types=types, limit=50, cursor=cursor,

@@ -13,7 +13,7 @@ from safar.errors import ValidationFailed
 from safar.journeys.analysis import CaseLog, conformance, discover
 from safar.journeys.xes import read_case_log, read_xes, xes_bytes
 from safar.runtime import Runtime
-from tests.conftest import Workspace
+from tests.workspaces.factories import Workspace
 
 
 @pytest.mark.parametrize("name", ["helpdesk.xes.gz", "bpic2012.xes.gz", "running-example.xes"])

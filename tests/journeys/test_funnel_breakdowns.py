@@ -15,9 +15,8 @@ from safar.errors import ValidationFailed
 from safar.journeys import service
 from safar.journeys.personas import PersonaRule
 from safar.runtime import Runtime
-from tests.conftest import Workspace
-from tests.journeys.conftest import events_table
-from tests.journeys.test_funnels import any_order_cases, strict_cases
+from tests.journeys.factories import any_order_cases, events_table, strict_cases
+from tests.workspaces.factories import Workspace
 
 CITIES: list[Any] = ["Tehran", "Shiraz", "Tabriz", "Rasht", 1000, 1000.0, 1.5, True, None, "-"]
 PERSONAS = [

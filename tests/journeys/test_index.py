@@ -12,8 +12,8 @@ from safar.journeys import analysis, service
 from safar.journeys import index as ix
 from safar.journeys import index_ops as ops
 from safar.runtime import Runtime
-from tests.conftest import Workspace
-from tests.journeys.conftest import BASE_US, events_table
+from tests.journeys.factories import BASE_US, events_table
+from tests.workspaces.factories import Workspace
 
 ACTIVITIES = ["a", "b", "c", "d", "e", "ü"]
 

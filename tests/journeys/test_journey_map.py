@@ -11,7 +11,7 @@ import pyarrow as pa
 from safar.events.messages import SegmentMessage, normalize
 from safar.events.store import analytics
 from safar.runtime import Runtime
-from tests.conftest import Workspace
+from tests.workspaces.factories import Workspace
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 

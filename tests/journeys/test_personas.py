@@ -9,7 +9,7 @@ import httpx
 
 from safar.events.messages import SegmentMessage, normalize
 from safar.runtime import Runtime
-from tests.conftest import Workspace
+from tests.workspaces.factories import Workspace
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 

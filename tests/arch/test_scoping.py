@@ -19,7 +19,7 @@ QUERY_CALLS = {"select", "update", "delete"}
 #: Direct queries of workspace-owned models outside repositories, per domain, today.
 ALLOWED: dict[str, int] = {
     # resolver.py (being split, issue 16), service.py and search.py: the graph's own queries.
-    "identity": 34,
+    "identity": 20,
     # The metric query objects of metrics.py (NPS/CSAT/CES and the response rate): one
     # definition per metric shared by API, CLI and dashboard, each scoped by ``_where``, whose
     # first condition is the workspace.

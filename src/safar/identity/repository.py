@@ -54,6 +54,7 @@ from safar.identity.models import (
     Profile,
     TraitValue,
 )
+from safar.kit.repository import WorkspaceRepository
 
 #: Columns every branch fills (unused ones NULL): a kind tag, one integer, six strings, two
 #: times, one JSON value and one flag.
@@ -167,13 +168,13 @@ def _profile_union(key: Select[Any]) -> CompoundSelect[Any]:
     return union_all(profile, identities, traits, consent, groups, merged_in, merged_away)
 
 
-_BY_IDENTIFIER = _profile_union(
-    select(Identity.profile_id.label("pid")).where(
-        Identity.workspace_id == bindparam("ws"),
-        Identity.type == bindparam("t"),
-        Identity.value == bindparam("v"),
-    )
+#: The profile owning identifier (:t, :v) in workspace :ws; also the key of a profile lookup.
+_PROFILE_OF = select(Identity.profile_id.label("pid")).where(
+    Identity.workspace_id == bindparam("ws"),
+    Identity.type == bindparam("t"),
+    Identity.value == bindparam("v"),
 )
+_BY_IDENTIFIER = _profile_union(_PROFILE_OF)
 _BY_ID = _profile_union(
     select(Profile.id.label("pid")).where(
         Profile.id == bindparam("pid"), Profile.workspace_id == bindparam("ws")
@@ -230,16 +231,40 @@ def profile_by_id(conn: Connection, *, workspace_id: str, profile_id: str) -> Pr
     return _collect(rows)
 
 
+# -- scoped tables: queries that start from the kit's workspace-filtered base ----------------
+class ProfileRepository(WorkspaceRepository[Profile]):
+    model = Profile
+
+    def unmerged_count(self, workspace_id: str) -> int:
+        stmt = self.scoped(workspace_id).where(Profile.merged_into.is_(None))
+        return int(self.session.scalar(stmt.with_only_columns(func.count())) or 0)
+
+
+class IdentityRepository(WorkspaceRepository[Identity]):
+    model = Identity
+
+
+class MergeRepository(WorkspaceRepository[Merge]):
+    model = Merge
+
+
+class LinkRepository(WorkspaceRepository[IdentityLink]):
+    model = IdentityLink
+
+
 # -- point queries other domains reach through identity.service -----------------------------
 
 
 def profile_of(session: Session, *, workspace_id: str, type_: str, value: str) -> str | None:
     """The profile owning this exact identifier (stored form, no normalisation), if any."""
-    return session.scalar(
-        select(Identity.profile_id).where(
-            Identity.workspace_id == workspace_id, Identity.type == type_, Identity.value == value
-        )
-    )
+    return session.scalar(_PROFILE_OF, {"ws": workspace_id, "t": type_, "v": value})
+
+
+_IDENTITIES = select(Identity).where(Identity.profile_id == bindparam("pid")).order_by(Identity.id)
+
+
+def identities_of(session: Session, profile_id: str) -> list[Identity]:
+    return list(session.scalars(_IDENTITIES, {"pid": profile_id}))
 
 
 def lock_profile(session: Session, profile_id: str) -> None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safar.events.rows import EventRow
+from safar.identity import repository
 from safar.identity.identifiers import text_field
 from safar.identity.models import Group, GroupMember
 
@@ -102,14 +102,15 @@ def record_group(
 ) -> None:
     """Upsert the group a ``group`` call names and, when attributed, its member's role."""
     traits = row.get("traits") or {}
-    group = session.scalar(
-        select(Group).where(Group.workspace_id == workspace_id, Group.group_id == row["group_id"])
-    )
+    group_id = row["group_id"]
+    if group_id is None:  # validation refuses a group call without a groupId
+        return
+    group = repository.group_by_key(session, workspace_id, group_id)
     when = ts(row["timestamp"])
     if group is None:
         group = Group(
             workspace_id=workspace_id,
-            group_id=row["group_id"],
+            group_id=group_id,
             type="account",
             traits={},
             created_at=when,
@@ -126,11 +127,7 @@ def record_group(
     if identity_id is None:
         return
     role = (row.get("context") or {}).get("role")
-    member = session.scalar(
-        select(GroupMember).where(
-            GroupMember.group_pk == group.id, GroupMember.identity_id == identity_id
-        )
-    )
+    member = repository.group_member(session, group.id, identity_id)
     if member is None:
         session.add(
             GroupMember(

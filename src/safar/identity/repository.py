@@ -37,6 +37,7 @@ from sqlalchemy import (
     select,
     type_coerce,
     union_all,
+    update,
 )
 from sqlalchemy.orm import Session
 
@@ -53,6 +54,7 @@ from safar.identity.models import (
     Profile,
     TraitValue,
 )
+from safar.kit.repository import WorkspaceRepository
 
 #: Columns every branch fills (unused ones NULL): a kind tag, one integer, six strings, two
 #: times, one JSON value and one flag.
@@ -166,13 +168,13 @@ def _profile_union(key: Select[Any]) -> CompoundSelect[Any]:
     return union_all(profile, identities, traits, consent, groups, merged_in, merged_away)
 
 
-_BY_IDENTIFIER = _profile_union(
-    select(Identity.profile_id.label("pid")).where(
-        Identity.workspace_id == bindparam("ws"),
-        Identity.type == bindparam("t"),
-        Identity.value == bindparam("v"),
-    )
+#: The profile owning identifier (:t, :v) in workspace :ws; also the key of a profile lookup.
+_PROFILE_OF = select(Identity.profile_id.label("pid")).where(
+    Identity.workspace_id == bindparam("ws"),
+    Identity.type == bindparam("t"),
+    Identity.value == bindparam("v"),
 )
+_BY_IDENTIFIER = _profile_union(_PROFILE_OF)
 _BY_ID = _profile_union(
     select(Profile.id.label("pid")).where(
         Profile.id == bindparam("pid"), Profile.workspace_id == bindparam("ws")
@@ -229,16 +231,40 @@ def profile_by_id(conn: Connection, *, workspace_id: str, profile_id: str) -> Pr
     return _collect(rows)
 
 
+# -- scoped tables: queries that start from the kit's workspace-filtered base ----------------
+class ProfileRepository(WorkspaceRepository[Profile]):
+    model = Profile
+
+    def unmerged_count(self, workspace_id: str) -> int:
+        stmt = self.scoped(workspace_id).where(Profile.merged_into.is_(None))
+        return int(self.session.scalar(stmt.with_only_columns(func.count())) or 0)
+
+
+class IdentityRepository(WorkspaceRepository[Identity]):
+    model = Identity
+
+
+class MergeRepository(WorkspaceRepository[Merge]):
+    model = Merge
+
+
+class LinkRepository(WorkspaceRepository[IdentityLink]):
+    model = IdentityLink
+
+
 # -- point queries other domains reach through identity.service -----------------------------
 
 
 def profile_of(session: Session, *, workspace_id: str, type_: str, value: str) -> str | None:
     """The profile owning this exact identifier (stored form, no normalisation), if any."""
-    return session.scalar(
-        select(Identity.profile_id).where(
-            Identity.workspace_id == workspace_id, Identity.type == type_, Identity.value == value
-        )
-    )
+    return session.scalar(_PROFILE_OF, {"ws": workspace_id, "t": type_, "v": value})
+
+
+_IDENTITIES = select(Identity).where(Identity.profile_id == bindparam("pid")).order_by(Identity.id)
+
+
+def identities_of(session: Session, profile_id: str) -> list[Identity]:
+    return list(session.scalars(_IDENTITIES, {"pid": profile_id}))
 
 
 def lock_profile(session: Session, profile_id: str) -> None:
@@ -373,3 +399,101 @@ def resolve_profile_id(session: Session, *, workspace_id: str, profile_id: str) 
             return current
         current = profile.merged_into
     raise NotFound(f"profile {profile_id} not found", field="profile_id")
+
+
+# -- the resolver's reads and writes (ingest) -------------------------------------------------
+# Reads are built once so SQLAlchemy reuses their compiled form. Identity, profile and group
+# ids are unique across workspaces, so a query keyed by one does not repeat the workspace: on
+# SQLite without statistics the extra condition would make the planner pick the workspace's
+# ``uq_identity`` index and scan every identity of the workspace.
+_LIMITED = select(Identity.type, Identity.value).where(
+    Identity.profile_id == bindparam("pid"), Identity.type.in_(bindparam("types", expanding=True))
+)
+_SEPARATED = select(Merge.into_profile_id, Merge.from_profile_id).where(
+    Merge.workspace_id == bindparam("ws"), Merge.undone_at.is_not(None)
+)
+_EVENT_IDENTITY = select(Identity.id, Identity.type, Identity.value, Identity.profile_id).where(
+    Identity.workspace_id == bindparam("ws"),
+    Identity.value == bindparam("v"),
+    Identity.type.in_(EVENT_ID_TYPES),
+)
+_LINK = select(IdentityLink.id).where(
+    IdentityLink.workspace_id == bindparam("ws"),
+    IdentityLink.a_id == bindparam("a"),
+    IdentityLink.b_id == bindparam("b"),
+)
+_IDENTITY_IDS = select(Identity.id).where(Identity.profile_id == bindparam("pid"))
+_EVENT_IDS = select(Identity.type, Identity.value).where(
+    Identity.profile_id == bindparam("pid"), Identity.type.in_(EVENT_ID_TYPES)
+)
+_TRAITS_OF = (
+    select(TraitValue.key, TraitValue.value)
+    .where(TraitValue.identity_id == bindparam("iid"))
+    .order_by(TraitValue.observed_at, TraitValue.id)
+)
+
+
+def limited_values(session: Session, profile_id: str, types: list[str]) -> list[Row[str, str]]:
+    """(type, value) of the profile's identifiers of these (limited) types."""
+    return list(session.execute(_LIMITED, {"pid": profile_id, "types": types}))
+
+
+def separated_pairs(session: Session, workspace_id: str) -> set[frozenset[str]]:
+    """Pairs of profiles an unmerge separated: they are never merged again."""
+    return {frozenset(p) for p in session.execute(_SEPARATED, {"ws": workspace_id})}
+
+
+def event_identity(
+    session: Session, workspace_id: str, value: str
+) -> Row[int, str, str, str] | None:
+    """(id, type, value, profile id) of a userId or anonymousId with this value."""
+    return session.execute(_EVENT_IDENTITY, {"ws": workspace_id, "v": value}).first()
+
+
+def link_exists(session: Session, workspace_id: str, a_id: int, b_id: int) -> bool:
+    return session.scalar(_LINK, {"ws": workspace_id, "a": a_id, "b": b_id}) is not None
+
+
+def identity_ids(session: Session, profile_id: str) -> set[int]:
+    return set(session.scalars(_IDENTITY_IDS, {"pid": profile_id}))
+
+
+def event_identifiers(session: Session, profile_id: str) -> list[Row[str, str]]:
+    """(type, value) of the profile's userIds and anonymousIds."""
+    return list(session.execute(_EVENT_IDS, {"pid": profile_id}))
+
+
+def latest_traits(session: Session, identity_id: int) -> dict[str, Any]:
+    """The identity's traits, the newest observation of each winning."""
+    return {k: v for k, v in session.execute(_TRAITS_OF, {"iid": identity_id})}
+
+
+# Writes are built per call as the ORM updates they were: the session keeps its loaded rows
+# in step with them (``synchronize_session``), which needs the values in the statement.
+def merge_profiles(session: Session, *, workspace_id: str, into: str, frm: str) -> None:
+    """Move ``frm``'s identities to ``into``; ``frm`` and what redirected to it now redirect
+    to ``into``."""
+    session.execute(update(Identity).where(Identity.profile_id == frm).values(profile_id=into))
+    session.execute(
+        update(Profile)
+        .where(
+            Profile.workspace_id == workspace_id, (Profile.id == frm) | (Profile.merged_into == frm)
+        )
+        .values(merged_into=into)
+    )
+
+
+def touch_profiles(session: Session, profile_ids: list[str], when: datetime) -> None:
+    session.execute(update(Profile).where(Profile.id.in_(profile_ids)).values(updated_at=when))
+
+
+def group_by_key(session: Session, workspace_id: str, group_id: str) -> Group | None:
+    stmt = select(Group).where(Group.workspace_id == workspace_id, Group.group_id == group_id)
+    return session.scalar(stmt)
+
+
+def group_member(session: Session, group_pk: int, identity_id: int) -> GroupMember | None:
+    stmt = select(GroupMember).where(
+        GroupMember.group_pk == group_pk, GroupMember.identity_id == identity_id
+    )
+    return session.scalar(stmt)

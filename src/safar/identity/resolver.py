@@ -21,11 +21,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from safar.db import Base, utcnow
 from safar.events.rows import EventRow
+from safar.identity import repository
 from safar.identity.facts import consent_rows, message_traits, record_group, trait_rows
 from safar.identity.facts import ts as _ts
 from safar.identity.identifiers import extract
@@ -140,10 +141,7 @@ class _Batch:
         if profile_id not in self.limited:
             held: dict[str, set[str]] = defaultdict(set)
             if self.r.limits and profile_id not in self.new_profiles:
-                stmt = select(Identity.type, Identity.value).where(
-                    Identity.profile_id == profile_id, Identity.type.in_(list(self.r.limits))
-                )
-                for t, v in self.s.execute(stmt):
+                for t, v in repository.limited_values(self.s, profile_id, list(self.r.limits)):
                     held[t].add(v)
             self.limited[profile_id] = held
         return self.limited[profile_id]
@@ -159,10 +157,7 @@ class _Batch:
 
     def _is_separated(self, a: str, b: str) -> bool:
         if self.separated is None:
-            stmt = select(Merge.into_profile_id, Merge.from_profile_id).where(
-                Merge.workspace_id == self.ws, Merge.undone_at.is_not(None)
-            )
-            self.separated = {frozenset(p) for p in self.s.execute(stmt)}
+            self.separated = repository.separated_pairs(self.s, self.ws)
         return frozenset((a, b)) in self.separated
 
     # -- graph changes -----------------------------------------------------------------------
@@ -267,12 +262,7 @@ class _Batch:
                 if (t, prev) not in keys:
                     keys.append((t, prev))
                 return
-        stmt = select(Identity.id, Identity.type, Identity.value, Identity.profile_id).where(
-            Identity.workspace_id == self.ws,
-            Identity.value == prev,
-            Identity.type.in_(["user_id", "anonymous_id"]),
-        )
-        found = self.s.execute(stmt).first()
+        found = repository.event_identity(self.s, self.ws, prev)
         if found is not None:
             ref = Ref(found[0], found[1], found[2], found[3])
             self.refs[(ref.type, ref.value)] = ref
@@ -307,16 +297,9 @@ class _Batch:
             return
         self.linked.add((lo, hi))
         # A link to an identity created in this batch cannot exist yet: skip the lookup.
-        if not (lo in self.created or hi in self.created):
-            exists = self.s.scalar(
-                select(IdentityLink.id).where(
-                    IdentityLink.workspace_id == self.ws,
-                    IdentityLink.a_id == lo,
-                    IdentityLink.b_id == hi,
-                )
-            )
-            if exists is not None:
-                return
+        fresh = lo in self.created or hi in self.created
+        if not fresh and repository.link_exists(self.s, self.ws, lo, hi):
+            return
         self.pending[IdentityLink].append(
             {
                 "workspace_id": self.ws,
@@ -350,24 +333,18 @@ class _Batch:
     ) -> None:
         # Merges write through at once; the profiles they touch must exist in the database.
         self._flush_profiles()
-        staying = set(self.s.scalars(select(Identity.id).where(Identity.profile_id == into)))
+        staying = repository.identity_ids(self.s, into)
         staying.update(r.id for r, _, _ in self.new_refs if r.profile_id == into)
-        moving = set(self.s.scalars(select(Identity.id).where(Identity.profile_id == frm)))
-        self.s.execute(update(Identity).where(Identity.profile_id == frm).values(profile_id=into))
+        moving = repository.identity_ids(self.s, frm)
+        # The loser's identities move; it, and profiles merged into it earlier, now redirect
+        # to the survivor.
+        repository.merge_profiles(self.s, workspace_id=self.ws, into=into, frm=frm)
         for ref, _, _ in self.new_refs:
             if ref.profile_id == frm:
                 moving.add(ref.id)
         for ref in self.refs.values():
             if ref.profile_id == frm:
                 ref.profile_id = into
-        # The loser, and profiles merged into it earlier, now redirect to the survivor.
-        self.s.execute(
-            update(Profile)
-            .where(
-                Profile.workspace_id == self.ws, (Profile.id == frm) | (Profile.merged_into == frm)
-            )
-            .values(merged_into=into)
-        )
         evidence = [f"{other.type}:{other.value}"]
         if anchor is not None:
             evidence.insert(0, f"{anchor.type}:{anchor.value}")
@@ -421,11 +398,7 @@ class _Batch:
             by_time[when].append(pid)
         for when, pids in by_time.items():
             for i in range(0, len(pids), CHUNK):
-                self.s.execute(
-                    update(Profile)
-                    .where(Profile.id.in_(pids[i : i + CHUNK]))
-                    .values(updated_at=when)
-                )
+                repository.touch_profiles(self.s, pids[i : i + CHUNK], when)
 
     # -- facts attached to identities -------------------------------------------------------------
     def _record_traits(self, row: EventRow, anchor: Ref | None) -> None:
@@ -449,12 +422,7 @@ class _Batch:
         if identity_id not in self.trait_cache:
             current: dict[str, Any] = {}
             if identity_id not in self.created:
-                stmt = (
-                    select(TraitValue.key, TraitValue.value)
-                    .where(TraitValue.identity_id == identity_id)
-                    .order_by(TraitValue.observed_at, TraitValue.id)
-                )
-                current = {k: v for k, v in self.s.execute(stmt)}
+                current = repository.latest_traits(self.s, identity_id)
             self.trait_cache[identity_id] = current
         return self.trait_cache[identity_id]
 

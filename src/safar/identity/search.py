@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from safar.errors import SafarError
 from safar.identity.identifiers import PRIORITY
 from safar.identity.models import Identity, Profile, TraitValue
+from safar.identity.repository import IdentityRepository, ProfileRepository
 from safar.identity.service import lookup, resolve_profile_id
 
 
@@ -34,6 +35,7 @@ def search_profiles(
     An empty query lists the most recently updated profiles.
     """
     q = query.strip()[:320]
+    profiles = ProfileRepository(session)
     found: list[str] = []
 
     def add(pid: str) -> None:
@@ -45,16 +47,16 @@ def search_profiles(
             found.append(live)
 
     if not q:
-        stmt = (
-            select(Profile.id)
-            .where(Profile.workspace_id == workspace_id, Profile.merged_into.is_(None))
-            .order_by(Profile.updated_at.desc(), Profile.id)
-            .limit(limit)
+        recent = profiles.list(
+            workspace_id,
+            Profile.merged_into.is_(None),
+            order_by=[Profile.updated_at.desc(), Profile.id],
+            limit=limit,
         )
-        return list(session.scalars(stmt)), False
+        return [p.id for p in recent], False
 
-    profile = session.get(Profile, q)
-    if profile is not None and profile.workspace_id == workspace_id:
+    profile = profiles.get(workspace_id, q)
+    if profile is not None:
         add(profile.id)
     for type_ in PRIORITY:
         try:
@@ -63,17 +65,14 @@ def search_profiles(
             continue
     exact = bool(found)
     pattern = _like(q)
-    by_identity = (
-        select(Identity.profile_id)
-        .where(
-            Identity.workspace_id == workspace_id,
-            func.lower(Identity.value).like(pattern, escape="\\"),
-        )
-        .order_by(Identity.first_seen.desc())
-        .limit(limit * 2)
+    by_identity = IdentityRepository(session).list(
+        workspace_id,
+        func.lower(Identity.value).like(pattern, escape="\\"),
+        order_by=[Identity.first_seen.desc()],
+        limit=limit * 2,
     )
-    for pid in session.scalars(by_identity):
-        add(pid)
+    for identity in by_identity:
+        add(identity.profile_id)
     if len(found) < limit:
         by_trait = (
             select(Identity.profile_id)

@@ -6,7 +6,7 @@ from collections import defaultdict, deque
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, bindparam, func, or_, select
+from sqlalchemy import Connection, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from safar.db import utcnow
@@ -25,6 +25,12 @@ from safar.identity.models import (
 )
 
 # Part of the facade other domains use; the queries live in the repository.
+from safar.identity.repository import (
+    LinkRepository,
+    MergeRepository,
+    ProfileRepository,
+)
+from safar.identity.repository import identities_of as identities_of
 from safar.identity.repository import lock_profile as lock_profile
 from safar.identity.repository import profile_of as profile_of
 from safar.identity.repository import resolve_profile_id as resolve_profile_id
@@ -41,14 +47,8 @@ from safar.identity.schemas import (
 from safar.identity.timeline import timeline as timeline
 from safar.identity.timeline import timeline_ids as timeline_ids
 
-# Hot read paths as statements built once: SQLAlchemy then reuses their compiled form and the
+# A hot read path as a statement built once: SQLAlchemy then reuses its compiled form and the
 # per-call cost is the database round trip, not statement construction.
-_LOOKUP = select(Identity.profile_id).where(
-    Identity.workspace_id == bindparam("ws"),
-    Identity.type == bindparam("t"),
-    Identity.value == bindparam("v"),
-)
-_IDENTITIES = select(Identity).where(Identity.profile_id == bindparam("pid")).order_by(Identity.id)
 _TRAITS = (
     select(TraitValue.key, TraitValue.value)
     .where(TraitValue.identity_id.in_(bindparam("ids", expanding=True)))
@@ -79,14 +79,10 @@ def _checked_lookup(type_: str, value: str) -> str:
 
 def lookup(session: Session, *, workspace_id: str, type_: str, value: str) -> str:
     norm = _checked_lookup(type_, value)
-    profile_id = session.scalar(_LOOKUP, {"ws": workspace_id, "t": type_, "v": norm})
+    profile_id = profile_of(session, workspace_id=workspace_id, type_=type_, value=norm)
     if profile_id is None:
         raise NotFound(f"no profile has {type_} {value[:80]!r}", field="value")
     return profile_id
-
-
-def identities_of(session: Session, profile_id: str) -> list[Identity]:
-    return list(session.scalars(_IDENTITIES, {"pid": profile_id}))
 
 
 def current_traits(session: Session, identity_ids: list[int]) -> dict[str, Any]:
@@ -350,12 +346,13 @@ def unmerge(
     marked separated, so the next message carrying the same identifiers does not re-merge them.
     """
     pid = resolve_profile_id(session, workspace_id=workspace_id, profile_id=profile_id)
-    stmt = select(Merge).where(
-        Merge.workspace_id == workspace_id, Merge.into_profile_id == pid, Merge.undone_at.is_(None)
+    which = [Merge.id == merge_id] if merge_id else []
+    newest = [Merge.created_at.desc(), Merge.id.desc()]
+    active = Merge.undone_at.is_(None)
+    found = MergeRepository(session).list(
+        workspace_id, Merge.into_profile_id == pid, active, *which, order_by=newest, limit=1
     )
-    if merge_id:
-        stmt = stmt.where(Merge.id == merge_id)
-    merge = session.scalars(stmt.order_by(Merge.created_at.desc(), Merge.id.desc())).first()
+    merge = found[0] if found else None
     if merge is None:
         if merge_id:
             raise NotFound(f"no active merge {merge_id} into profile {pid}", field="merge_id")
@@ -370,13 +367,8 @@ def unmerge(
         if i in idents:
             side[i] = "from"
     ids = list(idents)
-    links = list(
-        session.scalars(
-            select(IdentityLink).where(
-                IdentityLink.workspace_id == workspace_id,
-                or_(IdentityLink.a_id.in_(ids), IdentityLink.b_id.in_(ids)),
-            )
-        )
+    links = LinkRepository(session).list(
+        workspace_id, or_(IdentityLink.a_id.in_(ids), IdentityLink.b_id.in_(ids))
     )
     adjacency: dict[int, list[int]] = defaultdict(list)
     for link in links:
@@ -394,7 +386,8 @@ def unmerge(
             if nxt not in side:
                 side[nxt] = side[node]
                 queue.append(nxt)
-    restored = session.get(Profile, merge.from_profile_id)
+    profiles = ProfileRepository(session)
+    restored = profiles.get(workspace_id, merge.from_profile_id)
     if restored is None:
         raise NotFound(f"profile {merge.from_profile_id} no longer exists", field="merge_id")
     restored.merged_into = None
@@ -407,7 +400,7 @@ def unmerge(
             moved.append(_identity_read(ident))
     merge.undone_at = utcnow()
     merge.undone_by = actor[:200]
-    survivor = session.get(Profile, pid)
+    survivor = profiles.get(workspace_id, pid)
     if survivor is not None:
         survivor.updated_at = utcnow()
     session.flush()
@@ -422,36 +415,27 @@ def _redirect_back(session: Session, *, workspace_id: str, survivor: str, restor
     When the survivor absorbed the restored profile, their redirects were moved to the
     survivor; after the unmerge their identities live on the restored side.
     """
+    merges = MergeRepository(session)
     side: set[str] = set()
     frontier = [restored]
     while frontier:
-        stmt = select(Merge.from_profile_id).where(
-            Merge.workspace_id == workspace_id,
-            Merge.into_profile_id.in_(frontier),
-            Merge.undone_at.is_(None),
+        active = merges.list(
+            workspace_id, Merge.into_profile_id.in_(frontier), Merge.undone_at.is_(None)
         )
-        frontier = [p for p in session.scalars(stmt) if p not in side and p != restored]
+        froms = [m.from_profile_id for m in active]
+        frontier = [p for p in froms if p not in side and p != restored]
         side.update(frontier)
     if not side:
         return
-    redirected = select(Profile).where(
-        Profile.workspace_id == workspace_id,
-        Profile.merged_into == survivor,
-        Profile.id.in_(sorted(side)),
+    redirected = ProfileRepository(session).list(
+        workspace_id, Profile.merged_into == survivor, Profile.id.in_(sorted(side))
     )
-    for profile in session.scalars(redirected):
+    for profile in redirected:
         profile.merged_into = restored
 
 
 def profile_count(session: Session, *, workspace_id: str) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(Profile)
-            .where(Profile.workspace_id == workspace_id, Profile.merged_into.is_(None))
-        )
-        or 0
-    )
+    return ProfileRepository(session).unmerged_count(workspace_id)
 
 
 def person_profile_ids(session: Session, *, workspace_id: str, profile_id: str) -> list[str]:

@@ -9,12 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safar.events.store import EventStore, TimelineQuery
-from safar.identity.models import Identity
-from safar.identity.repository import resolve_profile_id
+from safar.identity.repository import event_identifiers, resolve_profile_id
 
 
 def timeline_ids(
@@ -22,11 +20,7 @@ def timeline_ids(
 ) -> tuple[str, list[str], list[str]]:
     """The (canonical profile id, user ids, anonymous ids) a timeline query needs."""
     pid = resolve_profile_id(session, workspace_id=workspace_id, profile_id=profile_id)
-    rows = session.execute(
-        select(Identity.type, Identity.value).where(
-            Identity.profile_id == pid, Identity.type.in_(["user_id", "anonymous_id"])
-        )
-    ).all()
+    rows = event_identifiers(session, pid)
     return (
         pid,
         [v for t, v in rows if t == "user_id"],

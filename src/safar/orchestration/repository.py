@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
 
 from safar.kit.repository import WorkspaceRepository
@@ -63,6 +64,75 @@ class JobRepository(WorkspaceRepository[ScheduledJob]):
     def pending(self, workspace_id: str, key: str) -> ScheduledJob | None:
         job = self.by_key(workspace_id, key)
         return job if job is not None and job.status == "pending" else None
+
+
+class JobQueue:
+    """The scheduler's queue operations: one queue spans every workspace, so these go by job
+    id (taken from the queue itself, never from a caller) rather than by workspace."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def job(self, job_id: int) -> ScheduledJob | None:
+        return self.session.get(ScheduledJob, job_id)
+
+    def due_ids(self, now: datetime, limit: int) -> list[int]:
+        """Pending jobs due by ``now``, oldest due first."""
+        stmt = (
+            select(ScheduledJob.id)
+            .where(ScheduledJob.status == "pending", ScheduledJob.due_at <= now)
+            .order_by(ScheduledJob.due_at, ScheduledJob.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def recover(self, stale: datetime) -> None:
+        """Unclaim claims older than ``stale``; mark sends that old as uncertain (never resent)."""
+        self.session.execute(
+            update(ScheduledJob)
+            .where(ScheduledJob.status == "claimed", ScheduledJob.claimed_at < stale)
+            .values(status="pending")
+        )
+        self.session.execute(
+            update(ScheduledJob)
+            .where(ScheduledJob.status == "sending", ScheduledJob.claimed_at < stale)
+            .values(status="uncertain", outcome="interrupted while sending; not resent")
+        )
+
+    def claim(self, job_id: int, now: datetime) -> Row[Any] | None:
+        """Take the job if still pending and due (one conditional UPDATE: of any number of
+        claimants exactly one sees a row count of 1); its (action, trigger_id, payload)."""
+        result = self.session.execute(
+            update(ScheduledJob)
+            .where(
+                ScheduledJob.id == job_id,
+                ScheduledJob.status == "pending",
+                ScheduledJob.due_at <= now,
+            )
+            .values(status="claimed", claimed_at=now, attempts=ScheduledJob.attempts + 1)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return None
+        stmt = select(ScheduledJob.action, ScheduledJob.trigger_id, ScheduledJob.payload)
+        return self.session.execute(stmt.where(ScheduledJob.id == job_id)).one()
+
+    def release(self, job_id: int, due_at: datetime) -> None:
+        """A claimed job back to pending, its attempt not counted."""
+        self.session.execute(
+            update(ScheduledJob)
+            .where(ScheduledJob.id == job_id, ScheduledJob.status == "claimed")
+            .values(status="pending", due_at=due_at, attempts=ScheduledJob.attempts - 1)
+        )
+
+    def touch(self, job_id: int, now: datetime) -> None:
+        """Renew the claim; as a write it also takes SQLite's write lock before any read."""
+        stmt = update(ScheduledJob).where(ScheduledJob.id == job_id).values(claimed_at=now)
+        self.session.execute(stmt)
+
+    def contacted(self, job_id: int, status: str) -> None:
+        """The delivery status of the contact-log entry the job wrote."""
+        stmt = update(ContactLog).where(ContactLog.job_id == job_id).values(status=status)
+        self.session.execute(stmt)
 
 
 def _plain(row: Any) -> dict[str, Any]:

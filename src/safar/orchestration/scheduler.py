@@ -22,7 +22,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from safar.db import Database, utcnow
@@ -32,6 +31,7 @@ from safar.identity.service import lock_profile
 from safar.orchestration import service
 from safar.orchestration.channels import Channel, DeliveryFailed, OutboundMessage
 from safar.orchestration.models import ContactLog, ScheduledJob, Trigger
+from safar.orchestration.repository import JobQueue, TriggerRepository
 
 log = logging.getLogger("safar.orchestration")
 TASK_RETRIES = 5
@@ -133,16 +133,7 @@ class Scheduler:
         """After a crash: unclaim what never started; mark interrupted sends as uncertain."""
         stale = self.clock() - timedelta(seconds=self.lease_s)
         with self.db.session() as s:
-            s.execute(
-                update(ScheduledJob)
-                .where(ScheduledJob.status == "claimed", ScheduledJob.claimed_at < stale)
-                .values(status="pending")
-            )
-            s.execute(
-                update(ScheduledJob)
-                .where(ScheduledJob.status == "sending", ScheduledJob.claimed_at < stale)
-                .values(status="uncertain", outcome="interrupted while sending; not resent")
-            )
+            JobQueue(s).recover(stale)
 
     # -- running ---------------------------------------------------------------------------------
     def run_due(self, limit: int = PASS_LIMIT) -> int:
@@ -151,14 +142,7 @@ class Scheduler:
             return 0
         now = self.clock()
         with self.db.session() as s:
-            ids = list(
-                s.scalars(
-                    select(ScheduledJob.id)
-                    .where(ScheduledJob.status == "pending", ScheduledJob.due_at <= now)
-                    .order_by(ScheduledJob.due_at, ScheduledJob.id)
-                    .limit(limit)
-                )
-            )
+            ids = JobQueue(s).due_ids(now, limit)
         ran = 0
         for job_id in ids:
             if self._stop.is_set():
@@ -179,22 +163,9 @@ class Scheduler:
         """Take the job if it is still pending and due: (action, is task, payload), else None."""
         now = self.clock()
         with self.db.session() as s:
-            result = s.execute(
-                update(ScheduledJob)
-                .where(
-                    ScheduledJob.id == job_id,
-                    ScheduledJob.status == "pending",
-                    ScheduledJob.due_at <= now,
-                )
-                .values(status="claimed", claimed_at=now, attempts=ScheduledJob.attempts + 1)
-            )
-            if getattr(result, "rowcount", 0) != 1:
+            row = JobQueue(s).claim(job_id, now)
+            if row is None:
                 return None
-            row = s.execute(
-                select(ScheduledJob.action, ScheduledJob.trigger_id, ScheduledJob.payload).where(
-                    ScheduledJob.id == job_id
-                )
-            ).one()
             return row.action, row.trigger_id is None, dict(row.payload or {})
 
     def run_job(self, job_id: int) -> bool:
@@ -245,21 +216,13 @@ class Scheduler:
     def _release(self, job_id: int) -> None:
         """Back to pending, due again shortly: nothing of the job has happened."""
         with self.db.session() as s:
-            s.execute(
-                update(ScheduledJob)
-                .where(ScheduledJob.id == job_id, ScheduledJob.status == "claimed")
-                .values(
-                    status="pending",
-                    due_at=self.clock() + timedelta(seconds=self.interval_s),
-                    attempts=ScheduledJob.attempts - 1,
-                )
-            )
+            JobQueue(s).release(job_id, self.clock() + timedelta(seconds=self.interval_s))
 
     def _finish(
         self, job_id: int, status: str, outcome: str, result: dict[str, Any] | None = None
     ) -> None:
         with self.db.session() as s:
-            job = s.get(ScheduledJob, job_id)
+            job = JobQueue(s).job(job_id)
             assert job is not None
             job.status = status
             job.outcome = outcome[:300]
@@ -279,7 +242,7 @@ class Scheduler:
                 raise
             log.exception("task %s (%s) failed", job_id, action)
             with self.db.session() as s:
-                job = s.get(ScheduledJob, job_id)
+                job = JobQueue(s).job(job_id)
                 assert job is not None
                 if job.attempts >= TASK_RETRIES:
                     job.status, job.outcome = "failed", f"error: {type(exc).__name__}"
@@ -314,8 +277,9 @@ class Scheduler:
         message: OutboundMessage | None = None
         with self.db.session() as s:
             # Write first, so SQLite takes its write lock before any read of this transaction.
-            s.execute(update(ScheduledJob).where(ScheduledJob.id == job_id).values(claimed_at=now))
-            job = s.get(ScheduledJob, job_id)
+            queue = JobQueue(s)
+            queue.touch(job_id, now)
+            job = queue.job(job_id)
             assert job is not None
             verdict = self._prepare(s, job, now)
             if verdict == "reschedule":
@@ -328,24 +292,21 @@ class Scheduler:
 
     def _record_delivery(self, job_id: int, ok: bool, outcome: str, result: dict[str, Any]) -> None:
         with self.db.session() as s:
-            job = s.get(ScheduledJob, job_id)
+            job = JobQueue(s).job(job_id)
             assert job is not None
             job.status = "done" if ok else "failed"
             job.outcome = outcome[:300]
             job.result = result
             job.finished_at = self.clock()
-            s.execute(
-                update(ContactLog)
-                .where(ContactLog.job_id == job_id)
-                .values(status="sent" if ok else "failed")
-            )
+            JobQueue(s).contacted(job_id, "sent" if ok else "failed")
             self.actions[job.action].delivered(s, job=job, ok=ok, result=result)
 
     def _prepare(
         self, s: Session, job: ScheduledJob, now: datetime
     ) -> str | tuple[service.Recipient, Trigger]:
         """Whom to contact when the job may contact its profile now; otherwise why not."""
-        trigger = s.get(Trigger, job.trigger_id) if job.trigger_id else None
+        triggers = TriggerRepository(s)
+        trigger = triggers.get(job.workspace_id, job.trigger_id) if job.trigger_id else None
         if trigger is None or not trigger.active:
             return "trigger deleted or paused"
         if job.action not in self.actions:

@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safar.errors import ValidationFailed
 from safar.identity.service import current_traits, identities_of, resolve_profile_id
 from safar.surveys.models import Invitation, Survey, SurveyResponse
+from safar.surveys.repository import InvitationRepository, ResponseRepository, SurveyRepository
 from safar.surveys.schemas import SurveyDefinition
 from safar.surveys.tokens import LinkExpired, LinkForged, LinkSigner, LinkUsed
 
@@ -124,18 +124,7 @@ def pending_invitations(
     session: Session, *, workspace_id: str, profile_id: str, now: datetime
 ) -> list[Invitation]:
     pid = resolve_profile_id(session, workspace_id=workspace_id, profile_id=profile_id)
-    stmt = (
-        select(Invitation)
-        .where(
-            Invitation.workspace_id == workspace_id,
-            Invitation.profile_id == pid,
-            Invitation.channel.in_(["app", "web"]),
-            Invitation.status.in_(["created", "sent", "opened"]),
-            Invitation.expires_at > now,
-        )
-        .order_by(Invitation.created_at.desc())
-    )
-    return list(session.scalars(stmt))
+    return InvitationRepository(session).pending_for(workspace_id, pid, now)
 
 
 # -- opening a link ------------------------------------------------------------------------------
@@ -152,21 +141,19 @@ def open_link(
 ) -> Opened:
     """The invitation behind a token; raises LinkForged, LinkExpired or LinkUsed."""
     invitation_id = signer.verify(token)
-    invitation = session.get(Invitation, invitation_id)
+    invitation = InvitationRepository(session).by_link(invitation_id)
     if invitation is None:
         raise LinkForged("token: this survey link is not valid", field="token")
     if invitation.status == "completed":
         raise LinkUsed("token: this survey has already been answered", field="token")
     if invitation.expires_at <= now:
         raise LinkExpired("token: this survey link has expired", field="token")
-    survey = session.get(Survey, invitation.survey_id)
+    survey = SurveyRepository(session).get(invitation.workspace_id, invitation.survey_id)
     if survey is None or survey.status != "active":
         raise LinkExpired("token: this survey is closed", field="token")
     if mark_opened and invitation.opened_at is None:
         invitation.opened_at = now
         if invitation.status in ("created", "sent"):
             invitation.status = "opened"
-    response = session.scalar(
-        select(SurveyResponse).where(SurveyResponse.invitation_id == invitation.id)
-    )
+    response = ResponseRepository(session).of_invitation(invitation.workspace_id, invitation.id)
     return Opened(invitation, survey, definition_of(survey), response)

@@ -1,10 +1,11 @@
-"""Queries of the survey tables, scoped by the kit's base (more move here from service.py)."""
+"""Queries of the survey tables, scoped by the kit's base (the metric queries stay in metrics.py)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from safar.kit.repository import WorkspaceRepository
@@ -13,6 +14,9 @@ from safar.surveys.models import Invitation, Survey, SurveyResponse
 
 class SurveyRepository(WorkspaceRepository[Survey]):
     model = Survey
+
+    def ordered(self, workspace_id: str) -> list[Survey]:
+        return self.list(workspace_id, order_by=[Survey.created_at])
 
 
 class InvitationRepository(WorkspaceRepository[Invitation]):
@@ -26,6 +30,58 @@ class InvitationRepository(WorkspaceRepository[Invitation]):
         """The invitation a verified survey link names: the signature is the authority, so no
         workspace is known yet (the link's holder is the respondent, not a key)."""
         return self.session.get(Invitation, invitation_id)
+
+    def pending_for(self, workspace_id: str, profile_id: str, now: datetime) -> list[Invitation]:
+        """The profile's unexpired, unanswered invitations to answer in the app or on the web."""
+        return self.list(
+            workspace_id,
+            Invitation.profile_id == profile_id,
+            Invitation.channel.in_(["app", "web"]),
+            Invitation.status.in_(["created", "sent", "opened"]),
+            Invitation.expires_at > now,
+            order_by=[Invitation.created_at.desc()],
+        )
+
+
+class ResponseRepository(WorkspaceRepository[SurveyResponse]):
+    model = SurveyResponse
+
+    def of_invitation(self, workspace_id: str, invitation_id: str) -> SurveyResponse | None:
+        stmt = self.scoped(workspace_id).where(SurveyResponse.invitation_id == invitation_id)
+        return self.session.scalar(stmt)
+
+    def recent(
+        self,
+        workspace_id: str,
+        *,
+        survey_id: str | None,
+        complete: bool | None,
+        limit: int,
+        offset: int,
+    ) -> list[SurveyResponse]:
+        """Newest first, optionally of one survey and one completeness."""
+        stmt = self.scoped(workspace_id)
+        if survey_id:
+            stmt = stmt.where(SurveyResponse.survey_id == survey_id)
+        if complete is not None:
+            stmt = stmt.where(SurveyResponse.complete.is_(complete))
+        stmt = stmt.order_by(SurveyResponse.started_at.desc()).limit(limit).offset(offset)
+        return list(self.session.scalars(stmt))
+
+    def advance(self, response: SurveyResponse, state: dict[str, Any], *, current: int) -> bool:
+        """Set the next step and ``state`` only if the response is still at ``current``: of two
+        concurrent submits of one step, exactly one wins."""
+        moved = self.session.execute(
+            update(SurveyResponse)
+            .where(
+                SurveyResponse.workspace_id == response.workspace_id,
+                SurveyResponse.id == response.id,
+                SurveyResponse.step == current,
+            )
+            .values(step=current + 1, **state)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(moved, "rowcount", 0) == 1)
 
 
 def _plain(row: Any) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,6 +38,7 @@ from safar.surveys.invitations import (
     pick_language,
 )
 from safar.surveys.models import Survey, SurveyResponse
+from safar.surveys.repository import ResponseRepository, SurveyRepository
 from safar.surveys.schemas import Question, SurveyCreate, SurveyDefinition, SurveyUpdate
 
 __all__ = [
@@ -93,15 +93,14 @@ def create_survey(session: Session, *, workspace_id: str, data: SurveyCreate) ->
 
 
 def get_survey(session: Session, *, workspace_id: str, survey_id: str) -> Survey:
-    survey = session.get(Survey, survey_id)
-    if survey is None or survey.workspace_id != workspace_id:
+    survey = SurveyRepository(session).get(workspace_id, survey_id)
+    if survey is None:
         raise NotFound(f"survey {survey_id[:60]} not found", field="survey_id")
     return survey
 
 
 def list_surveys(session: Session, *, workspace_id: str) -> list[Survey]:
-    stmt = select(Survey).where(Survey.workspace_id == workspace_id).order_by(Survey.created_at)
-    return list(session.scalars(stmt))
+    return SurveyRepository(session).ordered(workspace_id)
 
 
 def update_survey(
@@ -241,13 +240,7 @@ def _advance_response(
     session: Session, response: SurveyResponse, state: dict[str, Any], *, current: int
 ) -> bool:
     """Move the response one step on, only if no other submit moved it first."""
-    moved = session.execute(
-        update(SurveyResponse)
-        .where(SurveyResponse.id == response.id, SurveyResponse.step == current)
-        .values(step=current + 1, **state)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(moved, "rowcount", 0) != 1:
+    if not ResponseRepository(session).advance(response, state, current=current):
         return False
     session.refresh(response)
     return True
@@ -313,10 +306,6 @@ def list_responses(
     limit: int = 100,
     offset: int = 0,
 ) -> list[SurveyResponse]:
-    stmt = select(SurveyResponse).where(SurveyResponse.workspace_id == workspace_id)
-    if survey_id:
-        stmt = stmt.where(SurveyResponse.survey_id == survey_id)
-    if complete is not None:
-        stmt = stmt.where(SurveyResponse.complete.is_(complete))
-    stmt = stmt.order_by(SurveyResponse.started_at.desc()).limit(limit).offset(offset)
-    return list(session.scalars(stmt))
+    return ResponseRepository(session).recent(
+        workspace_id, survey_id=survey_id, complete=complete, limit=limit, offset=offset
+    )

@@ -41,8 +41,12 @@ def import_models() -> None:
 
 
 def routers() -> list[Any]:
-    """Every domain's FastAPI routers, in ``DOMAINS`` order."""
-    return [load(ref) for domain in DOMAINS for ref in domain.routers]
+    """Every domain's FastAPI routers: each domain's first (its hot API) in ``DOMAINS`` order,
+    then the others. Requests are matched route by route, so the ingest and profile routes stay
+    ahead of the SDK settings, beacon and admin routes that are asked far less often."""
+    refs = [domain.routers for domain in DOMAINS]
+    ordered = [r[0] for r in refs if r] + [ref for r in refs for ref in r[1:]]
+    return [load(ref) for ref in ordered]
 
 
 def pages() -> tuple[str, ...]:

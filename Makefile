@@ -20,8 +20,10 @@ $(STAMP): $(BASE)
 	$(BIN)/pip install -q -e ".[dev,scale]"
 	touch $(STAMP)
 
+# `make demo PORT=8010` serves (and prints its URLs) on another port; without PORT, SAFAR_PORT
+# or 8000.
 demo: $(BASE)
-	$(BIN)/safar demo
+	$(BIN)/safar demo $(if $(PORT),--port $(PORT))
 
 # Skips are summarised per reason, with how to run them (tests/conftest.py); -rfE lists only
 # failures and errors one per line instead of every skipped test.

@@ -142,6 +142,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         title="Safar",
         version=__version__,
         lifespan=lifespan,
+        # The CDN-loaded defaults are blank offline; web.apidocs serves /docs from vendored files.
+        docs_url=None,
+        redoc_url=None,
         description="Open-source customer experience management: capture, unify, ask, listen, "
         "understand, act.",
     )
@@ -165,7 +168,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         return JSONResponse({**body, "version": __version__}, status_code=code)
 
     from safar.domains import pages
+    from safar.web.apidocs import mount_api_docs
     from safar.web.router import mount
+
+    mount_api_docs(app)
 
     # Last: the dashboard owns "/" and every path the API does not.
     mount(app, pages())

@@ -50,8 +50,8 @@ def register_domains(root: typer.Typer) -> None:
 register_domains(app)
 
 
-def _settings() -> Settings:
-    return Settings()
+def _settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)
 
 
 @app.command()
@@ -64,7 +64,10 @@ def serve(
 
     from safar.app import create_app
 
-    settings = _settings()
+    # Into the settings, not only uvicorn's: survey links (``resolved_public_url``) must name
+    # the address really served, unless SAFAR_PUBLIC_URL says otherwise.
+    given = {"host": host, "port": port}
+    settings = _settings(**{k: v for k, v in given.items() if v is not None})
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
@@ -75,8 +78,8 @@ def serve(
     tune_gc()
     uvicorn.run(
         app,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=settings.host,
+        port=settings.port,
         log_level=settings.log_level,
         access_log=False,
     )

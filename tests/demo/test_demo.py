@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import subprocess
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -175,3 +176,28 @@ def test_cli_demo_no_serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     result = CliRunner().invoke(cli, ["demo", "--no-serve", "--customers", "15"])
     assert result.exit_code == 0, result.output
     assert "/docs" in result.stdout and "/timeline" in result.stdout
+
+
+def test_cli_demo_port_reaches_the_printed_urls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAFAR_DATA_DIR", str(tmp_path / "cli"))
+    monkeypatch.chdir(tmp_path)
+    args = ["demo", "--no-serve", "--customers", "15", "--port", "8010"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:8010/docs" in result.stdout and ":8000" not in result.stdout
+
+
+def test_make_demo_passes_its_port() -> None:
+    """``make demo PORT=N`` hands N to ``safar demo``; without it the settings decide."""
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k != "PORT"}
+
+    def commands(*extra: str) -> list[str]:
+        dry = ["make", "-n", "-C", str(root), "demo", "VENV=/nonexistent-venv", *extra]
+        done = subprocess.run(dry, capture_output=True, text=True, check=True, env=env)
+        return [line.strip() for line in done.stdout.splitlines()]
+
+    assert "/nonexistent-venv/bin/safar demo --port 8010" in commands("PORT=8010")
+    assert "/nonexistent-venv/bin/safar demo" in commands()

@@ -24,7 +24,7 @@ class Life:
         self.c = c
         self.end = end
         self.rng = random.Random(f"safar-demo:{seed}:life:{c.index}")
-        self.emit = Emitter(seed, f"c{c.index}", out)
+        self.emit = Emitter(seed, f"c{c.index}", out, until=end)
         self.anon = new_anon(self.rng)
         self.device = new_anon(self.rng)
         self.platform = self.rng.choice(("ios", "android"))
@@ -91,7 +91,7 @@ class Life:
     def sign_up(self) -> datetime:
         """Anonymous browsing on the web, then a login that ties the visits to the customer."""
         rng, c = self.rng, self.c
-        start = self.end - timedelta(days=rng.uniform(120, DAYS))
+        start = self.end - timedelta(days=rng.uniform(30, DAYS))
         t = daytime(rng, start)
         t = self.browse(t, anon=self.anon, user=None, pages=rng.randint(2, 6))
         t += timedelta(minutes=rng.uniform(1, 20))
@@ -344,10 +344,28 @@ class Life:
 def visitor(seed: int, index: int, end: datetime, out: list[dict[str, Any]]) -> None:
     """Someone who browses and never signs in: an anonymous profile."""
     rng = random.Random(f"safar-demo:{seed}:visitor:{index}")
-    emit = Emitter(seed, f"v{index}", out)
+    emit = Emitter(seed, f"v{index}", out, until=end)
     anon = new_anon(rng)
     t = daytime(rng, end - timedelta(days=rng.uniform(1, DAYS)))
     for _ in range(rng.randint(1, 5)):
         t += timedelta(seconds=rng.uniform(5, 200))
         title, path = rng.choice(cat.PAGES)
         emit("page", t, "web", anon=anon, name=title, properties={"path": path})
+
+
+def live_visitor(seed: int, end: datetime, out: list[dict[str, Any]]) -> None:
+    """A visitor browsing right now: the demo's newest events, minutes before ``end``.
+
+    Without it how recent the last event is would depend on the number of customers and the
+    hour; with it "Latest activity" always opens on something from the last few minutes.
+    """
+    rng = random.Random(f"safar-demo:{seed}:live")
+    emit = Emitter(seed, "live", out, until=end)
+    anon = new_anon(rng)
+    pages = rng.randint(2, 5)
+    t = end - timedelta(minutes=rng.uniform(1, 8))
+    steps = sorted((rng.uniform(8, 120) for _ in range(pages - 1)), reverse=True)
+    times = [t - timedelta(seconds=sum(steps[i:])) for i in range(pages - 1)] + [t]
+    for when in times:
+        title, path = rng.choice(cat.PAGES)
+        emit("page", when, "web", anon=anon, name=title, properties={"path": path})

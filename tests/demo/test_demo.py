@@ -80,6 +80,20 @@ def test_generated_events_end_minutes_before_now() -> None:
     assert max(_when(m) for m in generate(7, 40, later).messages) >= later - timedelta(minutes=10)
 
 
+def test_survey_answers_keep_one_field_per_scale() -> None:
+    answers = [
+        m["properties"]
+        for m in generate(7, 200, NOW).messages
+        if m.get("event") == "survey_answered"
+    ]
+    nps = [p["nps"] for p in answers if "nps" in p]
+    csat = [p["csat"] for p in answers if "csat" in p]
+    assert len(nps) > 20 and len(csat) > 20 and len(nps) + len(csat) == len(answers)
+    assert all(isinstance(v, int) and 0 <= v <= 10 for v in nps)
+    assert all(isinstance(v, int) and 1 <= v <= 5 for v in csat)
+    assert len(set(nps)) > 5 and not any("score" in p or "scale" in p for p in answers)
+
+
 @pytest.fixture
 def demo_settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "safar")
@@ -175,6 +189,26 @@ def test_loaded_demo_is_relative_to_now_and_reproducible(tmp_path: Path) -> None
     assert _stored(two, load_demo(two, customers=30, seed=5, now=NOW).workspace_id) == rows
     again = load_demo(one, customers=30, seed=5, now=NOW + timedelta(days=3))
     assert (again.stored, again.duplicates) == (0, info.events)
+
+
+async def test_default_key_drivers_find_the_demo_nps(demo_settings: Settings) -> None:
+    # The journeys page's default box asks for survey_answered.nps: the demo answers it.
+    info = load_demo(demo_settings, customers=150, seed=2, now=NOW)
+    runtime = Runtime(demo_settings)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_app(runtime=runtime)),
+            base_url="http://demo.test",
+        ) as client:
+            res = await client.post(
+                "/api/journeys/drivers",
+                json={"target_event": "survey_answered", "target_property": "nps"},
+                headers={"Authorization": f"Bearer {info.secret_key}"},
+            )
+    finally:
+        runtime.close()
+    assert res.status_code == 200, res.text
+    assert res.json()["rows"] >= 40 and res.json()["drivers"], res.json()
 
 
 def _shared_data() -> Path | None:

@@ -83,8 +83,10 @@ class Life:
         outreach.campaigns(self, t)
         if rng.random() < 0.25:
             self.store_visit(daytime(rng, t + timedelta(days=rng.uniform(5, 100))))
-        if rng.random() < 0.4:
-            care.survey(self, daytime(rng, t + timedelta(days=rng.uniform(30, 150))))
+        # An NPS survey some time after sign-up, always inside the period (none lost to "now").
+        since = (self.end - t).total_seconds() / 86400
+        if rng.random() < 0.6 and since > 8:
+            care.survey(self, daytime(rng, t + timedelta(days=rng.uniform(7, since - 1))))
         if c.instagram and rng.random() < 0.8:
             care.social(self, daytime(rng, t + timedelta(days=rng.uniform(10, 150))))
 
@@ -329,13 +331,12 @@ class Life:
                     t + timedelta(hours=2),
                     "sms",
                     user=c.user_id,
-                    event="Survey Response",
+                    event=care.SURVEY_EVENT,
                     properties={
                         "survey": "store_visit",
                         "store_id": sid,
                         "text": text,
-                        "score": 5 if sentiment == "pos" else 2,
-                        "scale": 5,
+                        "csat": 5 if sentiment == "pos" else 2,
                         "language": c.lang,
                     },
                 )

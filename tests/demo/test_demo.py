@@ -191,6 +191,16 @@ def test_loaded_demo_is_relative_to_now_and_reproducible(tmp_path: Path) -> None
     assert (again.stored, again.duplicates) == (0, info.events)
 
 
+def test_a_future_anchor_is_replaced_by_now() -> None:
+    from safar.demo.loader import _anchor
+
+    earlier = NOW - timedelta(days=2)
+    assert _anchor({"anchor": earlier.isoformat()}, NOW) == earlier
+    assert _anchor({"anchor": (NOW + timedelta(hours=5)).isoformat()}, NOW) == NOW
+    assert _anchor({"anchor": "2026-06-01T00:00:00"}, NOW) == NOW  # naive: not comparable
+    assert _anchor({}, NOW) == NOW
+
+
 async def test_default_key_drivers_find_the_demo_nps(demo_settings: Settings) -> None:
     # The journeys page's default box asks for survey_answered.nps: the demo answers it.
     info = load_demo(demo_settings, customers=150, seed=2, now=NOW)

@@ -7,7 +7,7 @@ import os
 import re
 import subprocess
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -25,16 +25,16 @@ from safar.events.channels import CHANNELS
 from safar.identity.models import Group, GroupMember, Identity, Merge
 from safar.runtime import Runtime
 
-END = datetime(2026, 6, 1, tzinfo=UTC)
+NOW = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
 
 
 def test_generator_is_deterministic_per_seed() -> None:
-    a = generate(7, 40, END)
-    assert a.messages == generate(7, 40, END).messages
-    other = generate(8, 40, END)
+    a = generate(7, 40, NOW)
+    assert a.messages == generate(7, 40, NOW).messages
+    other = generate(8, 40, NOW)
     assert [m["messageId"] for m in a.messages] != [m["messageId"] for m in other.messages]
     # A customer is the same whatever the number of customers generated.
-    small = generate(7, 10, END)
+    small = generate(7, 10, NOW)
 
     def of(data: list[dict[str, object]], who: str) -> list[dict[str, object]]:
         return [m for m in data if str(m["messageId"]).startswith(f"demo-7-{who}-")]
@@ -46,7 +46,7 @@ def test_generator_is_deterministic_per_seed() -> None:
 def test_feedback_is_bilingual_varied_and_follows_what_happened() -> None:
     assert sentence_count() >= 300
     assert set(FEEDBACK) == {"fa", "en"}
-    data = generate(7, 300, END)
+    data = generate(7, 300, NOW)
     late: dict[str, bool] = {}
     ratings: list[tuple[str, int]] = []
     texts: dict[str, set[str]] = defaultdict(set)
@@ -65,15 +65,45 @@ def test_feedback_is_bilingual_varied_and_follows_what_happened() -> None:
     assert any(re.search("[\u0600-\u06ff]", t) for t in texts["fa"])
 
 
+def _when(m: dict[str, object]) -> datetime:
+    return datetime.fromisoformat(str(m["timestamp"]))
+
+
+def test_generated_events_end_minutes_before_now() -> None:
+    # Months of history, nothing in the future, the newest a few minutes old.
+    times = sorted(_when(m) for m in generate(7, 40, NOW).messages)
+    assert times[-1] <= NOW and times[-1] >= NOW - timedelta(minutes=10)
+    assert times[0] <= NOW - timedelta(days=120)
+    assert sum(t >= NOW - timedelta(days=1) for t in times) >= 2
+    assert sum(t >= NOW - timedelta(days=30) for t in times) > len(times) // 10
+    # Another "now" moves the whole story with it.
+    later = NOW + timedelta(days=45)
+    assert max(_when(m) for m in generate(7, 40, later).messages) >= later - timedelta(minutes=10)
+
+
+def test_survey_answers_keep_one_field_per_scale() -> None:
+    answers = [
+        m["properties"]
+        for m in generate(7, 200, NOW).messages
+        if m.get("event") == "survey_answered"
+    ]
+    nps = [p["nps"] for p in answers if "nps" in p]
+    csat = [p["csat"] for p in answers if "csat" in p]
+    assert len(nps) > 20 and len(csat) > 20 and len(nps) + len(csat) == len(answers)
+    assert all(isinstance(v, int) and 0 <= v <= 10 for v in nps)
+    assert all(isinstance(v, int) and 1 <= v <= 5 for v in csat)
+    assert len(set(nps)) > 5 and not any("score" in p or "scale" in p for p in answers)
+
+
 @pytest.fixture
 def demo_settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "safar")
 
 
 async def test_load_is_complete_and_idempotent(demo_settings: Settings) -> None:
-    first = load_demo(demo_settings, customers=80, seed=3)
+    first = load_demo(demo_settings, customers=80, seed=3, now=NOW)
     assert first.stored == first.events > 2000 and first.duplicates == 0
-    again = load_demo(demo_settings, customers=80, seed=3)
+    again = load_demo(demo_settings, customers=80, seed=3, now=NOW)
     assert (again.workspace_id, again.secret_key) == (first.workspace_id, first.secret_key)
     assert (again.stored, again.duplicates) == (0, first.events)
     assert again.profile_id == first.profile_id
@@ -130,6 +160,66 @@ async def test_load_is_complete_and_idempotent(demo_settings: Settings) -> None:
     assert (first.login is not None) == dashboard
     if not dashboard:
         assert "not installed" in text
+
+
+def _stored(settings: Settings, workspace_id: str) -> list[tuple[object, ...]]:
+    runtime = Runtime(settings, ingest=False)
+    try:
+        _, rows = runtime.store.query(
+            "SELECT message_id, type, event, channel, user_id, anonymous_id, timestamp, "
+            "CAST(properties AS VARCHAR) FROM events WHERE workspace_id = $ws "
+            "ORDER BY message_id",
+            {"ws": workspace_id},
+        )
+    finally:
+        runtime.close()
+    return [tuple(r) for r in rows]
+
+
+def test_loaded_demo_is_relative_to_now_and_reproducible(tmp_path: Path) -> None:
+    one, two = Settings(data_dir=tmp_path / "one"), Settings(data_dir=tmp_path / "two")
+    info = load_demo(one, customers=30, seed=5, now=NOW)
+    rows = _stored(one, info.workspace_id)
+    assert len(rows) == info.events > 500
+    times = [r[6] for r in rows]
+    assert all(isinstance(t, datetime) for t in times)
+    assert max(times) <= NOW and max(times) >= NOW - timedelta(minutes=10)
+    assert any(t >= NOW - timedelta(days=1) for t in times)
+    assert sum(t >= NOW - timedelta(days=30) for t in times) > len(times) // 10
+    # The same seed and "now" store the same rows; a later run keeps the first run's "now".
+    assert _stored(two, load_demo(two, customers=30, seed=5, now=NOW).workspace_id) == rows
+    again = load_demo(one, customers=30, seed=5, now=NOW + timedelta(days=3))
+    assert (again.stored, again.duplicates) == (0, info.events)
+
+
+def test_a_future_anchor_is_replaced_by_now() -> None:
+    from safar.demo.loader import _anchor
+
+    earlier = NOW - timedelta(days=2)
+    assert _anchor({"anchor": earlier.isoformat()}, NOW) == earlier
+    assert _anchor({"anchor": (NOW + timedelta(hours=5)).isoformat()}, NOW) == NOW
+    assert _anchor({"anchor": "2026-06-01T00:00:00"}, NOW) == NOW  # naive: not comparable
+    assert _anchor({}, NOW) == NOW
+
+
+async def test_default_key_drivers_find_the_demo_nps(demo_settings: Settings) -> None:
+    # The journeys page's default box asks for survey_answered.nps: the demo answers it.
+    info = load_demo(demo_settings, customers=150, seed=2, now=NOW)
+    runtime = Runtime(demo_settings)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=create_app(runtime=runtime)),
+            base_url="http://demo.test",
+        ) as client:
+            res = await client.post(
+                "/api/journeys/drivers",
+                json={"target_event": "survey_answered", "target_property": "nps"},
+                headers={"Authorization": f"Bearer {info.secret_key}"},
+            )
+    finally:
+        runtime.close()
+    assert res.status_code == 200, res.text
+    assert res.json()["rows"] >= 40 and res.json()["drivers"], res.json()
 
 
 def _shared_data() -> Path | None:

@@ -15,6 +15,11 @@ from safar.demo.texts import CHAT_OPENERS, TOPICS
 if TYPE_CHECKING:
     from safar.demo.story import Life
 
+#: Answers carry the event and score fields of Safar's own surveys (``safar.surveys``): ``nps``
+#: 0-10, ``csat`` 1-5, one field per scale, so the journeys' key drivers and emotion curve read
+#: them as they are.
+SURVEY_EVENT = "survey_answered"
+
 
 def support(life: Life, t: datetime, problem: str, oid: str, product: str) -> datetime:
     """A chat or a call about a problem, a ticket and its resolution; returns when resolved."""
@@ -56,8 +61,8 @@ def support(life: Life, t: datetime, problem: str, oid: str, product: str) -> da
         resolved + timedelta(minutes=30),
         "email",
         user=c.user_id,
-        event="Survey Response",
-        properties={"survey": "csat", "ticket_id": ticket, "score": csat, "scale": 5},
+        event=SURVEY_EVENT,
+        properties={"survey": "csat", "ticket_id": ticket, "csat": csat},
     )
     return resolved
 
@@ -161,6 +166,7 @@ def review(life: Life, t: datetime, problem: str | None, oid: str, product: str)
 
 
 def survey(life: Life, t: datetime) -> None:
+    """An NPS survey and, two times in three, its answer (0-10 under ``nps``) with a comment."""
     rng, c = life.rng, life.c
     life.emit(
         "track", t, "email", user=c.user_id, event="Survey Sent", properties={"survey": "nps"}
@@ -169,7 +175,7 @@ def survey(life: Life, t: datetime) -> None:
         return
     score = max(0, min(10, round(7.5 + c.mood * 1.3 + rng.gauss(0, 1.5))))
     sentiment = "pos" if score >= 9 else "neu" if score >= 7 else "neg"
-    props: dict[str, Any] = {"survey": "nps", "score": score, "scale": 10, "language": c.lang}
+    props: dict[str, Any] = {"survey": "nps", "nps": score, "language": c.lang}
     if rng.random() < 0.7:
         topic = rng.choice(TOPICS)
         props["text"] = feedback_text(rng, c.lang, topic, sentiment, "", long=True).replace(
@@ -181,7 +187,7 @@ def survey(life: Life, t: datetime) -> None:
         t + timedelta(hours=rng.uniform(0.5, 48)),
         "web",
         user=c.user_id,
-        event="Survey Response",
+        event=SURVEY_EVENT,
         properties=props,
     )
 

@@ -10,13 +10,16 @@ validates them with the same code as the HTTP API.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from safar.demo.people import Customer, Emitter, assign_households, make_customer
-from safar.demo.story import Life, visitor
+from safar.demo.story import Life, live_visitor, visitor
 
-__all__ = ["Customer", "DemoData", "Emitter", "generate", "make_customer"]
+__all__ = ["LATEST_GAP", "Customer", "DemoData", "Emitter", "generate", "make_customer"]
+
+#: No demo event is later than ``now`` minus this: the newest is a few minutes old.
+LATEST_GAP = timedelta(minutes=1)
 
 
 @dataclass
@@ -30,8 +33,13 @@ class DemoData:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def generate(seed: int, customers: int, end: datetime) -> DemoData:
-    """Every message of the demo, oldest first."""
+def generate(seed: int, customers: int, now: datetime) -> DemoData:
+    """Every message of the demo, oldest first, spread over the months before ``now``.
+
+    Nothing is later than ``now``, so "last 30 days" ends today and today's events show up
+    as the latest activity; the same seed and ``now`` give the same messages.
+    """
+    end = now - LATEST_GAP
     people = [make_customer(seed, i) for i in range(customers)]
     households = assign_households(seed, people)
     out: list[dict[str, Any]] = []
@@ -40,6 +48,7 @@ def generate(seed: int, customers: int, end: datetime) -> DemoData:
     visitors = customers // 4
     for i in range(visitors):
         visitor(seed, i, end, out)
+    live_visitor(seed, end, out)
     out.sort(key=lambda m: (m["timestamp"], m["messageId"]))
     showcase = _pick_showcase(people, out)
     counts: dict[str, int] = {}

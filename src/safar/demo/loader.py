@@ -12,7 +12,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -170,22 +170,36 @@ def store_messages(
     return stored, duplicates
 
 
-def _anchor(entry: dict[str, Any]) -> datetime:
-    """End of the demo period: today at the first run, the same day on every later run."""
+def _anchor(entry: dict[str, Any], now: datetime) -> datetime:
+    """The demo's "now": the first run's, reused so that a later run regenerates the same rows.
+
+    An anchor later than ``now`` (earlier versions used the end of the first day) is replaced:
+    no demo event may lie in the future.
+    """
     raw = entry.get("anchor")
     if isinstance(raw, str):
         try:
-            return datetime.fromisoformat(raw)
+            anchor = datetime.fromisoformat(raw)
         except ValueError:
             pass
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return today + timedelta(days=1)
+        else:
+            if anchor.tzinfo is not None and anchor <= now:
+                return anchor
+    return now
 
 
 def load_demo(
-    settings: Settings, *, customers: int = 400, seed: int = 7, real_data: Path | None = None
+    settings: Settings,
+    *,
+    customers: int = 400,
+    seed: int = 7,
+    real_data: Path | None = None,
+    now: datetime | None = None,
 ) -> DemoInfo:
-    """Create or reuse the demo workspace and load its events; safe to run again."""
+    """Create or reuse the demo workspace and load its events; safe to run again.
+
+    Generated events end just before ``now`` (the real clock unless given, as tests do).
+    """
     if customers < 1 or customers > 200_000:
         raise ValidationFailed("--customers: between 1 and 200000", field="customers")
     if real_data is not None and not Path(real_data).is_dir():
@@ -195,7 +209,8 @@ def load_demo(
     try:
         state = _read_state(settings)
         entry = _workspace(runtime, dict(state.get(name) or {}), name)
-        entry["anchor"] = _anchor(entry).isoformat()
+        clock = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+        entry["anchor"] = _anchor(entry, clock).isoformat()
         state[name] = entry
         _write_state(settings, state)
         started = time.perf_counter()

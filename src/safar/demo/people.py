@@ -40,12 +40,20 @@ def iso(t: datetime) -> str:
 
 
 class Emitter:
-    """Builds the messages of one customer with deterministic ids."""
+    """Builds the messages of one customer with deterministic ids.
 
-    def __init__(self, seed: int, key: str, out: list[dict[str, Any]]) -> None:
+    Messages later than ``until`` (the demo's "now") are dropped: a story runs on past the
+    present (an order not delivered yet, a survey not sent yet) and only its past is stored.
+    The sequence number still advances, so an event's id does not depend on what was dropped.
+    """
+
+    def __init__(
+        self, seed: int, key: str, out: list[dict[str, Any]], until: datetime | None = None
+    ) -> None:
         self.prefix = f"demo-{seed}-{key}-"
         self.n = 0
         self.out = out
+        self.until = until
 
     def __call__(
         self,
@@ -83,7 +91,8 @@ class Emitter:
             msg["traits"] = traits
         if group:
             msg["groupId"] = group
-        self.out.append(msg)
+        if self.until is None or when <= self.until:
+            self.out.append(msg)
         return msg
 
 

@@ -24,7 +24,7 @@ class Life:
         self.c = c
         self.end = end
         self.rng = random.Random(f"safar-demo:{seed}:life:{c.index}")
-        self.emit = Emitter(seed, f"c{c.index}", out)
+        self.emit = Emitter(seed, f"c{c.index}", out, until=end)
         self.anon = new_anon(self.rng)
         self.device = new_anon(self.rng)
         self.platform = self.rng.choice(("ios", "android"))
@@ -83,15 +83,17 @@ class Life:
         outreach.campaigns(self, t)
         if rng.random() < 0.25:
             self.store_visit(daytime(rng, t + timedelta(days=rng.uniform(5, 100))))
-        if rng.random() < 0.4:
-            care.survey(self, daytime(rng, t + timedelta(days=rng.uniform(30, 150))))
+        # An NPS survey some time after sign-up, always inside the period (none lost to "now").
+        since = (self.end - t).total_seconds() / 86400
+        if rng.random() < 0.6 and since > 8:
+            care.survey(self, daytime(rng, t + timedelta(days=rng.uniform(7, since - 1))))
         if c.instagram and rng.random() < 0.8:
             care.social(self, daytime(rng, t + timedelta(days=rng.uniform(10, 150))))
 
     def sign_up(self) -> datetime:
         """Anonymous browsing on the web, then a login that ties the visits to the customer."""
         rng, c = self.rng, self.c
-        start = self.end - timedelta(days=rng.uniform(120, DAYS))
+        start = self.end - timedelta(days=rng.uniform(30, DAYS))
         t = daytime(rng, start)
         t = self.browse(t, anon=self.anon, user=None, pages=rng.randint(2, 6))
         t += timedelta(minutes=rng.uniform(1, 20))
@@ -329,13 +331,12 @@ class Life:
                     t + timedelta(hours=2),
                     "sms",
                     user=c.user_id,
-                    event="Survey Response",
+                    event=care.SURVEY_EVENT,
                     properties={
                         "survey": "store_visit",
                         "store_id": sid,
                         "text": text,
-                        "score": 5 if sentiment == "pos" else 2,
-                        "scale": 5,
+                        "csat": 5 if sentiment == "pos" else 2,
                         "language": c.lang,
                     },
                 )
@@ -344,10 +345,28 @@ class Life:
 def visitor(seed: int, index: int, end: datetime, out: list[dict[str, Any]]) -> None:
     """Someone who browses and never signs in: an anonymous profile."""
     rng = random.Random(f"safar-demo:{seed}:visitor:{index}")
-    emit = Emitter(seed, f"v{index}", out)
+    emit = Emitter(seed, f"v{index}", out, until=end)
     anon = new_anon(rng)
     t = daytime(rng, end - timedelta(days=rng.uniform(1, DAYS)))
     for _ in range(rng.randint(1, 5)):
         t += timedelta(seconds=rng.uniform(5, 200))
         title, path = rng.choice(cat.PAGES)
         emit("page", t, "web", anon=anon, name=title, properties={"path": path})
+
+
+def live_visitor(seed: int, end: datetime, out: list[dict[str, Any]]) -> None:
+    """A visitor browsing right now: the demo's newest events, minutes before ``end``.
+
+    Without it how recent the last event is would depend on the number of customers and the
+    hour; with it "Latest activity" always opens on something from the last few minutes.
+    """
+    rng = random.Random(f"safar-demo:{seed}:live")
+    emit = Emitter(seed, "live", out, until=end)
+    anon = new_anon(rng)
+    pages = rng.randint(2, 5)
+    t = end - timedelta(minutes=rng.uniform(1, 8))
+    steps = sorted((rng.uniform(8, 120) for _ in range(pages - 1)), reverse=True)
+    times = [t - timedelta(seconds=sum(steps[i:])) for i in range(pages - 1)] + [t]
+    for when in times:
+        title, path = rng.choice(cat.PAGES)
+        emit("page", when, "web", anon=anon, name=title, properties={"path": path})

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jdatetime
+from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from babel.support import NullTranslations, Translations
@@ -73,6 +74,13 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+@lru_cache(maxsize=8)
+def _symbols(language: str) -> dict[str, str]:
+    """The locale's number symbols in the digits it is shown in (Persian: Extended Arabic-Indic)."""
+    system = "arabext" if language == "fa" else "latn"
+    return dict(Locale.parse(language).number_symbols[system])
+
+
 @dataclass(frozen=True)
 class Formatter:
     """Formats numbers, dates and times for one reader (language, calendar, time zone)."""
@@ -94,13 +102,32 @@ class Formatter:
         return text.translate(_FA_DIGITS) if self.fa else text
 
     def number(self, value: float | int | None) -> str:
+        """A number in the reader's digits, with the locale's own minus sign.
+
+        Babel puts an ASCII hyphen in front of negatives whatever the locale; in a Persian (RTL)
+        line that hyphen drifts to the far side of the digits (``۱۰۰-``). The CLDR minus for
+        Persian starts with a left-to-right mark, which keeps it before the digits.
+        """
         if value is None:
             return "–"
         if self.fa:
-            return babel_numbers.format_decimal(
-                value, locale="fa", numbering_system="arabext"
+            body = babel_numbers.format_decimal(
+                abs(value), locale="fa", numbering_system="arabext"
             ).translate(_FA_DIGITS)
-        return babel_numbers.format_decimal(value, locale="en")
+        else:
+            body = babel_numbers.format_decimal(abs(value), locale="en")
+        if value < 0 and body.strip("0۰.,٫٬"):  # a value that rounds to zero gets no sign
+            return _symbols(self.language)["minusSign"] + body
+        return body
+
+    def percent(self, value: float | int | None, places: int = 1) -> str:
+        """A value already in percent (``42.5`` for 42.5 %) with the locale's percent sign.
+
+        English takes ``%`` and Persian ``٪``; both CLDR patterns put the sign after the number.
+        """
+        if value is None:
+            return "–"
+        return self.number(round(value, places)) + _symbols(self.language)["percentSign"]
 
     def _local(self, value: dt.datetime) -> dt.datetime:
         if value.tzinfo is None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from safar.journeys import analysis, findings, service
+from safar.journeys import analysis, findings, persona_findings, service
 from safar.journeys.importer import export_xes
 from safar.journeys.metrics import (
     DiscoveryQuery,
@@ -107,10 +107,12 @@ def journey_map(
 def personas(
     body: PersonasRequest, key: SecretKey, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    """Personas: rule-based on traits when rules are given, else discovered by clustering."""
+    """Personas: rule-based on traits when rules are given, else discovered by clustering; each
+    with an English ``summary`` (kept for API clients) written from its facts."""
     metric = PersonasQuery(body.k, tuple(body.rules or ()))
-    return service.run_metric(session, runtime.store, metric, workspace_id=key.workspace_id,
-                              since=body.since, until=body.until)  # fmt: skip
+    report = service.run_metric(session, runtime.store, metric, workspace_id=key.workspace_id,
+                                since=body.since, until=body.until)  # fmt: skip
+    return persona_findings.report_dict(report)
 
 
 @router.post("/paths")

@@ -25,7 +25,13 @@ from safar.journeys.definitions import JourneyDefinition
 from safar.journeys.drivers import DriverReport, key_drivers
 from safar.journeys.journey_map import journey_map
 from safar.journeys.params import Direction, FunnelMode
-from safar.journeys.personas import PersonaRule, by_rules, cluster, load_customers
+from safar.journeys.personas import (
+    PersonaReport,
+    PersonaRule,
+    by_rules,
+    cluster,
+    load_customers,
+)
 from safar.journeys.queries_cx import CustomerScores, CustomerTouchpoints
 from safar.kit.query import dialect_of, run
 
@@ -241,8 +247,8 @@ class PersonasQuery:
     k: int = 4
     rules: tuple[PersonaRule, ...] = ()
 
-    def compute(self, scope: Scope) -> dict[str, Any]:
+    def compute(self, scope: Scope) -> PersonaReport:
         customers = load_customers(scope.store, scope.source(details=True))
         if self.rules:
-            return {"method": "rules", "personas": by_rules(customers, list(self.rules))}
-        return {"method": "clustering", "k": self.k, "personas": cluster(customers, k=self.k)}
+            return PersonaReport("rules", by_rules(customers, list(self.rules)))
+        return PersonaReport("clustering", cluster(customers, k=self.k), k=self.k)

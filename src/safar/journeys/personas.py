@@ -1,9 +1,10 @@
-"""Personas: rule-based on traits, or discovered by clustering customers, with readable summaries.
+"""Personas: rule-based on traits, or discovered by clustering customers, described in facts.
 
 Features per customer come from the engine (events, active days, value, channel mix, latest
-identify traits); clustering is scikit-learn's k-means on standardised features. A summary
-says what a manager would: size, main channels, activity and value against everyone, age band
-and goals where customers told us.
+identify traits); clustering is scikit-learn's k-means on standardised features. Each persona
+holds what a manager would want said: size, main channels, activity and value against everyone
+(as level codes), age band and goals where customers told us. The sentences are written, in
+the reader's language, by ``journeys.persona_findings``; this module has no prose.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -22,6 +23,7 @@ from safar.journeys import queries as q
 from safar.journeys.queries_cx import CustomerChannels, CustomerProfiles
 from safar.kit.query import QueryEngine, run
 
+Level = Literal["low", "typical", "high"]
 Op = Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "contains", "exists"]
 
 
@@ -89,17 +91,54 @@ def _age(t: dict[str, Any]) -> float | None:
 
 
 def _band(age: float) -> str:
+    """A decade ("30-39"), minors together as "0-17": numbers only, worded by the reader."""
     lo = int(age // 10 * 10)
-    return "under 18" if age < 18 else f"{lo}-{lo + 9}"
+    return "0-17" if age < 18 else f"{lo}-{lo + 9}"
 
 
-def _level(x: float, all_x: np.ndarray) -> str:
+def _level(x: float, all_x: np.ndarray) -> Level:
     q25, q50, q75 = np.percentile(all_x, [25, 50, 75])
     return "high" if x >= q75 and x > q50 else "low" if x <= q25 and x < q50 else "typical"
 
 
-def summarise(c: Customers, members: np.ndarray, name: str) -> dict[str, Any]:
-    """Readable summary of a group of customers (boolean mask over ``c``)."""
+@dataclass(frozen=True)
+class Persona:
+    """One group of customers in numbers, names and level codes (no sentences)."""
+
+    name: str
+    customers: int
+    share: float
+    channel_mix: dict[str, float]  # up to three main channels, largest first
+    median_events: float
+    median_active_days: float
+    median_value: float
+    activity: Level  # median events against every customer's
+    value_level: Level | None  # None when no customer has a value
+    age_band: str | None
+    goals: dict[str, int] = field(default_factory=dict)  # up to three, most common first
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PersonaReport:
+    """The personas found, and how: ``rules`` on traits or ``clustering`` into ``k`` groups."""
+
+    method: Literal["rules", "clustering"]
+    personas: list[Persona]
+    k: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"method": self.method}
+        if self.k is not None:
+            out["k"] = self.k
+        out["personas"] = [p.as_dict() for p in self.personas]
+        return out
+
+
+def summarise(c: Customers, members: np.ndarray, name: str) -> Persona:
+    """The facts about a group of customers (boolean mask over ``c``)."""
     n = int(members.sum())
     mix = c.mix[members].mean(0) if n else np.zeros(len(c.channels))
     top = [(c.channels[j], float(mix[j])) for j in np.argsort(-mix)[:3] if mix[j] > 0.05]
@@ -110,31 +149,22 @@ def summarise(c: Customers, members: np.ndarray, name: str) -> dict[str, Any]:
     med_events = float(np.median(c.events[members])) if n else 0.0
     med_value = float(np.median(c.value[members])) if n else 0.0
     band = Counter(_band(a) for a in ages).most_common(1)
-    words = [f"{n} customers ({n / len(c.ids):.0%})"]
-    if top:
-        words.append("mostly " + ", ".join(f"{ch} {share:.0%}" for ch, share in top))
-    words.append(f"{_level(med_events, c.events)} activity ({med_events:g} events)")
-    if c.value.any():
-        words.append(f"{_level(med_value, c.value)} value ({med_value:,.0f})")
-    if band:
-        words.append(f"age {band[0][0]}")
-    if goals:
-        words.append("goal: " + goals.most_common(1)[0][0])
-    return {
-        "name": name,
-        "customers": n,
-        "share": round(n / len(c.ids), 4),
-        "channel_mix": {ch: round(s, 4) for ch, s in top},
-        "median_events": med_events,
-        "median_active_days": float(np.median(c.days[members])) if n else 0.0,
-        "median_value": med_value,
-        "age_band": band[0][0] if band else None,
-        "goals": dict(goals.most_common(3)),
-        "summary": "; ".join(words),
-    }
+    return Persona(
+        name=name,
+        customers=n,
+        share=round(n / len(c.ids), 4),
+        channel_mix={ch: round(s, 4) for ch, s in top},
+        median_events=med_events,
+        median_active_days=float(np.median(c.days[members])) if n else 0.0,
+        median_value=med_value,
+        activity=_level(med_events, c.events),
+        value_level=_level(med_value, c.value) if c.value.any() else None,
+        age_band=band[0][0] if band else None,
+        goals=dict(goals.most_common(3)),
+    )
 
 
-def cluster(c: Customers, *, k: int = 4, seed: int = 0) -> list[dict[str, Any]]:
+def cluster(c: Customers, *, k: int = 4, seed: int = 0) -> list[Persona]:
     """Discover ``k`` personas by k-means on activity, value and channel mix."""
     from sklearn.cluster import KMeans
     from sklearn.preprocessing import StandardScaler
@@ -147,11 +177,8 @@ def cluster(c: Customers, *, k: int = 4, seed: int = 0) -> list[dict[str, Any]]:
     keep = x.std(0) > 0
     z = StandardScaler().fit_transform(x[:, keep])
     labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(z)
-    out = [summarise(c, labels == j, f"persona {j + 1}") for j in range(k)]
-    out.sort(key=lambda p: -p["customers"])
-    for i, p in enumerate(out, start=1):
-        p["name"] = f"persona {i}"
-    return out
+    found = sorted((summarise(c, labels == j, "") for j in range(k)), key=lambda p: -p.customers)
+    return [replace(p, name=f"persona {i}") for i, p in enumerate(found, start=1)]
 
 
 def _holds(cond: Condition, traits: dict[str, Any]) -> bool:
@@ -192,7 +219,7 @@ def first_rule(traits: dict[str, Any], rules: Sequence[PersonaRule]) -> int:
     return -1
 
 
-def by_rules(c: Customers, rules: list[PersonaRule]) -> list[dict[str, Any]]:
+def by_rules(c: Customers, rules: list[PersonaRule]) -> list[Persona]:
     """Assign each customer the first persona whose conditions all hold (else "other")."""
     if not rules:
         raise ValidationFailed("rules: give at least one persona rule", field="rules")

@@ -39,7 +39,7 @@ from safar.journeys.metrics import (
     Scope,
 )
 from safar.journeys.params import Direction, FunnelMode
-from safar.journeys.personas import PersonaRule
+from safar.journeys.personas import PersonaReport, PersonaRule
 
 T = TypeVar("T")
 
@@ -223,7 +223,7 @@ def personas(
     rules: list[PersonaRule] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-) -> dict[str, Any]:
+) -> PersonaReport:
     """Personas of the workspace's customers: by ``rules`` on traits, else by clustering."""
     metric = PersonasQuery(k, tuple(rules or ()))
     return run_metric(session, store, metric, workspace_id=workspace_id, since=since, until=until)

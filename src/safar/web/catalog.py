@@ -20,7 +20,7 @@ TRANSLATED = ("fa",)
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 KEYWORDS = {"_": None, "N_": None, "gettext": None}
 #: Presentation modules outside the dashboard whose sentences it shows (marked with ``N_``).
-SHARED = [(WEB.parent / "journeys", [("findings.py", "python")])]
+SHARED = [(WEB.parent / "journeys", [("findings.py", "python"), ("persona_findings.py", "python")])]
 
 
 def extract() -> Catalog:

@@ -130,12 +130,16 @@ async def test_analyst_builds_a_survey_with_triggers(web: httpx.AsyncClient, sit
     bad = await web.post(
         edit_url, data={**form, "definition": '{"title": {"fa": "x"}, "questions": []}'}
     )
-    assert bad.status_code == 400 and 'id="builder-error"' in bad.text
+    assert bad.status_code == 400
+    assert '<p class="error" role="alert" id="builder-error">' in bad.text
+    assert 'id="builder-saved"' not in bad.text
     definition["questions"][0]["text"]["fa"] = "از تحویل سفارش راضی بودید؟"
     ok = await web.post(
         edit_url, data={**form, "definition": json.dumps(definition, ensure_ascii=False)}
     )
-    assert ok.status_code == 200 and 'id="builder-saved"' in ok.text
+    assert ok.status_code == 200
+    assert '<p class="notice" role="status" id="builder-saved">' in ok.text
+    assert 'id="builder-error"' not in ok.text
     with site.runtime.db.session() as s:
         saved = svc.get_survey(s, workspace_id=site.workspace_id, survey_id=survey_id)
         assert saved.definition["questions"][0]["text"]["fa"] == "از تحویل سفارش راضی بودید؟"
@@ -205,5 +209,16 @@ def test_live_preview_in_chromium(served: tuple[str, Site]) -> None:
             page.goto(f"{base}/surveys/{survey_id}/edit")
             en.get_by_text("How likely are you").wait_for()
             page.screenshot(path=str(SHOTS / "survey-builder-fa.png"), full_page=True)
+            # A failing save is red, a good one green: the two must not look alike.
+            good = page.input_value("#definition")
+            page.fill("#definition", '{"title": {"fa": "x"}, "questions": []}')
+            page.click("#builder button[type=submit]")
+            color = "el => getComputedStyle(el).color"
+            page.wait_for_selector("#builder-error")
+            assert page.eval_on_selector("#builder-error", color) == "rgb(198, 40, 40)"
+            page.fill("#definition", good)
+            page.click("#builder button[type=submit]")
+            page.wait_for_selector("#builder-saved")
+            assert page.eval_on_selector("#builder-saved", color) == "rgb(27, 127, 59)"
         finally:
             browser.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -14,16 +13,14 @@ import pytest
 from safar.app import create_app
 from safar.config import Settings
 from safar.runtime import Runtime
-from safar.surveys import presets
 from safar.surveys import service as svc
-from safar.surveys.models import Invitation
 from tests.installation import fresh_data_dir
-from tests.surveys.factories import answer
 from tests.web.factories import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PASSWORD,
     Site,
+    answered_survey,
     make_site,
     page_csrf,
     serving,
@@ -31,37 +28,6 @@ from tests.web.factories import (
 )
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screens"
-
-
-def answered_survey(site: Site) -> str:
-    rt = site.runtime
-    with rt.db.session() as s:
-        survey = svc.create_survey(s, workspace_id=site.workspace_id, data=presets.template("nps"))
-        s.expunge(survey)
-    for day, score in ((3, 10), (3, 9), (3, 2), (25, 10), (25, 6)):
-        answer(
-            rt,
-            survey,
-            site.workspace_id,
-            datetime(2026, 10, day, 9, tzinfo=UTC),
-            "email",
-            nps=score,
-        )
-    # One respondent also wrote what went wrong.
-    with rt.db.session() as s:
-        resp = svc.list_responses(s, workspace_id=site.workspace_id, survey_id=survey.id)
-        target = next(r for r in resp if r.nps == 6)
-        inv = s.get(Invitation, target.invitation_id)
-        opened = svc.Opened(inv, survey, svc.definition_of(survey), target)  # type: ignore[arg-type]
-        svc.submit_step(
-            s,
-            opened=opened,
-            raw={"what_wrong": "پیک خیلی دیر رسید"},
-            step=1,
-            now=datetime(2026, 10, 25, 10, tzinfo=UTC),
-            tz="Asia/Tehran",
-        )
-    return survey.id
 
 
 async def test_viewer_reads_results_but_cannot_edit(web: httpx.AsyncClient, site: Site) -> None:

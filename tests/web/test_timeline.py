@@ -9,7 +9,7 @@ import httpx
 from markupsafe import escape
 
 from safar.identity import service as identity
-from tests.web.factories import Site, answered_survey, sign_in
+from tests.web.factories import Site, answered_survey, needs_chromium, shot, sign_in, sign_in_page
 from tests.web.seed import NOW, rows_for
 
 NINE: dict[str, Any] = {
@@ -43,21 +43,21 @@ async def _profile_of(web: httpx.AsyncClient, identifier: str) -> str:
     return page.text
 
 
+def _order_with_nine(site: Site) -> None:
+    message = {
+        "type": "track",
+        "userId": "sara-42",
+        "event": "Order Completed",
+        "messageId": "nine-props",
+        "properties": NINE,
+        "timestamp": (NOW + timedelta(hours=1)).isoformat(),
+        "context": {"channel": "web"},
+    }
+    _apply(site, [message])
+
+
 async def test_all_nine_properties_are_on_the_page(web: httpx.AsyncClient, site: Site) -> None:
-    _apply(
-        site,
-        [
-            {
-                "type": "track",
-                "userId": "sara-42",
-                "event": "Order Completed",
-                "messageId": "nine-props",
-                "properties": NINE,
-                "timestamp": (NOW + timedelta(hours=1)).isoformat(),
-                "context": {"channel": "web"},
-            }
-        ],
-    )
+    _order_with_nine(site)
     await sign_in(web, "viewer")
     text = await _profile_of(web, "09121234567")
     shown = {
@@ -92,3 +92,22 @@ async def test_survey_answer_shows_its_score_and_text(web: httpx.AsyncClient, si
     text = page.text
     assert "survey_answered" in text
     assert _chip("nps", "6") in text and _chip("text", "پیک خیلی دیر رسید") in text
+
+
+@needs_chromium
+def test_more_properties_open_without_javascript(browser: Any, served: tuple[str, Site]) -> None:
+    base, site = served
+    _order_with_nine(site)
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1280, "height": 900}
+    )
+    page = context.new_page()
+    sign_in_page(page, base, "admin")
+    page.goto(f"{base}/customers?q=sara@example.com")
+    courier = page.locator(".more-props .prop", has_text="پیک سریع")
+    assert not courier.is_visible()
+    courier_chip = page.locator(".prop", has_text="پیک سریع")
+    page.locator(".more-props", has=courier_chip).locator("summary").click()
+    assert courier.is_visible()
+    shot(page, "timeline-more-props-fa")
+    context.close()

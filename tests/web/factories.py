@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,11 @@ import uvicorn
 
 from safar.auth.service import create_user
 from safar.runtime import Runtime
+from safar.surveys import presets
+from safar.surveys import service as svc
+from safar.surveys.models import Invitation
 from safar.workspaces.service import create_workspace
+from tests.surveys.factories import answer
 from tests.web.seed import seed
 
 PASSWORD = "correct horse battery"
@@ -137,3 +142,35 @@ def sign_in_page(page: Any, base: str, role: str) -> None:
 needs_chromium = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing (apt-get install chromium)"
 )
+
+
+def answered_survey(site: Site) -> str:
+    """User "u" answers the NPS preset five times in Mehr and Aban 1405, once with a comment."""
+    rt = site.runtime
+    with rt.db.session() as s:
+        survey = svc.create_survey(s, workspace_id=site.workspace_id, data=presets.template("nps"))
+        s.expunge(survey)
+    for day, score in ((3, 10), (3, 9), (3, 2), (25, 10), (25, 6)):
+        answer(
+            rt,
+            survey,
+            site.workspace_id,
+            datetime(2026, 10, day, 9, tzinfo=UTC),
+            "email",
+            nps=score,
+        )
+    # One respondent also wrote what went wrong.
+    with rt.db.session() as s:
+        resp = svc.list_responses(s, workspace_id=site.workspace_id, survey_id=survey.id)
+        target = next(r for r in resp if r.nps == 6)
+        inv = s.get(Invitation, target.invitation_id)
+        opened = svc.Opened(inv, survey, svc.definition_of(survey), target)  # type: ignore[arg-type]
+        svc.submit_step(
+            s,
+            opened=opened,
+            raw={"what_wrong": "پیک خیلی دیر رسید"},
+            step=1,
+            now=datetime(2026, 10, 25, 10, tzinfo=UTC),
+            tz="Asia/Tehran",
+        )
+    return survey.id

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -14,16 +13,14 @@ import pytest
 from safar.app import create_app
 from safar.config import Settings
 from safar.runtime import Runtime
-from safar.surveys import presets
 from safar.surveys import service as svc
-from safar.surveys.models import Invitation
 from tests.installation import fresh_data_dir
-from tests.surveys.factories import answer
 from tests.web.factories import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PASSWORD,
     Site,
+    answered_survey,
     make_site,
     page_csrf,
     serving,
@@ -31,37 +28,6 @@ from tests.web.factories import (
 )
 
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screens"
-
-
-def answered_survey(site: Site) -> str:
-    rt = site.runtime
-    with rt.db.session() as s:
-        survey = svc.create_survey(s, workspace_id=site.workspace_id, data=presets.template("nps"))
-        s.expunge(survey)
-    for day, score in ((3, 10), (3, 9), (3, 2), (25, 10), (25, 6)):
-        answer(
-            rt,
-            survey,
-            site.workspace_id,
-            datetime(2026, 10, day, 9, tzinfo=UTC),
-            "email",
-            nps=score,
-        )
-    # One respondent also wrote what went wrong.
-    with rt.db.session() as s:
-        resp = svc.list_responses(s, workspace_id=site.workspace_id, survey_id=survey.id)
-        target = next(r for r in resp if r.nps == 6)
-        inv = s.get(Invitation, target.invitation_id)
-        opened = svc.Opened(inv, survey, svc.definition_of(survey), target)  # type: ignore[arg-type]
-        svc.submit_step(
-            s,
-            opened=opened,
-            raw={"what_wrong": "پیک خیلی دیر رسید"},
-            step=1,
-            now=datetime(2026, 10, 25, 10, tzinfo=UTC),
-            tz="Asia/Tehran",
-        )
-    return survey.id
 
 
 async def test_viewer_reads_results_but_cannot_edit(web: httpx.AsyncClient, site: Site) -> None:
@@ -130,12 +96,16 @@ async def test_analyst_builds_a_survey_with_triggers(web: httpx.AsyncClient, sit
     bad = await web.post(
         edit_url, data={**form, "definition": '{"title": {"fa": "x"}, "questions": []}'}
     )
-    assert bad.status_code == 400 and 'id="builder-error"' in bad.text
+    assert bad.status_code == 400
+    assert '<p class="error" role="alert" id="builder-error">' in bad.text
+    assert 'id="builder-saved"' not in bad.text
     definition["questions"][0]["text"]["fa"] = "از تحویل سفارش راضی بودید؟"
     ok = await web.post(
         edit_url, data={**form, "definition": json.dumps(definition, ensure_ascii=False)}
     )
-    assert ok.status_code == 200 and 'id="builder-saved"' in ok.text
+    assert ok.status_code == 200
+    assert '<p class="notice" role="status" id="builder-saved">' in ok.text
+    assert 'id="builder-error"' not in ok.text
     with site.runtime.db.session() as s:
         saved = svc.get_survey(s, workspace_id=site.workspace_id, survey_id=survey_id)
         assert saved.definition["questions"][0]["text"]["fa"] == "از تحویل سفارش راضی بودید؟"
@@ -205,5 +175,16 @@ def test_live_preview_in_chromium(served: tuple[str, Site]) -> None:
             page.goto(f"{base}/surveys/{survey_id}/edit")
             en.get_by_text("How likely are you").wait_for()
             page.screenshot(path=str(SHOTS / "survey-builder-fa.png"), full_page=True)
+            # A failing save is red, a good one green: the two must not look alike.
+            good = page.input_value("#definition")
+            page.fill("#definition", '{"title": {"fa": "x"}, "questions": []}')
+            page.click("#builder button[type=submit]")
+            color = "el => getComputedStyle(el).color"
+            page.wait_for_selector("#builder-error")
+            assert page.eval_on_selector("#builder-error", color) == "rgb(198, 40, 40)"
+            page.fill("#definition", good)
+            page.click("#builder button[type=submit]")
+            page.wait_for_selector("#builder-saved")
+            assert page.eval_on_selector("#builder-saved", color) == "rgb(27, 127, 59)"
         finally:
             browser.close()

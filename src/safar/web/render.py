@@ -38,7 +38,19 @@ def _tojson(value: Any) -> Markup:
     return Markup(orjson.dumps(value).decode().replace("</", "<\\/"))
 
 
+def _prop_value(value: Any) -> str:
+    """An event property as a reader should see it: text as is, anything else as compact JSON.
+
+    Nested survey answers, true/false and null then read like the event that was sent, not like
+    Python's repr (``{'nps': 9}``, ``True``, ``None``).
+    """
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 env.filters["tojson"] = _tojson
+env.filters["prop_value"] = _prop_value
 
 
 @dataclass

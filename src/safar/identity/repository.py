@@ -29,7 +29,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
-    delete,
     func,
     literal_column,
     null,
@@ -54,7 +53,7 @@ from safar.identity.models import (
     Profile,
     TraitValue,
 )
-from safar.kit.repository import WorkspaceRepository
+from safar.kit.repository import WorkspaceRepository, delete_rows, export_rows
 
 #: Columns every branch fills (unused ones NULL): a kind tag, one integer, six strings, two
 #: times, one JSON value and one flag.
@@ -299,10 +298,8 @@ def person_rows(session: Session, *, workspace_id: str, profile_ids: list[str]) 
     )
     ids = [i.id for i in identities]
 
-    def rows(model: Any, *where: Any) -> list[dict[str, Any]]:
-        stmt = select(model).where(model.workspace_id == workspace_id, *where)
-        cols = [c.key for c in model.__table__.columns if c.key != "workspace_id"]
-        return [{c: getattr(r, c) for c in cols} for r in session.scalars(stmt)]
+    def rows(model: Any, *where: ColumnElement[bool]) -> list[dict[str, Any]]:
+        return export_rows(session, model, workspace_id, *where)
 
     return {
         "profiles": rows(Profile, Profile.id.in_(profile_ids)),
@@ -343,12 +340,7 @@ def erase_person(session: Session, *, workspace_id: str, profile_ids: list[str])
         (Identity, Identity.id.in_(ids)),
         (Profile, Profile.id.in_(profile_ids)),
     ]
-    total = 0
-    for model, condition in targets:
-        stmt = delete(model).where(model.workspace_id == workspace_id, condition)
-        result: Any = session.execute(stmt)
-        total += int(result.rowcount or 0)
-    return total
+    return sum(delete_rows(session, model, workspace_id, cond) for model, cond in targets)
 
 
 # -- the graph as analytics copy it (journeys' identity_map) ---------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, delete, select
 from sqlalchemy.orm import Session
 
 from safar.kit.db import Base
@@ -57,3 +57,22 @@ class WorkspaceRepository(Generic[M]):
         self.session.add(row)
         self.session.flush()
         return row
+
+
+# -- what a domain holds about one person (privacy export and erasure) -----------------------
+def export_rows(
+    session: Session, model: type[Any], workspace_id: str, *where: ColumnElement[bool]
+) -> list[dict[str, Any]]:
+    """The workspace's rows of ``model`` matching ``where``, as plain dicts without the
+    workspace id (the shape of a privacy export)."""
+    cols = [c.key for c in model.__table__.columns if c.key != "workspace_id"]
+    stmt = select(model).where(model.workspace_id == workspace_id, *where)
+    return [{c: getattr(r, c) for c in cols} for r in session.scalars(stmt)]
+
+
+def delete_rows(
+    session: Session, model: type[Any], workspace_id: str, *where: ColumnElement[bool]
+) -> int:
+    """Delete the workspace's rows of ``model`` matching ``where``; return how many went."""
+    result: Any = session.execute(delete(model).where(model.workspace_id == workspace_id, *where))
+    return int(result.rowcount or 0)

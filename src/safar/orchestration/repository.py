@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
-from safar.kit.repository import WorkspaceRepository
+from safar.kit.repository import WorkspaceRepository, delete_rows, export_rows
 from safar.orchestration.models import ContactLog, ScheduledJob, Trigger
 
 
@@ -135,27 +135,16 @@ class JobQueue:
         self.session.execute(stmt)
 
 
-def _plain(row: Any) -> dict[str, Any]:
-    return {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key != "workspace_id"}
-
-
 def person_rows(session: Session, *, workspace_id: str, profile_ids: list[str]) -> dict[str, Any]:
     """The jobs run about these profiles and the contacts made with them."""
-    out: dict[str, Any] = {}
-    for name, model in (("jobs", ScheduledJob), ("contacts", ContactLog)):
-        stmt = select(model).where(
-            model.workspace_id == workspace_id, model.profile_id.in_(profile_ids)
-        )
-        out[name] = [_plain(r) for r in session.scalars(stmt)]
-    return out
+    return {
+        name: export_rows(session, model, workspace_id, model.profile_id.in_(profile_ids))
+        for name, model in (("jobs", ScheduledJob), ("contacts", ContactLog))
+    }
 
 
 def erase_person(session: Session, *, workspace_id: str, profile_ids: list[str]) -> int:
-    total = 0
-    for model in (ContactLog, ScheduledJob):
-        stmt = delete(model).where(
-            model.workspace_id == workspace_id, model.profile_id.in_(profile_ids)
-        )
-        result: Any = session.execute(stmt)
-        total += int(result.rowcount or 0)
-    return total
+    return sum(
+        delete_rows(session, model, workspace_id, model.profile_id.in_(profile_ids))
+        for model in (ContactLog, ScheduledJob)
+    )

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from safar.kit.repository import WorkspaceRepository
+from safar.kit.repository import WorkspaceRepository, delete_rows, export_rows
 from safar.surveys.models import Invitation, Survey, SurveyResponse
 
 
@@ -84,28 +84,17 @@ class ResponseRepository(WorkspaceRepository[SurveyResponse]):
         return bool(getattr(moved, "rowcount", 0) == 1)
 
 
-def _plain(row: Any) -> dict[str, Any]:
-    return {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key != "workspace_id"}
-
-
 def person_rows(session: Session, *, workspace_id: str, profile_ids: list[str]) -> dict[str, Any]:
     """The invitations sent to these profiles and the answers they gave."""
-    out: dict[str, Any] = {}
-    for name, model in (("invitations", Invitation), ("responses", SurveyResponse)):
-        stmt = select(model).where(
-            model.workspace_id == workspace_id, model.profile_id.in_(profile_ids)
-        )
-        out[name] = [_plain(r) for r in session.scalars(stmt)]
-    return out
+    return {
+        name: export_rows(session, model, workspace_id, model.profile_id.in_(profile_ids))
+        for name, model in (("invitations", Invitation), ("responses", SurveyResponse))
+    }
 
 
 def erase_person(session: Session, *, workspace_id: str, profile_ids: list[str]) -> int:
     """Delete the profiles' answers, then their invitations; return how many rows went."""
-    total = 0
-    for model in (SurveyResponse, Invitation):
-        stmt = delete(model).where(
-            model.workspace_id == workspace_id, model.profile_id.in_(profile_ids)
-        )
-        result: Any = session.execute(stmt)
-        total += int(result.rowcount or 0)
-    return total
+    return sum(
+        delete_rows(session, model, workspace_id, model.profile_id.in_(profile_ids))
+        for model in (SurveyResponse, Invitation)
+    )

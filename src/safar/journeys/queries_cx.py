@@ -200,41 +200,38 @@ Rows = list[tuple[Any, ...]]
 
 
 @dataclass(frozen=True)
-class CustomerScores(Query[Rows]):
-    """(case_id, score): mean numeric ``prop`` of each customer's ``event`` events."""
+class _PerScoredCustomer(Query[Rows]):
+    """A per-customer query about the customers with a numeric ``prop`` on ``event``."""
 
     src: Source  # with details
     event: str
     prop: str
 
+    def sql(self, d: Dialect) -> str:
+        raise NotImplementedError
+
     def render(self, d: Dialect) -> Rendered:
         self.src.check(d)
-        return Rendered(
-            customer_scores_sql(d, self.src),
-            {**self.src.params, "tev": self.event, "prop": self.prop},
-        )
+        return Rendered(self.sql(d), {**self.src.params, "tev": self.event, "prop": self.prop})
 
     def shape(self, names: list[str], rows: Rows) -> Rows:
         return rows
 
 
 @dataclass(frozen=True)
-class CustomerTouchpoints(Query[Rows]):
+class CustomerScores(_PerScoredCustomer):
+    """(case_id, score): mean numeric ``prop`` of each customer's ``event`` events."""
+
+    def sql(self, d: Dialect) -> str:
+        return customer_scores_sql(d, self.src)
+
+
+@dataclass(frozen=True)
+class CustomerTouchpoints(_PerScoredCustomer):
     """(case_id, activity, channel, events) of each scored customer before its last score."""
 
-    src: Source  # with details
-    event: str
-    prop: str
-
-    def render(self, d: Dialect) -> Rendered:
-        self.src.check(d)
-        return Rendered(
-            customer_touchpoints_sql(d, self.src),
-            {**self.src.params, "tev": self.event, "prop": self.prop},
-        )
-
-    def shape(self, names: list[str], rows: Rows) -> Rows:
-        return rows
+    def sql(self, d: Dialect) -> str:
+        return customer_touchpoints_sql(d, self.src)
 
 
 def _by_stage(names: list[str], rows: Rows) -> dict[str, dict[str, Any]]:

@@ -6,9 +6,7 @@ from typing import Annotated
 
 import typer
 
-from safar.config import Settings
-from safar.errors import SafarError
-from safar.kit.cli import fail
+from safar.kit.cli import state_session
 
 app = typer.Typer(help="Dashboard users and roles", no_args_is_help=True)
 
@@ -31,22 +29,12 @@ def user_create(
 ) -> None:
     """Create a dashboard user (the first admin: ``safar user create --admin``)."""
     from safar.auth.service import create_user
-    from safar.db import Database
 
-    settings = Settings()
-    settings.ensure_dirs()
-    db = Database(settings.resolved_state_url)
-    db.migrate()
-    try:
-        with db.session() as session:
-            user = create_user(
-                session, email=email, password=password, role="admin" if admin else role, name=name
-            )
-            out = (user.id, user.email, user.role)
-    except SafarError as exc:
-        fail(exc)
-    finally:
-        db.dispose()
+    with state_session() as session:
+        user = create_user(
+            session, email=email, password=password, role="admin" if admin else role, name=name
+        )
+        out = (user.id, user.email, user.role)
     typer.echo(f"user {out[1]} ({out[2]}) created: {out[0]}")
 
 
@@ -54,14 +42,8 @@ def user_create(
 def user_list() -> None:
     """List dashboard users."""
     from safar.auth.service import list_users
-    from safar.db import Database
 
-    settings = Settings()
-    settings.ensure_dirs()
-    db = Database(settings.resolved_state_url)
-    db.migrate()
-    with db.session() as session:
+    with state_session() as session:
         for u in list_users(session):
             state = "disabled" if u.disabled_at else "active"
             typer.echo(f"{u.id}\t{u.email}\t{u.role}\t{state}")
-    db.dispose()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn, Protocol
 
 import typer
+from sqlalchemy.orm import Session
 
 from safar.config import Settings
 from safar.errors import SafarError
+from safar.kit.db import Database
 
 
 class Opener(Protocol):
@@ -27,3 +31,21 @@ def fail(exc: SafarError) -> NoReturn:
     """Print the error's message (never a traceback) and exit 2."""
     typer.secho(f"error: {exc.message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(2)
+
+
+@contextmanager
+def state_session() -> Iterator[Session]:
+    """One unit of work on the state store alone (migrated first), for commands that need no
+    event store, so they also work while a server holds the embedded DuckDB file. An expected
+    failure is printed and exits 2."""
+    settings = Settings()
+    settings.ensure_dirs()
+    db = Database(settings.resolved_state_url)
+    db.migrate()
+    try:
+        with db.session() as session:
+            yield session
+    except SafarError as exc:
+        fail(exc)
+    finally:
+        db.dispose()

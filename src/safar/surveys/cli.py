@@ -7,42 +7,18 @@ server holds the embedded DuckDB file.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
-from safar.config import Settings
-from safar.db import Database
 from safar.errors import SafarError
+from safar.kit.cli import fail, state_session
 from safar.surveys import export as export_mod
 from safar.surveys import metrics, presets, service
 
 app = typer.Typer(help="Surveys: templates, metrics, export", no_args_is_help=True)
-
-
-def _fail(exc: SafarError) -> None:
-    typer.secho(f"error: {exc.message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    settings = Settings()
-    settings.ensure_dirs()
-    db = Database(settings.resolved_state_url)
-    db.migrate()
-    try:
-        with db.session() as session:
-            yield session
-    except SafarError as exc:
-        _fail(exc)
-    finally:
-        db.dispose()
 
 
 Workspace = Annotated[str, typer.Option("--workspace", "-w", help="workspace id")]
@@ -62,7 +38,7 @@ def create(
     name: Annotated[str | None, typer.Option(help="survey name")] = None,
 ) -> None:
     """Create a survey from a template and print its id."""
-    with _session() as session:
+    with state_session() as session:
         survey = service.create_survey(
             session, workspace_id=workspace, data=presets.template(template, name)
         )
@@ -72,7 +48,7 @@ def create(
 @app.command("list")
 def list_(workspace: Workspace) -> None:
     """List the workspace's surveys."""
-    with _session() as session:
+    with state_session() as session:
         for s in service.list_surveys(session, workspace_id=workspace):
             typer.echo(f"{s.id}\t{s.status}\t{s.touchpoint or '-'}\t{s.name}")
 
@@ -97,8 +73,8 @@ def metrics_cmd(
         first = date.fromisoformat(start) if start else None
         last = date.fromisoformat(end) if end else None
     except ValueError:
-        _fail(SafarError("--start/--end: use YYYY-MM-DD", field="start"))
-    with _session() as session:
+        fail(SafarError("--start/--end: use YYYY-MM-DD", field="start"))
+    with state_session() as session:
         if survey:
             service.get_survey(session, workspace_id=workspace, survey_id=survey)
         f = metrics.Filters(workspace_id=workspace, survey_id=survey, start=first, end=last)
@@ -133,7 +109,7 @@ def export_cmd(
 ) -> None:
     """Export a survey's responses, one row per response."""
     chosen = fmt or ("parquet" if out.suffix == ".parquet" else "csv")
-    with _session() as session:
+    with state_session() as session:
         body = export_mod.export(session, workspace_id=workspace, survey_id=survey, fmt=chosen)
     out.write_bytes(body)
     typer.echo(f"wrote {out} ({len(body)} bytes)")

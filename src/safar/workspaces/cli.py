@@ -7,9 +7,7 @@ from typing import Annotated
 
 import typer
 
-from safar.config import Settings
-from safar.errors import SafarError
-from safar.kit.cli import fail
+from safar.kit.cli import state_session
 
 app = typer.Typer(help="Workspaces and API keys", no_args_is_help=True)
 
@@ -20,21 +18,11 @@ def workspace_create(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Create a workspace and print its write key and secret key (shown once)."""
-    from safar.db import Database
     from safar.workspaces.service import create_workspace
 
-    settings = Settings()
-    settings.ensure_dirs()
-    db = Database(settings.resolved_state_url)
-    db.migrate()
-    try:
-        with db.session() as session:
-            ws, write, secret = create_workspace(session, name=name)
-            out = {"workspace_id": ws.id, "write_key": write, "secret_key": secret}
-    except SafarError as exc:
-        fail(exc)
-    finally:
-        db.dispose()
+    with state_session() as session:
+        ws, write, secret = create_workspace(session, name=name)
+        out = {"workspace_id": ws.id, "write_key": write, "secret_key": secret}
     if as_json:
         typer.echo(json.dumps(out))
     else:
@@ -47,14 +35,8 @@ def workspace_create(
 @app.command("list")
 def workspace_list() -> None:
     """List workspaces."""
-    from safar.db import Database
     from safar.workspaces.service import list_workspaces
 
-    settings = Settings()
-    settings.ensure_dirs()
-    db = Database(settings.resolved_state_url)
-    db.migrate()
-    with db.session() as session:
+    with state_session() as session:
         for ws in list_workspaces(session):
             typer.echo(f"{ws.id}\t{ws.name}\t{ws.created_at:%Y-%m-%d}")
-    db.dispose()

@@ -33,16 +33,6 @@ from starlette.routing import Route
 SDK_DIR = Path(__file__).resolve().parent / "sdk"
 NODE_MODULES = SDK_DIR / "node_modules"
 LEGACY_PY = SDK_DIR / "py-legacy"
-CHROMIUM = os.environ.get("SAFAR_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 class Reader:

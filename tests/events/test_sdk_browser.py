@@ -22,8 +22,6 @@ import orjson
 import pytest
 
 from tests.events.sdk_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     NODE_MODULES,
     FlakyProxy,
     PageServer,
@@ -32,6 +30,7 @@ from tests.events.sdk_support import (
     need_node_package,
 )
 from tests.processes import ServerProcess, create_workspace_cli
+from tests.web.factories import CHROMIUM, launched_chromium
 
 pytestmark = pytest.mark.slow
 RUDDER_UMD = "@rudderstack/analytics-js/dist/npm/modern/bundled/umd/index.js"
@@ -53,13 +52,8 @@ def server(
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     need(CHROMIUM, "Chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with launched_chromium() as b:
+        yield b
 
 
 @pytest.fixture

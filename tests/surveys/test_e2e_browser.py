@@ -19,21 +19,11 @@ from safar.runtime import Runtime
 from safar.workspaces.service import create_workspace
 from tests.orchestration.factories import Gateway, PassClock, SmtpServer
 from tests.surveys.factories import survey_settings
-from tests.web.factories import listening_socket, serving
+from tests.web.factories import CHROMIUM, CHROMIUM_ARGS, listening_socket, needs_chromium, serving
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed"),
+    needs_chromium,
 ]
 
 
@@ -160,7 +150,7 @@ def test_order_delivered_to_answer_in_persian_in_chromium(
     assert sms_link is not None
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(locale="fa-IR", viewport={"width": 390, "height": 844})
             page.goto(link.group(0))
@@ -237,7 +227,7 @@ def test_in_app_widget_in_chromium(server: Server) -> None:
         "</body></html>"
     )
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.set_content(host)

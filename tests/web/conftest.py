@@ -20,7 +20,7 @@ from safar.app import create_app
 from safar.config import Settings
 from safar.runtime import Runtime
 from tests.installation import fresh_data_dir
-from tests.web.factories import CHROMIUM, CHROMIUM_ARGS, Site, make_site, serving
+from tests.web.factories import Site, launched_chromium, make_site, serving
 
 
 @dataclass(frozen=True)
@@ -88,10 +88,5 @@ def served(
 
 @pytest.fixture(scope="module")
 def browser(served: tuple[str, Site]) -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with launched_chromium() as b:
+        yield b

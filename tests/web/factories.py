@@ -144,6 +144,18 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
+@contextmanager
+def launched_chromium() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright with the flags this machine needs, closed after."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def answered_survey(site: Site) -> str:
     """User "u" answers the NPS preset five times in Mehr and Aban 1405, once with a comment."""
     rt = site.runtime

@@ -342,3 +342,16 @@ def _delay_until(node: Any, facts: Facts) -> datetime | None:
         calendar=calendar,
         offset_days=node.offset_days,
     )
+
+
+def command_dict(command: Command) -> dict[str, Any]:
+    """A command as JSON-ready data (the step log; Temporal activity arguments)."""
+    data: dict[str, Any] = {"kind": type(command).__name__.lower()}
+    for name in command.__slots__:
+        value = getattr(command, name)
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = [v.model_dump() for v in value]
+        data[name] = value
+    return data

@@ -45,3 +45,24 @@ class FlowPorts(Protocol):
     def record(self, ref: InstanceRef, commands: list[dict[str, Any]], now: datetime) -> None:
         """Append the step log (entered, reached, finished) the journey analytics count."""
         ...
+
+
+class FlowRuntime(Protocol):
+    """Where instances run: ``EmbeddedRuntime`` (state-store rows, the scheduler's timers) or
+    ``TemporalRuntime`` (one workflow per instance). The flows service decides who enters
+    (trigger, re-entry rules, one instance per key) and which instances an event concerns;
+    the runtime only runs them."""
+
+    name: str
+
+    def start(
+        self, ref: InstanceRef, definition: dict[str, Any], seed: str, properties: dict[str, Any]
+    ) -> None:
+        """Run a new instance from its ``Start`` input (idempotent per instance id)."""
+        ...
+
+    def deliver(
+        self, ref: InstanceRef, event: str, properties: dict[str, Any], at: datetime
+    ) -> None:
+        """Hand an event that concerns the instance (a wait, the goal, an absence) to it."""
+        ...

@@ -21,6 +21,7 @@ from safar.events.committer import GroupCommitter
 from safar.events.pipeline import Applier, Consumer
 from safar.events.store import EventStore, open_event_store
 from safar.events.wal import WriteAheadLog
+from safar.flows.engine import FlowEngine
 from safar.identity.resolver import IdentityResolver
 from safar.kit.container import Clock
 from safar.kit.db import utcnow
@@ -111,6 +112,18 @@ class Runtime:
         # Jobs are written in the identity transaction (a failed event insert replays them);
         # the orchestration domain's ingest hook then wakes the scheduler.
         self.applier.in_transaction.append(self.trigger_hook.schedule)
+        # Journeys: entries and inbox events are written in the same identity transaction;
+        # the journey worker runs instances, timers and waits (docs/architecture.md).
+        self.flows = FlowEngine(
+            self.db,
+            self.store,
+            jobs=self.jobs,
+            enqueue=None,
+            default_tz=settings.timezone,
+            clock=clock,
+            interval_s=settings.scheduler_interval_s,
+        )
+        self.applier.in_transaction.append(self.flows.hook.schedule)
         self.wal: WriteAheadLog | None = None
         self.committer: GroupCommitter | None = None
         self.consumer: Consumer | None = None
@@ -149,8 +162,10 @@ class Runtime:
             if background:
                 self.consumer.start()
                 self.scheduler.start()
+                self.flows.start()
 
     def close(self) -> None:
+        self.flows.stop()
         self.scheduler.stop()
         if self.committer is not None:
             self.committer.close()

@@ -31,6 +31,7 @@ from safar.flows.interpreter import (
     Chosen,
     Entered,
     EventSeen,
+    Facts,
     Finished,
     Input,
     Sleep,
@@ -42,7 +43,7 @@ from safar.flows.interpreter import (
 )
 from safar.flows.models import FlowInstance, FlowStep
 from safar.flows.people import Person, person
-from safar.flows.ports import InstanceRef
+from safar.flows.ports import FlowPorts, FlowRuntime, InstanceRef
 from safar.flows.repository import FlowQueue, InstanceRepository, VersionRepository
 from safar.identity.service import person_profile_ids
 
@@ -332,3 +333,57 @@ def record(
                 at=now,
             )
         )
+
+
+class EmbeddedPorts:
+    """``FlowPorts`` on the state store, each call its own unit of work: what the Temporal
+    runtime's activities call (the embedded runtime uses the same parts in its own units)."""
+
+    def __init__(self, runtime: EmbeddedRuntime) -> None:
+        self.runtime = runtime
+
+    def _instance(self, s: Session, ref: InstanceRef) -> FlowInstance:
+        inst = InstanceRepository(s).get(ref.workspace_id, ref.instance_id)
+        if inst is None:
+            raise LookupError(f"no journey instance {ref.instance_id}")
+        return inst
+
+    def load_facts(self, ref: InstanceRef, now: datetime) -> Facts:
+        with self.runtime.db.session() as s:
+            who = person(s, workspace_id=ref.workspace_id, profile_id=ref.profile_id)
+            return who.facts(now, self.runtime.default_tz)
+
+    def choose(self, ref: InstanceRef, node_id: str, now: datetime) -> str | None:
+        with self.runtime.db.session() as s:
+            flow = self.runtime.definitions.get(s, ref.workspace_id, ref.flow_id, ref.version)
+            who = person(s, workspace_id=ref.workspace_id, profile_id=ref.profile_id)
+            return self.runtime.executor.choose(s, ref, flow, node_id, who, now)
+
+    def act(
+        self, ref: InstanceRef, node_id: str, key: str, control: bool, now: datetime
+    ) -> dict[str, Any]:
+        with self.runtime.db.session() as s:
+            flow = self.runtime.definitions.get(s, ref.workspace_id, ref.flow_id, ref.version)
+            return self.runtime.executor.act(s, ref, flow, node_id, key, control, now)
+
+    def record(self, ref: InstanceRef, commands: list[dict[str, Any]], now: datetime) -> None:
+        """The step log, and the instance row kept in step (status, entry, exit) for the counts."""
+        with self.runtime.db.session() as s:
+            inst = self._instance(s, ref)
+            for c in commands:
+                if c["kind"] == "entered":
+                    inst.entered_at, inst.control = now, bool(c["control"])
+                elif c["kind"] == "finished":
+                    inst.status, inst.finished_at = "done", now
+                    inst.reason, inst.node = str(c["reason"])[:200], None
+                elif c["kind"] in ("sleep", "listen", "choose") and inst.status != "done":
+                    inst.status = "waiting"
+                elif c["kind"] == "reached" and inst.status != "done":
+                    inst.node = c["node"]
+            inst.updated_at = now
+            record(s, ref, commands, control=inst.control, now=now)
+
+
+def _conforms(ports: EmbeddedPorts, runtime: EmbeddedRuntime) -> tuple[FlowPorts, FlowRuntime]:
+    """Nothing calls this: mypy checks that the embedded parts satisfy the ports' protocols."""
+    return ports, runtime

@@ -140,6 +140,7 @@ class Runtime:
                 return Analyzer.open(data_dir, accurate=accurate)
 
             self.text_worker = TextWorker(self.store, open_analyzer)
+            self.text_worker.listeners.append(self.flows.hook.text_results)
             self.text_worker.start()
         for domain in DOMAINS:
             for ref in domain.ingest_hooks:

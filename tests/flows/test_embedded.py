@@ -209,3 +209,74 @@ def test_a_privacy_request_exports_and_erases_the_persons_journeys(
     pump(frt)  # the erased person's timer went with them: only the other one's case is asked
     assert [(a.profile_id, a.node) for a in actions(frt)][-1] == (other.profile_id, "call")
     assert len(actions(frt)) == 2
+
+
+def test_a_paused_journey_holds_its_instances_and_resuming_lets_them_go_on(
+    frt: Runtime, fws: str, clock: Clock
+) -> None:
+    from safar.flows import service
+
+    seed(frt, fws, clock)
+    flow_id = publish(frt, fws, tag_flow())
+    event(frt, fws, clock, type="track", event="Signed Up", userId="p1", properties={"plan": "pro"})
+    pump(frt)
+    with frt.db.session() as s:
+        service.set_status(s, workspace_id=fws, flow_id=flow_id, status="paused", now=clock.now)
+    frt.flows.hook.invalidate()
+    event(frt, fws, clock, type="track", event="Signed Up", userId="p2", properties={"plan": "pro"})
+    clock.advance(days=2)
+    pump(frt)
+    assert [a.node for a in actions(frt)] == ["tag"]  # p1 holds at the wait; p2 did not enter
+    with frt.db.session() as s:
+        service.set_status(s, workspace_id=fws, flow_id=flow_id, status="published", now=clock.now)
+    pump(frt)
+    assert [a.node for a in actions(frt)] == ["tag", "call"]
+    assert len(instances(frt)) == 1
+
+
+def test_a_negative_review_enters_a_text_triggered_journey(
+    tmp_path: Any, smtp: Any, sms_gateway: Any, clock: Clock
+) -> None:
+    from tests.surveys.factories import make_workspace_id, survey_settings
+
+    settings = survey_settings(tmp_path / "txt", smtp, sms_gateway, text_analysis=True)
+    rt = Runtime(settings, background=False, clock=clock)
+    try:
+        ws = make_workspace_id(rt)
+        publish(
+            rt,
+            ws,
+            {
+                "name": "Complaint follow-up",
+                "trigger": {"type": "text", "sentiment": "negative"},
+                "start": "case",
+                "nodes": [
+                    {"id": "case", "type": "case", "subject": "Complaint", "priority": "high"}
+                ],
+                "policy": {"topic": "transactional", "consent_purpose": None},
+            },
+        )
+        for user, text in (
+            ("angry", "سفارشم دو ساعت دیر رسید و غذا کاملا سرد بود، خیلی بد بود"),
+            ("happy", "عالی بود، خیلی ممنون از ارسال سریع"),
+        ):
+            event(
+                rt,
+                ws,
+                clock,
+                type="track",
+                event="Review Submitted",
+                userId=user,
+                properties={"text": text},
+            )
+        assert rt.text_worker is not None and rt.text_worker.wait_idle(60)
+        pump(rt)
+        done = instances(rt)
+        assert len(done) == 1 and done[0].reason == "completed"
+        assert done[0].properties["sentiment_label"] == "negative"
+        with rt.db.session() as s:
+            from safar.flows.people import person
+
+            assert person(s, workspace_id=ws, profile_id=done[0].profile_id).user_id == "angry"
+    finally:
+        rt.close()

@@ -212,17 +212,22 @@ class FlowQueue:
     def new_ids(self, limit: int) -> list[str]:
         stmt = (
             select(FlowInstance.id)
-            .where(FlowInstance.status == "new")
+            .join(Flow, Flow.id == FlowInstance.flow_id)
+            .where(FlowInstance.status == "new", Flow.status == "published")
             .order_by(FlowInstance.created_at, FlowInstance.id)
             .limit(limit)
         )
         return list(self.session.scalars(stmt))
 
     def due_timers(self, now: datetime, limit: int) -> list[tuple[int, str, int]]:
-        """(timer id, instance id, token) due by ``now`` and not claimed."""
+        """(timer id, instance id, token) due by ``now`` and not claimed; a paused journey's
+        timers wait (they fire when it resumes)."""
         stmt = (
             select(FlowTimer.id, FlowTimer.instance_id, FlowTimer.token)
+            .join(FlowInstance, FlowInstance.id == FlowTimer.instance_id)
+            .join(Flow, Flow.id == FlowInstance.flow_id)
             .where(FlowTimer.due_at <= now, FlowTimer.claimed_at.is_(None))
+            .where(Flow.status == "published")
             .order_by(FlowTimer.due_at, FlowTimer.id)
             .limit(limit)
         )
@@ -255,7 +260,14 @@ class FlowQueue:
         return bool(result.rowcount == 1)
 
     def inbox(self, limit: int) -> list[FlowInbox]:
-        stmt = select(FlowInbox).order_by(FlowInbox.id).limit(limit)
+        stmt = (
+            select(FlowInbox)
+            .join(FlowInstance, FlowInstance.id == FlowInbox.instance_id)
+            .join(Flow, Flow.id == FlowInstance.flow_id)
+            .where(Flow.status == "published")
+            .order_by(FlowInbox.id)
+            .limit(limit)
+        )
         return list(self.session.scalars(stmt))
 
     def drop_inbox(self, inbox_id: int) -> bool:

@@ -173,6 +173,56 @@ class FlowHook:
             except IntegrityError:
                 continue  # a replay of an event already handed in
 
+    def text_results(self, analyses: list[dict[str, Any]]) -> None:
+        """Enter journeys with a text trigger from stored analyses (the text worker's
+        listener). Analyses run after the events are stored, so this is its own unit of work;
+        entry keys (``text:<message id>``) keep a re-analysis from entering anyone twice."""
+        flows = self._text_flows()
+        if not flows or not analyses:
+            return
+        now = self.clock()
+        entered = False
+        with self.db.session() as s:
+            for a in analyses:
+                for flow, definition in flows.get(a["workspace_id"], ()):
+                    t = definition.trigger
+                    if t.type != "text":
+                        continue
+                    if t.sentiment != "any" and a.get("sentiment_label") != t.sentiment:
+                        continue
+                    if t.category and a.get("category") != t.category:
+                        continue
+                    profile_id = _profile(s, a)  # type: ignore[arg-type]
+                    if profile_id is None:
+                        continue
+                    props = {
+                        k: a.get(k)
+                        for k in ("message_id", "sentiment_label", "emotion", "category", "intent")
+                    }
+                    if service.enter(
+                        s,
+                        flow=flow,
+                        definition=definition,
+                        profile_id=profile_id,
+                        entry_key=f"text:{a['message_id']}",
+                        properties=props,
+                        now=now,
+                    ):
+                        entered = True
+        if entered:
+            self.wake()
+
+    def _text_flows(self) -> dict[str, list[tuple[Flow, FlowDefinition]]]:
+        found: dict[str, list[tuple[Flow, FlowDefinition]]] = {}
+        with self.db.session() as s:
+            for flow in FlowRepository(s).live():
+                if flow.trigger_type == "text":
+                    found.setdefault(flow.workspace_id, []).append(
+                        (flow, service.live_definition(s, flow))
+                    )
+            s.expunge_all()
+        return found
+
     def __call__(self, rows: list[EventRow]) -> None:
         if self._wake_pending:
             self._wake_pending = False

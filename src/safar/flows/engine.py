@@ -20,6 +20,7 @@ from safar.flows.actions import Audience, Enqueue, Executor
 from safar.flows.analytics import Outcomes
 from safar.flows.models import Flow
 from safar.flows.runtime import EmbeddedRuntime
+from safar.flows.schedules import Members, Sweeper
 from safar.flows.triggers import FlowHook
 from safar.kit.jobs import Jobs
 from safar.surveys.service import get_survey
@@ -37,6 +38,7 @@ class FlowEngine:
         jobs: Jobs,
         enqueue: Enqueue | None,
         audience: Audience | None = None,
+        members: Members | None = None,
         segment_exists: Callable[[Session, str, str], bool] | None = None,
         default_tz: str,
         clock: Callable[[], datetime],
@@ -56,6 +58,8 @@ class FlowEngine:
             db, executor=self.executor, default_tz=default_tz, clock=clock, interval_s=interval_s
         )
         self.hook = FlowHook(db, self.runtime.wake, clock=clock)
+        if members is not None:
+            self.runtime.sweeper = Sweeper(db, members=members, default_tz=default_tz)
 
     def start(self) -> None:
         self.runtime.start_worker()

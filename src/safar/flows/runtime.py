@@ -45,6 +45,7 @@ from safar.flows.models import FlowInstance, FlowStep
 from safar.flows.people import Person, person
 from safar.flows.ports import FlowPorts, FlowRuntime, InstanceRef
 from safar.flows.repository import FlowQueue, InstanceRepository, VersionRepository
+from safar.flows.schedules import Sweeper
 from safar.identity.service import person_profile_ids
 
 log = logging.getLogger("safar.flows")
@@ -108,6 +109,8 @@ class EmbeddedRuntime:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
+        #: Schedule ticks and date traits (set by the engine when segments can list members).
+        self.sweeper: Sweeper | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start_worker(self) -> None:
@@ -157,7 +160,7 @@ class EmbeddedRuntime:
     def run_due(self, limit: int = PASS_LIMIT) -> int:
         """Start new instances, hand inbox events in, fire due timers; how many items ran."""
         now = self.clock()
-        done = 0
+        done = self.sweeper.run(now) if self.sweeper is not None else 0
         with self.db.session() as s:
             queue = FlowQueue(s)
             queue.unclaim_stale(now - LEASE)

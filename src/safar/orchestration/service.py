@@ -354,9 +354,13 @@ class Recipient:
         if channel == "sms":
             return self.phone
         if channel == "telegram":
-            # A chat id the bot has seen beats a handle (the Bot API sends to chat ids).
-            chat = self.traits.get("telegram_chat_id") or self.handles.get("telegram")
-            return str(chat) if chat not in (None, "") else None
+            # The Bot API sends to chat ids: a private chat's id is the user's numeric id, so a
+            # ``telegram`` identity serves only when it is one (a @handle cannot be messaged).
+            chat = self.traits.get("telegram_chat_id")
+            if chat not in (None, ""):
+                return str(chat)
+            handle = self.handles.get("telegram", "")
+            return handle if handle.lstrip("-").isdigit() else None
         if channel == "push":
             token = self.traits.get("push_token")
             return str(token) if token not in (None, "") else None

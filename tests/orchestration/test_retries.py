@@ -100,6 +100,8 @@ def test_five_failures_dead_letter_the_job_and_safar_jobs_retry_delivers_it(
         assert len(hook.received) == 5
 
         monkeypatch.setenv("SAFAR_DATA_DIR", str(svy_settings.data_dir))
+        if svy_settings.state_url:
+            monkeypatch.setenv("SAFAR_STATE_URL", svy_settings.state_url)
         runner = CliRunner()
         listed = runner.invoke(app, ["jobs", "list", "--status", "failed"])
         assert listed.exit_code == 0, listed.output

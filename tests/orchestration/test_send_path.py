@@ -5,8 +5,10 @@ and hold. Real SQLite/DuckDB, a real SMTP server, the real app over HTTP."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -17,6 +19,7 @@ from safar.orchestration import service as orch
 from safar.orchestration.channels import TelegramChannel
 from safar.orchestration.limits import ContactBudget, Guards, RateLimiter
 from safar.orchestration.policy import REASONS, SendPolicy
+from safar.orchestration.scheduler import Scheduler
 from safar.orchestration.schemas import TriggerUpdate
 from safar.runtime import Runtime
 from safar.workspaces.service import create_workspace
@@ -252,3 +255,57 @@ def test_telegram_messages_go_to_the_customers_chat(rt: Runtime, ws_id: str) -> 
         ("done", None),
         ("skipped", "missing_address"),  # a @handle is no chat the bot can write to
     ]
+
+
+class MeetsTheOther:
+    """The survey action, made to wait in ``compose`` (after the budget check, before the
+    contact is written) until the other scheduler gets there too, or a second passes: without
+    the profile lock both would pass the check on the same count."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.entered = inner, 0
+        self.met = threading.Condition()
+
+    def validate(self, *args: Any, **kw: Any) -> None:
+        self.inner.validate(*args, **kw)
+
+    def compose(self, *args: Any, **kw: Any) -> Any:
+        with self.met:
+            self.entered += 1
+            self.met.notify_all()
+            self.met.wait_for(lambda: self.entered >= 2, timeout=1.0)
+        return self.inner.compose(*args, **kw)
+
+    def delivered(self, *args: Any, **kw: Any) -> None:
+        self.inner.delivered(*args, **kw)
+
+
+def test_racing_schedulers_never_overspend_the_budget(
+    rt: Runtime, ws_id: str, smtp: SmtpServer
+) -> None:
+    actions = {"survey": MeetsTheOther(rt.scheduler.actions["survey"])}
+    schedulers = [
+        Scheduler(rt.db, channels=rt.scheduler.channels, actions=actions, guards=budget("1/week"))
+        for _ in range(2)
+    ]
+    survey_id = make_survey(rt, ws_id, "csat")
+    customer(rt, ws_id, "busy", email="busy@example.com")
+    pid = profile(rt, ws_id, "busy")
+    for i in range(2):
+        enqueue(rt, ws_id, f"flow:race:{i}", params={"survey_id": survey_id}, profile_id=pid)
+    barrier = threading.Barrier(2)
+
+    def run(s: Scheduler) -> None:
+        barrier.wait()
+        s.run_due()
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in schedulers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted((j.status, j.reason) for j in job_rows(rt)) == [
+        ("done", None),
+        ("skipped", "cap"),
+    ]
+    assert len(smtp.mailbox.wait(1)) == 1

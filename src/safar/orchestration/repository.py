@@ -112,7 +112,9 @@ class JobQueue:
         self.session.execute(
             update(ScheduledJob)
             .where(ScheduledJob.status == "sending", ScheduledJob.claimed_at < stale)
-            .values(status="uncertain", outcome="interrupted while sending; not resent")
+            .values(
+                status="uncertain", reason="error", outcome="interrupted while sending; not resent"
+            )
         )
 
     def claim(self, job_id: int, now: datetime) -> Row[Any] | None:

@@ -73,9 +73,11 @@ def test_budgets_and_rates_parse_or_say_which_setting_is_wrong() -> None:
 
 def test_the_token_bucket_refills_at_its_rate_and_ignores_a_clock_set_back() -> None:
     limiter = RateLimiter({"sms": 2.0})
-    assert [limiter.take("sms", 100.0) for _ in range(3)] == [0.0, 0.0, 0.5]
-    assert limiter.take("sms", 100.25) == 0.25  # half a token refilled, half to wait
-    assert limiter.take("sms", 100.5) == 0.0
+    # A burst of two, then the refused are spread over the coming slots, one per token.
+    assert [limiter.take("sms", 100.0) for _ in range(4)] == [0.0, 0.0, 0.5, 1.0]
+    assert limiter.take("sms", 100.5) == 0.0  # the first held one comes back: a token is there
+    assert limiter.take("sms", 101.0) == 0.0
+    assert limiter.take("sms", 101.0) == 0.5  # the next free slot
     assert limiter.take("sms", 50.0) == 0.5  # back in time: nothing refilled
     assert limiter.take("email", 0.0) == 0.0  # no limit configured
 

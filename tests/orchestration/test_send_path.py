@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -169,7 +169,8 @@ def test_a_rate_limit_holds_and_never_drops(rt: Runtime, ws_id: str, smtp: SmtpS
     assert [(j.status, j.reason) for j in rows] == [("done", None)] * 2 + [
         ("pending", "rate_limit")
     ] * 3
-    assert {j.due_at for j in rows[2:]} == {datetime(2026, 11, 24, 9, 0, 0, 500000, tzinfo=UTC)}
+    # Spread over the coming slots at the channel's rate (2/s), one each half second.
+    assert [j.due_at - clock.at for j in rows[2:]] == [timedelta(seconds=s) for s in (0.5, 1, 1.5)]
     clock.advance(0.5)
     rt.scheduler.run_due()  # half a second buys one message at 2/s
     assert len(smtp.mailbox.wait(3)) == 3

@@ -65,28 +65,37 @@ def parse_rates(text: str | None) -> dict[str, float]:
 
 
 class RateLimiter:
-    """Token buckets per channel: ``rate`` tokens a second, bursts up to one second's worth."""
+    """Token buckets per channel: ``rate`` tokens a second, bursts up to one second's worth.
+
+    A refused send is told to come back at the next slot not promised to an earlier refusal,
+    so a backlog returns at the channel's rate instead of all at once (each pass would
+    otherwise claim and hold the whole backlog again).
+    """
 
     def __init__(self, rates: dict[str, float] | None = None) -> None:
         self.rates = dict(rates or {})
         self._buckets: dict[str, tuple[float, float]] = {}  # channel -> (tokens, at)
+        self._next_slot: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def take(self, channel: str, now: float) -> float:
-        """Take one token: 0 when the send may go now, else the seconds until one is free."""
+        """Take one token: 0 when the send may go now, else the seconds to wait."""
         rate = self.rates.get(channel)
         if rate is None:
             return 0.0
         capacity = max(1.0, rate)
         with self._lock:
             tokens, at = self._buckets.get(channel, (capacity, now))
-            # A clock set back (tests, NTP) refills nothing and takes nothing away.
+            if now < at:  # a clock set back (tests, NTP): refill nothing, forget the slots
+                self._next_slot.pop(channel, None)
             tokens = min(capacity, tokens + max(0.0, now - at) * rate)
             if tokens >= 1.0:
                 self._buckets[channel] = (tokens - 1.0, now)
                 return 0.0
             self._buckets[channel] = (tokens, now)
-            return (1.0 - tokens) / rate
+            slot = max(self._next_slot.get(channel, now), now + (1.0 - tokens) / rate)
+            self._next_slot[channel] = slot + 1.0 / rate
+            return slot - now
 
 
 @dataclass

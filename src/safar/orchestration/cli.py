@@ -31,7 +31,7 @@ def list_(
 ) -> None:
     """List jobs, newest first: id, workspace, status, reason, channel, key, outcome."""
     with state_session() as session:
-        jobs = service.dead_letters(session, status=status, workspace_id=workspace, limit=limit)
+        jobs = service.all_jobs(session, status=status, workspace_id=workspace, limit=limit)
         for j in jobs:
             typer.echo(
                 "\t".join(

@@ -31,6 +31,8 @@ from safar.orchestration.repository import (
 from safar.orchestration.schemas import TriggerCreate, TriggerUpdate
 
 PAYLOAD_KEYS = ("message_id", "event", "user_id", "anonymous_id", "channel", "timestamp")
+JOB_STATUSES = ("pending", "claimed", "sending", "done", "skipped", "failed", "uncertain")
+JOB_REASONS = REASONS
 #: Channels a message job may name (``default_channels`` decides which are configured).
 MESSAGE_CHANNELS = ("email", "sms", "app", "telegram", "webhook", "push")
 
@@ -317,7 +319,7 @@ def retry_job(
     return job
 
 
-def dead_letters(
+def all_jobs(
     session: Session,
     *,
     status: str | None = None,
@@ -329,10 +331,6 @@ def dead_letters(
     if status is not None and status not in JOB_STATUSES:
         raise ValidationFailed(f"status: use one of {', '.join(JOB_STATUSES)}", field="status")
     return JobQueue(session).listed(status=status, workspace_id=workspace_id, limit=limit)
-
-
-JOB_STATUSES = ("pending", "claimed", "sending", "done", "skipped", "failed", "uncertain")
-JOB_REASONS = REASONS
 
 
 # -- who a job is about --------------------------------------------------------------------------

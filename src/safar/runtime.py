@@ -28,6 +28,7 @@ from safar.kit.db import utcnow
 from safar.kit.domain import load
 from safar.orchestration.channels import Channel, default_channels
 from safar.orchestration.jobs import ScheduledJobs
+from safar.orchestration.limits import Guards
 from safar.orchestration.scheduler import Scheduler, TriggerHook
 from safar.surveys.rendering import template_env
 from safar.surveys.tokens import LinkSigner
@@ -101,6 +102,7 @@ class Runtime:
             channels=channels if channels is not None else default_channels(settings),
             interval_s=settings.scheduler_interval_s,
             clock=clock,
+            guards=Guards.from_settings(settings),
         )
         for domain in DOMAINS:
             for name, ref in domain.actions.items():
@@ -118,7 +120,6 @@ class Runtime:
             self.db,
             self.store,
             jobs=self.jobs,
-            enqueue=None,
             default_tz=settings.timezone,
             clock=clock,
             interval_s=settings.scheduler_interval_s,

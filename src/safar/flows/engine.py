@@ -23,10 +23,39 @@ from safar.flows.runtime import EmbeddedRuntime
 from safar.flows.schedules import Members, Sweeper
 from safar.flows.triggers import FlowHook
 from safar.kit.jobs import Jobs
+from safar.orchestration import service as orchestration
+from safar.orchestration.policy import SendPolicy
 from safar.surveys.service import get_survey
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FAR = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def enqueue_message(
+    session: Session,
+    *,
+    workspace_id: str,
+    action: str,
+    channel: str,
+    payload: dict[str, Any],
+    policy: dict[str, Any],
+    key: str,
+    due_at: datetime,
+    profile_id: str | None,
+) -> int:
+    """A journey's message as an orchestration message job (idempotent per key)."""
+    job = orchestration.enqueue_message(
+        session,
+        workspace_id=workspace_id,
+        action=action,
+        channel=channel,
+        payload=payload,
+        policy=SendPolicy.from_dict(policy),
+        key=key,
+        due_at=due_at,
+        profile_id=profile_id,
+    )
+    return int(job.id)
 
 
 class FlowEngine:
@@ -36,7 +65,7 @@ class FlowEngine:
         store: EventStore,
         *,
         jobs: Jobs,
-        enqueue: Enqueue | None,
+        enqueue: Enqueue | None = enqueue_message,
         audience: Audience | None = None,
         members: Members | None = None,
         segment_exists: Callable[[Session, str, str], bool] | None = None,
@@ -50,7 +79,7 @@ class FlowEngine:
         self.default_tz = default_tz
         self.segment_exists = segment_exists
         #: The scheduler's message outcomes by (status, reason), for the analytics.
-        self.outcomes: Outcomes | None = None
+        self.outcomes: Outcomes | None = orchestration.outcome_counts
         self.executor = Executor(
             jobs=jobs, enqueue=enqueue, audience=audience, default_tz=default_tz
         )

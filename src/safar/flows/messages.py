@@ -33,14 +33,22 @@ class FlowMessage:
     def __init__(self, default_tz: str = "Asia/Tehran") -> None:
         self.default_tz = default_tz
 
-    def validate(self, session: Session, *, workspace_id: str, params: dict[str, Any]) -> None:
+    def validate(
+        self, session: Session, *, workspace_id: str, params: dict[str, Any], policy: Any = None
+    ) -> None:
         if not isinstance(params.get("flow_id"), str):
             raise ValidationFailed("params.flow_id: required", field="params.flow_id")
 
     def compose(
-        self, session: Session, *, job: Any, recipient: Any, address: str, **_: Any
+        self,
+        session: Session,
+        *,
+        job: Any,
+        params: dict[str, Any],
+        policy: Any,
+        recipient: Any,
+        address: str,
     ) -> OutboundMessage:
-        params = dict((job.payload or {}).get("params") or {})
         row = VersionRepository(session).of(
             job.workspace_id, params.get("flow_id", ""), int(params.get("version") or 0)
         )
@@ -70,16 +78,17 @@ class FlowMessage:
                 }
                 return OutboundMessage(
                     channel,
-                    params.get("url", node.url),
+                    address,
                     json.dumps(data, ensure_ascii=False),
-                    subject=flow.name,
+                    subject=f"journey.{node.id}",
+                    data=data,
                 )
             lang = pick_language(node.texts, _language(traits))
             text = node.texts[lang]
             subject = templates.render(text.subject, ctx, tz=tz) if text.subject else flow.name
             body = templates.render(text.body, ctx, tz=tz)
         except TemplateError as exc:
-            raise Skip(f"template: {exc}") from None
+            raise Skip(f"template: {exc}", reason="error") from None
         return OutboundMessage(channel, address, body, subject=subject, language=lang)
 
     def delivered(self, session: Session, *, job: Any, ok: bool, result: dict[str, Any]) -> None:

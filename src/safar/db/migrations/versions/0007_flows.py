@@ -1,7 +1,7 @@
 """journeys (flows): versions, instances, timers, waits, inbox, actions, step log
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-07 16:00:00
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import safar.db
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from safar.flows.definition import ScheduleTrigger
 from safar.flows.dates import next_time_of_day, next_yearly, parse_date
+from safar.flows.definition import ScheduleTrigger
 from safar.flows.schedules import last_tick
 
 

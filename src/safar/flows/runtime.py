@@ -203,9 +203,12 @@ class EmbeddedRuntime:
         seed = f"{inst.flow_id}:{inst.profile_id}"
         props = dict(inst.properties or {})
         tz = self.default_tz
+        # The journey starts when the person entered (the triggering event's arrival), not when
+        # the worker got to it: an hour's absence window is an hour after the cart.
+        entered = min(inst.created_at, now)
 
         def make(who: Person) -> Input:
-            return Start(who.facts(now, tz), seed, props)
+            return Start(who.facts(entered, tz), seed, props)
 
         self._feed(s, inst, make, now)
 

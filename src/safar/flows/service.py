@@ -24,6 +24,8 @@ from safar.flows.repository import FlowRepository, InstanceRepository, VersionRe
 from safar.identity.service import person_profile_ids
 
 STATUSES = ("draft", "published", "paused", "archived")
+#: How long a new instance listens before its runtime starts it (and sets its own waits).
+PRE_START = timedelta(days=7)
 
 
 def _flow(session: Session, workspace_id: str, flow_id: str) -> Flow:
@@ -230,6 +232,12 @@ def enter(
     try:
         with session.begin_nested():
             session.add(instance)
+            session.flush()
+            # Until the runtime starts it, the instance hears every event it may wait for, so
+            # a purchase a moment after the cart is not lost between entry and start.
+            InstanceRepository(session).set_waits(
+                instance, [(e, now + PRE_START) for e in sorted(definition.listened())]
+            )
     except IntegrityError:
         return None  # another process entered the same key first
     return instance

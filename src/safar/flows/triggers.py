@@ -56,16 +56,6 @@ def entry_match(flow: FlowDefinition) -> tuple[str, list[PropertyCondition]] | N
     return None
 
 
-def listened_events(flow: FlowDefinition) -> set[str]:
-    """Every event an instance of this definition may wait for."""
-    names = {n.event for n in flow.nodes if n.type == "wait"}
-    if flow.goal is not None:
-        names.add(flow.goal.event)
-    if flow.trigger.type == "absence":
-        names.add(flow.trigger.missing)
-    return names
-
-
 @dataclass(frozen=True, slots=True)
 class _Index:
     entries: dict[tuple[str, str], list[tuple[Flow, FlowDefinition, list[PropertyCondition]]]]
@@ -111,7 +101,7 @@ class FlowHook:
                     )
             # Running instances may be on older versions, and paused flows still run theirs.
             for version in VersionRepository(s).published_everywhere():
-                listened |= listened_events(FlowDefinition.model_validate(version.definition))
+                listened |= FlowDefinition.model_validate(version.definition).listened()
             s.expunge_all()
         index = _Index(entries, frozenset(listened))
         with self._lock:

@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     telegram_bot_token: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
     #: Signs webhook bodies (``Safar-Signature``); the webhook channel is off without it.
+    #: Messages of channels with no provider go to JSON lines here (laptops, demos, staging).
+    outbox_dir: Path | None = None
     webhook_secret: str | None = None
     push_provider: Literal["ntfy", "gotify", "generic"] | None = None
     push_url: str | None = Field(default=None, description="push gateway base URL")

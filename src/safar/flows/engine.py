@@ -96,8 +96,17 @@ class FlowEngine:
     def stop(self) -> None:
         self.runtime.stop()
 
-    def publish(self, session: Session, *, workspace_id: str, flow_id: str) -> Flow:
-        known = {
+    def publish(
+        self,
+        session: Session,
+        *,
+        workspace_id: str,
+        flow_id: str,
+        also_known: set[str] | frozenset[str] = frozenset(),
+    ) -> Flow:
+        """Publish after the workspace checks; ``also_known``: event names about to be stored
+        (an import or the demo publishes its journeys before loading their events)."""
+        known = set(also_known) | {
             name
             for name, _ in self.store.top_events(workspace_id, since=EPOCH, until=FAR, limit=10_000)
         }

@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     #: Contact pressure: at most N non-transactional messages per customer per calendar
     #: ``day``, ``week`` or ``month`` in their time zone, all topics together ("3/week").
     contact_budget: str | None = Field(default=None, pattern=r"^(\s*|\d+\s*/\s*(day|week|month))$")
+    #: Workspaces with a budget of their own: ``{"ws_...": "5/week"}`` ("" turns it off there).
+    contact_budgets: dict[str, str] = Field(default_factory=dict)
     #: Per-channel send rates, e.g. "sms=20/s,email=50/s" (``/s``, ``/min`` or ``/h``).
     rate_limits: str | None = Field(
         default=None,

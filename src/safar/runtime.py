@@ -126,6 +126,7 @@ class Runtime:
             default_tz=settings.timezone,
             clock=clock,
             interval_s=settings.scheduler_interval_s,
+            wake_scheduler=self.scheduler.wake,
         )
         self.applier.in_transaction.append(self.flows.hook.schedule)
         self.wal: WriteAheadLog | None = None

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
 from safar.events.messages import normalize, parse_message
@@ -79,11 +80,13 @@ class Executor:
         enqueue: Enqueue | None,
         audience: Audience | None,
         default_tz: str = "Asia/Tehran",
+        wake_scheduler: Callable[[], None] | None = None,
     ) -> None:
         self.jobs = jobs
         self.enqueue = enqueue
         self.audience = audience
         self.default_tz = default_tz
+        self.wake_scheduler = wake_scheduler
 
     # -- branches --------------------------------------------------------------------------------
     def choose(
@@ -178,6 +181,10 @@ class Executor:
             "message_id": f"flow:{ref.instance_id}:{key}",
             "params": params,
         }
+        if self.wake_scheduler is not None:
+            # The message goes out as soon as this unit of work commits, not at the next poll.
+            wake = self.wake_scheduler
+            orm_event.listen(s, "after_commit", lambda _s: wake(), once=True)
         return self.enqueue(
             s,
             workspace_id=ref.workspace_id,

@@ -72,6 +72,7 @@ class FlowEngine:
         default_tz: str,
         clock: Callable[[], datetime],
         interval_s: float = 1.0,
+        wake_scheduler: Callable[[], None] | None = None,
     ) -> None:
         self.db = db
         self.store = store
@@ -81,7 +82,11 @@ class FlowEngine:
         #: The scheduler's message outcomes by (status, reason), for the analytics.
         self.outcomes: Outcomes | None = orchestration.outcome_counts
         self.executor = Executor(
-            jobs=jobs, enqueue=enqueue, audience=audience, default_tz=default_tz
+            jobs=jobs,
+            enqueue=enqueue,
+            audience=audience,
+            default_tz=default_tz,
+            wake_scheduler=wake_scheduler,
         )
         self.runtime = EmbeddedRuntime(
             db, executor=self.executor, default_tz=default_tz, clock=clock, interval_s=interval_s

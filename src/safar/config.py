@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     sms_sender: str | None = None
     #: How often the orchestration scheduler looks for due jobs.
     scheduler_interval_s: float = 1.0
+    #: How often every saved segment of a workspace is refreshed (entered/exited events).
+    segment_refresh_s: float = Field(default=300.0, ge=1.0)
     #: Local time zone for quiet hours and survey periods (Jalali weeks and months).
     timezone: str = "Asia/Tehran"
 

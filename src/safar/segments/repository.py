@@ -1,0 +1,62 @@
+"""Every query of the segments domain, on the kit's workspace-scoped base."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func
+
+from safar.kit.repository import WorkspaceRepository
+from safar.segments.models import Segment, SegmentMember
+
+
+class SegmentRepository(WorkspaceRepository[Segment]):
+    model = Segment
+
+    def all(self, workspace_id: str) -> list[Segment]:
+        return self.list(workspace_id, order_by=[Segment.created_at, Segment.id])
+
+    def by_ids(self, workspace_id: str, ids: list[str]) -> list[Segment]:
+        return self.list(workspace_id, Segment.id.in_(ids)) if ids else []
+
+
+class MemberRepository(WorkspaceRepository[SegmentMember]):
+    model = SegmentMember
+
+    def ids(self, workspace_id: str, segment_id: str) -> set[str]:
+        stmt = self.scoped(workspace_id).where(SegmentMember.segment_id == segment_id)
+        return set(self.session.scalars(stmt.with_only_columns(SegmentMember.profile_id)))
+
+    def page(self, workspace_id: str, segment_id: str, *, limit: int, offset: int) -> list[str]:
+        stmt = (
+            self.scoped(workspace_id)
+            .where(SegmentMember.segment_id == segment_id)
+            .with_only_columns(SegmentMember.profile_id)
+            .order_by(SegmentMember.profile_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(self.session.scalars(stmt))
+
+    def count(self, workspace_id: str, segment_id: str) -> int:
+        stmt = self.scoped(workspace_id).where(SegmentMember.segment_id == segment_id)
+        return int(self.session.scalar(stmt.with_only_columns(func.count())) or 0)
+
+    def add_all(self, workspace_id: str, segment_id: str, ids: list[str], since: datetime) -> None:
+        self.session.add_all(
+            SegmentMember(
+                segment_id=segment_id, profile_id=p, workspace_id=workspace_id, since=since
+            )
+            for p in ids
+        )
+        self.session.flush()
+
+    def remove(self, workspace_id: str, segment_id: str, ids: list[str]) -> None:
+        for start in range(0, len(ids), 500):
+            self.session.execute(
+                delete(SegmentMember).where(
+                    SegmentMember.workspace_id == workspace_id,
+                    SegmentMember.segment_id == segment_id,
+                    SegmentMember.profile_id.in_(ids[start : start + 500]),
+                )
+            )

@@ -5,7 +5,7 @@ answers (computed from the generated facts, not by the code under test)."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,7 +26,9 @@ ENGINES = ["duckdb", "clickhouse"]
 
 
 @contextmanager
-def open_runtime(tmp_path: Path, engine: str = "duckdb") -> Iterator[tuple[Runtime, str]]:
+def open_runtime(
+    tmp_path: Path, engine: str = "duckdb", clock: Callable[[], datetime] = lambda: NOW
+) -> Iterator[tuple[Runtime, str]]:
     """A runtime on SQLite and the event engine (ClickHouse in process through chdb), with
     one workspace; no background threads (tests run the scheduler's due jobs themselves)."""
     if engine == "clickhouse":
@@ -34,7 +36,7 @@ def open_runtime(tmp_path: Path, engine: str = "duckdb") -> Iterator[tuple[Runti
     settings = Settings(
         data_dir=fresh_data_dir(tmp_path / "safar"), event_engine=engine, text_analysis=False
     )  # type: ignore[arg-type]
-    runtime = Runtime(settings, ingest=False, clock=lambda: NOW)
+    runtime = Runtime(settings, ingest=False, clock=clock)
     try:
         with runtime.db.session() as session:
             ws, _, _ = create_workspace(session, name="Shop")

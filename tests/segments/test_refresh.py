@@ -131,3 +131,35 @@ def test_the_periodic_task_refreshes_every_segment_and_schedules_the_next(
 
 def test_the_module_names_the_service_tasks() -> None:
     assert (module.EMIT_TASK, module.REFRESH_TASK) == (service.EMIT_TASK, service.REFRESH_TASK)
+
+
+def test_a_workspace_without_segments_stops_refreshing(tmp_path: Path) -> None:
+    with open_runtime(tmp_path, clock=lambda: LATER) as (runtime, ws):
+        task = runtime.scheduler.tasks[module.REFRESH_TASK]
+        assert task({"workspace_id": ws}) == {"segments": 0, "entered": 0, "left": 0}
+        with runtime.db.session() as session:
+            assert list_jobs(session, workspace_id=ws) == []
+
+
+def test_privacy_export_and_erase_cover_memberships(tmp_path: Path) -> None:
+    handler = module.module.privacy_handler()
+    assert handler is not None
+    with open_runtime(tmp_path) as (runtime, ws):
+        store_messages(runtime, ws, [_identify("i1", "u1", "gold", 3)])
+        u1 = profile_of(runtime, ws, "u1")
+        with runtime.db.session() as session:
+            seg = service.create_segment(
+                session, workspace_id=ws,
+                data=SegmentCreate(name="Gold", conditions=[TraitCondition(key="plan", value="gold")]),
+            )  # fmt: skip
+            service.refresh(session, runtime.store, workspace_id=ws, segment_id=seg.id, now=NOW)
+        with runtime.db.session() as session:
+            exported = handler.export(session, runtime, workspace_id=ws, profile_id=u1)
+            assert [(m["segment_id"], m["profile_id"]) for m in exported["memberships"]] == [
+                (seg.id, u1)
+            ]
+            assert handler.erase(session, runtime, workspace_id=ws, profile_id=u1) == 1
+        with runtime.db.session() as session:
+            assert handler.export(session, runtime, workspace_id=ws, profile_id=u1) == {
+                "memberships": []
+            }

@@ -33,4 +33,5 @@ module = Domain(
         REFRESH_TASK: "safar.segments.module:refresh_task",
     },
     cli={"segments": "safar.segments.cli:app"},
+    privacy="safar.segments.privacy:handler",
 )

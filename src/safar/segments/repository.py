@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func
+from sqlalchemy.orm import Session
 
-from safar.kit.repository import WorkspaceRepository
+from safar.kit.repository import WorkspaceRepository, delete_rows, export_rows
 from safar.segments.models import Segment, SegmentMember
 
 
@@ -60,3 +62,17 @@ class MemberRepository(WorkspaceRepository[SegmentMember]):
                     SegmentMember.profile_id.in_(ids[start : start + 500]),
                 )
             )
+
+
+# -- privacy requests: the segments a person is in --------------------------------------------
+def person_rows(session: Session, *, workspace_id: str, profile_ids: list[str]) -> dict[str, Any]:
+    """The memberships of these profiles (segment id and since when)."""
+    cond = SegmentMember.profile_id.in_(profile_ids)
+    return {"memberships": export_rows(session, SegmentMember, workspace_id, cond)}
+
+
+def erase_person(session: Session, *, workspace_id: str, profile_ids: list[str]) -> int:
+    """Delete the profiles' memberships (the next refresh emits no exit for them)."""
+    return delete_rows(
+        session, SegmentMember, workspace_id, SegmentMember.profile_id.in_(profile_ids)
+    )

@@ -34,13 +34,14 @@ def refresh_task(container: Container[Any]) -> Task:
             diffs = service.refresh_all(
                 session, container.store, workspace_id=workspace_id, now=now, jobs=container.jobs
             )
-            service.schedule_refresh(
-                session,
-                container.jobs,
-                workspace_id=workspace_id,
-                due_at=service.next_refresh(now, interval),
-                interval_s=interval,
-            )
+            if diffs:  # a workspace without segments stops here; its next segment restarts it
+                service.schedule_refresh(
+                    session,
+                    container.jobs,
+                    workspace_id=workspace_id,
+                    due_at=service.next_refresh(now, interval),
+                    interval_s=interval,
+                )
         return {
             "segments": len(diffs),
             "entered": sum(len(d.entered) for d in diffs.values()),

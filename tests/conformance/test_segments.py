@@ -3,9 +3,12 @@ property conditions, consent, segment references, and a merge and its unmerge.""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from safar.runtime import Runtime
+from safar.segments import service
 from tests.events.factories import Api
 from tests.identity.factories import Labels
 
@@ -95,3 +98,48 @@ async def test_segment_members_agree_on_both_stacks(api: Api) -> None:
     assert labels(visitor) == "P4"
     after = await _members(api, {"repeat": ids["repeat"], "lapsed": ids["lapsed"]}, labels)
     assert after == {"repeat": [], "lapsed": ["P3"]}
+
+
+async def test_refreshes_emit_the_same_events_on_both_stacks(api: Api, runtime: Runtime) -> None:
+    await api.batch(MESSAGES[:3])
+    await api.flush()
+    r = await api.client.post(
+        "/api/segments", json={"name": "gold", **SEGMENTS["gold"]}, headers=api.bearer
+    )
+    seg_id = r.json()["id"]
+    ws = (await api.get("/api/stats"))["workspace_id"]
+    # Its first segment starts the workspace's periodic refresh: the baseline, on its thread.
+    for _ in range(100):
+        seg = await api.get(f"/api/segments/{seg_id}")
+        if seg["refreshes"]:
+            break
+        await asyncio.sleep(0.1)
+    assert (seg["refreshes"], seg["member_count"]) == (1, 2)
+    # u-2 moves to gold, u-3 leaves it.
+    await api.batch([_identify("r1", 0.1, userId="u-2", traits={"plan": "GOLD"}),
+                     _identify("r2", 0.1, userId="u-3", traits={"plan": "basic"})])  # fmt: skip
+    await api.flush()
+    diffs = []
+    for _ in range(2):
+        with runtime.db.session() as session:
+            diffs.append(
+                service.refresh(
+                    session, runtime.store, workspace_id=ws, segment_id=seg_id,
+                    now=datetime.now(UTC), jobs=runtime.jobs,
+                )
+            )  # fmt: skip
+    u2 = (await api.lookup("user_id", "u-2"))["id"]
+    u3 = (await api.lookup("user_id", "u-3"))["id"]
+    assert [(d.refresh, d.entered, d.left) for d in diffs] == [(2, [u2], [u3]), (3, [], [])]
+    for pid, event, change in (
+        (u2, "segment_entered", "entered"),
+        (u3, "segment_exited", "exited"),
+    ):
+        for _ in range(100):  # the scheduler's thread stores them
+            found = [e for e in await api.timeline(pid) if e["event"] == event]
+            if found:
+                break
+            await asyncio.sleep(0.1)
+        assert [(e["message_id"], e["properties"]) for e in found] == [
+            (f"seg:{seg_id}:{pid}:{change}:2", {"segment_id": seg_id, "segment_name": "gold"})
+        ]

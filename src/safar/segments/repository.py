@@ -18,8 +18,10 @@ class SegmentRepository(WorkspaceRepository[Segment]):
     def all(self, workspace_id: str) -> list[Segment]:
         return self.list(workspace_id, order_by=[Segment.created_at, Segment.id])
 
-    def by_ids(self, workspace_id: str, ids: list[str]) -> list[Segment]:
-        return self.list(workspace_id, Segment.id.in_(ids)) if ids else []
+    def locked(self, workspace_id: str, segment_id: str) -> Segment | None:
+        """The segment, its row held until the transaction ends (refreshes of it queue)."""
+        stmt = self.scoped(workspace_id).where(Segment.id == segment_id).with_for_update()
+        return self.session.scalars(stmt).first()
 
 
 class MemberRepository(WorkspaceRepository[SegmentMember]):

@@ -228,7 +228,9 @@ def refresh(
 ) -> SegmentDiff:
     """Bring the stored membership up to date; with ``jobs``, enqueue the change events in
     this unit of work (so they exist exactly when the membership change does)."""
-    segment = get_segment(session, workspace_id=workspace_id, segment_id=segment_id)
+    segment = SegmentRepository(session).locked(workspace_id, segment_id)
+    if segment is None:
+        raise NotFound(f"segment {segment_id[:40]} not found", field="segment_id")
     live = members(session, store, workspace_id=workspace_id, segment_id=segment_id, now=now)
     repo = MemberRepository(session)
     stored = repo.ids(workspace_id, segment.id)

@@ -106,7 +106,7 @@ def _ids(page: Page, store: Any, listing: Listing, want: int) -> tuple[list[str]
     return sorted(filtered), False
 
 
-def _listing(
+async def _listing(
     q: Q = "",
     segment: Annotated[str, Query(max_length=40)] = "",
     trait: Key = "",
@@ -114,6 +114,7 @@ def _listing(
     value: Annotated[str, Query(max_length=500)] = "",
     number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> Listing:
+    """The list's query parameters (``async``: a plain dependency would cost a thread hop)."""
     return Listing(q.strip(), segment, trait, op, value, number)
 
 

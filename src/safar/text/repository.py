@@ -179,12 +179,12 @@ def label_counts(
         params["ch"] = channel
         of_channel = (
             f"AND t.message_id IN (SELECT message_id FROM {events} WHERE workspace_id = {ws} "
-            f"AND channel = {ch} AND " + window.format(col="timestamp") + ")"
+            f"AND channel = {ch} AND " + window.replace("{col}", "timestamp") + ")"
         )
     sql = (
         f"SELECT t.sentiment_label, t.emotion, count(*) AS n FROM {text} AS t "
         f"INNER JOIN (SELECT message_id, max(analysed_at) AS at FROM {text} "
-        f"WHERE workspace_id = {ws} AND " + window.format(col="event_timestamp") + " "
+        f"WHERE workspace_id = {ws} AND " + window.replace("{col}", "event_timestamp") + " "
         "GROUP BY message_id) AS l ON t.message_id = l.message_id AND t.analysed_at = l.at "
         f"WHERE t.workspace_id = {ws} AND t.error IS NULL {of_channel} "
         "GROUP BY t.sentiment_label, t.emotion"

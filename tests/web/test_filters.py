@@ -45,6 +45,9 @@ def test_default_is_the_last_30_days_up_to_today_in_tehran() -> None:
     assert since == datetime(2026, 11, 7, 20, 30, tzinfo=UTC)
     assert until == datetime(2026, 12, 7, 20, 30, tzinfo=UTC)
     assert f.query() == "" and f.compare
+    # What a request without filters reads: every parameter empty, no complaint.
+    empty = read(period="", **{"from": "", "to": ""}, channel="", segment="", compare="")
+    assert empty == f
 
 
 def test_previous_period_has_the_same_length_and_ends_the_day_before() -> None:

@@ -106,13 +106,14 @@ async def test_overview_numbers_are_the_survey_metrics_of_the_range(
     params = RANGE | ({"channel": channel} if channel else {})
     res = await cx_web.get("/", params=params)
     assert res.status_code == 200, res.text[:300]
+    assert 'id="filter-errors"' not in res.text
     nps = metrics.METRICS["nps"]
     now, before = nps_direct(cx_site, CURRENT, channel), nps_direct(cx_site, PREVIOUS, channel)
     want = nps.summarise(now)
     assert want["n"] == (2 if channel else 6)  # the SMS answers count only without the filter
     assert card(res.text, "nps") == EN.number(round(want["score"], 1))
-    interval = f"{EN.number(round(want['ci_low'], 1))} – {EN.number(round(want['ci_high'], 1))}"
-    assert interval in html.unescape(res.text)
+    low, high = EN.number(round(want["ci_low"], 1)), EN.number(round(want["ci_high"], 1))
+    assert f"<bdi>{low}</bdi> – <bdi>{high}</bdi>" in html.unescape(res.text)
     change = nps.compare(before, now)
     shown = change_of(res.text, "nps")
     assert shown == (EN.signed(change["diff"]), "yes" if change["significant"] else "no")
@@ -191,6 +192,7 @@ async def test_events_and_active_customers_of_the_range(
 
 async def test_filters_survive_navigation_and_switches(cx_web: httpx.AsyncClient) -> None:
     res = await cx_web.get("/?period=7d&channel=web&segment=seg_1")
+    assert 'id="filter-errors"' not in res.text
     kept = "?period=7d&amp;channel=web&amp;segment=seg_1"
     links = re.findall(r'<a href="([^"]+)" class="[^"]*" data-nav="(\w+)"', res.text)
     assert links and all(href.endswith(kept) for href, _ in links), links

@@ -44,7 +44,7 @@ class Card:
     id: str
     label: str
     value: str
-    interval: str | None = None
+    interval: tuple[str, str] | None = None  # low and high, each isolated when shown
     base: str | None = None  # how many answers / texts / invitations the value rests on
     change: Change | None = None
 
@@ -78,10 +78,12 @@ def _change(
     return Change(text(diff), direction, significant, good, detail)
 
 
-def _interval(fmt: Formatter, low: Any, high: Any, show: Callable[[float], str]) -> str | None:
+def _interval(
+    fmt: Formatter, low: Any, high: Any, show: Callable[[float], str]
+) -> tuple[str, str] | None:
     if low is None or high is None:
         return None
-    return f"{show(float(low))} – {show(float(high))}"
+    return show(float(low)), show(float(high))
 
 
 def survey_cards(fmt: Formatter, tr: Tr, k: dict[str, Any]) -> list[Card]:

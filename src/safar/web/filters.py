@@ -216,7 +216,7 @@ def parse_filters(
     if segment is not None and not _SEGMENT.fullmatch(segment):
         refuse("segment", N_("segment: not a segment id"))
         segment = None
-    compare = raw.get("compare", "1").strip().lower()
+    compare = raw.get("compare", "").strip().lower() or "1"
     if compare not in _YES | _NO:
         refuse("compare", N_("compare: use 1 (on) or 0 (off)"))
         compare = "1"

@@ -196,6 +196,9 @@
       box = document.createElement("div");
       box.className = "jpicker";
       box.setAttribute("role", "dialog");
+      /* Moving a month redraws the grid, so the clicked button is gone before the click reaches
+         the document: keep the picker's own clicks inside it. */
+      box.addEventListener("click", function (e) { e.stopPropagation(); });
       box.setAttribute("aria-label", input.labels && input.labels[0] ? input.labels[0].textContent.trim() : "");
       wrap.appendChild(box);
       draw();
@@ -216,8 +219,21 @@
     var form = document.getElementById("filters");
     if (!form) { return; }
     var period = form.querySelector("select[data-period]");
+    /* Send only what the server reads: dates only for a custom range, compare=0 only when off
+       (without JavaScript both are sent, and the server reads them the same way). */
+    function tidy() {
+      var custom = !period || period.value === "custom";
+      form.querySelectorAll("input[data-date], input[data-jalali]").forEach(function (i) { i.disabled = !custom; });
+      var box = form.querySelector("input[type=checkbox][name=compare]");
+      var hidden = form.querySelector("input[type=hidden][name=compare]");
+      if (box && hidden) { hidden.disabled = box.checked; box.disabled = box.checked; }
+    }
+    form.addEventListener("submit", tidy);
+    window.addEventListener("pageshow", function () {
+      form.querySelectorAll("input:disabled").forEach(function (i) { i.disabled = false; });
+    });
     if (period) {
-      period.addEventListener("change", function () { if (period.value !== "custom") { form.submit(); } });
+      period.addEventListener("change", function () { if (period.value !== "custom") { tidy(); form.submit(); } });
     }
     form.querySelectorAll("input[data-date]").forEach(function (i) {
       i.addEventListener("change", function () { markCustom(form); });

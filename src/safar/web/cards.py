@@ -60,11 +60,13 @@ def _change(
     text: Callable[[float], str],
     higher_is_better: bool | None = True,
     tested: bool = True,
+    places: int = 1,
 ) -> Change | None:
     if result is None or result.get("diff") is None:
         return None
     diff = float(result["diff"])
-    direction = "up" if diff > 0 else "down" if diff < 0 else "flat"
+    shown = round(diff, places)  # a change that shows as 0 points neither up nor down
+    direction = "up" if shown > 0 else "down" if shown < 0 else "flat"
     significant = bool(result.get("significant")) if tested else None
     good = None
     if higher_is_better is not None and direction != "flat":
@@ -127,7 +129,7 @@ def survey_cards(fmt: Formatter, tr: Tr, k: dict[str, Any]) -> list[Card]:
                 fmt, ces["current"].get("mean_ci_low"), ces["current"].get("mean_ci_high"), mean
             ),
             answers % {"n": fmt.number(ces["current"]["n"])},
-            _change(fmt, tr, ces["change"], text=lambda d: fmt.signed(d, 2)),
+            _change(fmt, tr, ces["change"], text=lambda d: fmt.signed(d, 2), places=2),
         ),
         Card(
             "response-rate",

@@ -170,7 +170,7 @@ async def test_sentiment_and_emotion_shares_against_the_previous_period(
     assert card(res.text, "emotion-anger") == "25%"
     # Fisher's exact test on [[6, 2], [1, 3]]: p = 0.22, a rise of 50 points but not significant.
     assert change_of(res.text, "sentiment-positive") == ("+50%", "no")
-    assert "fisher exact, p = 0.222" in res.text
+    assert "Fisher&#39;s exact test, p = 0.222" in res.text
     fa = await cx_web.get("/", params=RANGE | {"compare": "0"})
     assert "75%" in fa.text
 

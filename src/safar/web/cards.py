@@ -27,6 +27,15 @@ EMOTION_LABELS = {
     "other": N_("No clear emotion"),
 }
 
+#: The tests of change the domains name (``ScoreMetric.compare``, ``kit.stats``), in words.
+TEST_LABELS = {
+    "z (difference of two NPS, trinomial variance)": N_("z-test on the difference of two NPS"),
+    "two-proportion z (top-2-box)": N_("two-proportion z-test on the top two boxes"),
+    "welch t (mean)": N_("Welch's t-test on the means"),
+    "fisher exact": N_("Fisher's exact test"),
+    "poisson E-test": N_("Poisson E-test"),
+}
+
 
 @dataclass(frozen=True)
 class Change:
@@ -74,7 +83,7 @@ def _change(
     detail = tr(N_("not tested: events of one customer are not independent"))
     if tested and result.get("p_value") is not None:
         detail = tr(N_("%(test)s, p = %(p)s")) % {
-            "test": result["test"],
+            "test": tr(TEST_LABELS.get(result["test"], result["test"])),
             "p": fmt.number(round(float(result["p_value"]), 3)),
         }
     return Change(text(diff), direction, significant, good, detail)

@@ -83,7 +83,7 @@ def change_of(text: str, name: str) -> tuple[str, str] | None:
     """(change text, data-significant) of card ``name``, or None when it shows no change."""
     block = text.split(f'id="card-{name}"', 1)[1].split('<div class="card kpi"', 1)[0]
     sig = re.search(r'data-significant="(\w+)"', block)
-    value = re.search(r'<bdi class="change">([^<]*)<', block)
+    value = re.search(r'<bdi class="change" dir="\w+">([^<]*)<', block)
     if not sig or not value:
         return None
     return html.unescape(value.group(1)), sig.group(1)
@@ -116,7 +116,8 @@ async def test_overview_numbers_are_the_survey_metrics_of_the_range(
     assert f"<bdi>{low}</bdi> – <bdi>{high}</bdi>" in html.unescape(res.text)
     change = nps.compare(before, now)
     shown = change_of(res.text, "nps")
-    assert shown == (EN.signed(change["diff"]), "yes" if change["significant"] else "no")
+    want_change = f"{EN.signed(change['diff'])} pts"
+    assert shown == (want_change, "yes" if change["significant"] else "no")
     f = metrics.Filters(cx_site.workspace_id, channel=channel, start=CURRENT[0], end=CURRENT[1])
     with cx_site.runtime.db.session() as s:
         rate = metrics.compute(s, "response_rate", f)[0].values
@@ -131,7 +132,7 @@ async def test_previous_period_comparison_can_be_turned_off(
     await english(cx_web)
     res = await cx_web.get("/", params=RANGE)
     # NPS went from -33.3 (2 promoters, 4 detractors) to 66.7 (5 promoters, 1 detractor).
-    assert change_of(res.text, "nps") == ("+100", "yes")
+    assert change_of(res.text, "nps") == ("+100 pts", "yes")
     assert "compared with 1 Oct 2026 – 14 Oct 2026" in res.text
     off = await cx_web.get("/", params=RANGE | {"compare": "0"})
     assert change_of(off.text, "nps") is None and "compared with" not in off.text
@@ -169,7 +170,7 @@ async def test_sentiment_and_emotion_shares_against_the_previous_period(
     assert card(res.text, "sentiment-positive") == "75%"
     assert card(res.text, "emotion-anger") == "25%"
     # Fisher's exact test on [[6, 2], [1, 3]]: p = 0.22, a rise of 50 points but not significant.
-    assert change_of(res.text, "sentiment-positive") == ("+50%", "no")
+    assert change_of(res.text, "sentiment-positive") == ("+50 pts", "no")
     assert "Fisher&#39;s exact test, p = 0.222" in res.text
     fa = await cx_web.get("/", params=RANGE | {"compare": "0"})
     assert "75%" in fa.text

@@ -26,6 +26,18 @@ pytestmark = needs_chromium
 
 #: The seed's last days: 1 to 10 Esfand 1404.
 SEED_RANGE = "/?period=custom&from=2026-02-20&to=2026-03-01"
+#: The left edge of each character of an element's text, in reading (logical) order.
+CHAR_X = """sel => {
+    const out = [];
+    const walk = document.createTreeWalker(document.querySelector(sel), NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+        for (let i = 0; i < n.length; i++) {
+            const r = document.createRange(); r.setStart(n, i); r.setEnd(n, i + 1);
+            out.push([n.data[i], r.getBoundingClientRect().left]);
+        }
+    }
+    return out;
+}"""
 GRID = """() => [...document.querySelectorAll('.jpicker .days > *')].map(
     el => el.tagName === 'BUTTON' ? el.dataset.day : (el.textContent || '-'))"""
 
@@ -83,6 +95,15 @@ def test_overview_with_the_jalali_picker_and_the_english_date_fields(
     assert page.inner_text("#kpi-nps") == "۵۷٫۱"
     assert page.inner_text("#kpi-sentiment-positive") == "۶۲٫۵٪"
     assert "+" in page.inner_text("#card-sentiment-positive .change")
+    # Right to left: "+۵۷٫۱ واحد" reads number first, its sign on the number's left as CLDR
+    # writes it; the interval's low bound (−۹٫۶) comes first, on the right.
+    change = page.evaluate(CHAR_X, "#card-nps .change")
+    x = {c: left for c, left in change}
+    assert x["+"] < x["۵"] and x["و"] < x["+"], change
+    interval = page.evaluate(CHAR_X, "#card-nps .interval")
+    text = "".join(c for c, _ in interval)
+    low, high = text.index("۹"), text.index("۸")
+    assert interval[low][1] > interval[high][1], interval
     _shot(page, "fa-overview-cx")
 
     # The picker: Persian month name and digits, weeks from Saturday, 29 days in Esfand 1404.

@@ -89,6 +89,12 @@ def _change(
     return Change(text(diff), direction, significant, good, detail)
 
 
+def _points(fmt: Formatter, tr: Tr) -> Callable[[float], str]:
+    """A change of a score or a share in points (percentage points for shares), signed."""
+    label = tr(N_("%(n)s pts"))
+    return lambda d: label % {"n": fmt.signed(d)}
+
+
 def _interval(
     fmt: Formatter, low: Any, high: Any, show: Callable[[float], str]
 ) -> tuple[str, str] | None:
@@ -99,7 +105,8 @@ def _interval(
 
 def survey_cards(fmt: Formatter, tr: Tr, k: dict[str, Any]) -> list[Card]:
     """NPS, CSAT (top-2-box), CES (mean) and response rate from ``surveys.service.kpis``."""
-    answers = tr(N_("%(n)s answers"))
+    answers = tr(N_("Answers: %(n)s"))
+    points = _points(fmt, tr)
 
     def num(x: float) -> str:
         return fmt.number(round(x, 1))
@@ -115,7 +122,7 @@ def survey_cards(fmt: Formatter, tr: Tr, k: dict[str, Any]) -> list[Card]:
             num(nps["current"]["score"]) if nps["current"]["n"] else "–",
             _interval(fmt, nps["current"]["ci_low"], nps["current"]["ci_high"], num),
             answers % {"n": fmt.number(nps["current"]["n"])},
-            _change(fmt, tr, nps["change"], text=lambda d: fmt.signed(d)),
+            _change(fmt, tr, nps["change"], text=points),
         ),
         Card(
             "csat",
@@ -128,7 +135,7 @@ def survey_cards(fmt: Formatter, tr: Tr, k: dict[str, Any]) -> list[Card]:
                 fmt.percent,
             ),
             answers % {"n": fmt.number(csat["current"]["n"])},
-            _change(fmt, tr, csat["change"], text=lambda d: fmt.signed_percent(d)),
+            _change(fmt, tr, csat["change"], text=points),
         ),
         Card(
             "ces",
@@ -145,8 +152,8 @@ def survey_cards(fmt: Formatter, tr: Tr, k: dict[str, Any]) -> list[Card]:
             tr(N_("Response rate")),
             fmt.percent(rate["current"]["rate_pct"]),
             _interval(fmt, rate["current"]["ci_low"], rate["current"]["ci_high"], fmt.percent),
-            tr(N_("%(n)s invitations")) % {"n": fmt.number(rate["current"]["sent"])},
-            _change(fmt, tr, rate["change"], text=lambda d: fmt.signed_percent(d)),
+            tr(N_("Invitations: %(n)s")) % {"n": fmt.number(rate["current"]["sent"])},
+            _change(fmt, tr, rate["change"], text=points),
         ),
     ]
     return cards
@@ -171,15 +178,13 @@ def share_cards(
             p_total, p_counts = previous
             result = share_change(p_counts.get(key, 0), p_total, x, total)
             higher = None if key in ("neutral", "other") else key not in worse
-            change = _change(
-                fmt, tr, result, text=lambda d: fmt.signed_percent(d), higher_is_better=higher
-            )
+            change = _change(fmt, tr, result, text=_points(fmt, tr), higher_is_better=higher)
         out.append(
             Card(
                 f"{kind}-{key}",
                 tr(labels.get(key, key)),
                 fmt.percent(100 * x / total) if total else "–",
-                base=tr(N_("%(n)s texts")) % {"n": fmt.number(x)},
+                base=tr(N_("Texts: %(n)s")) % {"n": fmt.number(x)},
                 change=change,
             )
         )

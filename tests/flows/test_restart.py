@@ -109,3 +109,71 @@ def test_a_wait_survives_a_sigkill_and_fires_once(tmp_path: Path) -> None:
             assert r.json()["exits"] == {"completed": 1} and r.json()["messages"] == {"done": 1}
         finally:
             server.stop()
+
+
+def test_a_sigkill_during_a_send_never_sends_twice(tmp_path: Path) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[float] = []
+    arrived = threading.Event()
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            received.append(time.monotonic())
+            arrived.set()
+            time.sleep(8)  # the provider is slow: the server dies while it waits
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    gw = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=gw.serve_forever, daemon=True).start()
+    data = tmp_path / "safar"
+    keys = create_workspace_cli(data)
+    env = {
+        "SAFAR_SMS_PROVIDER": "generic",
+        "SAFAR_SMS_URL": f"http://127.0.0.1:{gw.server_address[1]}/send",
+        "SAFAR_TEXT_ANALYSIS": "false",
+        "SAFAR_SCHEDULER_INTERVAL_S": "0.2",
+    }
+    server = ServerProcess(data, env=env).start()
+    try:
+        auth = {"authorization": f"Bearer {keys['secret_key']}"}
+        send(
+            server,
+            keys["write_key"],
+            {"type": "identify", "userId": "u1", "traits": {"phone": "+989121111111"}},
+            {"type": "track", "event": "Product Added", "userId": "seed"},
+        )
+        flush(server, keys["secret_key"])
+        definition = journey(1)
+        definition["nodes"] = definition["nodes"][1:]
+        definition["start"] = "sms"
+        r = httpx.post(
+            server.base_url + "/api/journeys/flows", headers=auth, json=definition, timeout=30
+        )
+        flow_id = r.json()["id"]
+        httpx.post(
+            server.base_url + f"/api/journeys/flows/{flow_id}/publish", headers=auth, timeout=30
+        )
+        time.sleep(5.5)
+        send(
+            server,
+            keys["write_key"],
+            {"type": "track", "event": "Product Added", "userId": "u1", "properties": {"n": 1}},
+        )
+        assert arrived.wait(20), server.log()
+        server.kill()  # mid-send: the provider has the request, Safar never heard back
+        server = ServerProcess(data, env=env, port=server.port).start()
+        time.sleep(3)
+        r = httpx.get(server.base_url + "/api/jobs", headers=auth, timeout=30)
+        (job,) = [j for j in r.json() if j["channel"] == "sms"]
+        assert job["status"] in ("sending", "uncertain"), job
+        assert len(received) == 1
+    finally:
+        server.stop()
+        gw.shutdown()

@@ -207,9 +207,11 @@ def enter(
     entry_key: str,
     properties: dict[str, Any],
     now: datetime,
+    at: datetime | None = None,
 ) -> FlowInstance | None:
     """Create the instance (status ``new``: the runtime starts it); None when the rules say no
-    or this entry key already entered (a replayed event, a repeated sweep)."""
+    or this entry key already entered (a replayed event, a repeated sweep). ``at``: when the
+    trigger happened (an event's time), where the journey's clock starts; never after ``now``."""
     repo = InstanceRepository(session)
     if repo.by_entry(flow.workspace_id, flow.id, entry_key) is not None:
         return None
@@ -226,6 +228,7 @@ def enter(
         status="new",
         properties=properties,
         state={},
+        trigger_at=min(at, now) if at is not None else now,
         created_at=now,
         updated_at=now,
     )

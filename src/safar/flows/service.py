@@ -21,6 +21,7 @@ from safar.flows.definition import FlowDefinition, parse
 __all__ = ["parse"]
 from safar.flows.models import Flow, FlowInstance, FlowVersion
 from safar.flows.repository import FlowRepository, InstanceRepository, VersionRepository
+from safar.flows.schemas import PersonInstance
 from safar.identity.service import person_profile_ids
 
 STATUSES = ("draft", "published", "paused", "archived")
@@ -255,6 +256,28 @@ def instances(
         order_by=[FlowInstance.created_at.desc()],
         limit=limit,
     )
+
+
+def instances_of_person(
+    session: Session, *, workspace_id: str, profile_id: str, limit: int = 50
+) -> list[PersonInstance]:
+    """The journeys the person entered, newest first, with each journey's name: from every
+    profile merged into theirs, so a journey entered before a merge still counts."""
+    ids = person_profile_ids(session, workspace_id=workspace_id, profile_id=profile_id)
+    return [
+        PersonInstance(
+            id=i.id,
+            flow_id=i.flow_id,
+            flow_name=name,
+            status=i.status,
+            node=i.node,
+            control=i.control,
+            entered_at=i.entered_at,
+            finished_at=i.finished_at,
+            created_at=i.created_at,
+        )
+        for i, name in InstanceRepository(session).of_person(workspace_id, ids, limit)
+    ]
 
 
 def instance(session: Session, *, workspace_id: str, instance_id: str) -> FlowInstance:

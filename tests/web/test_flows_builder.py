@@ -1,0 +1,312 @@
+"""The automations pages: list, new from a template or blank, the visual builder's save,
+publish, preview and live counts (httpx), and the builder driven in headless Chromium in
+Persian and English: a two-step journey built, published and seen counting its first entrant."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from safar.flows import library
+from safar.flows import service as flows
+from safar.identity.service import lookup
+from tests.flows.factories import Clock, event, pump
+from tests.web.factories import Site, needs_chromium, page_csrf, shot, sign_in, sign_in_page
+
+FLOW_ID = re.compile(r"/automations/(flw_[0-9a-f]+)")
+
+
+def two_steps(trigger_event: str = "Product Viewed", **changes: Any) -> dict[str, Any]:
+    """Entry on an event, a personal SMS, an hour's delay, the end."""
+    definition: dict[str, Any] = {
+        "name": "Welcome SMS",
+        "trigger": {"type": "event", "event": trigger_event, "where": []},
+        "start": "hello",
+        "nodes": [
+            {
+                "id": "hello",
+                "type": "send",
+                "channel": "sms",
+                "texts": {
+                    "fa": {"subject": "", "body": "سلام {{ traits.name }}"},
+                    "en": {"subject": "", "body": "Hello {{ traits.name }}"},
+                },
+                "next": "later",
+            },
+            {"id": "later", "type": "delay", "mode": "duration", "seconds": 3600, "next": "end"},
+            {"id": "end", "type": "exit"},
+        ],
+    }
+    definition.update(changes)
+    return definition
+
+
+def blank_flow(site: Site, name: str = "Draft") -> str:
+    with site.runtime.db.session() as s:
+        flow = flows.create_flow(
+            s,
+            workspace_id=site.workspace_id,
+            definition={
+                "name": name,
+                "trigger": {"type": "api"},
+                "start": "end",
+                "nodes": [{"id": "end", "type": "exit"}],
+            },
+            user="test",
+            now=datetime.now(UTC),
+        )
+        return flow.id
+
+
+async def post_json(web: httpx.AsyncClient, path: str, body: Any, csrf: str) -> httpx.Response:
+    return await web.post(path, json=body, headers={"X-CSRF-Token": csrf})
+
+
+async def test_viewer_sees_the_builder_but_cannot_change_it(
+    web: httpx.AsyncClient, site: Site
+) -> None:
+    flow_id = blank_flow(site, "Viewer's view")
+    await sign_in(web, "viewer")
+    listing = await web.get("/automations")
+    assert listing.status_code == 200 and 'data-nav="automations"' in listing.text
+    assert "خودکارسازی" in listing.text and "Viewer&#39;s view" in listing.text
+    assert 'id="new-flow"' not in listing.text and 'value="archive"' not in listing.text
+    page = await web.get(f"/automations/{flow_id}")
+    assert page.status_code == 200 and '"can_edit":false' in page.text
+    assert 'id="fb-save"' not in page.text and 'id="fb-canvas"' in page.text
+    csrf = await page_csrf(web, "/automations")
+    saved = await post_json(web, f"/automations/{flow_id}/definition", two_steps(), csrf)
+    assert saved.status_code == 403
+    published = await post_json(web, f"/automations/{flow_id}/publish", two_steps(), csrf)
+    assert published.status_code == 403
+    created = await web.post("/automations", data={"name": "x", "csrf_token": csrf})
+    assert created.status_code == 403
+    paused = await web.post(
+        f"/automations/{flow_id}/status", data={"action": "archive", "csrf_token": csrf}
+    )
+    assert paused.status_code == 403
+    stats = await web.get(f"/automations/{flow_id}/stats")
+    assert stats.status_code == 200 and stats.json()["summary"]["entered"] == "۰"
+
+
+async def test_new_from_every_template_and_blank(web: httpx.AsyncClient, site: Site) -> None:
+    await sign_in(web, "analyst")
+    listing = await web.get("/automations")
+    assert 'id="no-flows"' in listing.text
+    for name in library.names():
+        assert f'data-template="{name}"' in listing.text
+    assert "سبد خرید رهاشده" in listing.text  # the abandoned cart template, in Persian
+    csrf = await page_csrf(web, "/automations")
+    made = await web.post("/automations", data={"template": "abandoned_cart", "csrf_token": csrf})
+    assert made.status_code == 303
+    cart_id = FLOW_ID.search(made.headers["location"]).group(1)  # type: ignore[union-attr]
+    builder = await web.get(f"/automations/{cart_id}")
+    assert builder.status_code == 200 and '"wait_order"' in builder.text
+    assert '"can_edit":true' in builder.text
+    blank = await web.post("/automations", data={"name": "سلام تازه", "csrf_token": csrf})
+    blank_id = FLOW_ID.search(blank.headers["location"]).group(1)  # type: ignore[union-attr]
+    with site.runtime.db.session() as s:
+        names = {f.id: f.name for f in flows.list_flows(s, workspace_id=site.workspace_id)}
+    assert names == {cart_id: "سبد خرید رهاشده", blank_id: "سلام تازه"}
+    export = await web.get(f"/automations/{cart_id}/export?format=yaml")
+    assert export.status_code == 200 and "wait_order" in export.text
+    missing = await web.post("/automations", data={"template": "nope", "csrf_token": csrf})
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "persian"),
+    [
+        ({"channel": "fax"}, "nodes.hello.channel", None),
+        ({"texts": {}}, "nodes.hello.texts", "دست‌کم یک متن"),
+        ({"next": "nowhere"}, "nodes.hello.next", "nowhere"),
+    ],
+)
+async def test_a_bad_definition_comes_back_with_its_field(
+    web: httpx.AsyncClient,
+    site: Site,
+    change: dict[str, Any],
+    field: str,
+    persian: str | None,
+) -> None:
+    flow_id = blank_flow(site)
+    await sign_in(web, "agent")
+    csrf = await page_csrf(web, f"/automations/{flow_id}")
+    bad = two_steps()
+    bad["nodes"][0].update(change)
+    res = await post_json(web, f"/automations/{flow_id}/definition", bad, csrf)
+    assert res.status_code == 400, res.text
+    body = res.json()
+    assert body["field"] == field and body["message"]
+    if persian:
+        assert persian in body["message"], body
+    with site.runtime.db.session() as s:
+        flow = flows.get_flow(s, workspace_id=site.workspace_id, flow_id=flow_id)
+        kept = flows.version_of(s, workspace_id=site.workspace_id, flow_id=flow_id, version=1)
+        assert flow.name == "Draft" and kept.definition["start"] == "end"
+
+
+async def test_a_delay_without_its_duration_names_the_field_inside_the_node(
+    web: httpx.AsyncClient, site: Site
+) -> None:
+    flow_id = blank_flow(site)
+    await sign_in(web, "admin")
+    csrf = await page_csrf(web, f"/automations/{flow_id}")
+    bad = two_steps()
+    bad["nodes"][1]["seconds"] = None
+    res = await post_json(web, f"/automations/{flow_id}/definition", bad, csrf)
+    assert res.status_code == 400 and res.json()["field"] == "nodes.later.seconds", res.text
+    no_token = await web.post(f"/automations/{flow_id}/definition", json=two_steps())
+    assert no_token.status_code == 403
+
+
+async def test_publish_refuses_an_unknown_event_then_counts_an_entrant(
+    web: httpx.AsyncClient, site: Site
+) -> None:
+    flow_id = blank_flow(site)
+    await sign_in(web, "admin")
+    csrf = await page_csrf(web, f"/automations/{flow_id}")
+    refused = await post_json(web, f"/automations/{flow_id}/publish", two_steps("Signed Up"), csrf)
+    assert refused.status_code == 400
+    body = refused.json()
+    assert body["field"] == "trigger.event"
+    assert "Signed Up" in body["message"] and "رویدادی" in body["message"], body
+    with site.runtime.db.session() as s:
+        flow = flows.get_flow(s, workspace_id=site.workspace_id, flow_id=flow_id)
+        assert flow.status == "draft" and flow.published_version is None
+        assert flow.name == "Welcome SMS"  # the draft was kept, only publishing was refused
+    ok = await post_json(web, f"/automations/{flow_id}/publish", two_steps(), csrf)
+    assert ok.status_code == 200 and ok.json()["status"] == "published", ok.text
+
+    clock = Clock(datetime.now(UTC))
+    event(site.runtime, site.workspace_id, clock, type="track", userId="user-1",
+          event="Product Viewed")  # fmt: skip
+    pump(site.runtime)
+    stats = (await web.get(f"/automations/{flow_id}/stats")).json()
+    assert stats["entered"] == 1 and stats["summary"]["entered"] == "۱"
+    assert stats["nodes"]["hello"]["reached"] == "۱" and stats["nodes"]["hello"]["sent"] == "۱"
+    assert stats["nodes"]["later"]["waiting"] == "۱"
+    listing = await web.get("/automations")
+    assert 'class="entered">۱<' in listing.text
+
+    paused = await web.post(
+        f"/automations/{flow_id}/status", data={"action": "pause", "csrf_token": csrf}
+    )
+    assert paused.status_code == 303
+    resumed = await web.post(
+        f"/automations/{flow_id}/status", data={"action": "resume", "csrf_token": csrf}
+    )
+    assert resumed.status_code == 303
+    archived = await web.post(
+        f"/automations/{flow_id}/status", data={"action": "archive", "csrf_token": csrf}
+    )
+    assert archived.status_code == 303
+    assert (await web.get(f"/automations/{flow_id}")).status_code == 404
+    assert f'data-flow="{flow_id}"' not in (await web.get("/automations")).text
+
+
+async def test_preview_renders_a_send_step_for_a_real_profile(
+    web: httpx.AsyncClient, site: Site
+) -> None:
+    flow_id = blank_flow(site)
+    with site.runtime.db.session() as s:
+        profile_id = lookup(s, workspace_id=site.workspace_id, type_="user_id", value="user-2")
+    await sign_in(web, "viewer")
+    csrf = await page_csrf(web, f"/automations/{flow_id}")
+    body = {"definition": two_steps(), "node": "hello", "profile_id": profile_id}
+    res = await post_json(web, f"/automations/{flow_id}/preview", body, csrf)
+    assert res.status_code == 200, res.text
+    texts = res.json()["texts"]
+    assert texts["fa"]["body"] == "سلام Customer 2" and texts["en"]["body"] == "Hello Customer 2"
+    res = await post_json(web, f"/automations/{flow_id}/preview", {**body, "node": "later"}, csrf)
+    assert res.status_code == 400 and res.json()["field"] == "node"
+
+
+# -- the builder in headless Chromium ---------------------------------------------------------
+
+
+def _build_and_publish(page: Any, base: str, lang: str, trigger_event: str) -> str:
+    """Blank journey -> entry on ``trigger_event`` -> send SMS -> delay -> exit, published."""
+    page.goto(f"{base}/automations")
+    page.fill("#blank-name", f"Welcome {lang}")
+    page.click("#new-blank button[type=submit]")
+    page.wait_for_url(re.compile(r"/automations/flw_"))
+    flow_id = FLOW_ID.search(page.url).group(1)  # type: ignore[union-attr]
+    page.wait_for_selector('[data-node="__entry__"].fb-selected')
+    page.select_option('[data-path="trigger.type"] select', "event")
+    if lang == "fa":
+        # An event this workspace has never seen is refused, with the field shown in red.
+        page.fill('[data-path="trigger.event"] input', "Signed Up")
+        page.click("#fb-publish")
+        alert = page.locator('[data-path="trigger.event"] [role=alert]')
+        alert.wait_for()
+        assert "Signed Up" in alert.inner_text() and "رویدادی" in alert.inner_text()
+        assert page.locator('[data-path="trigger.event"].fb-invalid').count() == 1
+        shot(page, "fa-automation-refused")
+    page.fill('[data-path="trigger.event"] input', trigger_event)
+    page.select_option("#fb-add select", "send")
+    page.click("#fb-add button")
+    page.wait_for_selector('[data-node="send_1"].fb-selected')
+    page.fill('[data-path="nodes.send_1.texts.fa.body"] textarea', "سلام {{ traits.name }}")
+    page.fill('[data-path="nodes.send_1.texts.en.body"] textarea', "Hello {{ traits.name }}")
+    page.select_option("#fb-add select", "delay")
+    page.click("#fb-add button")
+    page.wait_for_selector('[data-node="delay_1"].fb-selected')
+    page.click("#fb-publish")
+    page.wait_for_function(
+        "document.getElementById('fb-flow-status').classList.contains('ok')", timeout=10_000
+    )
+    assert page.locator("#fb-alert").is_hidden()
+    return flow_id
+
+
+@needs_chromium
+@pytest.mark.parametrize(
+    ("lang", "trigger_event"), [("fa", "Product Viewed"), ("en", "Ticket Opened")]
+)
+def test_builder_builds_publishes_and_counts_in_chromium(
+    browser: Any, served: tuple[str, Site], lang: str, trigger_event: str
+) -> None:
+    base, site = served
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_in_page(page, base, "admin")
+    if lang == "en":
+        page.click("#lang-switch")
+        page.wait_for_load_state()
+    assert page.get_attribute("html", "lang") == lang
+    flow_id = _build_and_publish(page, base, lang, trigger_event)
+    # The graph: entry -> send -> delay -> exit, arrows labelled, boxes in reading order.
+    for edge in ("__entry__>send_1", "send_1>delay_1", "delay_1>end"):
+        assert page.locator(f'[data-edge="{edge}"]').count() == 1, edge
+    xs = [page.locator(f'[data-node="{n}"]').bounding_box()["x"] for n in ("__entry__", "send_1", "delay_1", "end")]  # fmt: skip
+    assert xs == sorted(xs, reverse=(lang == "fa")), xs
+
+    httpx.post(
+        f"{base}/v1/track",
+        json={"userId": f"browser-{lang}", "event": trigger_event, "messageId": f"fb-{lang}"},
+        auth=(site.write_key, ""),
+    ).raise_for_status()
+    one = "۱" if lang == "fa" else "1"
+    page.wait_for_function(
+        f"document.querySelector('[data-sum=entered]').textContent === '{one}'", timeout=20_000
+    )
+    page.wait_for_function(
+        "document.querySelector('[data-counts=delay_1] [data-count=waiting]')"
+        f".textContent.endsWith('{one}')",
+        timeout=10_000,
+    )
+    reached = page.inner_text("[data-counts=send_1] [data-count=reached]")
+    assert reached.endswith(one), reached
+    page.click('[data-node="send_1"]')
+    shot(page, f"{lang}-automation-builder")
+    page.goto(f"{base}/automations")
+    assert page.inner_text(f'[data-flow="{flow_id}"] .entered') == one
+    shot(page, f"{lang}-automations")
+    assert errors == []

@@ -15,7 +15,15 @@ from safar.flows import library
 from safar.flows import service as flows
 from safar.identity.service import lookup
 from tests.flows.factories import Clock, event, pump
-from tests.web.factories import Site, needs_chromium, page_csrf, shot, sign_in, sign_in_page
+from tests.web.factories import (
+    SHOTS,
+    Site,
+    needs_chromium,
+    page_csrf,
+    shot,
+    sign_in,
+    sign_in_page,
+)
 
 FLOW_ID = re.compile(r"/automations/(flw_[0-9a-f]+)")
 
@@ -309,4 +317,66 @@ def test_builder_builds_publishes_and_counts_in_chromium(
     page.goto(f"{base}/automations")
     assert page.inner_text(f'[data-flow="{flow_id}"] .entered') == one
     shot(page, f"{lang}-automations")
+    assert errors == []
+
+
+@needs_chromium
+def test_every_template_opens_and_every_step_has_its_form(
+    browser: Any, served: tuple[str, Site]
+) -> None:
+    """The shipped journeys (branches, waits, splits of conditions) draw and edit without a
+    script error; a dragged step keeps its place after saving; a message previews for a
+    real customer."""
+    base, site = served
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in_page(page, base, "admin")
+    for name in library.names():
+        page.goto(f"{base}/automations")
+        page.click(f'[data-template="{name}"] button')
+        page.wait_for_url(re.compile(r"/automations/flw_"))
+        nodes = page.eval_on_selector_all("[data-node]", "els => els.map(e => e.dataset.node)")
+        assert len(nodes) == len(library.load(name)["nodes"]) + 1, name
+        for node in nodes:
+            page.click(f'[data-node="{node}"]')
+            page.wait_for_selector(f'[data-node="{node}"].fb-selected')
+            assert page.locator("#fb-form .fb-field").count() >= 1, (name, node)
+        if name == "detractor_recovery":
+            page.click('[data-node="value"]')
+            cond = '[data-path="nodes.value.rules.0.conditions.0.value"] input'
+            assert page.input_value(cond) == "gold, platinum"
+            assert page.locator('[data-edge="value>call"]').count() == 1
+            page.evaluate("document.querySelector('.fb-canvas-wrap').scrollLeft = 0")
+            shot(page, "fa-automation-branch")
+    assert errors == []
+
+    # Drag the send step down, save, reload: it stays where it was put.
+    flow_id = FLOW_ID.search(page.url).group(1)  # type: ignore[union-attr]
+    first = library.load("win_back")["nodes"][0]["id"]
+    box = page.locator(f'[data-node="{first}"]').bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 20, box["y"] + 220, steps=5)
+    page.mouse.up()
+    page.click("#fb-save")
+    page.wait_for_function("document.getElementById('fb-status').textContent.length > 1")
+    with site.runtime.db.session() as s:
+        flow = flows.get_flow(s, workspace_id=site.workspace_id, flow_id=flow_id)
+        row = flows.version_of(s, workspace_id=site.workspace_id, flow_id=flow_id, version=1)
+        moved = next(n for n in row.definition["nodes"] if n["id"] == first)
+        assert flow.status == "draft" and moved["y"] >= 200, moved
+    page.reload()
+    again = page.locator(f'[data-node="{first}"]').bounding_box()
+    assert abs(again["y"] - (box["y"] + 200)) < 5, (box, again)
+
+    with site.runtime.db.session() as s:
+        profile_id = lookup(s, workspace_id=site.workspace_id, type_="user_id", value="user-3")
+    page.click(f'[data-node="{first}"]')
+    page.fill("#fb-preview-profile", profile_id)
+    page.click("#fb-preview button")
+    page.wait_for_selector("#fb-preview-out .fb-preview-body")
+    bodies = page.locator("#fb-preview-out .fb-preview-body").all_inner_texts()
+    assert len(bodies) == 2 and all("{{" not in b for b in bodies), bodies
+    page.locator("#fb-preview").screenshot(path=str(SHOTS / "fa-automation-preview.png"))
     assert errors == []

@@ -160,6 +160,8 @@ OPTIONS: dict[str, str] = {
     "high": N_("high"),
     "urgent": N_("urgent"),
     "event": N_("an event"),
+    "trigger.survey": N_("a survey answer"),
+    "trigger.segment": N_("entering or leaving a segment"),
     "absence": N_("an event not followed by another"),
     "date": N_("a date trait (yearly)"),
     "text": N_("a text result"),

@@ -13,7 +13,7 @@
   var csrfInput = document.querySelector("input[name=csrf_token]");
   var csrf = csrfInput ? csrfInput.value : "";
   var ENTRY = "__entry__";
-  var W = 176, H = 112, COL = 224, ROW = 136, PAD = 20;
+  var W = 168, H = 112, COL = 236, ROW = 136, PAD = 20;
   var TYPES = ["send", "delay", "wait", "branch", "split", "survey", "set_trait", "case", "webhook", "exit"];
   var UNITS = [["days", 86400], ["hours", 3600], ["minutes", 60]];
   var PROP_OPS = ["eq", "neq", "in", "not_in", "gt", "gte", "lt", "lte", "contains", "exists", "not_exists"];
@@ -70,17 +70,23 @@
       .filter(function (e) { return e[1]; });
   }
 
-  /* -- layout: by depth from the start, unless the node was placed by hand -------------------- */
+  /* -- layout: by depth from the start (the longest path, so every forward edge points one
+     way), unless the node was placed by hand; an edge back up a loop does not deepen it ---- */
   function layout() {
-    var depth = {}, queue = [def.start], rows = {}, pos = {};
-    if (byId(def.start)) { depth[def.start] = 1; }
-    while (queue.length) {
-      var id = queue.shift(), n = byId(id);
-      if (!n) { continue; }
-      edges(n).forEach(function (e) {
-        if (depth[e[1]] === undefined && byId(e[1])) { depth[e[1]] = depth[id] + 1; queue.push(e[1]); }
-      });
+    var depth = {}, rows = {}, pos = {}, order = [], state = {};
+    function visit(id) {
+      state[id] = 1;
+      edges(byId(id)).forEach(function (e) { if (byId(e[1]) && !state[e[1]]) { visit(e[1]); } });
+      state[id] = 2;
+      order.unshift(id);
     }
+    if (byId(def.start)) { visit(def.start); depth[def.start] = 1; }
+    order.forEach(function (id) {
+      edges(byId(id)).forEach(function (e) {
+        var back = order.indexOf(e[1]) <= order.indexOf(id);
+        if (byId(e[1]) && !back) { depth[e[1]] = Math.max(depth[e[1]] || 0, depth[id] + 1); }
+      });
+    });
     var deepest = Math.max.apply(null, [1].concat(Object.keys(depth).map(function (k) { return depth[k]; })));
     def.nodes.forEach(function (n) {
       var d = depth[n.id] === undefined ? deepest + 1 : depth[n.id];
@@ -111,7 +117,7 @@
   }
   function triggerName() {
     var t = def.trigger;
-    return t.event || t.trait || t.segment_id || t.survey_id || t.cron || O[t.type];
+    return t.event || t.trait || t.segment_id || t.survey_id || t.cron || O["trigger." + t.type] || O[t.type];
   }
   function counts(id) {
     var c = (stats.nodes || {})[id];
@@ -148,13 +154,17 @@
       var x1 = rtl ? left(a) : left(a) + W, y1 = a.y + H / 2 + off;
       var x2 = rtl ? left(b) + W : left(b), y2 = b.y + H / 2;
       var bend = Math.max(50, Math.abs(x2 - x1) / 2) * (rtl ? -1 : 1);
-      var path = svg("path", { d: "M" + x1 + " " + y1 + " C" + (x1 + bend) + " " + y1 + " " + (x2 - bend) + " " + y2 + " " + x2 + " " + y2,
+      // An edge that skips a column would run through the boxes between: it dips below them.
+      var skips = Math.abs(b.x - a.x) > COL * 1.5 && Math.abs(b.y - a.y) < H;
+      var cy1 = skips ? Math.max(y1, y2) + H : y1, cy2 = skips ? cy1 : y2;
+      var path = svg("path", { d: "M" + x1 + " " + y1 + " C" + (x1 + bend) + " " + cy1 + " " + (x2 - bend) + " " + cy2 + " " + x2 + " " + y2,
         class: "fb-edge", "marker-end": "url(#fb-arrow)", "data-edge": from + ">" + to, "data-kind": kind });
       layer.appendChild(path);
       if (label) {
-        var mx = (x1 + 3 * (x1 + bend) + 3 * (x2 - bend) + x2) / 8, my = (y1 + 3 * y1 + 3 * y2 + y2) / 8;
+        var mx = (x1 + 3 * (x1 + bend) + 3 * (x2 - bend) + x2) / 8, my = (y1 + 3 * cy1 + 3 * cy2 + y2) / 8;
         var t = svg("text", { x: mx, y: my - 6, class: "fb-edge-label", "text-anchor": "middle", direction: rtl ? "rtl" : "ltr" });
-        t.textContent = label;
+        t.textContent = label.length > 16 ? label.slice(0, 15) + "…" : label;
+        var tip = svg("title", {}); tip.textContent = label; t.appendChild(tip);
         layer.appendChild(t);
       }
     }
@@ -168,8 +178,8 @@
       var n = id === ENTRY ? null : byId(id), p = pos[id];
       var box = el("div", { class: "fb-node fb-" + (n ? n.type : "entry") + (id === selected ? " fb-selected" : "") + (id === invalid ? " fb-invalid" : ""),
         "data-node": id, tabindex: "0", role: "button" }, [
-        el("div", { class: "fb-type", text: n ? O[n.type] : T.trigger + " · " + O[def.trigger.type] }),
-        el("div", { class: "fb-name", dir: "auto", text: n ? (n.label || n.id) : triggerName() }),
+        el("div", { class: "fb-type", text: n ? O[n.type] : T.trigger + " · " + (O["trigger." + def.trigger.type] || O[def.trigger.type]) }),
+        el("div", { class: "fb-name", dir: "auto", title: n ? (n.label || n.id) : triggerName(), text: n ? (n.label || n.id) : triggerName() }),
         el("div", { class: "fb-sub", dir: "auto", text: n ? summary(n) : "" }),
         counts(id)
       ]);

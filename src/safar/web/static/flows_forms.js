@@ -105,7 +105,7 @@
     box.appendChild(field(T.name, text(def, "name"), "name"));
     box.appendChild(field(T.description, text(def, "description", { area: true }), "description"));
     box.appendChild(el("h3", { text: T.trigger }));
-    var kind = el("select", {}, TRIGGERS.map(function (t) { return el("option", { value: t, text: O[t] }); }));
+    var kind = el("select", {}, TRIGGERS.map(function (t) { return el("option", { value: t, text: O["trigger." + t] || O[t] }); }));
     kind.value = tr.type; kind.disabled = !S.can_edit;
     kind.addEventListener("change", function () {
       def.trigger = Object.assign({ type: kind.value }, JSON.parse(JSON.stringify(TRIGGER_DEFAULTS[kind.value])));
@@ -176,8 +176,9 @@
       ["fa", "en"].forEach(function (lang) {
         var t = n.texts[lang] = n.texts[lang] || { subject: "", body: "" };
         box.appendChild(el("h3", { text: T["text_" + lang] }));
-        box.appendChild(field(T.subject, text(t, "subject", { dir: "auto" }), p + "texts." + lang + ".subject"));
-        box.appendChild(field(T.body, text(t, "body", { area: true }), p + "texts." + lang + ".body"));
+        var dir = lang === "fa" ? "rtl" : "ltr";
+        box.appendChild(field(T.subject, text(t, "subject", { dir: dir }), p + "texts." + lang + ".subject"));
+        box.appendChild(field(T.body, text(t, "body", { area: true, dir: dir }), p + "texts." + lang + ".body"));
       });
     } else if (n.type === "delay") {
       add("mode", choose(n, "mode", [["duration", T.duration], "time_of_day", "trait_date"], { rerender: true }));
@@ -289,6 +290,7 @@
             if (t.subject) { out.appendChild(el("p", { class: "fb-preview-subject", dir: "auto", text: t.subject })); }
             out.appendChild(el("p", { class: "fb-preview-body", dir: "auto", lang: lang, text: t.body }));
           });
+          out.scrollIntoView({ block: "nearest" });
         }, function () { out.textContent = T.network; });
     });
     holder.appendChild(el("h3", { text: T.preview }));

@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     telegram_bot_token: str | None = None
     telegram_api_url: str = "https://api.telegram.org"
     #: Signs webhook bodies (``Safar-Signature``); the webhook channel is off without it.
+    #: Messages of channels with no provider go to JSON lines here (laptops, demos, staging).
+    outbox_dir: Path | None = None
     webhook_secret: str | None = None
     push_provider: Literal["ntfy", "gotify", "generic"] | None = None
     push_url: str | None = Field(default=None, description="push gateway base URL")
@@ -93,6 +95,8 @@ class Settings(BaseSettings):
     #: Contact pressure: at most N non-transactional messages per customer per calendar
     #: ``day``, ``week`` or ``month`` in their time zone, all topics together ("3/week").
     contact_budget: str | None = Field(default=None, pattern=r"^(\s*|\d+\s*/\s*(day|week|month))$")
+    #: Workspaces with a budget of their own: ``{"ws_...": "5/week"}`` ("" turns it off there).
+    contact_budgets: dict[str, str] = Field(default_factory=dict)
     #: Per-channel send rates, e.g. "sms=20/s,email=50/s" (``/s``, ``/min`` or ``/h``).
     rate_limits: str | None = Field(
         default=None,
@@ -100,6 +104,8 @@ class Settings(BaseSettings):
     )
     #: First day of the budget's week: ``auto`` is Saturday in Asia/Tehran, else Monday.
     week_start: Literal["auto", "saturday", "sunday", "monday"] = "auto"
+    #: How often every saved segment of a workspace is refreshed (entered/exited events).
+    segment_refresh_s: float = Field(default=300.0, ge=1.0)
     #: Local time zone for quiet hours and survey periods (Jalali weeks and months).
     timezone: str = "Asia/Tehran"
 

@@ -29,6 +29,7 @@ from safar.kit.domain import load
 from safar.orchestration.channels import Channel, default_channels
 from safar.orchestration.jobs import ScheduledJobs
 from safar.orchestration.limits import Guards
+from safar.orchestration.outbox import with_outbox
 from safar.orchestration.scheduler import Scheduler, TriggerHook
 from safar.surveys.rendering import template_env
 from safar.surveys.tokens import LinkSigner
@@ -99,7 +100,9 @@ class Runtime:
         self.survey_env = template_env()
         self.scheduler = Scheduler(
             self.db,
-            channels=channels if channels is not None else default_channels(settings),
+            channels=channels
+            if channels is not None
+            else with_outbox(default_channels(settings), settings.outbox_dir),
             interval_s=settings.scheduler_interval_s,
             clock=clock,
             guards=Guards.from_settings(settings),
@@ -123,6 +126,7 @@ class Runtime:
             default_tz=settings.timezone,
             clock=clock,
             interval_s=settings.scheduler_interval_s,
+            wake_scheduler=self.scheduler.wake,
         )
         self.applier.in_transaction.append(self.flows.hook.schedule)
         self.wal: WriteAheadLog | None = None

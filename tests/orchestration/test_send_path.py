@@ -15,6 +15,7 @@ import pytest
 
 from safar.app import create_app
 from safar.config import Settings
+from safar.errors import ValidationFailed
 from safar.orchestration import service as orch
 from safar.orchestration.channels import TelegramChannel
 from safar.orchestration.limits import ContactBudget, Guards, RateLimiter
@@ -225,6 +226,15 @@ def test_guards_come_from_settings() -> None:
     assert guards.budget == ContactBudget(3, "week") and str(guards.budget) == "3/week"
     assert guards.limiter.rates == {"sms": 20.0, "email": 50.0, "telegram": 0.5}
     assert Guards.from_settings(Settings(contact_budget="")).budget is None
+    shops = Guards.from_settings(
+        Settings(contact_budget="1/week", contact_budgets={"ws_big": "5/day", "ws_off": ""})
+    )
+    assert shops.budget_for("ws_big") == ContactBudget(5, "day")
+    assert shops.budget_for("ws_off") is None
+    assert shops.budget_for("ws_other") == ContactBudget(1, "week")
+    with pytest.raises(ValidationFailed) as caught:
+        Guards.from_settings(Settings(contact_budgets={"ws_x": "lots"}))
+    assert caught.value.field == "contact_budget"
     for bad in ({"contact_budget": "3/fortnight"}, {"rate_limits": "sms=fast"}):
         with pytest.raises(ValueError):
             Settings(**bad)  # type: ignore[arg-type]

@@ -375,10 +375,11 @@ class PushChannel:
         if preset.body is None:
             kwargs["content"] = message.text.encode()
             if preset.title_header and message.subject:
-                # Header values are Latin-1 on the wire: Persian titles go RFC 2047-encoded.
+                # Header values are Latin-1 on the wire: Persian titles go RFC 2047-encoded,
+                # as encoded words on one line (folding would put a newline in the header).
                 title = message.subject
                 headers[preset.title_header] = (
-                    title if title.isascii() else Header(title, "utf-8").encode()
+                    title if title.isascii() else Header(title, "utf-8").encode(linesep=" ")
                 )
         else:
             fill = {"to": message.to, "subject": message.subject, "text": message.text}

@@ -104,6 +104,8 @@ class Guards:
 
     timezone: str = "Asia/Tehran"
     budget: ContactBudget | None = None
+    #: Per-workspace budgets that replace ``budget`` there (None: no budget in that workspace).
+    workspace_budgets: dict[str, ContactBudget | None] = field(default_factory=dict)
     week_start: str = "auto"
     limiter: RateLimiter = field(default_factory=RateLimiter)
     #: Channel attempts before a retryable failure becomes ``failed`` (the dead letters).
@@ -117,9 +119,17 @@ class Guards:
         return cls(
             timezone=settings.timezone,
             budget=ContactBudget.parse(settings.contact_budget),
+            workspace_budgets={
+                ws: ContactBudget.parse(text) for ws, text in settings.contact_budgets.items()
+            },
             week_start=settings.week_start,
             limiter=RateLimiter(parse_rates(settings.rate_limits)),
         )
+
+    def budget_for(self, workspace_id: str) -> ContactBudget | None:
+        if workspace_id in self.workspace_budgets:
+            return self.workspace_budgets[workspace_id]
+        return self.budget
 
     def retry_delay(self, attempts: int, retry_after: float | None) -> float:
         """Seconds before the next attempt: the provider's ``Retry-After`` when it gave one."""

@@ -151,7 +151,7 @@ def decide(
             "fatigue",
             f"fatigue: contacted about {policy.topic} within {policy.fatigue_days:g} days",
         )
-    budget = guards.budget
+    budget = guards.budget_for(job.workspace_id)
     if budget is not None and not policy.transactional:
         first = week_start(tz, guards.week_start)
         since = period_start(now, tz, budget.period, first_weekday=first)

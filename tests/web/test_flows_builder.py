@@ -187,7 +187,10 @@ async def test_publish_refuses_an_unknown_event_then_counts_an_entrant(
         flow = flows.get_flow(s, workspace_id=site.workspace_id, flow_id=flow_id)
         assert flow.status == "draft" and flow.published_version is None
         assert flow.name == "Welcome SMS"  # the draft was kept, only publishing was refused
-    ok = await post_json(web, f"/automations/{flow_id}/publish", two_steps(), csrf)
+    before = (await web.get(f"/automations/{flow_id}/stats")).json()["summary"]["goal"]
+    assert before == {"treatment": "–", "control": "–", "uplift": "–"}  # no goal yet
+    goal = {"event": "Order Completed", "within_days": 7}
+    ok = await post_json(web, f"/automations/{flow_id}/publish", two_steps(goal=goal), csrf)
     assert ok.status_code == 200 and ok.json()["status"] == "published", ok.text
 
     clock = Clock(datetime.now(UTC))
@@ -198,6 +201,8 @@ async def test_publish_refuses_an_unknown_event_then_counts_an_entrant(
     assert stats["entered"] == 1 and stats["summary"]["entered"] == "۱"
     assert stats["nodes"]["hello"]["reached"] == "۱" and stats["nodes"]["hello"]["sent"] == "۱"
     assert stats["nodes"]["later"]["waiting"] == "۱"
+    # One entrant, no conversion yet, no holdout to compare with.
+    assert stats["summary"]["goal"] == {"treatment": "۰٪ از ۱", "control": "–", "uplift": "–"}
     listing = await web.get("/automations")
     assert 'class="entered">۱<' in listing.text
 
@@ -380,3 +385,31 @@ def test_every_template_opens_and_every_step_has_its_form(
     assert len(bodies) == 2 and all("{{" not in b for b in bodies), bodies
     page.locator("#fb-preview").screenshot(path=str(SHOTS / "fa-automation-preview.png"))
     assert errors == []
+
+
+async def test_the_summary_reports_uplift_against_the_holdout_in_persian(
+    web: httpx.AsyncClient, site: Site
+) -> None:
+    flow_id = blank_flow(site)
+    await sign_in(web, "admin")
+    csrf = await page_csrf(web, f"/automations/{flow_id}")
+    definition = two_steps(goal={"event": "Order Completed", "within_days": 7}, holdout_percent=50)
+    ok = await post_json(web, f"/automations/{flow_id}/publish", definition, csrf)
+    assert ok.status_code == 200, ok.text
+    clock = Clock(datetime.now(UTC))
+    # The holdout is drawn per profile: all 16 on one side has a chance of 1 in 32,768.
+    for i in range(16):
+        event(site.runtime, site.workspace_id, clock, type="track", userId=f"up-{i}",
+              event="Product Viewed")  # fmt: skip
+    pump(site.runtime)
+    for i in range(0, 16, 2):
+        event(site.runtime, site.workspace_id, clock, type="track", userId=f"up-{i}",
+              event="Order Completed")  # fmt: skip
+    pump(site.runtime)
+    summary = (await web.get(f"/automations/{flow_id}/stats")).json()["summary"]
+    assert summary["entered"] == "۱۶" and summary["holdout"] not in ("۰", "۱۶"), summary
+    goal = summary["goal"]
+    assert " از " in goal["treatment"] and " از " in goal["control"], goal
+    assert "بازهٔ اطمینان ۹۵ درصد" in goal["uplift"], goal
+    assert not re.search(r"[0-9]", goal["uplift"]), goal  # Persian digits only
+    assert any(e["label"] == "رسیدن به هدف" for e in summary["exits"]), summary["exits"]

@@ -17,7 +17,7 @@
   var TYPES = ["send", "delay", "wait", "branch", "split", "survey", "set_trait", "case", "webhook", "exit"];
   var UNITS = [["days", 86400], ["hours", 3600], ["minutes", 60]];
   var PROP_OPS = ["eq", "neq", "in", "not_in", "gt", "gte", "lt", "lte", "contains", "exists", "not_exists"];
-  var selected = ENTRY, invalid = null;
+  var selected = ENTRY, invalid = null, dirty = false;
   var canvas = document.getElementById("fb-canvas");
   var form = document.getElementById("fb-form");
   var previewBox = document.getElementById("fb-preview");
@@ -224,6 +224,7 @@
   }
   function select(id) { selected = id; clearErrors(); draw(); renderForm(); }
   function changed(redraw) {
+    dirty = true;
     statusEl.textContent = T.unsaved;
     if (redraw) { draw(); }
   }
@@ -431,6 +432,7 @@
     statusEl.textContent = "…";
     post(url, clean()).then(function (res) {
       if (!res.ok) { statusEl.textContent = ""; showError(res.data, title); return; }
+      dirty = false;
       done(res.data);
     }, function () { statusEl.textContent = T.network; });
   }
@@ -477,6 +479,8 @@
       .then(function (data) { if (data) { stats = data; showStats(); } }, function () {});
   }
   window.addEventListener("resize", draw);
+  // Leaving with unsaved edits asks first (the browser words the question).
+  window.addEventListener("beforeunload", function (e) { if (dirty) { e.preventDefault(); e.returnValue = ""; } });
   function start() {
     draw(); renderForm(); showStats();
     setInterval(function () { if (!document.hidden) { poll(); } }, 3000);

@@ -82,7 +82,7 @@ def refused(page: Page, exc: SafarError) -> JSONResponse:
 
 
 def meta(page: Page, flow: Flow) -> str:
-    """ "Version 3 · live version 2 · draft": which version the builder edits and which runs."""
+    """Which version the builder edits and which one runs ("Version 3 · live version 2")."""
     tr, fmt = page.gettext, page.fmt
     row = service.version_of(
         page.session, workspace_id=flow.workspace_id, flow_id=flow.id, version=flow.version

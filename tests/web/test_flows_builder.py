@@ -239,7 +239,36 @@ async def test_preview_renders_a_send_step_for_a_real_profile(
     assert res.status_code == 400 and res.json()["field"] == "node"
 
 
-# -- the builder in headless Chromium ---------------------------------------------------------
+async def test_the_summary_reports_uplift_against_the_holdout_in_persian(
+    web: httpx.AsyncClient, site: Site
+) -> None:
+    flow_id = blank_flow(site)
+    await sign_in(web, "admin")
+    csrf = await page_csrf(web, f"/automations/{flow_id}")
+    definition = two_steps(goal={"event": "Order Completed", "within_days": 7}, holdout_percent=50)
+    ok = await post_json(web, f"/automations/{flow_id}/publish", definition, csrf)
+    assert ok.status_code == 200, ok.text
+    clock = Clock(datetime.now(UTC))
+    # The holdout is drawn per profile: all 16 on one side has a chance of 1 in 32,768.
+    for i in range(16):
+        event(site.runtime, site.workspace_id, clock, type="track", userId=f"up-{i}",
+              event="Product Viewed")  # fmt: skip
+    pump(site.runtime)
+    for i in range(0, 16, 2):
+        event(site.runtime, site.workspace_id, clock, type="track", userId=f"up-{i}",
+              event="Order Completed")  # fmt: skip
+    pump(site.runtime)
+    summary = (await web.get(f"/automations/{flow_id}/stats")).json()["summary"]
+    assert summary["entered"] == "۱۶" and summary["holdout"] not in ("۰", "۱۶"), summary
+    goal = summary["goal"]
+    assert " از " in goal["treatment"] and " از " in goal["control"], goal
+    assert "بازهٔ اطمینان ۹۵ درصد" in goal["uplift"], goal
+    assert not re.search(r"[0-9]", goal["uplift"]), goal  # Persian digits only
+    assert any(e["label"] == "رسیدن به هدف" for e in summary["exits"]), summary["exits"]
+
+
+# -- the builder in headless Chromium (after the async tests: the module's browser keeps
+# Playwright's event loop running on this thread until the module ends) ---------------------------------------------------------
 
 
 def _build_and_publish(page: Any, base: str, lang: str, trigger_event: str) -> str:
@@ -385,31 +414,3 @@ def test_every_template_opens_and_every_step_has_its_form(
     assert len(bodies) == 2 and all("{{" not in b for b in bodies), bodies
     page.locator("#fb-preview").screenshot(path=str(SHOTS / "fa-automation-preview.png"))
     assert errors == []
-
-
-async def test_the_summary_reports_uplift_against_the_holdout_in_persian(
-    web: httpx.AsyncClient, site: Site
-) -> None:
-    flow_id = blank_flow(site)
-    await sign_in(web, "admin")
-    csrf = await page_csrf(web, f"/automations/{flow_id}")
-    definition = two_steps(goal={"event": "Order Completed", "within_days": 7}, holdout_percent=50)
-    ok = await post_json(web, f"/automations/{flow_id}/publish", definition, csrf)
-    assert ok.status_code == 200, ok.text
-    clock = Clock(datetime.now(UTC))
-    # The holdout is drawn per profile: all 16 on one side has a chance of 1 in 32,768.
-    for i in range(16):
-        event(site.runtime, site.workspace_id, clock, type="track", userId=f"up-{i}",
-              event="Product Viewed")  # fmt: skip
-    pump(site.runtime)
-    for i in range(0, 16, 2):
-        event(site.runtime, site.workspace_id, clock, type="track", userId=f"up-{i}",
-              event="Order Completed")  # fmt: skip
-    pump(site.runtime)
-    summary = (await web.get(f"/automations/{flow_id}/stats")).json()["summary"]
-    assert summary["entered"] == "۱۶" and summary["holdout"] not in ("۰", "۱۶"), summary
-    goal = summary["goal"]
-    assert " از " in goal["treatment"] and " از " in goal["control"], goal
-    assert "بازهٔ اطمینان ۹۵ درصد" in goal["uplift"], goal
-    assert not re.search(r"[0-9]", goal["uplift"]), goal  # Persian digits only
-    assert any(e["label"] == "رسیدن به هدف" for e in summary["exits"]), summary["exits"]

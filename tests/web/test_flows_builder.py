@@ -268,7 +268,7 @@ async def test_the_summary_reports_uplift_against_the_holdout_in_persian(
 
 
 # -- the builder in headless Chromium (after the async tests: the module's browser keeps
-# Playwright's event loop running on this thread until the module ends) ---------------------------------------------------------
+# Playwright's event loop running on this thread until the module ends) ---------------------
 
 
 def _build_and_publish(page: Any, base: str, lang: str, trigger_event: str) -> str:

@@ -202,7 +202,8 @@ class Executor:
             channel=channel,
             payload=payload,
             policy=policy_of(flow, contact=node.type != "webhook"),
-            key=f"flow:{ref.flow_id}:{ref.instance_id}:{key}",
+            # Node before instance: one prefix per step gives the step's outcomes (analytics).
+            key=f"flow:{ref.flow_id}:{node.id}:{ref.instance_id}:{key.rsplit(':', 1)[-1]}",
             due_at=now,
             profile_id=who.profile_id,
         )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -61,13 +60,16 @@ def serve(
     port: Annotated[int | None, typer.Option(help="port")] = None,
 ) -> None:
     """Run the API (and dashboard) server."""
+    _serve({"host": host, "port": port})
+
+
+def _serve(given: dict[str, Any]) -> None:
     import uvicorn
 
     from safar.app import create_app
 
     # Into the settings, not only uvicorn's: survey links (``resolved_public_url``) must name
     # the address really served, unless SAFAR_PUBLIC_URL says otherwise.
-    given = {"host": host, "port": port}
     settings = _settings(**{k: v for k, v in given.items() if v is not None})
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -169,14 +171,14 @@ def demo(
         fail(exc)
     base = f"http://{settings.host}:{port or settings.port}"
     typer.echo(info.describe(base))
-    if settings.outbox_dir is None:
+    outbox = settings.outbox_dir
+    if outbox is None:
         # No customer is reached from a demo: messages of channels without a provider (all of
         # them, unless SMTP or an SMS gateway is configured) go to files to read.
         outbox = (settings.data_dir / "outbox").resolve()
-        os.environ["SAFAR_OUTBOX_DIR"] = str(outbox)
         typer.echo(f"Messages:     written to {outbox}/<channel>.jsonl (SAFAR_OUTBOX_DIR)")
     if not no_serve:
-        serve(host=None, port=port)
+        _serve({"port": port, "outbox_dir": outbox})
 
 
 if __name__ == "__main__":  # pragma: no cover

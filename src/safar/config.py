@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     sms_sender: str | None = None
     #: How often the orchestration scheduler looks for due jobs.
     scheduler_interval_s: float = 1.0
+    #: Where journeys run: state-store rows and the scheduler, or a Temporal cluster.
+    flows_runtime: Literal["embedded", "temporal"] = "embedded"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "safar-flows"
     #: Local time zone for quiet hours and survey periods (Jalali weeks and months).
     timezone: str = "Asia/Tehran"
 

@@ -1,0 +1,284 @@
+"""The Temporal runtime on a real dev server: the same journeys give the same acts as the pure
+interpreter, timers follow the injectable clock (a ``tick`` after each move), a worker restart
+during a wait fires once, failing actions are retried and act once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+pytest.importorskip("temporalio", reason="temporalio not installed (the Temporal journey runtime)")
+
+from temporalio.client import Client
+
+from safar.flows.ports import InstanceRef
+from safar.flows.temporal import TemporalRuntime, TemporalWorker, workflow_id
+from tests.flows.factories import (
+    HOUR,
+    SCENARIOS,
+    T0,
+    FakeClock,
+    MemoryPorts,
+    Profile,
+    Scenario,
+    birthday_flow,
+    cart_flow,
+    detractor_flow,
+    play_on_interpreter,
+    scenario_ref,
+    step_time,
+    weekly_flow,
+)
+
+SETTLE_S = 30.0
+
+
+@pytest.fixture
+def task_queue() -> str:
+    """A queue per test, so tests on the shared server never run each other's workflows."""
+    return "safar-flows-test-" + uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(T0)
+
+
+@pytest.fixture
+def runtime(temporal_address: str, task_queue: str) -> Iterator[TemporalRuntime]:
+    rt = TemporalRuntime(address=temporal_address, task_queue=task_queue)
+    try:
+        yield rt
+    finally:
+        rt.close()
+
+
+@contextmanager
+def worker(
+    ports: MemoryPorts, clock: FakeClock, address: str, task_queue: str
+) -> Iterator[TemporalWorker]:
+    w = TemporalWorker(ports, clock=clock, address=address, task_queue=task_queue, threads=4)
+    w.start()
+    try:
+        yield w
+    finally:
+        w.stop()
+
+
+class Driver:
+    """Plays inputs to instances and waits until each has handled what it was sent."""
+
+    def __init__(self, runtime: TemporalRuntime) -> None:
+        self.runtime = runtime
+        self.sent: dict[str, int] = {}
+
+    def start(self, ref: InstanceRef, definition: dict[str, Any], settle: bool = True) -> None:
+        self.runtime.start(ref, definition, ref.instance_id, {})
+        self.sent[ref.instance_id] = 0
+        if settle:
+            self.settle(ref)
+
+    def tick(self, ref: InstanceRef, settle: bool = True) -> None:
+        self.runtime.tick(ref)
+        self.sent[ref.instance_id] += 1
+        if settle:
+            self.settle(ref)
+
+    def deliver(self, ref: InstanceRef, event: str, at: datetime) -> None:
+        self.runtime.deliver(ref, event, {}, at)
+        self.sent[ref.instance_id] += 1
+        self.settle(ref)
+
+    def settle(self, ref: InstanceRef) -> dict[str, Any]:
+        """The snapshot once the instance waits with all it was sent handled (or has ended)."""
+        deadline = time.monotonic() + SETTLE_S
+        snap: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            try:
+                snap = self.runtime.snapshot(ref)
+            except Exception:
+                time.sleep(0.05)
+                continue
+            if snap["state"]["status"] == "done":
+                self.runtime.result(ref)  # and the workflow has returned
+                return snap
+            if snap["idle"] and snap["received"] >= self.sent[ref.instance_id]:
+                return snap
+            time.sleep(0.05)
+        raise AssertionError(f"instance {ref.instance_id} did not settle: {snap}")
+
+
+def play_on_temporal(scenario: Scenario, driver: Driver, clock: FakeClock, ref: InstanceRef) -> Any:
+    clock.set(scenario.start)
+    driver.start(ref, scenario.definition)
+    for step in scenario.steps:
+        clock.set(step_time(step, clock()))
+        driver.tick(ref)
+        if step.event:
+            driver.deliver(ref, step.event, clock())
+    return driver.settle(ref)["state"]
+
+
+def ref_for(name: str) -> InstanceRef:
+    return InstanceRef("ws1", "flow-" + name, 1, name + "-" + uuid.uuid4().hex[:8], "p1")
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_the_interpreter_and_temporal_act_on_the_same_keys(
+    scenario: Scenario, temporal_address: str, task_queue: str, runtime: TemporalRuntime
+) -> None:
+    reference = MemoryPorts({"p1": scenario.profile}, choices=scenario.choices)
+    ref = scenario_ref(scenario, "i-" + uuid.uuid4().hex[:8])
+    state = play_on_interpreter(scenario, reference, ref)
+    assert reference.act_keys(ref.instance_id) == list(scenario.acts)
+    assert state.reason == scenario.reason
+
+    ports = MemoryPorts({"p1": scenario.profile}, choices=scenario.choices)
+    clock = FakeClock(scenario.start)
+    with worker(ports, clock, temporal_address, task_queue):
+        final = play_on_temporal(scenario, Driver(runtime), clock, ref)
+    assert ports.act_keys(ref.instance_id) == list(scenario.acts)
+    # each act ran once: no retry, no replay ran it again
+    assert [key for _, key in ports.attempts] == list(scenario.acts)
+    assert final["reason"] == scenario.reason
+
+
+def test_the_cart_journey_waits_reminds_once_and_ends_on_purchase(
+    temporal_address: str, task_queue: str, runtime: TemporalRuntime, clock: FakeClock
+) -> None:
+    ports, driver, ref = MemoryPorts(), Driver(runtime), ref_for("cart")
+    with worker(ports, clock, temporal_address, task_queue):
+        driver.start(ref, cart_flow())
+        snap = driver.settle(ref)
+        assert snap["state"]["waiting"]["kind"] == "absence"
+        assert snap["listens"] == {"1": "Order Completed"}
+        # a tick before the hour is up changes nothing
+        clock.move(timedelta(minutes=59))
+        driver.tick(ref)
+        assert ports.act_keys(ref.instance_id) == []
+        clock.move(timedelta(minutes=1))
+        driver.tick(ref)
+        driver.tick(ref)  # a second tick at the same time does not remind again
+        assert ports.attempts == [(ref.instance_id, "remind:1")]
+        assert driver.settle(ref)["state"]["waiting"]["node"] == "wait_buy"
+        clock.move(2 * HOUR)
+        driver.deliver(ref, "Order Completed", clock())
+        assert runtime.result(ref) == "goal"
+    steps = [(c["kind"], c.get("node")) for _, c in ports.records]
+    assert steps == [
+        ("entered", None),
+        ("reached", "remind"),
+        ("reached", "wait_buy"),
+        ("finished", None),
+    ]
+    assert ports.records[-1][1]["reason"] == "goal"
+    # an event for an ended instance is dropped, not an error
+    runtime.deliver(ref, "Order Completed", {}, clock())
+
+
+def test_the_birthday_journey_sleeps_until_ten_tehran_time_on_the_jalali_day(
+    temporal_address: str, task_queue: str, runtime: TemporalRuntime, clock: FakeClock
+) -> None:
+    profile = Profile(traits={"birthday": "1369/02/27", "first_name": "سارا"})
+    ports, driver, ref = MemoryPorts({"p1": profile}), Driver(runtime), ref_for("birthday")
+    with worker(ports, clock, temporal_address, task_queue):
+        driver.start(ref, birthday_flow())
+        waiting = driver.settle(ref)["state"]["waiting"]
+        assert datetime.fromisoformat(waiting["until"]) == datetime(2027, 5, 17, 6, 30, tzinfo=UTC)
+        clock.set(datetime(2027, 5, 17, 6, 0, tzinfo=UTC))  # 09:30 in Tehran
+        driver.tick(ref)
+        assert ports.act_keys(ref.instance_id) == []
+        clock.set(datetime(2027, 5, 17, 6, 30, tzinfo=UTC))
+        driver.tick(ref)
+        assert runtime.result(ref) == "completed"
+    (outcome,) = ports.effects.values()
+    assert outcome["node"] == "greet" and outcome["at"] == "2027-05-17T06:30:00+00:00"
+
+
+def test_a_worker_restart_during_a_wait_fires_once(
+    temporal_address: str, task_queue: str, runtime: TemporalRuntime, clock: FakeClock
+) -> None:
+    ports, driver, ref = MemoryPorts(), Driver(runtime), ref_for("restart")
+    with worker(ports, clock, temporal_address, task_queue):
+        driver.start(ref, cart_flow())
+    # the worker is gone; the hour passes and the tick waits on the server
+    clock.move(HOUR)
+    driver.tick(ref, settle=False)
+    with worker(ports, clock, temporal_address, task_queue):
+        driver.settle(ref)
+        assert ports.attempts == [(ref.instance_id, "remind:1")]
+    # once more: a new worker replays the whole history and acts on nothing again
+    with worker(ports, clock, temporal_address, task_queue):
+        driver.tick(ref)
+        clock.move(timedelta(days=1))
+        driver.tick(ref)
+        assert runtime.result(ref) == "completed"
+    assert [key for _, key in ports.attempts] == ["remind:1", "again:1"]
+
+
+@pytest.mark.parametrize("after_effect", [False, True], ids=["before", "after the effect"])
+def test_a_failing_action_is_retried_and_acts_once(
+    after_effect: bool,
+    temporal_address: str,
+    task_queue: str,
+    runtime: TemporalRuntime,
+    clock: FakeClock,
+) -> None:
+    ports = MemoryPorts(choices={"vip": "sorry"}, fail_acts=2, fail_after_effect=after_effect)
+    driver, ref = Driver(runtime), ref_for("retry")
+    with worker(ports, clock, temporal_address, task_queue):
+        driver.start(ref, detractor_flow())
+        assert runtime.result(ref) == "completed"
+    assert ports.attempts == [(ref.instance_id, "sorry:1")] * 3
+    assert ports.act_keys(ref.instance_id) == ["sorry:1"]
+
+
+def test_a_second_start_of_an_instance_is_a_no_op(
+    temporal_address: str, task_queue: str, runtime: TemporalRuntime, clock: FakeClock
+) -> None:
+    ports, driver, ref = MemoryPorts(), Driver(runtime), ref_for("twice")
+    with worker(ports, clock, temporal_address, task_queue):
+        driver.start(ref, cart_flow())
+        driver.start(ref, cart_flow())  # running: the same workflow
+        clock.move(HOUR)
+        driver.tick(ref)
+        runtime.start(ref, detractor_flow(), ref.instance_id, {})
+        clock.move(timedelta(days=1))
+        driver.tick(ref)
+        assert runtime.result(ref) == "completed"
+        runtime.start(ref, detractor_flow(), ref.instance_id, {})  # ended: never again
+        time.sleep(0.5)
+    assert [key for _, key in ports.attempts] == ["remind:1", "again:1"]
+
+
+async def _runs(address: str, wid: str) -> tuple[str, str]:
+    client = await Client.connect(address)
+    desc = await client.get_workflow_handle(wid).describe()
+    return desc.raw_description.workflow_execution_info.first_run_id, desc.run_id
+
+
+def test_a_long_loop_continues_as_new_with_its_state(
+    temporal_address: str, task_queue: str, clock: FakeClock
+) -> None:
+    runtime = TemporalRuntime(address=temporal_address, task_queue=task_queue, history_limit=25)
+    ports, driver, ref = MemoryPorts(), Driver(runtime), ref_for("weekly")
+    try:
+        with worker(ports, clock, temporal_address, task_queue):
+            driver.start(ref, weekly_flow())
+            for _ in range(6):
+                clock.move(timedelta(days=7))
+                driver.tick(ref)
+            snap = driver.settle(ref)
+        first, current = asyncio.run(_runs(temporal_address, workflow_id(ref.instance_id)))
+    finally:
+        runtime.close()
+    assert first != current
+    assert snap["state"]["visits"] == {"nudge": 7, "week": 7}
+    assert [key for _, key in ports.attempts] == [f"nudge:{i}" for i in range(1, 8)]

@@ -112,6 +112,19 @@ def weekly_flow() -> dict[str, Any]:
     }
 
 
+def welcome_flow(delay_s: int = 3600) -> dict[str, Any]:
+    """A pause, then a hello: the shortest timer a journey can hold."""
+    return {
+        "name": "Welcome",
+        "trigger": {"type": "api"},
+        "start": "pause",
+        "nodes": [
+            {"id": "pause", "type": "delay", "seconds": delay_s, "next": "hello"},
+            {"id": "hello", "type": "send", "channel": "sms", "texts": {"fa": {"body": "سلام"}}},
+        ],
+    }
+
+
 def detractor_flow() -> dict[str, Any]:
     """A branch the runtime answers (``FlowPorts.choose``): gold customers get a case."""
     return {

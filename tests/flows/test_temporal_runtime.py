@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +19,7 @@ pytest.importorskip("temporalio", reason="temporalio not installed (the Temporal
 from temporalio.client import Client
 
 from safar.flows.ports import InstanceRef
+from safar.kit.db import utcnow
 from safar.flows.temporal import TemporalRuntime, TemporalWorker, workflow_id
 from tests.flows.factories import (
     HOUR,
@@ -35,6 +36,7 @@ from tests.flows.factories import (
     scenario_ref,
     step_time,
     weekly_flow,
+    welcome_flow,
 )
 
 SETTLE_S = 30.0
@@ -62,7 +64,7 @@ def runtime(temporal_address: str, task_queue: str) -> Iterator[TemporalRuntime]
 
 @contextmanager
 def worker(
-    ports: MemoryPorts, clock: FakeClock, address: str, task_queue: str
+    ports: MemoryPorts, clock: Callable[[], datetime], address: str, task_queue: str
 ) -> Iterator[TemporalWorker]:
     w = TemporalWorker(ports, clock=clock, address=address, task_queue=task_queue, threads=4)
     w.start()
@@ -282,3 +284,17 @@ def test_a_long_loop_continues_as_new_with_its_state(
     assert first != current
     assert snap["state"]["visits"] == {"nudge": 7, "week": 7}
     assert [key for _, key in ports.attempts] == [f"nudge:{i}" for i in range(1, 8)]
+
+
+def test_with_the_real_clock_timers_fire_by_themselves(
+    temporal_address: str, task_queue: str, runtime: TemporalRuntime
+) -> None:
+    ports, driver, ref = MemoryPorts(), Driver(runtime), ref_for("welcome")
+    with worker(ports, utcnow, temporal_address, task_queue):
+        started = utcnow()
+        driver.start(ref, welcome_flow(delay_s=2))
+        assert ports.act_keys(ref.instance_id) == []
+        assert runtime.result(ref, timeout=20) == "completed"  # no tick: the timer fired
+    (outcome,) = ports.effects.values()
+    sent = datetime.fromisoformat(outcome["at"])
+    assert timedelta(seconds=2) <= sent - started < timedelta(seconds=10)

@@ -147,11 +147,14 @@ class JourneyActivities:
         return [self.load_facts, self.choose, self.act, self.record]
 
 
-async def _port(method: Any, arg: Any) -> Any:
-    """Call a port as an activity, retried with backoff (see ``PORT_RETRY``)."""
-    return await workflow.execute_activity_method(
-        method, arg, start_to_close_timeout=PORT_TIMEOUT, retry_policy=PORT_RETRY
-    )
+async def _port(method: Any, arg: Any, *, local: bool = True) -> Any:
+    """Call a port as an activity, retried with backoff (see ``PORT_RETRY``).
+
+    Reads and the step log run as local activities (in the worker, without a round trip
+    through the server); actions as ordinary ones, which the server tracks and retries even
+    when the worker that took them dies."""
+    call = workflow.execute_local_activity_method if local else workflow.execute_activity_method
+    return await call(method, arg, start_to_close_timeout=PORT_TIMEOUT, retry_policy=PORT_RETRY)
 
 
 # -- the workflow ---------------------------------------------------------------------------
@@ -256,7 +259,7 @@ class JourneyWorkflow:
             for command in commands:
                 if isinstance(command, Act):
                     act = NodeCall(ref, command.node, now, command.key, command.control)
-                    await _port(JourneyActivities.act, act)
+                    await _port(JourneyActivities.act, act, local=False)
                 elif isinstance(command, Listen):
                     self._listens[command.token] = command.event
                 elif isinstance(command, Entered | Reached | Finished):

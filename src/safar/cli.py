@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -168,6 +169,12 @@ def demo(
         fail(exc)
     base = f"http://{settings.host}:{port or settings.port}"
     typer.echo(info.describe(base))
+    if settings.outbox_dir is None:
+        # No customer is reached from a demo: messages of channels without a provider (all of
+        # them, unless SMTP or an SMS gateway is configured) go to files to read.
+        outbox = (settings.data_dir / "outbox").resolve()
+        os.environ["SAFAR_OUTBOX_DIR"] = str(outbox)
+        typer.echo(f"Messages:     written to {outbox}/<channel>.jsonl (SAFAR_OUTBOX_DIR)")
     if not no_serve:
         serve(host=None, port=port)
 

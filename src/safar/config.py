@@ -80,6 +80,16 @@ class Settings(BaseSettings):
     sms_api_key: str | None = None
     sms_account: str | None = None
     sms_sender: str | None = None
+    # Outbound Telegram (Bot API), webhooks (signed POSTs) and push (ntfy, gotify, generic).
+    telegram_bot_token: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    #: Signs webhook bodies (``Safar-Signature``); the webhook channel is off without it.
+    #: Messages of channels with no provider go to JSON lines here (laptops, demos, staging).
+    outbox_dir: Path | None = None
+    webhook_secret: str | None = None
+    push_provider: Literal["ntfy", "gotify", "generic"] | None = None
+    push_url: str | None = Field(default=None, description="push gateway base URL")
+    push_api_key: str | None = None
     #: How often the orchestration scheduler looks for due jobs.
     scheduler_interval_s: float = 1.0
     #: Where journeys run: state-store rows and the scheduler, or a Temporal cluster.
@@ -87,6 +97,18 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_task_queue: str = "safar-flows"
+    #: Contact pressure: at most N non-transactional messages per customer per calendar
+    #: ``day``, ``week`` or ``month`` in their time zone, all topics together ("3/week").
+    contact_budget: str | None = Field(default=None, pattern=r"^(\s*|\d+\s*/\s*(day|week|month))$")
+    #: Workspaces with a budget of their own: ``{"ws_...": "5/week"}`` ("" turns it off there).
+    contact_budgets: dict[str, str] = Field(default_factory=dict)
+    #: Per-channel send rates, e.g. "sms=20/s,email=50/s" (``/s``, ``/min`` or ``/h``).
+    rate_limits: str | None = Field(
+        default=None,
+        pattern=r"^(\s*|[a-z]+=\d+(\.\d+)?/(s|min|h)(\s*,\s*[a-z]+=\d+(\.\d+)?/(s|min|h))*)$",
+    )
+    #: First day of the budget's week: ``auto`` is Saturday in Asia/Tehran, else Monday.
+    week_start: Literal["auto", "saturday", "sunday", "monday"] = "auto"
     #: Local time zone for quiet hours and survey periods (Jalali weeks and months).
     timezone: str = "Asia/Tehran"
 

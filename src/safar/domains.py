@@ -11,6 +11,7 @@ from typing import Any
 
 from safar.auth.module import module as auth
 from safar.events.module import module as events
+from safar.flows.module import module as flows
 from safar.identity.module import module as identity
 from safar.journeys.module import module as journeys
 from safar.kit.domain import Domain, load
@@ -31,6 +32,7 @@ DOMAINS: tuple[Domain, ...] = (
     text,
     journeys,
     surveys,
+    flows,
 )
 
 

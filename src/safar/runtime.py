@@ -21,12 +21,15 @@ from safar.events.committer import GroupCommitter
 from safar.events.pipeline import Applier, Consumer
 from safar.events.store import EventStore, open_event_store
 from safar.events.wal import WriteAheadLog
+from safar.flows.engine import FlowEngine
 from safar.identity.resolver import IdentityResolver
 from safar.kit.container import Clock
 from safar.kit.db import utcnow
 from safar.kit.domain import load
 from safar.orchestration.channels import Channel, default_channels
 from safar.orchestration.jobs import ScheduledJobs
+from safar.orchestration.limits import Guards
+from safar.orchestration.outbox import with_outbox
 from safar.orchestration.scheduler import Scheduler, TriggerHook
 from safar.surveys.rendering import template_env
 from safar.surveys.tokens import LinkSigner
@@ -97,9 +100,12 @@ class Runtime:
         self.survey_env = template_env()
         self.scheduler = Scheduler(
             self.db,
-            channels=channels if channels is not None else default_channels(settings),
+            channels=channels
+            if channels is not None
+            else with_outbox(default_channels(settings), settings.outbox_dir),
             interval_s=settings.scheduler_interval_s,
             clock=clock,
+            guards=Guards.from_settings(settings),
         )
         for domain in DOMAINS:
             for name, ref in domain.actions.items():
@@ -111,6 +117,18 @@ class Runtime:
         # Jobs are written in the identity transaction (a failed event insert replays them);
         # the orchestration domain's ingest hook then wakes the scheduler.
         self.applier.in_transaction.append(self.trigger_hook.schedule)
+        # Journeys: entries and inbox events are written in the same identity transaction;
+        # the journey worker runs instances, timers and waits (docs/architecture.md).
+        self.flows = FlowEngine(
+            self.db,
+            self.store,
+            jobs=self.jobs,
+            default_tz=settings.timezone,
+            clock=clock,
+            interval_s=settings.scheduler_interval_s,
+            wake_scheduler=self.scheduler.wake,
+        )
+        self.applier.in_transaction.append(self.flows.hook.schedule)
         self.wal: WriteAheadLog | None = None
         self.committer: GroupCommitter | None = None
         self.consumer: Consumer | None = None
@@ -127,6 +145,7 @@ class Runtime:
                 return Analyzer.open(data_dir, accurate=accurate)
 
             self.text_worker = TextWorker(self.store, open_analyzer)
+            self.text_worker.listeners.append(self.flows.hook.text_results)
             self.text_worker.start()
         for domain in DOMAINS:
             for ref in domain.ingest_hooks:
@@ -149,8 +168,10 @@ class Runtime:
             if background:
                 self.consumer.start()
                 self.scheduler.start()
+                self.flows.start()
 
     def close(self) -> None:
+        self.flows.stop()
         self.scheduler.stop()
         if self.committer is not None:
             self.committer.close()

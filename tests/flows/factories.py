@@ -93,6 +93,58 @@ def birthday_flow(**changes: Any) -> dict[str, Any]:
     return flow
 
 
+class Clock:
+    """A settable clock for the runtime (``Runtime(clock=...)``)."""
+
+    def __init__(self, now: Any) -> None:
+        self.now = now
+
+    def __call__(self) -> Any:
+        return self.now
+
+    def advance(self, **delta: float) -> Any:
+        from datetime import timedelta
+
+        self.now = self.now + timedelta(**delta)
+        return self.now
+
+
+def event(runtime: Any, workspace_id: str, clock: Clock, **msg: Any) -> dict[str, Any]:
+    """Apply one Segment message at the clock's time through the one ingestion path."""
+    import uuid
+
+    from safar.events.messages import normalize, parse_message
+
+    msg.setdefault("messageId", "m-" + uuid.uuid4().hex)
+    msg.setdefault("timestamp", clock.now.isoformat())
+    row = normalize(parse_message(msg), workspace_id=workspace_id, received_at=clock.now)
+    runtime.applier.apply([row])
+    return dict(row)
+
+
+def publish(runtime: Any, workspace_id: str, definition: dict[str, Any]) -> str:
+    """Create and publish a journey through the engine; its id."""
+    from safar.flows import service
+
+    with runtime.db.session() as s:
+        flow = service.create_flow(
+            s, workspace_id=workspace_id, definition=definition, user="test", now=runtime.clock()
+        )
+        runtime.flows.publish(s, workspace_id=workspace_id, flow_id=flow.id)
+        return flow.id
+
+
+def pump(runtime: Any, rounds: int = 5) -> int:
+    """Run the journey worker and the scheduler by hand until nothing is left to do."""
+    total = 0
+    for _ in range(rounds):
+        n = runtime.flows.runtime.run_due() + runtime.scheduler.run_due()
+        total += n
+        if n == 0:
+            break
+    return total
+
+
 def weekly_flow() -> dict[str, Any]:
     """A nudge every week without end: a loop through a delay (the history keeps growing)."""
     return {
@@ -155,27 +207,6 @@ def detractor_flow() -> dict[str, Any]:
 
 
 # -- a clock and ports a runtime can run on without the stores ------------------------------------
-class FakeClock:
-    """Safar's injectable clock, moved by the test (read from the runtime's threads)."""
-
-    def __init__(self, now: datetime) -> None:
-        self._now = now
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def move(self, delta: timedelta) -> datetime:
-        with self._lock:
-            self._now += delta
-            return self._now
-
-    def set(self, now: datetime) -> None:
-        with self._lock:
-            self._now = now
-
-
 @dataclass
 class Profile:
     tz: str = "Asia/Tehran"

@@ -97,7 +97,7 @@ def test_birthday_waits_for_the_jalali_day_at_ten_tehran_time() -> None:
 
 def test_a_profile_without_the_date_trait_is_finished_with_the_reason() -> None:
     flow = parse(birthday_flow())
-    st, out = advance(flow, State(), Start(facts(), "p"))
+    _, out = advance(flow, State(), Start(facts(), "p"))
     assert out == [Finished("missing trait birthday")]
 
 
@@ -139,7 +139,7 @@ def test_branches_ask_the_runtime_and_follow_its_answer() -> None:
     st, out = advance(flow, State(), Start(facts(), "p"))
     choose = out[-1]
     assert isinstance(choose, Choose) and choose.node == "vip"
-    stale, nothing = advance(flow, st, Chosen(facts(), choose.token + 1, "call"))
+    _, nothing = advance(flow, st, Chosen(facts(), choose.token + 1, "call"))
     assert nothing == []
     st, out = advance(flow, st, Chosen(facts(), choose.token, "call"))
     assert [c.node for c in out if isinstance(c, Act)] == ["call"]

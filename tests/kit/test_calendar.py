@@ -7,7 +7,15 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from safar.errors import ValidationFailed
-from safar.kit.calendar import BusinessHours, QuietHours, local_day, period_key, zone
+from safar.kit.calendar import (
+    BusinessHours,
+    QuietHours,
+    local_day,
+    period_key,
+    period_start,
+    week_start,
+    zone,
+)
 
 TEHRAN = "Asia/Tehran"  # UTC+03:30, no daylight saving since 2022
 
@@ -80,3 +88,18 @@ def test_business_hours_validate_their_fields() -> None:
     with pytest.raises(ValidationFailed) as caught:
         BusinessHours(time(9), time(17), days=frozenset({7}))
     assert caught.value.field == "days"
+
+
+def test_weeks_start_on_saturday_in_tehran_and_monday_elsewhere() -> None:
+    assert week_start(TEHRAN) == 5 and week_start("Europe/Berlin") == 0
+    assert week_start("Europe/Berlin", "saturday") == 5 and week_start(TEHRAN, "monday") == 0
+    friday_night = utc(2026, 12, 4, 19, 30)  # Friday 23:00 in Tehran
+    saturday = utc(2026, 12, 4, 20, 30)  # Saturday 00:00 in Tehran
+    assert period_start(friday_night, TEHRAN, "week", first_weekday=5) == utc(2026, 11, 27, 20, 30)
+    assert period_start(saturday, TEHRAN, "week", first_weekday=5) == saturday
+    assert period_start(saturday, "Europe/Berlin", "week") == utc(2026, 11, 29, 23, 0)
+    assert period_start(friday_night, TEHRAN, "day") == utc(2026, 12, 3, 20, 30)
+    assert period_start(friday_night, TEHRAN, "month") == utc(2026, 11, 30, 20, 30)
+    with pytest.raises(ValidationFailed) as caught:
+        period_start(friday_night, TEHRAN, "fortnight")
+    assert caught.value.field == "period"

@@ -22,7 +22,12 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 
+from safar.identity.service import lookup
+from safar.orchestration import service as orch
+from safar.orchestration.models import ScheduledJob
+from safar.orchestration.policy import SendPolicy
 from tests.processes import free_port
 
 
@@ -158,3 +163,129 @@ class PassClock:
 
     def _read_since(self, seen: int) -> bool:
         return self.reads > seen
+
+
+@dataclass
+class Reply:
+    """One scripted answer of ``http_server``: status, JSON body, headers, a delay first."""
+
+    status: int = 200
+    body: Any = field(default_factory=lambda: {"ok": True})
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+
+
+@dataclass
+class HttpServer:
+    """A real local HTTP server: records each request (method, path, headers, raw body) and
+    answers with the next scripted ``Reply`` (then ``default``)."""
+
+    url: str = ""
+    replies: list[Reply] = field(default_factory=list)
+    default: Reply = field(default_factory=Reply)
+    received: list[dict[str, Any]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_reply(self, request: dict[str, Any]) -> Reply:
+        with self.lock:
+            self.received.append(request)
+            return self.replies.pop(0) if self.replies else self.default
+
+
+@contextmanager
+def http_server(*replies: Reply) -> Iterator[HttpServer]:
+    state = HttpServer(replies=list(replies))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+            request = {
+                "path": self.path,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "raw": raw,
+            }
+            reply = state.next_reply(request)
+            if reply.delay_s:
+                time.sleep(reply.delay_s)
+            body = json.dumps(reply.body).encode()
+            try:
+                self.send_response(reply.status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                for k, v in reply.headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+            except OSError:
+                pass  # the client gave up waiting (the timeout tests)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class ManualClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+def profile(runtime: Any, workspace_id: str, user_id: str) -> str:
+    with runtime.db.session() as s:
+        return lookup(s, workspace_id=workspace_id, type_="user_id", value=user_id)
+
+
+def enqueue(
+    runtime: Any,
+    workspace_id: str,
+    key: str,
+    *,
+    params: dict[str, Any],
+    policy: SendPolicy | None = None,
+    channel: str = "email",
+    profile_id: str | None = None,
+    user_id: str | None = None,
+    due_at: datetime | None = None,
+) -> int:
+    """A journey-style message job through ``service.enqueue_message``; its id."""
+    payload: dict[str, Any] = {"params": params}
+    if user_id:
+        payload["user_id"] = user_id
+    with runtime.db.session() as s:
+        job = orch.enqueue_message(
+            s,
+            workspace_id=workspace_id,
+            action="survey",
+            channel=channel,
+            payload=payload,
+            policy=policy or SendPolicy(),
+            key=key,
+            due_at=due_at or runtime.scheduler.clock(),
+            profile_id=profile_id,
+        )
+        s.flush()
+        return job.id
+
+
+def job_rows(runtime: Any) -> list[ScheduledJob]:
+    """Every job, oldest first, detached (status, reason, outcome, result, due_at)."""
+    with runtime.db.session() as s:
+        rows = list(s.scalars(select(ScheduledJob).order_by(ScheduledJob.id)))
+        s.expunge_all()
+        return rows

@@ -18,6 +18,7 @@ from typing import Any
 
 from safar.config import Settings
 from safar.demo.generator import DemoData, generate
+from safar.demo.journeys import install as install_journeys
 from safar.errors import Conflict, NotFound, SafarError, ValidationFailed
 from safar.events.messages import normalize, parse_message
 from safar.events.rows import EventRow
@@ -50,6 +51,8 @@ class DemoInfo:
     #: (email, password) of the dashboard admin, or None when the dashboard is not installed.
     login: tuple[str, str | None] | None = None
     sources: list[str] = field(default_factory=list)
+    #: Journeys published in the workspace (shipped ones the demo's events trigger).
+    journeys: int = 0
 
     @property
     def events_per_second(self) -> float:
@@ -66,6 +69,11 @@ class DemoInfo:
         ]
         if self.sources:
             lines.append("Built from: " + "; ".join(self.sources))
+        if self.journeys:
+            lines.append(
+                f"Journeys:     {self.journeys} published (abandoned cart, detractor recovery, "
+                "win-back, birthday, anniversary); they run while the server runs"
+            )
         lines += [
             "",
             f"API docs:     {base}/docs",
@@ -222,6 +230,7 @@ def load_demo(
             data, sources = build_real(Path(real_data), seed=seed, customers=customers)
         else:
             data = generate(seed, customers, datetime.fromisoformat(entry["anchor"]))
+        journeys = install_journeys(runtime, entry["workspace_id"], data.messages)
         try:
             stored, duplicates = store_messages(runtime, entry["workspace_id"], data.messages)
         except SafarError as exc:
@@ -255,6 +264,7 @@ def load_demo(
             channels=data.counts,
             login=login,
             sources=sources,
+            journeys=len(journeys),
         )
     finally:
         runtime.close()

@@ -368,6 +368,15 @@ class FlowDefinition(_Strict):
     def by_id(self) -> dict[str, Any]:
         return {n.id: n for n in self.nodes}
 
+    def listened(self) -> set[str]:
+        """Every event an instance of this definition may wait for (waits, goal, absence)."""
+        names = {n.event for n in self.nodes if n.type == "wait"}
+        if self.goal is not None:
+            names.add(self.goal.event)
+        if self.trigger.type == "absence":
+            names.add(self.trigger.missing)
+        return names
+
 
 def _fail(message: str, field: str) -> ValidationFailed:
     return ValidationFailed(f"{field}: {message}", field=field)

@@ -54,6 +54,32 @@ def period_key(day: date, period: str) -> str:
     raise ValidationFailed(f"period: use one of {', '.join(PERIODS)}", field="period")
 
 
+#: ``date.weekday()`` of the first day of a week, by name.
+WEEKDAYS = {"monday": 0, "saturday": 5, "sunday": 6}
+#: Zones whose week starts on Saturday (Iran's week runs Saturday to Friday).
+SATURDAY_ZONES = frozenset({"Asia/Tehran", "Iran"})
+
+
+def week_start(tz: str, setting: str = "auto") -> int:
+    """The weekday a week starts on: the setting, or by zone (Saturday in Iran, else Monday)."""
+    if setting != "auto":
+        return WEEKDAYS[setting]
+    return 5 if tz in SATURDAY_ZONES else 0
+
+
+def period_start(at: datetime, tz: str, period: str, *, first_weekday: int = 0) -> datetime:
+    """The instant (UTC) the local ``day``, ``week`` or ``month`` containing ``at`` began."""
+    z = zone(tz)
+    day = at.astimezone(z).date()
+    if period == "week":
+        day -= timedelta(days=(day.weekday() - first_weekday) % 7)
+    elif period == "month":
+        day = day.replace(day=1)
+    elif period != "day":
+        raise ValidationFailed("period: use day, week or month", field="period")
+    return datetime.combine(day, time(0), z).astimezone(UTC)
+
+
 @dataclass(frozen=True, slots=True)
 class QuietHours:
     """Local hours ``[start, end)`` in which nobody is contacted; may wrap past midnight."""

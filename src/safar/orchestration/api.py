@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query
 from safar.errors import ValidationFailed
 from safar.orchestration import service
 from safar.orchestration.deps import OrchestrationDep
+from safar.orchestration.policy import SendPolicy
 from safar.orchestration.schemas import JobRead, TriggerCreate, TriggerRead, TriggerUpdate
+from safar.orchestration.service import JOB_REASONS, JOB_STATUSES
 from safar.workspaces.deps import SecretKey, SessionDep
 
 router = APIRouter(prefix="/api", tags=["orchestration"])
-JOB_STATUSES = ("pending", "claimed", "sending", "done", "skipped", "failed", "uncertain")
 
 
 @router.post("/triggers", response_model=TriggerRead, status_code=201)
@@ -26,7 +27,12 @@ def create_trigger(
             f"action: unknown {data.action[:40]!r}; use one of {', '.join(runtime.scheduler.actions)}",
             field="action",
         )
-    action.validate(session, workspace_id=key.workspace_id, params=data.params)
+    action.validate(
+        session,
+        workspace_id=key.workspace_id,
+        params=data.params,
+        policy=SendPolicy.from_trigger(data),
+    )
     trigger = service.create_trigger(session, workspace_id=key.workspace_id, data=data)
     runtime.trigger_hook.invalidate()
     return TriggerRead.model_validate(trigger)
@@ -61,11 +67,21 @@ def list_jobs(
     session: SessionDep,
     status: Annotated[str | None, Query(max_length=20)] = None,
     trigger_id: Annotated[str | None, Query(max_length=40)] = None,
+    reason: Annotated[str | None, Query(max_length=20)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[JobRead]:
+    """Newest first; ``reason`` (consent, cap, quiet_hours, ...) says why jobs were skipped,
+    held or failed."""
     if status is not None and status not in JOB_STATUSES:
         raise ValidationFailed(f"status: use one of {', '.join(JOB_STATUSES)}", field="status")
+    if reason is not None and reason not in JOB_REASONS:
+        raise ValidationFailed(f"reason: use one of {', '.join(JOB_REASONS)}", field="reason")
     jobs = service.list_jobs(
-        session, workspace_id=key.workspace_id, status=status, trigger_id=trigger_id, limit=limit
+        session,
+        workspace_id=key.workspace_id,
+        status=status,
+        trigger_id=trigger_id,
+        reason=reason,
+        limit=limit,
     )
     return [JobRead.model_validate(j) for j in jobs]

@@ -1,28 +1,50 @@
-"""Outbound channels: email over SMTP, SMS through an HTTP gateway, in-app (pulled over the API).
+"""Outbound channels: email over SMTP, SMS through an HTTP gateway, in-app (pulled over the
+API), Telegram's Bot API, signed webhooks (``webhooks`` signs them) and HTTP push gateways.
 
 Every transport is injectable (an SMTP connection factory, an ``httpx.Client``), so tests talk to
 a real local SMTP server and a real local HTTP gateway. SMS providers differ only in URL, auth
 and field names, so a provider is a small template (``SmsPreset``), not code.
+
+A failure says what the scheduler may do next: ``retryable`` when nothing reached the provider
+or it asked to be tried later (refused connection, 5xx, 429 with ``retry_after``); otherwise
+final. ``DeliveryUncertain`` (a timeout after the request was written) may have been delivered
+and is never resent.
 """
 
 from __future__ import annotations
 
+import json
 import smtplib
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, make_msgid, parsedate_to_datetime
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 
 from safar.config import Settings
 from safar.errors import SafarError
+from safar.orchestration.webhooks import sign
 
 
 class DeliveryFailed(SafarError):
     status_code = 502
+
+    def __init__(
+        self, message: str, *, retryable: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class DeliveryUncertain(DeliveryFailed):
+    """The request went out and no answer came back: it may have been delivered."""
 
 
 @dataclass(slots=True)
@@ -34,6 +56,10 @@ class OutboundMessage:
     html: str | None = None
     language: str = "fa"
     headers: dict[str, str] = field(default_factory=dict)
+    #: The idempotency key (the job's dedupe key); providers that take one get it.
+    key: str = ""
+    #: Structured content: the webhook's JSON body.
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 class Channel(Protocol):
@@ -87,8 +113,25 @@ class EmailChannel:
         if message.html:
             mail.add_alternative(message.html, subtype="html")
         try:
-            with self.connect() as smtp:
+            smtp = self.connect()
+        except (OSError, smtplib.SMTPException) as exc:
+            # Nothing was handed over: the server was down or refused us; try again later.
+            raise DeliveryFailed(
+                f"email: SMTP delivery failed ({type(exc).__name__})", retryable=True
+            ) from exc
+        try:
+            with smtp:
                 refused = smtp.send_message(mail)
+        except (TimeoutError, smtplib.SMTPServerDisconnected) as exc:
+            raise DeliveryUncertain(
+                f"email: no answer after the message was sent ({type(exc).__name__}); not resent"
+            ) from exc
+        except smtplib.SMTPResponseException as exc:
+            # 4xx is the server's "later"; 5xx its "never".
+            raise DeliveryFailed(
+                f"email: SMTP delivery failed ({exc.smtp_code})",
+                retryable=400 <= exc.smtp_code < 500,
+            ) from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryFailed(f"email: SMTP delivery failed ({type(exc).__name__})") from exc
         if refused:
@@ -184,12 +227,8 @@ class SmsChannel:
             kwargs["auth"] = (self.account, self.api_key)
         elif self.preset.auth == "bearer" and self.api_key:
             kwargs["headers"] = {"Authorization": f"Bearer {self.api_key}"}
-        try:
-            resp = self.client.post(url, **kwargs)
-        except httpx.HTTPError as exc:
-            raise DeliveryFailed(f"sms: gateway unreachable ({type(exc).__name__})") from exc
-        if resp.status_code >= 300:
-            raise DeliveryFailed(f"sms: gateway answered HTTP {resp.status_code}")
+        resp = post(self.client, "sms", url, **kwargs)
+        check_status("sms", resp)
         return {"status_code": resp.status_code}
 
 
@@ -202,10 +241,218 @@ class InAppChannel:
         return {"delivery": "pull"}
 
 
+class TelegramChannel:
+    """Telegram's Bot API ``sendMessage``; the address is a chat id (or a public @channel)."""
+
+    name = "telegram"
+
+    def __init__(self, token: str, *, client: httpx.Client, api_url: str) -> None:
+        self.token, self.client, self.api_url = token, client, api_url.rstrip("/")
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, client: httpx.Client | None = None
+    ) -> TelegramChannel:
+        return cls(
+            settings.telegram_bot_token or "",
+            client=client or httpx.Client(timeout=10.0),
+            api_url=settings.telegram_api_url,
+        )
+
+    def send(self, message: OutboundMessage) -> dict[str, Any]:
+        url = f"{self.api_url}/bot{self.token}/sendMessage"
+        resp = post(
+            self.client, "telegram", url, json={"chat_id": message.to, "text": message.text}
+        )
+        try:
+            body = resp.json()
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        params = body.get("parameters") or {}
+        if resp.status_code == 429 or isinstance(params.get("retry_after"), int | float):
+            wait = params.get("retry_after")
+            raise DeliveryFailed(
+                f"telegram: {body.get('description') or 'too many requests'}",
+                retryable=True,
+                retry_after=float(wait) if isinstance(wait, int | float) else retry_after(resp),
+            )
+        if resp.status_code < 500 and (resp.status_code >= 300 or body.get("ok") is not True):
+            raise DeliveryFailed(f"telegram: {body.get('description') or resp.status_code!s}")
+        check_status("telegram", resp)
+        result = body.get("result") or {}
+        return {"message_id": result.get("message_id") if isinstance(result, dict) else None}
+
+
+class WebhookChannel:
+    """POST the message's ``data`` as JSON to its URL, signed (``webhooks.verify_signature``).
+
+    ``Safar-Idempotency-Key`` carries the job's key, so a receiver can drop a repeat;
+    ``Safar-Event`` names what happened (the message's subject, else ``message``).
+    """
+
+    name = "webhook"
+
+    def __init__(
+        self, secret: str, *, client: httpx.Client, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.secret, self.client, self.clock = secret, client, clock
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, client: httpx.Client | None = None
+    ) -> WebhookChannel:
+        return cls(settings.webhook_secret or "", client=client or httpx.Client(timeout=10.0))
+
+    def send(self, message: OutboundMessage) -> dict[str, Any]:
+        if not message.to.startswith(("http://", "https://")):
+            raise DeliveryFailed("webhook: the URL must start with http:// or https://")
+        body = json_bytes(message.data)
+        headers = {
+            **message.headers,
+            "Content-Type": "application/json",
+            "Safar-Signature": sign(self.secret, body, int(self.clock())),
+            "Safar-Idempotency-Key": message.key,
+            "Safar-Event": message.subject or "message",
+        }
+        resp = post(self.client, "webhook", message.to, content=body, headers=headers)
+        check_status("webhook", resp)
+        return {"status_code": resp.status_code}
+
+
+@dataclass(frozen=True, slots=True)
+class PushPreset:
+    """How one push gateway wants a notification; ``{to}`` is the customer's push token."""
+
+    url: str
+    body: dict[str, str] | None = None  # JSON fields; None sends the text as the body
+    title_header: str | None = None
+    auth: str = "bearer"  # none | bearer
+
+
+PUSH_PRESETS: dict[str, PushPreset] = {
+    "ntfy": PushPreset(url="{base}/{to}", title_header="Title"),
+    "gotify": PushPreset(
+        url="{base}/message?token={to}",
+        body={"title": "{subject}", "message": "{text}"},
+        auth="none",
+    ),
+    "generic": PushPreset(
+        url="{base}", body={"to": "{to}", "title": "{subject}", "text": "{text}"}
+    ),
+}
+
+
+class PushChannel:
+    """An HTTP push gateway (ntfy topic, gotify app token, or a generic JSON endpoint)."""
+
+    name = "push"
+
+    def __init__(
+        self, preset: PushPreset, *, client: httpx.Client, base_url: str, api_key: str = ""
+    ) -> None:
+        self.preset, self.client = preset, client
+        self.base_url, self.api_key = base_url.rstrip("/"), api_key
+
+    @classmethod
+    def from_settings(cls, settings: Settings, client: httpx.Client | None = None) -> PushChannel:
+        return cls(
+            PUSH_PRESETS[settings.push_provider or "generic"],
+            client=client or httpx.Client(timeout=10.0),
+            base_url=settings.push_url or "",
+            api_key=settings.push_api_key or "",
+        )
+
+    def send(self, message: OutboundMessage) -> dict[str, Any]:
+        preset = self.preset
+        url = preset.url.format(base=self.base_url, to=quote(message.to, safe=""))
+        if not url.startswith(("http://", "https://")):
+            raise DeliveryFailed("push: no gateway URL configured (SAFAR_PUSH_URL)")
+        headers: dict[str, str] = {}
+        if preset.auth == "bearer" and self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        kwargs: dict[str, Any] = {"headers": headers}
+        if preset.body is None:
+            kwargs["content"] = message.text.encode()
+            if preset.title_header and message.subject:
+                # Header values are Latin-1 on the wire: Persian titles go RFC 2047-encoded,
+                # as encoded words on one line (folding would put a newline in the header).
+                title = message.subject
+                headers[preset.title_header] = (
+                    title if title.isascii() else Header(title, "utf-8").encode(linesep=" ")
+                )
+        else:
+            fill = {"to": message.to, "subject": message.subject, "text": message.text}
+            kwargs["json"] = {k: v.format(**fill) for k, v in preset.body.items()}
+            if message.data:
+                kwargs["json"]["data"] = message.data
+        resp = post(self.client, "push", url, **kwargs)
+        check_status("push", resp)
+        return {"status_code": resp.status_code}
+
+
+def json_bytes(data: dict[str, Any]) -> bytes:
+    """The exact bytes that are signed and sent (compact, UTF-8)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def post(client: httpx.Client, name: str, url: str, **kwargs: Any) -> httpx.Response:
+    """POST, telling a request that never left (retryable) from one that went unanswered."""
+    try:
+        return client.post(url, **kwargs)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError) as exc:
+        raise DeliveryFailed(
+            f"{name}: gateway unreachable ({type(exc).__name__})", retryable=True
+        ) from exc
+    except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as exc:
+        raise DeliveryFailed(f"{name}: cannot send ({type(exc).__name__})") from exc
+    except httpx.TransportError as exc:
+        # Read/write timeouts, a dropped connection: the request may have been processed.
+        raise DeliveryUncertain(
+            f"{name}: no answer after the request was sent ({type(exc).__name__}); not resent"
+        ) from exc
+    except httpx.HTTPError as exc:
+        raise DeliveryFailed(f"{name}: cannot send ({type(exc).__name__})") from exc
+
+
+def retry_after(resp: httpx.Response, now: float | None = None) -> float | None:
+    """The ``Retry-After`` header in seconds (a number or an HTTP date), if any."""
+    value = resp.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def check_status(name: str, resp: httpx.Response, detail: str = "") -> None:
+    """Raise for a non-2xx answer: 408, 429 and 5xx may be retried, other codes are final."""
+    code = resp.status_code
+    if code < 300:
+        return
+    text = f"{name}: gateway answered HTTP {code}" + (f" ({detail})" if detail else "")
+    if code in (408, 429) or code >= 500:
+        raise DeliveryFailed(text, retryable=True, retry_after=retry_after(resp))
+    raise DeliveryFailed(text)
+
+
 def default_channels(settings: Settings) -> dict[str, Channel]:
+    """Each channel whose settings are there (in-app always)."""
     channels: dict[str, Channel] = {"app": InAppChannel()}
     if settings.smtp_host:
         channels["email"] = EmailChannel.from_settings(settings)
     if settings.sms_provider and (settings.sms_url or settings.sms_provider != "generic"):
         channels["sms"] = SmsChannel.from_settings(settings)
+    if settings.telegram_bot_token:
+        channels["telegram"] = TelegramChannel.from_settings(settings)
+    if settings.webhook_secret:
+        channels["webhook"] = WebhookChannel.from_settings(settings)
+    if settings.push_provider and settings.push_url:
+        channels["push"] = PushChannel.from_settings(settings)
     return channels

@@ -62,7 +62,7 @@ class ScheduledJobs:
         job = JobRepository(session).pending(workspace_id, key)
         if job is None:
             return False
-        job.status, job.outcome = "skipped", "cancelled"
+        job.status, job.outcome, job.reason = "skipped", "cancelled", "paused"
         session.flush()
         return True
 

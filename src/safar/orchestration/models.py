@@ -5,7 +5,7 @@ becomes one ``scheduled_jobs`` row (unique per trigger and triggering message, s
 event never schedules twice). Jobs live in the state store, so a restart loses nothing; a job is
 claimed by a conditional status update, so it runs once even with several schedulers.
 The contact log records every message actually sent, per profile, for fatigue rules shared by
-every action of the same topic.
+every action of the same topic and for the contact budget shared by every action.
 """
 
 from __future__ import annotations
@@ -13,7 +13,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safar.kit.db import Base, BigId, utcnow
@@ -56,10 +66,13 @@ class ScheduledJob(Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "dedupe_key", name="uq_job_dedupe"),
         Index("ix_job_due", "status", "due_at"),
+        Index("ix_job_reason", "workspace_id", "reason"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     workspace_id: Mapped[str] = mapped_column(String(40), index=True)
+    #: ``task`` (internal, idempotent, retried) or ``message`` (contacts a person once).
+    kind: Mapped[str] = mapped_column(String(10), default="task", server_default="task")
     trigger_id: Mapped[str | None] = mapped_column(String(40), default=None, index=True)
     action: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str | None] = mapped_column(String(20), default=None)
@@ -67,9 +80,13 @@ class ScheduledJob(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     dedupe_key: Mapped[str] = mapped_column(String(300))
     due_at: Mapped[datetime] = mapped_column()
-    #: pending -> claimed -> sending -> done | skipped | failed; ``uncertain`` when a crash
-    #: hit between handing the message to the channel and recording it (never resent).
+    #: A message job's ``policy.SendPolicy`` (``to_dict``); trigger jobs read their trigger's.
+    policy: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    #: pending -> claimed -> sending -> done | skipped | failed; ``uncertain`` when a crash or
+    #: a timeout hit after the message was handed to the channel (never resent).
     status: Mapped[str] = mapped_column(String(20), default="pending")
+    #: Why the job was last skipped, held or failed: one of ``policy.REASONS`` (None when sent).
+    reason: Mapped[str | None] = mapped_column(String(20), default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -81,7 +98,10 @@ class ScheduledJob(Base):
 
 class ContactLog(Base):
     __tablename__ = "contact_log"
-    __table_args__ = (Index("ix_contact_fatigue", "workspace_id", "profile_id", "topic", "at"),)
+    __table_args__ = (
+        Index("ix_contact_fatigue", "workspace_id", "profile_id", "topic", "at"),
+        Index("ix_contact_budget", "workspace_id", "profile_id", "at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     workspace_id: Mapped[str] = mapped_column(String(40))
@@ -89,6 +109,8 @@ class ContactLog(Base):
     topic: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(20))
     job_id: Mapped[int | None] = mapped_column(BigId, default=None)
-    #: sending | sent | failed; failed contacts do not count towards fatigue.
+    #: sending | sent | failed; failed contacts count towards neither fatigue nor the budget.
     status: Mapped[str] = mapped_column(String(20), default="sending")
+    #: Transactional messages (receipts, one-time codes) are outside the contact budget.
+    transactional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,4 +1,5 @@
-"""The orchestration domain: triggers, contact policies, the durable job scheduler."""
+"""The orchestration domain: triggers, contact policies, the durable job scheduler and the
+send path every message takes (surveys and journeys alike)."""
 
 from typing import Any
 
@@ -15,5 +16,6 @@ module = Domain(
     routers=("safar.orchestration.api:router",),
     models=("safar.orchestration.models",),
     ingest_hooks=("safar.orchestration.module:ingest_hook",),
+    cli={"jobs": "safar.orchestration.cli:app"},
     privacy="safar.orchestration.privacy:handler",
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
 from safar.kit.repository import WorkspaceRepository, delete_rows, export_rows
@@ -40,15 +40,31 @@ class JobRepository(WorkspaceRepository[ScheduledJob]):
         *,
         status: str | None = None,
         trigger_id: str | None = None,
+        reason: str | None = None,
         limit: int = 100,
     ) -> list[ScheduledJob]:
-        """Newest first, optionally of one status and one trigger."""
+        """Newest first, optionally of one status, one trigger and one reason."""
         where = []
         if status:
             where.append(ScheduledJob.status == status)
         if trigger_id:
             where.append(ScheduledJob.trigger_id == trigger_id)
+        if reason:
+            where.append(ScheduledJob.reason == reason)
         return self.list(workspace_id, *where, order_by=[ScheduledJob.id.desc()], limit=limit)
+
+    def outcome_counts(
+        self, workspace_id: str, key_prefix: str | None = None
+    ) -> dict[tuple[str, str | None], int]:
+        """Jobs per (status, reason), optionally of the keys starting with ``key_prefix``."""
+        stmt = (
+            select(ScheduledJob.status, ScheduledJob.reason, func.count())
+            .where(ScheduledJob.workspace_id == workspace_id)
+            .group_by(ScheduledJob.status, ScheduledJob.reason)
+        )
+        if key_prefix:
+            stmt = stmt.where(ScheduledJob.dedupe_key.startswith(key_prefix, autoescape=True))
+        return {(st, reason): n for st, reason, n in self.session.execute(stmt).tuples()}
 
     def existing_keys(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which (workspace, dedupe key) pairs already have a job; one batch spans workspaces."""
@@ -96,12 +112,14 @@ class JobQueue:
         self.session.execute(
             update(ScheduledJob)
             .where(ScheduledJob.status == "sending", ScheduledJob.claimed_at < stale)
-            .values(status="uncertain", outcome="interrupted while sending; not resent")
+            .values(
+                status="uncertain", reason="error", outcome="interrupted while sending; not resent"
+            )
         )
 
     def claim(self, job_id: int, now: datetime) -> Row[Any] | None:
         """Take the job if still pending and due (one conditional UPDATE: of any number of
-        claimants exactly one sees a row count of 1); its (action, trigger_id, payload)."""
+        claimants exactly one sees a row count of 1); its (action, kind, payload)."""
         result = self.session.execute(
             update(ScheduledJob)
             .where(
@@ -113,7 +131,7 @@ class JobQueue:
         )
         if getattr(result, "rowcount", 0) != 1:
             return None
-        stmt = select(ScheduledJob.action, ScheduledJob.trigger_id, ScheduledJob.payload)
+        stmt = select(ScheduledJob.action, ScheduledJob.kind, ScheduledJob.payload)
         return self.session.execute(stmt.where(ScheduledJob.id == job_id)).one()
 
     def release(self, job_id: int, due_at: datetime) -> None:
@@ -130,9 +148,54 @@ class JobQueue:
         self.session.execute(stmt)
 
     def contacted(self, job_id: int, status: str) -> None:
-        """The delivery status of the contact-log entry the job wrote."""
-        stmt = update(ContactLog).where(ContactLog.job_id == job_id).values(status=status)
+        """The delivery status of the contact-log entry the job's current attempt wrote."""
+        stmt = (
+            update(ContactLog)
+            .where(ContactLog.job_id == job_id, ContactLog.status == "sending")
+            .values(status=status)
+        )
         self.session.execute(stmt)
+
+    def listed(
+        self, *, status: str | None = None, workspace_id: str | None = None, limit: int = 100
+    ) -> list[ScheduledJob]:
+        """Newest first across workspaces (an operator's view of the queue)."""
+        stmt = select(ScheduledJob).order_by(ScheduledJob.id.desc()).limit(limit)
+        if status:
+            stmt = stmt.where(ScheduledJob.status == status)
+        if workspace_id:
+            stmt = stmt.where(ScheduledJob.workspace_id == workspace_id)
+        return list(self.session.scalars(stmt))
+
+
+class ContactRepository(WorkspaceRepository[ContactLog]):
+    model = ContactLog
+
+    def count(
+        self,
+        workspace_id: str,
+        profile_id: str,
+        since: datetime,
+        *,
+        topic: str | None = None,
+        transactional: bool | None = None,
+    ) -> int:
+        """Contacts made or under way (``sending``, ``sent``) with the profile since ``since``."""
+        stmt = (
+            select(func.count())
+            .select_from(ContactLog)
+            .where(
+                ContactLog.workspace_id == workspace_id,
+                ContactLog.profile_id == profile_id,
+                ContactLog.status.in_(["sending", "sent"]),
+                ContactLog.at >= since,
+            )
+        )
+        if topic is not None:
+            stmt = stmt.where(ContactLog.topic == topic)
+        if transactional is not None:
+            stmt = stmt.where(ContactLog.transactional.is_(transactional))
+        return int(self.session.scalar(stmt) or 0)
 
 
 def person_rows(session: Session, *, workspace_id: str, profile_ids: list[str]) -> dict[str, Any]:

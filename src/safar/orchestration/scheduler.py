@@ -2,10 +2,14 @@
 
 A job is claimed with one conditional ``UPDATE ... WHERE status = 'pending'``: of any number of
 schedulers (threads or processes sharing the state store) exactly one sees a row count of 1.
-Message jobs then commit the composed message, the contact-log entry and ``status='sending'``
-together *before* handing the message to the channel, so a crash can never cause a second send;
-a crash in that narrow window leaves the job ``uncertain`` for an operator instead.
-Internal tasks (e.g. emitting response events) are idempotent and simply retried.
+Message jobs (``kind='message'``: a trigger's, or a journey's from ``service.enqueue_message``)
+pass the checks of ``sending.decide`` and then commit the composed message, the contact-log
+entry and ``status='sending'`` together *before* handing the message to the channel, so a crash
+can never cause a second send; a crash or a timeout in that narrow window leaves the job
+``uncertain`` for an operator instead. A channel failure that is safe to repeat (nothing reached
+the provider, or it said "later") puts the job back with exponential backoff, up to
+``Guards.max_attempts``; then it is ``failed``, the dead letters ``safar jobs retry`` re-queues.
+Internal tasks (``kind='task'``, e.g. emitting response events) are idempotent and retried.
 A store or disk error (a full disk) never fails or repeats a job: before the send the job goes
 back to ``pending``; after the send its outcome is written again with backoff until it sticks.
 
@@ -20,54 +24,28 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from safar.db import Database, utcnow
-from safar.errors import NotFound, SafarError, is_transient
+from safar.errors import is_transient
 from safar.events.rows import EventRow
-from safar.identity.service import lock_profile
-from safar.orchestration import service
-from safar.orchestration.channels import Channel, DeliveryFailed, OutboundMessage
-from safar.orchestration.models import ContactLog, ScheduledJob, Trigger
-from safar.orchestration.repository import JobQueue, TriggerRepository
+from safar.orchestration import sending, service
+from safar.orchestration.channels import Channel, DeliveryFailed, DeliveryUncertain, OutboundMessage
+from safar.orchestration.limits import Guards
+from safar.orchestration.models import Trigger
+from safar.orchestration.repository import JobQueue
+from safar.orchestration.sending import MessageAction as MessageAction
+from safar.orchestration.sending import Skip as Skip
 
 log = logging.getLogger("safar.orchestration")
 TASK_RETRIES = 5
 PASS_LIMIT = 200
 
 
-class Skip(Exception):
-    """Raised by an action to skip a job with a reason (e.g. the survey was archived)."""
-
-
 class NotStarted(Exception):
     """A store error stopped the job before anything was sent: run it again later."""
-
-
-class MessageAction(Protocol):
-    def validate(self, session: Session, *, workspace_id: str, params: dict[str, Any]) -> None:
-        """Raise ``ValidationFailed`` when a trigger's params cannot work."""
-        ...
-
-    def compose(
-        self,
-        session: Session,
-        *,
-        job: ScheduledJob,
-        trigger: Trigger,
-        recipient: service.Recipient,
-        address: str,
-    ) -> OutboundMessage:
-        """Build the message (and the domain rows behind it) in the job's transaction."""
-        ...
-
-    def delivered(
-        self, session: Session, *, job: ScheduledJob, ok: bool, result: dict[str, Any]
-    ) -> None:
-        """Record the outcome on the domain rows."""
-        ...
 
 
 TaskAction = Callable[[dict[str, Any]], dict[str, Any]]
@@ -84,8 +62,10 @@ class Scheduler:
         interval_s: float = 1.0,
         lease_s: float = 300.0,
         clock: Callable[[], datetime] = utcnow,
+        guards: Guards | None = None,
     ) -> None:
         self.db = db
+        self.guards = guards or Guards()
         self.channels = channels
         self.actions: dict[str, MessageAction] = dict(actions or {})
         self.tasks: dict[str, TaskAction] = dict(tasks or {})
@@ -166,7 +146,7 @@ class Scheduler:
             row = JobQueue(s).claim(job_id, now)
             if row is None:
                 return None
-            return row.action, row.trigger_id is None, dict(row.payload or {})
+            return row.action, row.kind == "task", dict(row.payload or {})
 
     def run_job(self, job_id: int) -> bool:
         """Claim and run one job; False when someone else has it (or it is not due)."""
@@ -187,7 +167,7 @@ class Scheduler:
                 return True
             log.exception("job %s failed", job_id)
             failure = f"error: {type(exc).__name__}"
-            self.retry_store(lambda: self._finish(job_id, "failed", failure))
+            self.retry_store(lambda: self._finish(job_id, "failed", failure, reason="error"))
         return True
 
     def retry_store(self, write: Callable[[], None]) -> bool:
@@ -219,12 +199,17 @@ class Scheduler:
             JobQueue(s).release(job_id, self.clock() + timedelta(seconds=self.interval_s))
 
     def _finish(
-        self, job_id: int, status: str, outcome: str, result: dict[str, Any] | None = None
+        self,
+        job_id: int,
+        status: str,
+        outcome: str,
+        result: dict[str, Any] | None = None,
+        reason: str | None = None,
     ) -> None:
         with self.db.session() as s:
             job = JobQueue(s).job(job_id)
             assert job is not None
-            job.status = status
+            job.status, job.reason = status, reason
             job.outcome = outcome[:300]
             job.finished_at = self.clock()
             if result is not None:
@@ -233,7 +218,7 @@ class Scheduler:
     def _run_task(self, job_id: int, action: str, payload: dict[str, Any]) -> None:
         task = self.tasks.get(action)
         if task is None:
-            self._finish(job_id, "failed", f"no task named {action!r}")
+            self._finish(job_id, "failed", f"no task named {action!r}", reason="error")
             return
         try:
             result = task(payload)
@@ -246,6 +231,7 @@ class Scheduler:
                 assert job is not None
                 if job.attempts >= TASK_RETRIES:
                     job.status, job.outcome = "failed", f"error: {type(exc).__name__}"
+                    job.reason = "error"
                     job.finished_at = self.clock()
                 else:
                     job.status = "pending"
@@ -263,115 +249,79 @@ class Scheduler:
         if message is None:
             return
         channel = self.channels[message.channel]
+        retry_after: float | None = None
         try:
-            result = channel.send(message)
-            ok, outcome = True, "sent"
+            result, verdict, outcome = channel.send(message), "done", "sent"
+        except DeliveryUncertain as exc:
+            result, verdict, outcome = {"error": exc.message}, "uncertain", exc.message
         except DeliveryFailed as exc:
-            result, ok, outcome = {"error": exc.message}, False, exc.message
+            result, outcome = {"error": exc.message}, exc.message
+            verdict, retry_after = ("retry" if exc.retryable else "failed"), exc.retry_after
         # Sent: the outcome must be recorded, however long the store takes to take it.
-        self.retry_store(lambda: self._record_delivery(job_id, ok, outcome, result))
+        self.retry_store(
+            lambda: self._record_delivery(job_id, verdict, outcome, result, retry_after)
+        )
 
     def _prepare_message(self, job_id: int) -> OutboundMessage | None:
         """Check, compose and commit ``status='sending'``; None when the job is not sent."""
         now = self.clock()
-        message: OutboundMessage | None = None
+        message: OutboundMessage | sending.Refuse | None = None
         with self.db.session() as s:
             # Write first, so SQLite takes its write lock before any read of this transaction.
             queue = JobQueue(s)
             queue.touch(job_id, now)
             job = queue.job(job_id)
             assert job is not None
-            verdict = self._prepare(s, job, now)
-            if verdict == "reschedule":
+            verdict = sending.decide(
+                s, job, now, actions=self.actions, channels=self.channels, guards=self.guards
+            )
+            if isinstance(verdict, sending.Hold):
+                sending.note_hold(job, verdict, now)
                 return None
-            if isinstance(verdict, str):
-                job.status, job.outcome, job.finished_at = "skipped", verdict, now
+            if isinstance(verdict, sending.Go):
+                message = sending.compose(s, job, now, verdict, self.actions[job.action])
+            else:
+                message = verdict
+            if isinstance(message, sending.Refuse):
+                job.status, job.reason, job.finished_at = "skipped", message.reason, now
+                job.outcome = message.outcome[:300]
                 return None
-            message = self._compose(s, job, now, *verdict)
+            job.status, job.reason = "sending", None
         return message
 
-    def _record_delivery(self, job_id: int, ok: bool, outcome: str, result: dict[str, Any]) -> None:
-        with self.db.session() as s:
-            job = JobQueue(s).job(job_id)
-            assert job is not None
-            job.status = "done" if ok else "failed"
-            job.outcome = outcome[:300]
-            job.result = result
-            job.finished_at = self.clock()
-            JobQueue(s).contacted(job_id, "sent" if ok else "failed")
-            self.actions[job.action].delivered(s, job=job, ok=ok, result=result)
-
-    def _prepare(
-        self, s: Session, job: ScheduledJob, now: datetime
-    ) -> str | tuple[service.Recipient, Trigger]:
-        """Whom to contact when the job may contact its profile now; otherwise why not."""
-        triggers = TriggerRepository(s)
-        trigger = triggers.get(job.workspace_id, job.trigger_id) if job.trigger_id else None
-        if trigger is None or not trigger.active:
-            return "trigger deleted or paused"
-        if job.action not in self.actions:
-            return f"no action named {job.action!r}"
-        if job.channel not in self.channels:
-            return f"channel {job.channel!r} is not configured"
-        try:
-            recipient = service.resolve_recipient(
-                s, workspace_id=job.workspace_id, payload=job.payload
-            )
-        except NotFound:
-            return "no profile for the triggering event"
-        job.profile_id = recipient.profile_id
-        # Serialise decisions about one profile (PostgreSQL; SQLite already has one writer).
-        lock_profile(s, recipient.profile_id)
-        if not service.consent_allows(trigger, recipient, job.channel or ""):
-            return "no consent"
-        resume = service.quiet_until(trigger, now)
-        if resume is not None:
-            job.status, job.due_at, job.outcome = "pending", resume, "quiet hours; rescheduled"
-            return "reschedule"
-        if service.recently_contacted(
-            s,
-            workspace_id=job.workspace_id,
-            profile_id=recipient.profile_id,
-            topic=trigger.topic,
-            days=trigger.fatigue_days,
-            now=now,
-        ):
-            return f"fatigue: contacted about {trigger.topic} within {trigger.fatigue_days:g} days"
-        if not recipient.address(job.channel or ""):
-            return f"no {job.channel} address for the profile"
-        return recipient, trigger
-
-    def _compose(
+    def _record_delivery(
         self,
-        s: Session,
-        job: ScheduledJob,
-        now: datetime,
-        recipient: service.Recipient,
-        trigger: Trigger,
-    ) -> OutboundMessage | None:
-        address = recipient.address(job.channel or "")
-        assert address is not None
-        try:
-            message = self.actions[job.action].compose(
-                s, job=job, trigger=trigger, recipient=recipient, address=address
-            )
-        except (Skip, SafarError) as exc:
-            job.status, job.finished_at = "skipped", now
-            job.outcome = str(exc.message if isinstance(exc, SafarError) else exc)[:300]
-            return None
-        s.add(
-            ContactLog(
-                workspace_id=job.workspace_id,
-                profile_id=recipient.profile_id,
-                topic=trigger.topic,
-                channel=job.channel or "",
-                job_id=job.id,
-                status="sending",
-                at=now,
-            )
-        )
-        job.status = "sending"
-        return message
+        job_id: int,
+        verdict: str,
+        outcome: str,
+        result: dict[str, Any],
+        retry_after: float | None,
+    ) -> None:
+        """done, failed, uncertain, or (``retry``) pending again after a backoff."""
+        with self.db.session() as s:
+            queue = JobQueue(s)
+            job = queue.job(job_id)
+            assert job is not None
+            now, limit = self.clock(), self.guards.max_attempts
+            if verdict == "retry" and job.attempts < limit:
+                delay = self.guards.retry_delay(job.attempts, retry_after)
+                job.status, job.reason = "pending", "error"
+                job.due_at = now + timedelta(seconds=delay)
+                job.outcome = f"{outcome}; attempt {job.attempts} of {limit}, next in {delay:g} s"[
+                    :300
+                ]
+                queue.contacted(job_id, "failed")  # a failed attempt uses up no budget
+                return
+            if verdict == "retry":
+                verdict, outcome = "failed", f"{outcome}; gave up after {job.attempts} attempts"
+            holds = (job.result or {}).get("holds")
+            job.status, job.reason = verdict, None if verdict == "done" else "error"
+            job.outcome, job.finished_at = outcome[:300], now
+            job.result = {**result, "holds": holds} if holds else result
+            if verdict == "uncertain":
+                return  # it may have reached them: its contact keeps counting, nothing resends
+            queue.contacted(job_id, "sent" if verdict == "done" else "failed")
+            self.actions[job.action].delivered(s, job=job, ok=verdict == "done", result=result)
 
 
 class TriggerHook:

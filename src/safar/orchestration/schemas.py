@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-ChannelName = Literal["email", "sms", "app"]
+ChannelName = Literal["email", "sms", "app", "telegram", "push"]
 
 
 class TriggerBase(BaseModel):
@@ -73,10 +73,13 @@ class JobRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
+    kind: str
     trigger_id: str | None
+    dedupe_key: str
     action: str
     channel: str | None
     status: str
+    reason: str | None
     due_at: datetime
     attempts: int
     profile_id: str | None

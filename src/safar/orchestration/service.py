@@ -1,5 +1,5 @@
-"""Triggers and policies: turn stored events into scheduled jobs, and decide whether a due job
-may contact its profile (consent, fatigue, quiet hours).
+"""Triggers, message jobs and policies: turn stored events (and journeys' steps) into scheduled
+jobs, and decide whether a due job may contact its profile (consent, fatigue, the budget).
 
 Nothing here sends anything; ``scheduler.Scheduler`` runs due jobs. Services never commit.
 """
@@ -13,20 +13,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from safar.db import utcnow
-from safar.errors import NotFound
+from safar.errors import Conflict, NotFound, ValidationFailed
 from safar.identity.service import current_consent, current_traits, identities_of, profile_of
 from safar.identity.service import resolve_profile_id as _resolve
-from safar.kit.calendar import QuietHours
-from safar.orchestration.models import ContactLog, ScheduledJob, Trigger
-from safar.orchestration.repository import JobRepository, TriggerRepository
+from safar.orchestration.models import ScheduledJob, Trigger
+from safar.orchestration.policy import REASONS, SendPolicy
+from safar.orchestration.repository import (
+    ContactRepository,
+    JobQueue,
+    JobRepository,
+    TriggerRepository,
+)
 from safar.orchestration.schemas import TriggerCreate, TriggerUpdate
 
 PAYLOAD_KEYS = ("message_id", "event", "user_id", "anonymous_id", "channel", "timestamp")
+JOB_STATUSES = ("pending", "claimed", "sending", "done", "skipped", "failed", "uncertain")
+JOB_REASONS = REASONS
+#: Channels a message job may name (``default_channels`` decides which are configured).
+MESSAGE_CHANNELS = ("email", "sms", "app", "telegram", "webhook", "push")
 
 
 def create_trigger(session: Session, *, workspace_id: str, data: TriggerCreate) -> Trigger:
@@ -67,11 +75,20 @@ def list_jobs(
     workspace_id: str,
     status: str | None = None,
     trigger_id: str | None = None,
+    reason: str | None = None,
     limit: int = 100,
 ) -> list[ScheduledJob]:
     return JobRepository(session).recent(
-        workspace_id, status=status, trigger_id=trigger_id, limit=limit
+        workspace_id, status=status, trigger_id=trigger_id, reason=reason, limit=limit
     )
+
+
+def outcome_counts(
+    session: Session, workspace_id: str, key_prefix: str | None = None
+) -> dict[tuple[str, str | None], int]:
+    """How many jobs ended (or wait) in each (status, reason), e.g. ``("skipped", "cap")``;
+    ``key_prefix`` narrows to one journey's jobs (``"flow:<id>:"``)."""
+    return JobRepository(session).outcome_counts(workspace_id, key_prefix)
 
 
 def active_triggers(session: Session) -> list[Trigger]:
@@ -123,6 +140,7 @@ def schedule_for_rows(
             payload["locale"] = (row.get("context") or {}).get("locale")
             candidates[key] = ScheduledJob(
                 workspace_id=trigger.workspace_id,
+                kind="message",
                 trigger_id=trigger.id,
                 action=trigger.action,
                 channel=trigger.channel,
@@ -175,6 +193,7 @@ def enqueue_task(
         return existing
     job = ScheduledJob(
         workspace_id=workspace_id,
+        kind="task",
         action=action,
         payload=payload,
         dedupe_key=dedupe_key,
@@ -183,6 +202,135 @@ def enqueue_task(
     session.add(job)
     session.flush()
     return job
+
+
+def enqueue_message(
+    session: Session,
+    *,
+    workspace_id: str,
+    action: str,
+    channel: str,
+    payload: dict[str, Any],
+    policy: SendPolicy,
+    key: str,
+    due_at: datetime,
+    profile_id: str | None = None,
+) -> ScheduledJob:
+    """Schedule one message not bound to a trigger (a journey's step), idempotent per ``key``.
+
+    ``key`` is the idempotency key (``"flow:<instance>:<step>"``): the same key gives back the
+    job already there, whatever else differs. ``payload["params"]`` is what the action composes
+    from; without ``profile_id`` the profile is found from ``payload``'s user or anonymous id
+    when the job runs. The scheduler applies ``policy`` as it would a trigger's.
+    """
+    _check_message(action, channel, payload, key, due_at, profile_id)
+    if not isinstance(policy, SendPolicy):
+        raise ValidationFailed("policy: a SendPolicy", field="policy")
+    repo = JobRepository(session)
+    existing = repo.by_key(workspace_id, key)
+    if existing is not None:
+        return existing
+    job = ScheduledJob(
+        workspace_id=workspace_id,
+        kind="message",
+        action=action,
+        channel=channel,
+        payload=payload,
+        policy=policy.to_dict(),
+        dedupe_key=key,
+        due_at=due_at,
+        profile_id=profile_id,
+        status="pending",
+        attempts=0,
+        result={},
+    )
+    try:
+        with session.begin_nested():
+            session.add(job)
+    except IntegrityError:
+        raced = repo.by_key(workspace_id, key)  # another process enqueued the same key first
+        if raced is None:
+            raise
+        return raced
+    return job
+
+
+def _check_message(
+    action: str,
+    channel: str,
+    payload: dict[str, Any],
+    key: str,
+    due_at: datetime,
+    profile_id: str | None,
+) -> None:
+    if not isinstance(action, str) or not 1 <= len(action) <= 40:
+        raise ValidationFailed("action: 1 to 40 characters", field="action")
+    if channel not in MESSAGE_CHANNELS:
+        raise ValidationFailed(
+            f"channel: use one of {', '.join(MESSAGE_CHANNELS)}", field="channel"
+        )
+    if not isinstance(key, str) or not 1 <= len(key) <= 300:
+        raise ValidationFailed("key: 1 to 300 characters", field="key")
+    if not isinstance(payload, dict):
+        raise ValidationFailed("payload: an object", field="payload")
+    params = payload.get("params", {})
+    if not isinstance(params, dict):
+        raise ValidationFailed("payload.params: an object", field="payload.params")
+    if channel == "webhook":
+        url = params.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ValidationFailed(
+                "payload.params.url: an http(s) URL for the webhook", field="payload.params.url"
+            )
+    if not isinstance(due_at, datetime) or due_at.tzinfo is None:
+        raise ValidationFailed("due_at: a time with a time zone", field="due_at")
+    if profile_id is not None and (not isinstance(profile_id, str) or len(profile_id) > 40):
+        raise ValidationFailed("profile_id: at most 40 characters", field="profile_id")
+    if profile_id is None and not (payload.get("user_id") or payload.get("anonymous_id")):
+        raise ValidationFailed(
+            "profile_id: required without payload.user_id or anonymous_id", field="profile_id"
+        )
+
+
+def retry_job(
+    session: Session, *, job_id: int, now: datetime, workspace_id: str | None = None
+) -> ScheduledJob:
+    """Queue a dead-lettered (``failed``) job again, its attempts counted afresh.
+
+    An ``uncertain`` job may have reached the customer and is never resent; a finished one
+    has nothing left to do.
+    """
+    job = JobQueue(session).job(job_id)
+    if job is None or (workspace_id is not None and job.workspace_id != workspace_id):
+        raise NotFound(f"job {job_id} not found", field="job_id")
+    if job.status == "uncertain":
+        raise Conflict(
+            f"job {job_id} is uncertain: it may have been delivered, so it is never resent",
+            field="job_id",
+        )
+    if job.status != "failed":
+        raise Conflict(
+            f"job {job_id} is {job.status}; only failed jobs can be retried", field="job_id"
+        )
+    job.status, job.due_at, job.attempts = "pending", now, 0
+    job.reason, job.finished_at = None, None
+    job.outcome = "re-queued by an operator"
+    session.flush()
+    return job
+
+
+def all_jobs(
+    session: Session,
+    *,
+    status: str | None = None,
+    workspace_id: str | None = None,
+    limit: int = 100,
+) -> list[ScheduledJob]:
+    """Jobs of every workspace (an operator's view), newest first; ``failed`` ones are the
+    dead letters."""
+    if status is not None and status not in JOB_STATUSES:
+        raise ValidationFailed(f"status: use one of {', '.join(JOB_STATUSES)}", field="status")
+    return JobQueue(session).listed(status=status, workspace_id=workspace_id, limit=limit)
 
 
 # -- who a job is about --------------------------------------------------------------------------
@@ -194,25 +342,48 @@ class Recipient:
     email: str | None = None
     phone: str | None = None
     consent: list[Any] = field(default_factory=list)
+    #: The newest identifier of each type (``telegram``, ``instagram``, ...).
+    handles: dict[str, str] = field(default_factory=dict)
 
-    def address(self, channel: str) -> str | None:
+    def address(self, channel: str, params: Mapping[str, Any] | None = None) -> str | None:
+        """Where ``channel`` reaches the profile; None when it cannot."""
         if channel == "email":
             return self.email
         if channel == "sms":
             return self.phone
+        if channel == "telegram":
+            # The Bot API sends to chat ids: a private chat's id is the user's numeric id, so a
+            # ``telegram`` identity serves only when it is one (a @handle cannot be messaged).
+            chat = self.traits.get("telegram_chat_id")
+            if chat not in (None, ""):
+                return str(chat)
+            handle = self.handles.get("telegram", "")
+            return handle if handle.lstrip("-").isdigit() else None
+        if channel == "push":
+            token = self.traits.get("push_token")
+            return str(token) if token not in (None, "") else None
+        if channel == "webhook":
+            url = (params or {}).get("url")
+            return url if isinstance(url, str) and url else None
         return self.profile_id
 
 
-def resolve_recipient(session: Session, *, workspace_id: str, payload: dict[str, Any]) -> Recipient:
-    """The profile that owns the triggering event's user id (or anonymous id), as of now."""
+def resolve_recipient(
+    session: Session,
+    *,
+    workspace_id: str,
+    payload: dict[str, Any],
+    profile_id: str | None = None,
+) -> Recipient:
+    """The profile the job is about, as of now: ``profile_id`` (followed through merges), or
+    the one owning the triggering event's user id (or anonymous id)."""
+    pid = profile_id
     for type_, key in (("user_id", "user_id"), ("anonymous_id", "anonymous_id")):
         value = payload.get(key)
-        if not value:
+        if pid is not None or not value:
             continue
         pid = profile_of(session, workspace_id=workspace_id, type_=type_, value=str(value))
-        if pid is not None:
-            break
-    else:
+    if pid is None:
         raise NotFound("the triggering event has no known profile", field="user_id")
     pid = _resolve(session, workspace_id=workspace_id, profile_id=pid)
     idents = identities_of(session, pid)
@@ -226,27 +397,26 @@ def resolve_recipient(session: Session, *, workspace_id: str, payload: dict[str,
         email=email,
         phone=phone,
         consent=current_consent(session, ids),
+        handles={i.type: i.value for i in idents},
     )
 
 
 # -- contact policies ----------------------------------------------------------------------------
-def consent_allows(trigger: Trigger, recipient: Recipient, channel: str) -> bool:
+def consent_allows(policy: SendPolicy, recipient: Recipient, channel: str) -> bool:
     """The latest decision for the purpose on this channel (or 'all'); a channel-specific
-    record beats 'all'. Without any record the trigger's ``require_consent`` decides."""
-    if not trigger.consent_purpose:
+    record beats 'all'. Without any record the policy's ``require_consent`` decides."""
+    if not policy.consent_purpose:
         return True
     specific = [
-        c
-        for c in recipient.consent
-        if c.purpose == trigger.consent_purpose and c.channel == channel
+        c for c in recipient.consent if c.purpose == policy.consent_purpose and c.channel == channel
     ]
     general = [
-        c for c in recipient.consent if c.purpose == trigger.consent_purpose and c.channel == "all"
+        c for c in recipient.consent if c.purpose == policy.consent_purpose and c.channel == "all"
     ]
     decision = specific or general
     if decision:
         return bool(decision[-1].granted)
-    return not trigger.require_consent
+    return not policy.require_consent
 
 
 def recently_contacted(
@@ -256,25 +426,12 @@ def recently_contacted(
     if days <= 0:
         return False
     since = now - timedelta(days=days)
-    count = session.scalar(
-        select(func.count())
-        .select_from(ContactLog)
-        .where(
-            ContactLog.workspace_id == workspace_id,
-            ContactLog.profile_id == profile_id,
-            ContactLog.topic == topic,
-            ContactLog.status.in_(["sending", "sent"]),
-            ContactLog.at >= since,
-        )
-    )
-    return bool(count)
+    return ContactRepository(session).count(workspace_id, profile_id, since, topic=topic) > 0
 
 
-def quiet_until(trigger: Trigger, now: datetime) -> datetime | None:
-    """End of the quiet period ``now`` falls in (the kit's calendar), or None when fine."""
-    if trigger.quiet_start is None or trigger.quiet_end is None:
-        return None
-    return QuietHours(trigger.quiet_start, trigger.quiet_end, trigger.timezone).until(now)
+def contacts_since(session: Session, *, workspace_id: str, profile_id: str, since: datetime) -> int:
+    """Non-transactional messages made (or being made) to the profile since ``since``."""
+    return ContactRepository(session).count(workspace_id, profile_id, since, transactional=False)
 
 
 def job_status(session: Session, job_id: int) -> str | None:

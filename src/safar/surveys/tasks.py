@@ -1,7 +1,8 @@
 """Surveys as an orchestration action: compose the invitation a trigger asked for.
 
 ``SurveyAction`` is registered with the scheduler under the action name ``survey``; the
-scheduler has already checked consent, fatigue and quiet hours when ``compose`` runs.
+scheduler has already checked consent, fatigue, quiet hours and the contact budget when
+``compose`` runs, with the params and policy of the trigger (or of a journey's message job).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from safar.db import utcnow
 from safar.errors import ValidationFailed
 from safar.events.pipeline import Applier
 from safar.orchestration.channels import OutboundMessage
-from safar.orchestration.models import ScheduledJob, Trigger
+from safar.orchestration.models import ScheduledJob
+from safar.orchestration.policy import SendPolicy
 from safar.orchestration.scheduler import Skip
 from safar.orchestration.service import Recipient
 from safar.surveys import service
@@ -36,7 +38,9 @@ class SurveyAction:
         self.env = env
         self.tz = tz
 
-    def validate(self, session: Session, *, workspace_id: str, params: dict[str, Any]) -> None:
+    def validate(
+        self, session: Session, *, workspace_id: str, params: dict[str, Any], policy: SendPolicy
+    ) -> None:
         survey_id = params.get("survey_id")
         if not isinstance(survey_id, str):
             raise ValidationFailed("params.survey_id: required", field="params.survey_id")
@@ -51,16 +55,25 @@ class SurveyAction:
         session: Session,
         *,
         job: ScheduledJob,
-        trigger: Trigger,
+        params: dict[str, Any],
+        policy: SendPolicy,
         recipient: Recipient,
         address: str,
     ) -> OutboundMessage:
-        survey_id = (trigger.params or {}).get("survey_id", "")
-        survey = SurveyRepository(session).get(job.workspace_id, survey_id)
+        survey_id = params.get("survey_id")
+        survey = (
+            SurveyRepository(session).get(job.workspace_id, survey_id)
+            if isinstance(survey_id, str)
+            else None
+        )
         if survey is None or survey.status != "active":
-            raise Skip("survey deleted or archived")
-        payload = job.payload or {}
+            raise Skip("survey deleted or archived", reason="paused")
         traits = recipient.traits
+        # A retry after a failed send resends the same invitation (one link per job).
+        earlier = InvitationRepository(session).of_job(job.workspace_id, job.id)
+        if earlier is not None:
+            return self.message(survey, earlier, address, traits)
+        payload = job.payload or {}
         invitation = service.create_invitation(
             session,
             survey=survey,
@@ -93,6 +106,22 @@ class SurveyAction:
             return OutboundMessage("sms", address, template.replace("{link}", url), language=lang)
         if invitation.channel == "app":
             return OutboundMessage("app", address, url, subject=title, language=lang)
+        if invitation.channel in ("telegram", "push"):
+            text = f"{title}\n{url}"
+            return OutboundMessage(invitation.channel, address, text, subject=title, language=lang)
+        if invitation.channel == "webhook":
+            data = {
+                "type": "survey.invitation",
+                "survey_id": survey.id,
+                "invitation_id": invitation.id,
+                "profile_id": invitation.profile_id,
+                "language": lang,
+                "title": title,
+                "url": url,
+            }
+            return OutboundMessage(
+                "webhook", address, url, subject="survey.invitation", language=lang, data=data
+            )
         subject = definition.email_subject.get(lang) if definition.email_subject else title
         ctx = {
             "lang": lang,

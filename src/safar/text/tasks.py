@@ -64,6 +64,9 @@ class TextWorker:
         self._thread = threading.Thread(target=self._run, name="safar-text", daemon=True)
         self.analysed = 0
         self.dropped = 0
+        #: Called with each batch of stored analyses (with the event's user and anonymous id),
+        #: after the insert: journeys enter on a negative complaint. A failing listener is logged.
+        self.listeners: list[Callable[[list[dict[str, Any]]], None]] = []
         self._table_ready = False
 
     def start(self) -> None:
@@ -81,6 +84,8 @@ class TextWorker:
                 "event_timestamp": row.get("timestamp"),
                 "source_field": found[0],
                 "text": found[1],
+                "user_id": row.get("user_id"),
+                "anonymous_id": row.get("anonymous_id"),
             }
             with self._cond:
                 self._pending += 1
@@ -164,6 +169,16 @@ class TextWorker:
             self._table_ready = True
         insert_analyses(self.store, rows)
         self.analysed += len(rows)
+        if self.listeners:
+            people = [
+                dict(row, user_id=item.get("user_id"), anonymous_id=item.get("anonymous_id"))
+                for item, row in zip(batch, rows, strict=True)
+            ]
+            for listener in self.listeners:
+                try:
+                    listener(people)
+                except Exception:
+                    log.exception("a text-analysis listener failed")
 
     def stop(self, timeout: float = 30.0) -> None:
         """Finish what is queued, then end the thread."""

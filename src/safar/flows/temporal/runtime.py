@@ -68,19 +68,23 @@ class TemporalRuntime:
         namespace: str = "default",
         task_queue: str = "safar-flows",
         history_limit: int = HISTORY_LIMIT,
+        clock: Clock | None = None,
     ) -> None:
         self.address, self.namespace, self.task_queue = address, namespace, task_queue
         self.history_limit = history_limit
+        #: The app's clock: an instance starts when it was started, not when a worker took it.
+        self.clock = clock
         self._loop = _LoopThread("safar-temporal-client")
         self._client: Client | None = None
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TemporalRuntime:
+    def from_settings(cls, settings: Settings, clock: Clock | None = None) -> TemporalRuntime:
         return cls(
             address=settings.temporal_address,
             namespace=settings.temporal_namespace,
             task_queue=settings.temporal_task_queue,
+            clock=clock,
         )
 
     def client(self) -> Client:
@@ -95,6 +99,8 @@ class TemporalRuntime:
         self, ref: InstanceRef, definition: dict[str, Any], seed: str, properties: dict[str, Any]
     ) -> None:
         data = JourneyInput(ref, definition, seed, dict(properties), self.history_limit)
+        if self.clock is not None:
+            data.entered_at = self.clock().isoformat()
         self._loop.run(self._start(self.client(), data))
 
     async def _start(self, client: Client, data: JourneyInput) -> None:

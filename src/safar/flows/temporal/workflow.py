@@ -21,13 +21,10 @@ with workflow.unsafe.imports_passed_through():
         Act,
         Choose,
         Chosen,
-        Entered,
         EventSeen,
         Facts,
-        Finished,
         Input,
         Listen,
-        Reached,
         Start,
         State,
         TimerFired,
@@ -83,6 +80,8 @@ class JourneyInput:
     inbox: list[EventSignal] = field(default_factory=list)
     tick: bool = False
     received: int = 0
+    #: When the person entered, by the app's clock (the Start input's now when earlier).
+    entered_at: str | None = None
 
 
 @dataclass
@@ -204,6 +203,9 @@ class JourneyWorkflow:
         self._received += data.received
         if data.state is None:
             facts = await self._facts(data.ref)
+            if data.entered_at is not None:
+                # The journey starts when the person entered, not when a worker got to it.
+                facts = replace(facts, now=min(facts.now, datetime.fromisoformat(data.entered_at)))
             await self._advance(flow, data.ref, Start(facts, data.seed, data.properties), facts)
         else:
             self._state = State.model_validate(data.state)
@@ -213,6 +215,9 @@ class JourneyWorkflow:
                 signal = self._inbox.pop(0)
                 if signal.name in self._listens.values():
                     facts = await self._facts(data.ref)
+                    if signal.at is not None:
+                        # As of when it happened: a goal reached within its window counts.
+                        facts = replace(facts, now=datetime.fromisoformat(signal.at))
                     seen = EventSeen(facts, signal.name, signal.properties)
                     await self._advance(flow, data.ref, seen, facts)
                 continue
@@ -246,25 +251,24 @@ class JourneyWorkflow:
     async def _advance(
         self, flow: FlowDefinition, ref: InstanceRef, event: Input, facts: Facts
     ) -> None:
-        """Feed one input; run its actions, log its steps, answer a ``Choose`` the same way.
-
-        The new state is kept only once its commands ran, so ``snapshot`` never reports a step
-        whose actions are still to come."""
+        """Feed one input; run its actions, then hand all its commands to ``record`` (the step
+        log keeps entered, reached and finished; the ports may keep more), and answer a
+        ``Choose`` the same way. The new state is kept only once its commands ran, so
+        ``snapshot`` never reports a step whose actions are still to come."""
         pending: Input | None = event
+        # The ports act at the app clock's now (an event's facts carry when it happened).
+        now = (self._now or facts.now).isoformat()
         while pending is not None:
             state, commands = advance(flow, self._state, pending)
             pending = None
-            now = facts.now.isoformat()
-            steps: list[dict[str, Any]] = []
             for command in commands:
                 if isinstance(command, Act):
                     act = NodeCall(ref, command.node, now, command.key, command.control)
                     await _port(JourneyActivities.act, act, local=False)
                 elif isinstance(command, Listen):
                     self._listens[command.token] = command.event
-                elif isinstance(command, Entered | Reached | Finished):
-                    steps.append(command_dict(command))
-            if steps:
+            if commands:
+                steps = [command_dict(c) for c in commands]
                 await _port(JourneyActivities.record, RecordInput(ref, steps, now))
             keep = {0, state.waiting.token} if state.waiting is not None else {0}
             self._listens = {k: v for k, v in self._listens.items() if k in keep}

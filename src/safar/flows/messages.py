@@ -1,0 +1,155 @@
+"""The scheduler's ``flow.message`` action: a journey's message, rendered at send time.
+
+Rendering happens when the scheduler sends (after quiet hours held it, with the traits of that
+moment), in the language of the profile when the step has a text in it, else in the other one.
+A template that fails on this profile's data skips the message with the reason, never sends a
+half-rendered text.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jinja2 import TemplateError
+from sqlalchemy.orm import Session
+
+from safar.db import utcnow
+from safar.errors import ValidationFailed
+from safar.flows import templates
+from safar.flows.definition import FlowDefinition
+from safar.flows.repository import InstanceRepository, VersionRepository
+from safar.orchestration.channels import OutboundMessage
+from safar.orchestration.scheduler import Skip
+
+
+def pick_language(texts: dict[str, Any], language: str) -> str:
+    if language in texts:
+        return language
+    return "fa" if "fa" in texts else next(iter(texts))
+
+
+class FlowMessage:
+    def __init__(self, default_tz: str = "Asia/Tehran") -> None:
+        self.default_tz = default_tz
+
+    def validate(
+        self, session: Session, *, workspace_id: str, params: dict[str, Any], policy: Any = None
+    ) -> None:
+        if not isinstance(params.get("flow_id"), str):
+            raise ValidationFailed("params.flow_id: required", field="params.flow_id")
+
+    def compose(
+        self,
+        session: Session,
+        *,
+        job: Any,
+        params: dict[str, Any],
+        policy: Any,
+        recipient: Any,
+        address: str,
+    ) -> OutboundMessage:
+        row = VersionRepository(session).of(
+            job.workspace_id, params.get("flow_id", ""), int(params.get("version") or 0)
+        )
+        if row is None:
+            raise Skip("journey version deleted")
+        flow = FlowDefinition.model_validate(row.definition)
+        node = flow.node(params.get("node", ""))
+        inst = InstanceRepository(session).get(job.workspace_id, params.get("instance_id", ""))
+        props = dict(inst.properties or {}) if inst is not None else {}
+        traits = dict(recipient.traits or {})
+        tz = _tz(traits, self.default_tz)
+        ctx = templates.context(
+            traits=traits, properties=props, profile_id=recipient.profile_id, now=utcnow()
+        )
+        channel = job.channel or ""
+        try:
+            if node.type == "webhook":
+                data_body = {
+                    k: templates.render(v, ctx, tz=tz) if isinstance(v, str) else v
+                    for k, v in node.body.items()
+                }
+                data = {
+                    "profile_id": recipient.profile_id,
+                    "flow_id": flow_id_of(params),
+                    "node": node.id,
+                    "data": data_body,
+                }
+                return OutboundMessage(
+                    channel,
+                    address,
+                    json.dumps(data, ensure_ascii=False),
+                    subject=f"journey.{node.id}",
+                    data=data,
+                )
+            lang = pick_language(node.texts, _language(traits))
+            text = node.texts[lang]
+            subject = templates.render(text.subject, ctx, tz=tz) if text.subject else flow.name
+            body = templates.render(text.body, ctx, tz=tz)
+        except TemplateError as exc:
+            raise Skip(f"template: {exc}", reason="error") from None
+        return OutboundMessage(channel, address, body, subject=subject, language=lang)
+
+    def delivered(self, session: Session, *, job: Any, ok: bool, result: dict[str, Any]) -> None:
+        """The outcome stays on the job (the journey's analytics read it there)."""
+
+
+def flow_id_of(params: dict[str, Any]) -> str:
+    return str(params.get("flow_id") or "")
+
+
+def _language(traits: dict[str, Any]) -> str:
+    for key in ("language", "locale"):
+        value = str(traits.get(key) or "").lower()
+        if value.startswith("en"):
+            return "en"
+        if value.startswith("fa"):
+            return "fa"
+    return "fa"
+
+
+def _tz(traits: dict[str, Any], default: str) -> str:
+    from safar.flows.people import Person
+
+    return Person(profile_id="", traits=traits).tz(default)
+
+
+def preview(
+    session: Session,
+    *,
+    workspace_id: str,
+    flow: FlowDefinition,
+    node_id: str,
+    profile_id: str,
+    default_tz: str,
+) -> dict[str, Any]:
+    """Every language's text of a send step rendered for a real profile (the builder's preview);
+    a template error is shown, not raised."""
+    from safar.flows.people import person
+
+    try:
+        node = flow.node(node_id)
+    except KeyError:
+        raise ValidationFailed(f"node: no node {node_id!r}", field="node") from None
+    if node.type != "send":
+        raise ValidationFailed(f"node: {node_id!r} sends no text", field="node")
+    who = person(session, workspace_id=workspace_id, profile_id=profile_id)
+    tz = who.tz(default_tz)
+    ctx = templates.context(
+        traits=who.traits, properties={}, profile_id=who.profile_id, now=utcnow()
+    )
+    out: dict[str, Any] = {
+        "profile_id": who.profile_id,
+        "language": pick_language(node.texts, who.language),
+        "texts": {},
+    }
+    for lang, text in node.texts.items():
+        try:
+            out["texts"][lang] = {
+                "subject": templates.render(text.subject, ctx, tz=tz) if text.subject else "",
+                "body": templates.render(text.body, ctx, tz=tz),
+            }
+        except TemplateError as exc:
+            out["texts"][lang] = {"error": str(exc)}
+    return out

@@ -1,0 +1,43 @@
+"""The flows domain: journey orchestration (versioned journeys, triggers, steps, holdouts)."""
+
+from typing import Any
+
+from safar.kit.domain import Domain
+
+#: ``flows.actions.EMIT_TASK`` and ``MESSAGE_ACTION``, written out so declaring the domain stays
+#: cheap (tests/kit/test_domains.py checks they match).
+EMIT_TASK = "flows.emit_events"
+MESSAGE_ACTION = "flow.message"
+
+
+def emit_task(runtime: Any) -> Any:
+    """Stores the events a journey writes (traits set, cases asked for) through the applier."""
+
+    def run(payload: dict[str, Any]) -> dict[str, Any]:
+        result = runtime.applier.apply(list(payload.get("rows") or []))
+        return {"inserted": result.inserted, "duplicates": result.duplicates}
+
+    return run
+
+
+def message_action(runtime: Any) -> Any:
+    from safar.flows.messages import FlowMessage
+
+    return FlowMessage(runtime.settings.timezone)
+
+
+def ingest_hook(runtime: Any) -> Any:
+    """Wakes the journey runtime after entries and inbox rows were committed."""
+    return runtime.flows.hook
+
+
+module = Domain(
+    name="flows",
+    routers=("safar.flows.api:router",),
+    models=("safar.flows.models",),
+    tasks={EMIT_TASK: "safar.flows.module:emit_task"},
+    actions={MESSAGE_ACTION: "safar.flows.module:message_action"},
+    ingest_hooks=("safar.flows.module:ingest_hook",),
+    cli={"flows": "safar.flows.cli:app"},
+    privacy="safar.flows.privacy:handler",
+)

@@ -1,0 +1,306 @@
+"""Queries of the journey tables, each scoped to one workspace by the kit's base.
+
+The runtime's queue operations (due timers, instances to start) span every workspace, like the
+scheduler's queue, and go by id taken from the queue itself (``FlowQueue``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from safar.flows.models import (
+    Flow,
+    FlowAction,
+    FlowInbox,
+    FlowInstance,
+    FlowStep,
+    FlowTimer,
+    FlowVersion,
+    FlowWait,
+)
+from safar.kit.repository import WorkspaceRepository, delete_rows, export_rows
+
+
+class FlowRepository(WorkspaceRepository[Flow]):
+    model = Flow
+
+    def ordered(self, workspace_id: str) -> list[Flow]:
+        return self.list(workspace_id, Flow.status != "archived", order_by=[Flow.created_at])
+
+    def live(self, workspace_id: str | None = None) -> list[Flow]:
+        """Published flows (of every workspace when None): what ingest matches events against."""
+        stmt = select(Flow).where(Flow.status == "published")
+        if workspace_id is not None:
+            stmt = stmt.where(Flow.workspace_id == workspace_id)
+        return list(self.session.scalars(stmt))
+
+
+class VersionRepository(WorkspaceRepository[FlowVersion]):
+    model = FlowVersion
+
+    def of(self, workspace_id: str, flow_id: str, version: int) -> FlowVersion | None:
+        stmt = self.scoped(workspace_id).where(
+            FlowVersion.flow_id == flow_id, FlowVersion.version == version
+        )
+        return self.session.scalar(stmt)
+
+    def published_everywhere(self) -> list[FlowVersion]:
+        """Every published version of every workspace's flows that are not archived (their
+        running instances may wait for events); the ingest hook's index spans workspaces."""
+        stmt = (
+            select(FlowVersion)
+            .join(Flow, Flow.id == FlowVersion.flow_id)
+            .where(FlowVersion.published_at.is_not(None), Flow.status != "archived")
+        )
+        return list(self.session.scalars(stmt))
+
+    def history(self, workspace_id: str, flow_id: str) -> list[FlowVersion]:
+        return self.list(
+            workspace_id, FlowVersion.flow_id == flow_id, order_by=[FlowVersion.version.desc()]
+        )
+
+
+class InstanceRepository(WorkspaceRepository[FlowInstance]):
+    model = FlowInstance
+
+    def by_entry(self, workspace_id: str, flow_id: str, entry_key: str) -> FlowInstance | None:
+        stmt = self.scoped(workspace_id).where(
+            FlowInstance.flow_id == flow_id, FlowInstance.entry_key == entry_key
+        )
+        return self.session.scalar(stmt)
+
+    def of_profiles(
+        self, workspace_id: str, flow_id: str, profile_ids: Sequence[str]
+    ) -> list[FlowInstance]:
+        """Every instance of the flow about these profiles, newest first (re-entry rules)."""
+        return self.list(
+            workspace_id,
+            FlowInstance.flow_id == flow_id,
+            FlowInstance.profile_id.in_(list(profile_ids)),
+            order_by=[FlowInstance.created_at.desc()],
+        )
+
+    def listening(
+        self, workspace_id: str, events: Sequence[str], profile_ids: Sequence[str], at: datetime
+    ) -> list[tuple[str, str, str]]:
+        """(instance id, event, profile id) of the waits these events of these profiles meet."""
+        stmt = (
+            select(FlowWait.instance_id, FlowWait.event, FlowWait.profile_id)
+            .where(
+                FlowWait.workspace_id == workspace_id,
+                FlowWait.event.in_(list(events)),
+                FlowWait.profile_id.in_(list(profile_ids)),
+                FlowWait.until >= at,
+            )
+            .distinct()
+        )
+        return [tuple(r) for r in self.session.execute(stmt).all()]  # type: ignore[misc]
+
+    def counts(self, workspace_id: str, flow_id: str) -> dict[tuple[str, str | None], int]:
+        """Instances by (status, node): live counts per step."""
+        stmt = (
+            select(FlowInstance.status, FlowInstance.node, func.count())
+            .where(FlowInstance.workspace_id == workspace_id, FlowInstance.flow_id == flow_id)
+            .group_by(FlowInstance.status, FlowInstance.node)
+        )
+        return {(s, n): c for s, n, c in self.session.execute(stmt).tuples()}
+
+    def entered(self, workspace_id: str, flow_id: str) -> list[tuple[str, bool, datetime]]:
+        """(profile, control, entered at) of every instance that entered."""
+        stmt = select(FlowInstance.profile_id, FlowInstance.control, FlowInstance.entered_at).where(
+            FlowInstance.workspace_id == workspace_id,
+            FlowInstance.flow_id == flow_id,
+            FlowInstance.entered_at.is_not(None),
+        )
+        rows = self.session.execute(stmt).tuples()
+        return [(p, bool(c), at) for p, c, at in rows if at is not None]
+
+    def set_waits(self, instance: FlowInstance, waits: Sequence[tuple[str, datetime]]) -> None:
+        """Replace the instance's subscriptions with ``waits`` (event, until)."""
+        self.session.execute(delete(FlowWait).where(FlowWait.instance_id == instance.id))
+        for event, until in waits:
+            self.session.add(
+                FlowWait(
+                    workspace_id=instance.workspace_id,
+                    instance_id=instance.id,
+                    profile_id=instance.profile_id,
+                    event=event,
+                    until=until,
+                )
+            )
+
+    def rekey(self, instance: FlowInstance, profile_id: str) -> None:
+        """The person's profile changed (a merge): the instance and its waits follow."""
+        instance.profile_id = profile_id
+        self.session.execute(
+            update(FlowWait)
+            .where(FlowWait.instance_id == instance.id)
+            .values(profile_id=profile_id)
+        )
+
+    def add_timer(self, instance: FlowInstance, token: int, due_at: datetime) -> None:
+        self.session.add(
+            FlowTimer(
+                workspace_id=instance.workspace_id,
+                instance_id=instance.id,
+                token=token,
+                due_at=due_at,
+            )
+        )
+
+    def clear_timers(self, instance_id: str) -> None:
+        self.session.execute(delete(FlowTimer).where(FlowTimer.instance_id == instance_id))
+
+
+class ActionRepository(WorkspaceRepository[FlowAction]):
+    model = FlowAction
+
+    def by_key(self, workspace_id: str, instance_id: str, key: str) -> FlowAction | None:
+        stmt = self.scoped(workspace_id).where(
+            FlowAction.instance_id == instance_id, FlowAction.key == key
+        )
+        return self.session.scalar(stmt)
+
+    def counts(self, workspace_id: str, flow_id: str) -> dict[tuple[str, str, bool], int]:
+        """Actions by (node, status, control)."""
+        stmt = (
+            select(FlowAction.node, FlowAction.status, FlowAction.control, func.count())
+            .where(FlowAction.workspace_id == workspace_id, FlowAction.flow_id == flow_id)
+            .group_by(FlowAction.node, FlowAction.status, FlowAction.control)
+        )
+        return {(n, s, bool(c)): k for n, s, c, k in self.session.execute(stmt).tuples()}
+
+    def jobs(self, workspace_id: str, flow_id: str) -> list[tuple[str, int]]:
+        """(node, job id) of every message the flow queued."""
+        stmt = select(FlowAction.node, FlowAction.job_id).where(
+            FlowAction.workspace_id == workspace_id,
+            FlowAction.flow_id == flow_id,
+            FlowAction.job_id.is_not(None),
+        )
+        return [(n, j) for n, j in self.session.execute(stmt).tuples() if j is not None]
+
+
+class StepRepository(WorkspaceRepository[FlowStep]):
+    model = FlowStep
+
+    def counts(
+        self, workspace_id: str, flow_id: str
+    ) -> dict[tuple[str, str | None, str | None, bool], int]:
+        """Steps by (kind, node, detail, control)."""
+        stmt = (
+            select(FlowStep.kind, FlowStep.node, FlowStep.detail, FlowStep.control, func.count())
+            .where(FlowStep.workspace_id == workspace_id, FlowStep.flow_id == flow_id)
+            .group_by(FlowStep.kind, FlowStep.node, FlowStep.detail, FlowStep.control)
+        )
+        return {(k, n, d, bool(c)): x for k, n, d, c, x in self.session.execute(stmt).tuples()}
+
+
+class FlowQueue:
+    """The runtime's queue over every workspace: instances to start and timers due."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def instance(self, instance_id: str) -> FlowInstance | None:
+        return self.session.get(FlowInstance, instance_id)
+
+    def new_ids(self, limit: int) -> list[str]:
+        stmt = (
+            select(FlowInstance.id)
+            .join(Flow, Flow.id == FlowInstance.flow_id)
+            .where(FlowInstance.status == "new", Flow.status == "published")
+            .order_by(FlowInstance.created_at, FlowInstance.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def due_timers(self, now: datetime, limit: int) -> list[tuple[int, str, int]]:
+        """(timer id, instance id, token) due by ``now`` and not claimed; a paused journey's
+        timers wait (they fire when it resumes)."""
+        stmt = (
+            select(FlowTimer.id, FlowTimer.instance_id, FlowTimer.token)
+            .join(FlowInstance, FlowInstance.id == FlowTimer.instance_id)
+            .join(Flow, Flow.id == FlowInstance.flow_id)
+            .where(FlowTimer.due_at <= now, FlowTimer.claimed_at.is_(None))
+            .where(Flow.status == "published")
+            .order_by(FlowTimer.due_at, FlowTimer.id)
+            .limit(limit)
+        )
+        return [(i, s, t) for i, s, t in self.session.execute(stmt).tuples()]
+
+    def claim_timer(self, timer_id: int, now: datetime) -> bool:
+        """One conditional update: of any number of workers, one sees a row count of 1."""
+        result: Any = self.session.execute(
+            update(FlowTimer)
+            .where(FlowTimer.id == timer_id, FlowTimer.claimed_at.is_(None))
+            .values(claimed_at=now)
+        )
+        return bool(result.rowcount == 1)
+
+    def unclaim_stale(self, stale: datetime) -> None:
+        """Timers claimed by a worker that died before firing them are due again."""
+        self.session.execute(
+            update(FlowTimer).where(FlowTimer.claimed_at < stale).values(claimed_at=None)
+        )
+
+    def drop_timer(self, timer_id: int) -> None:
+        self.session.execute(delete(FlowTimer).where(FlowTimer.id == timer_id))
+
+    def claim_new(self, instance_id: str) -> bool:
+        result: Any = self.session.execute(
+            update(FlowInstance)
+            .where(FlowInstance.id == instance_id, FlowInstance.status == "new")
+            .values(status="running")
+        )
+        return bool(result.rowcount == 1)
+
+    def inbox(self, limit: int) -> list[FlowInbox]:
+        stmt = (
+            select(FlowInbox)
+            .join(FlowInstance, FlowInstance.id == FlowInbox.instance_id)
+            .join(Flow, Flow.id == FlowInstance.flow_id)
+            .where(Flow.status == "published")
+            .order_by(FlowInbox.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def drop_inbox(self, inbox_id: int) -> bool:
+        result: Any = self.session.execute(delete(FlowInbox).where(FlowInbox.id == inbox_id))
+        return bool(result.rowcount == 1)
+
+    def waiting_count(self) -> int:
+        stmt = (
+            select(func.count()).select_from(FlowInstance).where(FlowInstance.status == "waiting")
+        )
+        return int(self.session.scalar(stmt) or 0)
+
+
+def person_rows(session: Session, *, workspace_id: str, profile_ids: list[str]) -> dict[str, Any]:
+    """The journeys a person is or was in, and what they did to them."""
+    return {
+        name: export_rows(session, model, workspace_id, model.profile_id.in_(profile_ids))
+        for name, model in (
+            ("flow_instances", FlowInstance),
+            ("flow_actions", FlowAction),
+            ("flow_steps", FlowStep),
+        )
+    }
+
+
+def erase_person(session: Session, *, workspace_id: str, profile_ids: list[str]) -> int:
+    """Delete the person's journey rows, their instances' timers and inbox included."""
+    ids = select(FlowInstance.id).where(
+        FlowInstance.workspace_id == workspace_id, FlowInstance.profile_id.in_(profile_ids)
+    )
+    for model in (FlowTimer, FlowInbox):
+        session.execute(delete(model).where(model.instance_id.in_(ids)))
+    return sum(
+        delete_rows(session, model, workspace_id, model.profile_id.in_(profile_ids))
+        for model in (FlowStep, FlowAction, FlowWait, FlowInstance)
+    )

@@ -1,0 +1,395 @@
+"""The embedded journey runtime: instances, timers, waits and an inbox in the state store.
+
+One worker thread (``safar-flows``) pumps three queues, oldest first: instances to start,
+events in the inbox, timers due. Each item is one unit of work: the interpreter's new state,
+its timers and waits, its actions (message jobs for the orchestration scheduler, which sends
+them once) and its step log are committed together, so a crash replays the item whole or not
+at all. Timers and instances are claimed with conditional updates, so several workers (on
+PostgreSQL) never run one twice; a claim older than the lease is taken again after a crash.
+
+``EmbeddedPorts`` are the ports on the same tables; the Temporal runtime's activities call them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event as orm_event
+from sqlalchemy.orm import Session
+
+from safar.db import Database, utcnow
+from safar.errors import is_transient
+from safar.flows import actions
+from safar.flows.definition import FlowDefinition
+from safar.flows.interpreter import (
+    Act,
+    Choose,
+    Chosen,
+    Entered,
+    EventSeen,
+    Facts,
+    Finished,
+    Input,
+    Sleep,
+    Start,
+    State,
+    TimerFired,
+    advance,
+    command_dict,
+)
+from safar.flows.models import FlowInstance, FlowStep
+from safar.flows.people import Person, person
+from safar.flows.ports import FlowPorts, FlowRuntime, InstanceRef
+from safar.flows.repository import FlowQueue, InstanceRepository, VersionRepository
+from safar.flows.schedules import Sweeper
+from safar.identity.service import person_profile_ids
+
+log = logging.getLogger("safar.flows")
+PASS_LIMIT = 200
+#: Claims older than this belong to a worker that died.
+LEASE = timedelta(minutes=5)
+
+
+class Definitions:
+    """Published versions by (flow, version): immutable once published, so cached for good."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, int], FlowDefinition] = {}
+        self._lock = threading.Lock()
+
+    def get(
+        self, session: Session, workspace_id: str, flow_id: str, version: int
+    ) -> FlowDefinition:
+        key = (flow_id, version)
+        with self._lock:
+            found = self._cache.get(key)
+        if found is not None:
+            return found
+        row = VersionRepository(session).of(workspace_id, flow_id, version)
+        assert row is not None, f"flow {flow_id} has no version {version}"
+        flow = FlowDefinition.model_validate(row.definition)
+        if row.published_at is not None:
+            with self._lock:
+                self._cache[key] = flow
+        return flow
+
+
+def ref_of(instance: FlowInstance) -> InstanceRef:
+    return InstanceRef(
+        instance.workspace_id, instance.flow_id, instance.version, instance.id, instance.profile_id
+    )
+
+
+class EmbeddedRuntime:
+    """Runs instances on the state store; ``start``/``deliver`` only wake the worker, since the
+    rows they concern were written in the caller's unit of work."""
+
+    name = "embedded"
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        executor: actions.Executor,
+        default_tz: str = "Asia/Tehran",
+        clock: Callable[[], datetime] = utcnow,
+        interval_s: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.executor = executor
+        self.default_tz = default_tz
+        self.clock = clock
+        self.interval_s = interval_s
+        self.definitions = Definitions()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+        #: Schedule ticks and date traits (set by the engine when segments can list members).
+        self.sweeper: Sweeper | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start_worker(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="safar-flows", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=30)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def wake_after_commit(self, session: Session) -> None:
+        """Wake the worker once the caller's unit of work (with the new rows) commits."""
+        orm_event.listen(session, "after_commit", lambda _s: self._wake.set(), once=True)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                while self.run_due() >= PASS_LIMIT and not self._stop.is_set():
+                    pass
+                self.last_error = None
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                if is_transient(exc):
+                    log.error("flows: store error (%s); retrying", exc)
+                else:
+                    log.exception("flows: pass failed")
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+
+    # -- FlowRuntime -----------------------------------------------------------------------------
+    def start(
+        self, ref: InstanceRef, definition: dict[str, Any], seed: str, properties: dict[str, Any]
+    ) -> None:
+        self.wake()
+
+    def deliver(
+        self, ref: InstanceRef, event: str, properties: dict[str, Any], at: datetime
+    ) -> None:
+        self.wake()
+
+    # -- the pump --------------------------------------------------------------------------------
+    def run_due(self, limit: int = PASS_LIMIT) -> int:
+        """Start new instances, hand inbox events in, fire due timers; how many items ran."""
+        now = self.clock()
+        done = self.sweeper.run(now) if self.sweeper is not None else 0
+        with self.db.session() as s:
+            queue = FlowQueue(s)
+            queue.unclaim_stale(now - LEASE)
+            new = queue.new_ids(limit)
+        for instance_id in new:
+            with self.db.session() as s:
+                if FlowQueue(s).claim_new(instance_id):
+                    inst = FlowQueue(s).instance(instance_id)
+                    assert inst is not None
+                    self._start(s, inst, now)
+                    done += 1
+        with self.db.session() as s:
+            inbox = [
+                (i.id, i.instance_id, i.event, dict(i.properties), i.at)
+                for i in FlowQueue(s).inbox(limit)
+            ]
+        for inbox_id, instance_id, event, props, at in inbox:
+            with self.db.session() as s:
+                if not FlowQueue(s).drop_inbox(inbox_id):
+                    continue
+                inst = FlowQueue(s).instance(instance_id)
+                if inst is not None and inst.status != "done":
+                    self._feed(s, inst, _event_input(event, props, at, self.default_tz), now)
+                done += 1
+        with self.db.session() as s:
+            due = FlowQueue(s).due_timers(now, limit)
+        for timer_id, instance_id, token in due:
+            with self.db.session() as s:
+                queue = FlowQueue(s)
+                if not queue.claim_timer(timer_id, now):
+                    continue
+                queue.drop_timer(timer_id)
+                inst = queue.instance(instance_id)
+                if inst is not None and inst.status != "done":
+                    self._feed(s, inst, _timer_input(token, now, self.default_tz), now)
+                done += 1
+        return done
+
+    def _start(self, s: Session, inst: FlowInstance, now: datetime) -> None:
+        seed = f"{inst.flow_id}:{inst.profile_id}"
+        props = dict(inst.properties or {})
+        tz = self.default_tz
+        # The journey starts when the person entered (the triggering event's arrival), not when
+        # the worker got to it: an hour's absence window is an hour after the cart.
+        entered = min(inst.created_at, now)
+
+        def make(who: Person) -> Input:
+            return Start(who.facts(entered, tz), seed, props)
+
+        self._feed(s, inst, make, now)
+
+    def _feed(
+        self, s: Session, inst: FlowInstance, make: Callable[[Person], Input], now: datetime
+    ) -> None:
+        """One input, then the branch decisions it asks for, in the caller's unit of work."""
+        who = self._follow(s, inst, now)
+        if who is None:
+            return
+        flow = self.definitions.get(s, inst.workspace_id, inst.flow_id, inst.version)
+        state = State.model_validate(inst.state) if inst.state else State()
+        event = make(who)
+        for _ in range(50):
+            state, commands = advance(flow, state, event)
+            self._apply(s, inst, flow, state, commands, now)
+            choose = next((c for c in commands if isinstance(c, Choose)), None)
+            if choose is None:
+                return
+            edge = self.executor.choose(s, ref_of(inst), flow, choose.node, who, now)
+            event = Chosen(who.facts(now, self.default_tz), choose.token, edge)
+
+    def _follow(self, s: Session, inst: FlowInstance, now: datetime) -> Person | None:
+        """The person now. When merged profiles of one person each had an instance of the
+        flow, the oldest goes on and the others end as merged, so the person hears once."""
+        who = person(s, workspace_id=inst.workspace_id, profile_id=inst.profile_id)
+        repo = InstanceRepository(s)
+        if who.profile_id != inst.profile_id:
+            repo.rekey(inst, who.profile_id)
+        ids = person_profile_ids(s, workspace_id=inst.workspace_id, profile_id=who.profile_id)
+        if len(ids) > 1:
+            for other in repo.of_profiles(inst.workspace_id, inst.flow_id, ids):
+                older = (other.created_at, other.id) < (inst.created_at, inst.id)
+                overlapping = other.status != "done" or (
+                    other.finished_at is not None and other.finished_at >= inst.created_at
+                )
+                if other.id != inst.id and older and overlapping:
+                    self._close(s, inst, f"merged into {other.id}", now)
+                    return None
+        return who
+
+    def _close(self, s: Session, inst: FlowInstance, reason: str, now: datetime) -> None:
+        state = State.model_validate(inst.state) if inst.state else State()
+        state.status, state.waiting, state.reason = "done", None, reason
+        flow = self.definitions.get(s, inst.workspace_id, inst.flow_id, inst.version)
+        self._apply(s, inst, flow, state, [Finished(reason)], now)
+
+    def _apply(
+        self,
+        s: Session,
+        inst: FlowInstance,
+        flow: FlowDefinition,
+        state: State,
+        commands: list[Any],
+        now: datetime,
+    ) -> None:
+        repo = InstanceRepository(s)
+        inst.state = state.model_dump(mode="json")
+        inst.node = state.waiting.node if state.waiting is not None else None
+        inst.status = "done" if state.status == "done" else "waiting"
+        inst.updated_at = now
+        ref = ref_of(inst)
+        if any(isinstance(c, (Sleep, Finished)) for c in commands):
+            repo.clear_timers(inst.id)
+        for command in commands:
+            if isinstance(command, Entered):
+                inst.entered_at, inst.control = now, command.control
+            elif isinstance(command, Sleep):
+                repo.add_timer(inst, command.token, command.until)
+            elif isinstance(command, Act):
+                self.executor.act(s, ref, flow, command.node, command.key, command.control, now)
+            elif isinstance(command, Finished):
+                inst.finished_at, inst.reason = now, command.reason[:200]
+        repo.set_waits(inst, _waits(flow, state))
+        record(s, ref, [command_dict(c) for c in commands], control=inst.control, now=now)
+
+
+def _event_input(
+    event: str, props: dict[str, Any], at: datetime, tz: str
+) -> Callable[[Person], Input]:
+    """The event as of when it happened (a goal reached within the window counts)."""
+
+    def make(who: Person) -> Input:
+        return EventSeen(who.facts(at, tz), event, props)
+
+    return make
+
+
+def _timer_input(token: int, now: datetime, tz: str) -> Callable[[Person], Input]:
+    def make(who: Person) -> Input:
+        return TimerFired(who.facts(now, tz), token)
+
+    return make
+
+
+def _waits(flow: FlowDefinition, state: State) -> list[tuple[str, datetime]]:
+    """What the instance listens for now, derived from its state (never from old commands)."""
+    if state.status == "done":
+        return []
+    found: list[tuple[str, datetime]] = []
+    if flow.goal is not None and state.entered_at is not None:
+        found.append((flow.goal.event, state.entered_at + timedelta(days=flow.goal.within_days)))
+    w = state.waiting
+    if w is not None and w.event and w.until is not None:
+        found.append((w.event, w.until))
+    return found
+
+
+def record(
+    s: Session, ref: InstanceRef, commands: list[dict[str, Any]], *, control: bool, now: datetime
+) -> None:
+    """The step log: what the analytics count (entered, reached, finished)."""
+    for c in commands:
+        kind = c["kind"]
+        if kind not in ("entered", "reached", "finished"):
+            continue
+        s.add(
+            FlowStep(
+                workspace_id=ref.workspace_id,
+                flow_id=ref.flow_id,
+                version=ref.version,
+                instance_id=ref.instance_id,
+                profile_id=ref.profile_id,
+                kind=kind,
+                node=c.get("node"),
+                detail=(c.get("reason") or None) and str(c["reason"])[:200],
+                control=bool(c.get("control", control)),
+                at=now,
+            )
+        )
+
+
+class EmbeddedPorts:
+    """``FlowPorts`` on the state store, each call its own unit of work: what the Temporal
+    runtime's activities call (the embedded runtime uses the same parts in its own units)."""
+
+    def __init__(self, runtime: EmbeddedRuntime) -> None:
+        self.runtime = runtime
+
+    def _instance(self, s: Session, ref: InstanceRef) -> FlowInstance:
+        inst = InstanceRepository(s).get(ref.workspace_id, ref.instance_id)
+        if inst is None:
+            raise LookupError(f"no journey instance {ref.instance_id}")
+        return inst
+
+    def load_facts(self, ref: InstanceRef, now: datetime) -> Facts:
+        with self.runtime.db.session() as s:
+            who = person(s, workspace_id=ref.workspace_id, profile_id=ref.profile_id)
+            return who.facts(now, self.runtime.default_tz)
+
+    def choose(self, ref: InstanceRef, node_id: str, now: datetime) -> str | None:
+        with self.runtime.db.session() as s:
+            flow = self.runtime.definitions.get(s, ref.workspace_id, ref.flow_id, ref.version)
+            who = person(s, workspace_id=ref.workspace_id, profile_id=ref.profile_id)
+            return self.runtime.executor.choose(s, ref, flow, node_id, who, now)
+
+    def act(
+        self, ref: InstanceRef, node_id: str, key: str, control: bool, now: datetime
+    ) -> dict[str, Any]:
+        with self.runtime.db.session() as s:
+            flow = self.runtime.definitions.get(s, ref.workspace_id, ref.flow_id, ref.version)
+            return self.runtime.executor.act(s, ref, flow, node_id, key, control, now)
+
+    def record(self, ref: InstanceRef, commands: list[dict[str, Any]], now: datetime) -> None:
+        """The step log, and the instance row kept in step (status, entry, exit) for the counts."""
+        with self.runtime.db.session() as s:
+            inst = self._instance(s, ref)
+            for c in commands:
+                if c["kind"] == "entered":
+                    inst.entered_at, inst.control = now, bool(c["control"])
+                elif c["kind"] == "finished":
+                    inst.status, inst.finished_at = "done", now
+                    inst.reason, inst.node = str(c["reason"])[:200], None
+                elif c["kind"] in ("sleep", "listen", "choose") and inst.status != "done":
+                    inst.status = "waiting"
+                elif c["kind"] == "reached" and inst.status != "done":
+                    inst.node = c["node"]
+            inst.updated_at = now
+            record(s, ref, commands, control=inst.control, now=now)
+
+
+def _conforms(ports: EmbeddedPorts, runtime: EmbeddedRuntime) -> tuple[FlowPorts, FlowRuntime]:
+    """Nothing calls this: mypy checks that the embedded parts satisfy the ports' protocols."""
+    return ports, runtime

@@ -333,7 +333,13 @@ SCENARIOS = (
         None,
     ),
     Scenario(
-        "gold detractor", detractor_flow(), (), ("call:1",), "completed", choices={"vip": "call"}
+        "gold detractor",
+        detractor_flow(),
+        (),
+        ("call:1",),
+        "completed",
+        profile=Profile(traits={"tier": "gold"}),
+        choices={"vip": "call"},
     ),
 )
 

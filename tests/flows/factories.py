@@ -382,3 +382,41 @@ def play_on_interpreter(scenario: Scenario, ports: MemoryPorts, ref: InstanceRef
         if step.event:
             st = feed(st, EventSeen(facts, step.event, step.properties), facts)
     return st
+
+
+def enter_scenario(rt: Any, ws: str, clock: Clock, scenario: Scenario) -> InstanceRef:
+    """The scenario's person (user ``u1``) and journey in a real installation, and a new
+    instance of it (status ``new``: whichever runtime is under test starts it)."""
+    from safar.flows import service as flows
+    from safar.flows.runtime import ref_of
+    from safar.identity import service as identity
+
+    for name in ("Product Added", "Order Completed"):
+        event(rt, ws, clock, type="track", event=name, userId="seed")
+    traits = {"phone": "+989121234567", "email": "u1@example.com", **scenario.profile.traits}
+    event(rt, ws, clock, type="identify", userId="u1", traits=traits)
+    flow_id = publish(rt, ws, scenario.definition)
+    with rt.db.session() as s:
+        flow = flows.get_flow(s, workspace_id=ws, flow_id=flow_id)
+        inst = flows.enter(
+            s,
+            flow=flow,
+            definition=flows.live_definition(s, flow),
+            profile_id=identity.lookup(s, workspace_id=ws, type_="user_id", value="u1"),
+            entry_key="test:1",
+            properties={},
+            now=clock(),
+        )
+        assert inst is not None
+        return ref_of(inst)
+
+
+def acted_keys(rt: Any, instance_id: str) -> list[str]:
+    """The keys of the state store's actions of one instance, in the order they ran."""
+    from sqlalchemy import select
+
+    from safar.flows.models import FlowAction
+
+    with rt.db.session() as s:
+        query = select(FlowAction.key).where(FlowAction.instance_id == instance_id)
+        return list(s.scalars(query.order_by(FlowAction.id)))

@@ -16,16 +16,13 @@ import pytest
 
 pytest.importorskip("temporalio", reason="temporalio not installed (the Temporal journey runtime)")
 
-from sqlalchemy import select
 from temporalio.client import Client
 
-from safar.flows import service as flows
 from safar.flows.definition import parse
-from safar.flows.models import FlowAction, FlowInstance
+from safar.flows.models import FlowInstance
 from safar.flows.ports import InstanceRef
-from safar.flows.runtime import EmbeddedPorts, ref_of
+from safar.flows.runtime import EmbeddedPorts
 from safar.flows.temporal import TemporalRuntime, TemporalWorker, workflow_id
-from safar.identity import service as identity
 from safar.kit.db import utcnow
 from safar.runtime import Runtime
 from tests.flows.factories import (
@@ -34,12 +31,12 @@ from tests.flows.factories import (
     MemoryPorts,
     Profile,
     Scenario,
+    acted_keys,
     birthday_flow,
     cart_flow,
     detractor_flow,
-    event,
+    enter_scenario,
     play_on_interpreter,
-    publish,
     scenario_ref,
     step_time,
     weekly_flow,
@@ -305,30 +302,6 @@ def test_with_the_real_clock_timers_fire_by_themselves(
 
 
 # -- on the state store: the real ports (identity graph, branch rules, message jobs) -----------
-def enter_on_the_store(frt: Runtime, ws: str, clock: Clock, scenario: Scenario) -> InstanceRef:
-    """The scenario's person and journey in a real installation, and an instance of it."""
-    for name in ("Product Added", "Order Completed"):
-        event(frt, ws, clock, type="track", event=name, userId="seed")
-    traits = {"phone": "+989121234567", "email": "u1@example.com", **scenario.profile.traits}
-    event(frt, ws, clock, type="identify", userId="u1", traits=traits)
-    flow_id = publish(frt, ws, scenario.definition)
-    with frt.db.session() as s:
-        profile_id = identity.lookup(s, workspace_id=ws, type_="user_id", value="u1")
-        flow = flows.get_flow(s, workspace_id=ws, flow_id=flow_id)
-        definition = flows.live_definition(s, flow)
-        inst = flows.enter(
-            s,
-            flow=flow,
-            definition=definition,
-            profile_id=profile_id,
-            entry_key="test:1",
-            properties={},
-            now=clock(),
-        )
-        assert inst is not None
-        return ref_of(inst)
-
-
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_on_the_embedded_ports_temporal_acts_on_the_same_keys(
     scenario: Scenario,
@@ -342,7 +315,7 @@ def test_on_the_embedded_ports_temporal_acts_on_the_same_keys(
     """The embedded runtime's own ports under the Temporal workflow: the acts land as the
     state store's idempotent actions and message jobs, and the scheduler sends them."""
     clock.now = scenario.start
-    ref = enter_on_the_store(frt, fws, clock, scenario)
+    ref = enter_scenario(frt, fws, clock, scenario)
     ports = EmbeddedPorts(frt.flows.runtime)
     runtime = TemporalRuntime(address=temporal_address, task_queue=task_queue, clock=clock)
     try:
@@ -350,13 +323,8 @@ def test_on_the_embedded_ports_temporal_acts_on_the_same_keys(
             final = play_on_temporal(scenario, Driver(runtime), clock, ref)
     finally:
         runtime.close()
+    assert acted_keys(frt, ref.instance_id) == list(scenario.acts)
     with frt.db.session() as s:
-        acted = s.scalars(
-            select(FlowAction.key)
-            .where(FlowAction.instance_id == ref.instance_id)
-            .order_by(FlowAction.id)
-        )
-        assert list(acted) == list(scenario.acts)
         inst = s.get(FlowInstance, ref.instance_id)
         assert inst is not None
         assert inst.status == ("done" if scenario.reason else "waiting")

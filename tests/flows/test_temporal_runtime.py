@@ -16,13 +16,16 @@ import pytest
 
 pytest.importorskip("temporalio", reason="temporalio not installed (the Temporal journey runtime)")
 
+from sqlalchemy import select
 from temporalio.client import Client
 
 from safar.flows.definition import parse
 from safar.flows.models import FlowInstance
 from safar.flows.ports import InstanceRef
-from safar.flows.runtime import EmbeddedPorts
+from safar.flows.runtime import EmbeddedPorts, ref_of
 from safar.flows.temporal import TemporalRuntime, TemporalWorker, workflow_id
+from safar.flows.temporal.store import Forwarder, StorePorts
+from safar.identity import service as identity
 from safar.kit.db import utcnow
 from safar.runtime import Runtime
 from tests.flows.factories import (
@@ -36,7 +39,9 @@ from tests.flows.factories import (
     cart_flow,
     detractor_flow,
     enter_scenario,
+    event,
     play_on_interpreter,
+    publish,
     scenario_ref,
     step_time,
     weekly_flow,
@@ -338,3 +343,77 @@ def test_on_the_embedded_ports_temporal_acts_on_the_same_keys(
         if getattr(flow.node(key.split(":")[0]), "channel", "") == "sms"
     ]
     assert len(sms_gateway.wait(len(sms))) == len(sms)
+
+
+def until(check: Callable[[], Any], timeout: float = SETTLE_S) -> Any:
+    """The first truthy answer of ``check`` (polled), or fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"still not so after {timeout} s: {check}")
+
+
+def instance_of(rt: Runtime, ws: str, user: str) -> FlowInstance | None:
+    with rt.db.session() as s:
+        profile_id = identity.lookup(s, workspace_id=ws, type_="user_id", value=user)
+        found = s.scalars(select(FlowInstance).where(FlowInstance.profile_id == profile_id))
+        inst = found.first()
+        if inst is not None:
+            s.expunge(inst)
+        return inst
+
+
+def test_the_cart_journey_end_to_end_on_temporal_through_ingestion(
+    frt: Runtime,
+    fws: str,
+    clock: Clock,
+    sms_gateway: Gateway,
+    temporal_address: str,
+    task_queue: str,
+) -> None:
+    """Events in through the ingest path, instances out to Temporal by the forwarder, the
+    purchase back in through the waits the workflow keeps on the store, one SMS out."""
+    for name in ("Product Added", "Order Completed"):
+        event(frt, fws, clock, type="track", event=name, userId="seed")
+    publish(frt, fws, cart_flow())
+    for user, name in (("sara", "سارا"), ("john", "John")):
+        traits = {"first_name": name, "phone": "+989121234567", "language": "fa"}
+        event(frt, fws, clock, type="identify", userId=user, traits=traits)
+        event(frt, fws, clock, type="track", event="Product Added", userId=user)
+    runtime = TemporalRuntime(address=temporal_address, task_queue=task_queue, clock=clock)
+    forwarder = Forwarder(frt.flows.runtime, runtime)
+
+    def status(user: str) -> tuple[str, str | None]:
+        inst = instance_of(frt, fws, user)
+        assert inst is not None
+        return inst.status, inst.reason
+
+    try:
+        with worker(StorePorts(frt.flows.runtime), clock, temporal_address, task_queue):
+            assert forwarder.run_due() == 2
+            until(lambda: status("sara")[0] == status("john")[0] == "waiting")
+            clock.advance(minutes=30)
+            event(frt, fws, clock, type="track", event="Order Completed", userId="john")
+            assert forwarder.run_due() == 1  # the inbox row the waits led the hook to write
+            until(lambda: status("john") == ("done", "not entered: Order Completed"))
+            clock.advance(minutes=31)
+            sara = instance_of(frt, fws, "sara")
+            assert sara is not None
+            runtime.tick(ref_of(sara))
+            until(lambda: acted_keys(frt, sara.id) == ["remind:1"])
+            frt.scheduler.run_due()
+            (sms,) = sms_gateway.wait(1)
+            assert sms["body"]["text"] == "سارا عزیز، سبد شما منتظر است."
+            clock.advance(hours=3)
+            event(frt, fws, clock, type="track", event="Order Completed", userId="sara")
+            assert forwarder.run_due() == 1
+            until(lambda: status("sara") == ("done", "goal"))
+            clock.advance(days=2)
+            runtime.tick(ref_of(sara))  # ended: dropped
+            frt.scheduler.run_due()
+    finally:
+        runtime.close()
+    assert len(sms_gateway.received) == 1 and acted_keys(frt, sara.id) == ["remind:1"]

@@ -96,11 +96,19 @@ class TemporalRuntime:
             return self._client
 
     def start(
-        self, ref: InstanceRef, definition: dict[str, Any], seed: str, properties: dict[str, Any]
+        self,
+        ref: InstanceRef,
+        definition: dict[str, Any],
+        seed: str,
+        properties: dict[str, Any],
+        *,
+        entered_at: datetime | None = None,
     ) -> None:
+        """Start the instance (a no-op when it runs or ran); ``entered_at``: when the person
+        entered, if earlier than now (the forwarder passes the instance row's creation)."""
         data = JourneyInput(ref, definition, seed, dict(properties), self.history_limit)
-        if self.clock is not None:
-            data.entered_at = self.clock().isoformat()
+        entered = entered_at or (self.clock() if self.clock is not None else None)
+        data.entered_at = entered.isoformat() if entered is not None else None
         self._loop.run(self._start(self.client(), data))
 
     async def _start(self, client: Client, data: JourneyInput) -> None:

@@ -111,6 +111,8 @@ class RecordInput:
     ref: InstanceRef
     commands: list[dict[str, Any]]
     now: str
+    #: The interpreter state after the commands, for ports that keep it (``record_state``).
+    state: dict[str, Any] | None = None
 
 
 # -- activities: the ports, in the worker's thread pool ---------------------------------------
@@ -140,7 +142,13 @@ class JourneyActivities:
 
     @activity.defn(name="safar.flows.record")
     def record(self, data: RecordInput) -> None:
-        self._ports.record(data.ref, data.commands, datetime.fromisoformat(data.now))
+        now = datetime.fromisoformat(data.now)
+        # Ports on a store (``store.StorePorts``) also keep the state and the waits it implies.
+        keep = getattr(self._ports, "record_state", None)
+        if keep is not None and data.state is not None:
+            keep(data.ref, data.commands, data.state, now)
+        else:
+            self._ports.record(data.ref, data.commands, now)
 
     def all(self) -> list[Any]:
         return [self.load_facts, self.choose, self.act, self.record]
@@ -251,25 +259,27 @@ class JourneyWorkflow:
     async def _advance(
         self, flow: FlowDefinition, ref: InstanceRef, event: Input, facts: Facts
     ) -> None:
-        """Feed one input; run its actions, then hand all its commands to ``record`` (the step
-        log keeps entered, reached and finished; the ports may keep more), and answer a
-        ``Choose`` the same way. The new state is kept only once its commands ran, so
-        ``snapshot`` never reports a step whose actions are still to come."""
+        """Feed one input: hand all its commands to ``record`` (the step log keeps entered,
+        reached and finished; store ports also keep the state and its waits), run its actions,
+        and answer a ``Choose`` the same way. The record comes first so the store listens for
+        the reply to a message before the message goes; the workflow keeps the new state only
+        once the actions ran, so ``snapshot`` never shows a step whose actions are to come."""
         pending: Input | None = event
         # The ports act at the app clock's now (an event's facts carry when it happened).
         now = (self._now or facts.now).isoformat()
         while pending is not None:
             state, commands = advance(flow, self._state, pending)
             pending = None
+            if commands:
+                steps = [command_dict(c) for c in commands]
+                entry = RecordInput(ref, steps, now, state.model_dump(mode="json"))
+                await _port(JourneyActivities.record, entry)
             for command in commands:
                 if isinstance(command, Act):
                     act = NodeCall(ref, command.node, now, command.key, command.control)
                     await _port(JourneyActivities.act, act, local=False)
                 elif isinstance(command, Listen):
                     self._listens[command.token] = command.event
-            if commands:
-                steps = [command_dict(c) for c in commands]
-                await _port(JourneyActivities.record, RecordInput(ref, steps, now))
             keep = {0, state.waiting.token} if state.waiting is not None else {0}
             self._listens = {k: v for k, v in self._listens.items() if k in keep}
             self._state = state

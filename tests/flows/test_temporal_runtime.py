@@ -24,7 +24,7 @@ from safar.flows.models import FlowInstance
 from safar.flows.ports import InstanceRef
 from safar.flows.runtime import EmbeddedPorts, ref_of
 from safar.flows.temporal import TemporalRuntime, TemporalWorker, workflow_id
-from safar.flows.temporal.store import Forwarder, StorePorts
+from safar.flows.temporal.store import Forwarder, StorePorts, TemporalParts
 from safar.identity import service as identity
 from safar.kit.db import utcnow
 from safar.runtime import Runtime
@@ -417,3 +417,33 @@ def test_the_cart_journey_end_to_end_on_temporal_through_ingestion(
     finally:
         runtime.close()
     assert len(sms_gateway.received) == 1 and acted_keys(frt, sara.id) == ["remind:1"]
+
+
+def test_the_temporal_parts_run_an_api_entry_in_the_background(
+    frt: Runtime, fws: str, clock: Clock, temporal_address: str, task_queue: str
+) -> None:
+    """What ``SAFAR_FLOWS_RUNTIME=temporal`` runs: the forwarder's thread and a worker."""
+    settings = frt.settings.model_copy(
+        update={"temporal_address": temporal_address, "temporal_task_queue": task_queue}
+    )
+    event(frt, fws, clock, type="identify", userId="u1", traits={"phone": "+989121234567"})
+    flow_id = publish(frt, fws, welcome_flow(delay_s=3600))
+    parts = TemporalParts(settings, frt.flows.runtime)
+    parts.start()
+    try:
+        with frt.db.session() as s:
+            profile_id = identity.lookup(s, workspace_id=fws, type_="user_id", value="u1")
+            instance_id = frt.flows.enter(
+                s, workspace_id=fws, flow_id=flow_id, profile_id=profile_id, key="k1", properties={}
+            )
+        assert instance_id is not None
+        parts.wake()
+        until(lambda: (instance_of(frt, fws, "u1") or FlowInstance()).node == "pause")
+        inst = instance_of(frt, fws, "u1")
+        assert inst is not None and acted_keys(frt, instance_id) == []
+        clock.advance(hours=1)
+        parts.runtime.tick(ref_of(inst))
+        until(lambda: acted_keys(frt, instance_id) == ["hello:1"])
+        until(lambda: (instance_of(frt, fws, "u1") or FlowInstance()).reason == "completed")
+    finally:
+        parts.stop()

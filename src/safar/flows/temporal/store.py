@@ -17,13 +17,14 @@ import threading
 from datetime import datetime
 from typing import Any
 
+from safar.config import Settings
 from safar.errors import is_transient
 from safar.flows.interpreter import State
 from safar.flows.ports import InstanceRef
 from safar.flows.repository import FlowQueue, InstanceRepository, VersionRepository
 from safar.flows.runtime import EmbeddedPorts, EmbeddedRuntime, ref_of
 from safar.flows.runtime import _waits as waits_of
-from safar.flows.temporal.runtime import TemporalRuntime
+from safar.flows.temporal.runtime import TemporalRuntime, TemporalWorker
 
 log = logging.getLogger("safar.flows")
 PASS_LIMIT = 200
@@ -125,3 +126,31 @@ class Forwarder:
                     log.exception("flows: forwarding failed")
             self._wake.wait(self.embedded.interval_s)
             self._wake.clear()
+
+
+class TemporalParts:
+    """What ``SAFAR_FLOWS_RUNTIME=temporal`` runs in a Safar process, in place of the embedded
+    worker: the forwarder's thread and (``worker=True``) a Temporal worker on the store ports.
+    More workers can run in other processes on the same task queue."""
+
+    def __init__(self, settings: Settings, embedded: EmbeddedRuntime, *, worker: bool = True):
+        self.runtime = TemporalRuntime.from_settings(settings, clock=embedded.clock)
+        self.forwarder = Forwarder(embedded, self.runtime)
+        ports = StorePorts(embedded)
+        self.worker = (
+            TemporalWorker.from_settings(settings, ports, embedded.clock) if worker else None
+        )
+
+    def start(self) -> None:
+        if self.worker is not None:
+            self.worker.start()
+        self.forwarder.start_worker()
+
+    def wake(self) -> None:
+        self.forwarder.wake()
+
+    def stop(self) -> None:
+        self.forwarder.stop()
+        if self.worker is not None:
+            self.worker.stop()
+        self.runtime.close()

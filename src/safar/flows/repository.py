@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from safar.flows.models import (
@@ -123,15 +123,20 @@ class InstanceRepository(WorkspaceRepository[FlowInstance]):
     def set_waits(self, instance: FlowInstance, waits: Sequence[tuple[str, datetime]]) -> None:
         """Replace the instance's subscriptions with ``waits`` (event, until)."""
         self.session.execute(delete(FlowWait).where(FlowWait.instance_id == instance.id))
-        for event, until in waits:
-            self.session.add(
-                FlowWait(
-                    workspace_id=instance.workspace_id,
-                    instance_id=instance.id,
-                    profile_id=instance.profile_id,
-                    event=event,
-                    until=until,
-                )
+        if waits:
+            # Core inserts: no unit-of-work bookkeeping for rows nothing reads back here.
+            self.session.execute(
+                insert(FlowWait),
+                [
+                    {
+                        "workspace_id": instance.workspace_id,
+                        "instance_id": instance.id,
+                        "profile_id": instance.profile_id,
+                        "event": event,
+                        "until": until,
+                    }
+                    for event, until in waits
+                ],
             )
 
     def rekey(self, instance: FlowInstance, profile_id: str) -> None:
@@ -144,8 +149,8 @@ class InstanceRepository(WorkspaceRepository[FlowInstance]):
         )
 
     def add_timer(self, instance: FlowInstance, token: int, due_at: datetime) -> None:
-        self.session.add(
-            FlowTimer(
+        self.session.execute(
+            insert(FlowTimer).values(
                 workspace_id=instance.workspace_id,
                 instance_id=instance.id,
                 token=token,
@@ -187,6 +192,10 @@ class ActionRepository(WorkspaceRepository[FlowAction]):
 
 class StepRepository(WorkspaceRepository[FlowStep]):
     model = FlowStep
+
+    def append(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.session.execute(insert(FlowStep), rows)
 
     def counts(
         self, workspace_id: str, flow_id: str

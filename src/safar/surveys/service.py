@@ -7,8 +7,9 @@ never lost), advances ``step`` with a conditional update (a double submit change
 schedules one ``survey_answered`` event in the same transaction (so it is never lost either; the
 event's message id is fixed per step, so the event store keeps it once).
 
-Invitations and links live in ``invitations``, step logic and answer parsing in ``answers``;
-both are re-exported here, so callers keep using ``surveys.service`` as the one facade.
+Invitations and links live in ``invitations``, step logic and answer parsing in ``answers``,
+the overview's KPIs of a date range in ``kpis``; all are re-exported here, so callers keep
+using ``surveys.service`` as the one facade.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from safar.surveys.invitations import (
     pending_invitations,
     pick_language,
 )
+from safar.surveys.kpis import DayRange, kpis
 from safar.surveys.models import Survey, SurveyResponse
 from safar.surveys.repository import ResponseRepository, SurveyRepository
 from safar.surveys.schemas import Question, SurveyCreate, SurveyDefinition, SurveyUpdate
@@ -45,6 +47,7 @@ __all__ = [
     "EMIT_TASK",
     "EVENT_NAME",
     "SCORE_COLUMNS",
+    "DayRange",
     "Opened",
     "StepResult",
     "answer_event",
@@ -54,6 +57,7 @@ __all__ = [
     "definition_of",
     "get_survey",
     "invitation_for_profile",
+    "kpis",
     "link",
     "list_responses",
     "list_surveys",

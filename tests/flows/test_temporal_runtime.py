@@ -447,3 +447,42 @@ def test_the_temporal_parts_run_an_api_entry_in_the_background(
         until(lambda: (instance_of(frt, fws, "u1") or FlowInstance()).reason == "completed")
     finally:
         parts.stop()
+
+
+def test_a_merge_during_a_wait_sends_one_message_on_temporal(
+    frt: Runtime, fws: str, clock: Clock, temporal_address: str, task_queue: str
+) -> None:
+    """The same person added to the cart on the web (anonymous) and in the app (user id): two
+    instances; an identify joins them while they wait; only the older one reminds."""
+    for name in ("Product Added", "Order Completed"):
+        event(frt, fws, clock, type="track", event=name, userId="seed")
+    publish(frt, fws, cart_flow())
+    event(frt, fws, clock, type="track", event="Product Added", anonymousId="anon-7")
+    clock.advance(seconds=1)
+    event(frt, fws, clock, type="track", event="Product Added", userId="u7")
+    runtime = TemporalRuntime(address=temporal_address, task_queue=task_queue, clock=clock)
+    forwarder = Forwarder(frt.flows.runtime, runtime)
+
+    def rows() -> list[FlowInstance]:
+        with frt.db.session() as s:
+            found = list(s.scalars(select(FlowInstance).order_by(FlowInstance.created_at)))
+            s.expunge_all()
+            return found
+
+    try:
+        with worker(StorePorts(frt.flows.runtime), clock, temporal_address, task_queue):
+            assert forwarder.run_due() == 2
+            until(lambda: [i.status for i in rows()] == ["waiting", "waiting"])
+            event(frt, fws, clock, type="identify", userId="u7", anonymousId="anon-7")
+            clock.advance(hours=1)
+            for inst in rows():
+                runtime.tick(ref_of(inst))
+            until(lambda: [i.status for i in rows()] == ["waiting", "done"])
+            older, newer = rows()
+            until(lambda: acted_keys(frt, older.id) == ["remind:1"])
+            assert runtime.result(ref_of(newer)).startswith("merged into")
+    finally:
+        runtime.close()
+    older, newer = rows()
+    assert acted_keys(frt, newer.id) == [] and newer.reason == f"merged into {older.id}"
+    assert older.profile_id == newer.profile_id  # both follow the person

@@ -25,6 +25,7 @@ from safar.flows.repository import FlowQueue, InstanceRepository, VersionReposit
 from safar.flows.runtime import EmbeddedPorts, EmbeddedRuntime, ref_of
 from safar.flows.runtime import _waits as waits_of
 from safar.flows.temporal.runtime import TemporalRuntime, TemporalWorker
+from safar.flows.temporal.workflow import InstanceClosed
 
 log = logging.getLogger("safar.flows")
 PASS_LIMIT = 200
@@ -48,6 +49,21 @@ class StorePorts(EmbeddedPorts):
             if st.status != "done":
                 inst.node = st.waiting.node if st.waiting is not None else None
             InstanceRepository(s).set_waits(inst, waits_of(flow, st))
+
+    def act(
+        self, ref: InstanceRef, node_id: str, key: str, control: bool, now: datetime
+    ) -> dict[str, Any]:
+        """Act, unless a merge made the person's older instance of the flow the one that goes
+        on: then this one ends as merged (as the embedded runtime ends it), and the workflow
+        with it, so a merged person hears once."""
+        closed: str | None = None
+        with self.runtime.db.session() as s:
+            inst = InstanceRepository(s).get(ref.workspace_id, ref.instance_id)
+            if inst is not None and self.runtime._follow(s, inst, now) is None:
+                closed = inst.reason or "merged"
+        if closed is not None:
+            raise InstanceClosed(closed)
+        return super().act(ref, node_id, key, control, now)
 
 
 class Forwarder:

@@ -13,6 +13,7 @@ from typing import Any
 
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     # Pure and deterministic (pydantic models, the interpreter): the sandbox may share them.
@@ -53,6 +54,14 @@ PORT_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=5),
 )
 PORT_TIMEOUT = timedelta(seconds=60)
+
+
+class InstanceClosed(Exception):
+    """Raised by ports whose store ended the instance on its own (a merge kept another one of
+    the same person): the workflow ends with the message as its reason, acting no more."""
+
+
+CLOSED = "InstanceClosed"
 
 
 def workflow_id(instance_id: str) -> str:
@@ -137,7 +146,10 @@ class JourneyActivities:
     @activity.defn(name="safar.flows.act")
     def act(self, data: NodeCall) -> dict[str, Any]:
         now = datetime.fromisoformat(data.now)
-        outcome = self._ports.act(data.ref, data.node, data.key, data.control, now)
+        try:
+            outcome = self._ports.act(data.ref, data.node, data.key, data.control, now)
+        except InstanceClosed as exc:
+            raise ApplicationError(str(exc), type=CLOSED, non_retryable=True) from None
         return json.loads(json.dumps(outcome, default=str))  # type: ignore[no-any-return]
 
     @activity.defn(name="safar.flows.record")
@@ -277,7 +289,8 @@ class JourneyWorkflow:
             for command in commands:
                 if isinstance(command, Act):
                     act = NodeCall(ref, command.node, now, command.key, command.control)
-                    await _port(JourneyActivities.act, act, local=False)
+                    if not await self._act(act):
+                        return
                 elif isinstance(command, Listen):
                     self._listens[command.token] = command.event
             keep = {0, state.waiting.token} if state.waiting is not None else {0}
@@ -288,6 +301,20 @@ class JourneyWorkflow:
                 choice = NodeCall(ref, choose.node, now)
                 edge: str | None = await _port(JourneyActivities.choose, choice)
                 pending = Chosen(facts, choose.token, edge)
+
+    async def _act(self, call: NodeCall) -> bool:
+        """Run the action; False when the store had closed the instance (then it is done)."""
+        try:
+            await _port(JourneyActivities.act, call, local=False)
+        except ActivityError as exc:
+            cause = exc.cause
+            if not (isinstance(cause, ApplicationError) and cause.type == CLOSED):
+                raise
+            self._state = self._state.model_copy(
+                update={"status": "done", "waiting": None, "reason": cause.message}
+            )
+            return False
+        return True
 
     async def _wait(self) -> None:
         """Until a signal, or the timer of the step the instance waits in."""

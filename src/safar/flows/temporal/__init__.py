@@ -1,5 +1,8 @@
 """Journeys on Temporal: one workflow per instance, running the same interpreter as the embedded
-runtime (``SAFAR_FLOWS_RUNTIME=temporal``; the only module that imports ``temporalio``).
+runtime (``SAFAR_FLOWS_RUNTIME=temporal``; the only package that imports ``temporalio``, so
+import it only in that mode). ``workflow.py``: the workflow, its activities and payloads;
+``runtime.py``: the runtime and the worker for a synchronous app; ``store.py``: what joins them
+to the state store (the forwarder, the store ports, ``TemporalParts``).
 
 What runs where. ``TemporalRuntime`` (in the app) starts a ``JourneyWorkflow`` per instance
 (workflow id ``safar-flow-<instance_id>``; a second start of the id is a no-op) and hands it
@@ -9,6 +12,7 @@ task queue on a background thread with its own event loop: the workflow keeps th
 only through activities that call the ``FlowPorts`` (facts, branch choices, idempotent actions,
 the step log) in a thread pool, because the ports are synchronous database code. An action is
 retried with backoff, and the ports' ``act`` is idempotent by key, so a retry never sends twice.
+Reads and the step log run as local activities (no round trip through the server).
 
 The clock. Safar's clock is injectable (tests pass a fake one), and a workflow cannot read it:
 the ``load_facts`` activity runs before each input and supplies the app clock's ``now``, which

@@ -69,9 +69,15 @@ def runtime(temporal_address: str, task_queue: str) -> Iterator[TemporalRuntime]
 
 @contextmanager
 def worker(
-    ports: MemoryPorts, clock: Callable[[], datetime], address: str, task_queue: str
+    ports: Any,
+    clock: Callable[[], datetime],
+    address: str,
+    task_queue: str,
+    sandboxed: bool = True,
 ) -> Iterator[TemporalWorker]:
-    w = TemporalWorker(ports, clock=clock, address=address, task_queue=task_queue, threads=4)
+    w = TemporalWorker(
+        ports, clock=clock, address=address, task_queue=task_queue, threads=4, sandboxed=sandboxed
+    )
     w.start()
     try:
         yield w
@@ -486,3 +492,16 @@ def test_a_merge_during_a_wait_sends_one_message_on_temporal(
     older, newer = rows()
     assert acted_keys(frt, newer.id) == [] and newer.reason == f"merged into {older.id}"
     assert older.profile_id == newer.profile_id  # both follow the person
+
+
+def test_without_the_sandbox_the_scenarios_act_the_same(
+    temporal_address: str, task_queue: str, runtime: TemporalRuntime
+) -> None:
+    for scenario in SCENARIOS[:2]:
+        ports = MemoryPorts({"p1": scenario.profile}, choices=scenario.choices)
+        ref = scenario_ref(scenario, "u-" + uuid.uuid4().hex[:8])
+        clock = Clock(scenario.start)
+        with worker(ports, clock, temporal_address, task_queue, sandboxed=False):
+            final = play_on_temporal(scenario, Driver(runtime), clock, ref)
+        assert ports.act_keys(ref.instance_id) == list(scenario.acts)
+        assert final["reason"] == scenario.reason

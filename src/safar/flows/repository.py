@@ -85,6 +85,20 @@ class InstanceRepository(WorkspaceRepository[FlowInstance]):
             order_by=[FlowInstance.created_at.desc()],
         )
 
+    def of_person(
+        self, workspace_id: str, profile_ids: Sequence[str], limit: int
+    ) -> list[tuple[FlowInstance, str]]:
+        """(instance, journey name) of every journey these profiles entered, newest first."""
+        stmt = (
+            self.scoped(workspace_id)
+            .add_columns(Flow.name)
+            .join(Flow, Flow.id == FlowInstance.flow_id)
+            .where(FlowInstance.profile_id.in_(list(profile_ids)))
+            .order_by(FlowInstance.created_at.desc(), FlowInstance.id.desc())
+            .limit(limit)
+        )
+        return [(i, name) for i, name in self.session.execute(stmt).tuples()]
+
     def listening(
         self, workspace_id: str, events: Sequence[str], profile_ids: Sequence[str], at: datetime
     ) -> list[tuple[str, str, str]]:

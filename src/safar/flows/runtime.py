@@ -255,7 +255,7 @@ class EmbeddedRuntime:
         tz = self.default_tz
         # The journey starts when the person entered (the triggering event's arrival), not when
         # the worker got to it: an hour's absence window is an hour after the cart.
-        entered = min(inst.created_at, now)
+        entered = min(inst.trigger_at or inst.created_at, now)
 
         def make(who: Person) -> Input:
             return Start(who.facts(entered, tz), seed, props)

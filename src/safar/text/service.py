@@ -1,4 +1,5 @@
-"""The text domain's facade for other parts: what its analyses say about a period.
+"""The text domain's facade for other parts: what its analyses say, of a period or
+of given events.
 
 Analyses live in the event store (``repository``); pages and other domains read them here.
 """
@@ -6,8 +7,10 @@ Analyses live in the event store (``repository``); pages and other domains read 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from safar.events.store import EventStore
 from safar.text import repository
@@ -43,3 +46,14 @@ def label_counts(
         if e:
             emotion[e] += n
     return LabelCounts(total, sentiment, emotion)
+
+
+def analyses_of(
+    store: EventStore, *, workspace_id: str, message_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The latest analysis of each of these events that was analysed, keyed by message id.
+
+    Events without customer text, or not analysed yet, are simply absent; an analysis that
+    failed carries its ``error`` and no labels.
+    """
+    return repository.analyses_for(store, workspace_id, list(dict.fromkeys(message_ids)))

@@ -24,6 +24,7 @@ from safar.segments import export
 from safar.segments import service as segments
 from safar.segments.export import display_name
 from safar.segments.schemas import SegmentCreate, SegmentDefinition
+from safar.web import customer360
 from safar.web.i18n import N_
 from safar.web.nav import NavEntry, register_nav
 from safar.web.render import Page, PageDep, need, render
@@ -226,10 +227,16 @@ def profile(
     )  # fmt: skip
     households = [g for g in prof.groups if g.type == "household"]
     others = [g for g in prof.groups if g.type != "household"]
+    header = customer360.summary(
+        page.session, runtime.store, workspace_id=ws, profile_id=prof.id,
+        consent=prof.consent, shown=events,
+    )  # fmt: skip
     return render(
         page,
         "profile.html",
         profile=prof,
+        c360=header,
+        labels360=customer360.LABELS,
         name=display_name(prof.traits),
         history=history,
         events=events,

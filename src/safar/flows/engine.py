@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from safar.config import Settings
 from safar.db import Database
 from safar.errors import NotFound
 from safar.events.store import EventStore
@@ -120,6 +121,7 @@ class FlowEngine:
         clock: Callable[[], datetime],
         interval_s: float = 1.0,
         wake_scheduler: Callable[[], None] | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.db = db
         self.store = store
@@ -140,11 +142,23 @@ class FlowEngine:
         )
         self.hook = FlowHook(db, self.runtime.wake, clock=clock)
         self.runtime.sweeper = Sweeper(db, members=self.audiences.members, default_tz=default_tz)
+        #: ``SAFAR_FLOWS_RUNTIME=temporal``: instances run as Temporal workflows; the embedded
+        #: worker must not run then (both would claim the new instances).
+        self.temporal: Any = None
+        if settings is not None and settings.flows_runtime == "temporal":
+            from safar.flows.temporal.store import TemporalParts
+
+            self.temporal = TemporalParts(settings, self.runtime)
 
     def start(self) -> None:
-        self.runtime.start_worker()
+        if self.temporal is not None:
+            self.temporal.start()
+        else:
+            self.runtime.start_worker()
 
     def stop(self) -> None:
+        if self.temporal is not None:
+            self.temporal.stop()
         self.runtime.stop()
 
     def publish(

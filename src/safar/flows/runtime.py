@@ -112,7 +112,7 @@ class EmbeddedRuntime:
         self.clock = clock
         self.interval_s = interval_s
         self.definitions = Definitions()
-        self._wake = threading.Event()
+        self.wake_event = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
@@ -126,16 +126,16 @@ class EmbeddedRuntime:
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
+        self.wake_event.set()
         if self._thread is not None and self._thread.is_alive():
             self._thread.join(timeout=30)
 
     def wake(self) -> None:
-        self._wake.set()
+        self.wake_event.set()
 
     def wake_after_commit(self, session: Session) -> None:
         """Wake the worker once the caller's unit of work (with the new rows) commits."""
-        orm_event.listen(session, "after_commit", lambda _s: self._wake.set(), once=True)
+        orm_event.listen(session, "after_commit", lambda _s: self.wake_event.set(), once=True)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -149,8 +149,8 @@ class EmbeddedRuntime:
                     log.error("flows: store error (%s); retrying", exc)
                 else:
                     log.exception("flows: pass failed")
-            self._wake.wait(self.interval_s)
-            self._wake.clear()
+            self.wake_event.wait(self.interval_s)
+            self.wake_event.clear()
 
     # -- FlowRuntime -----------------------------------------------------------------------------
     def start(
@@ -266,7 +266,7 @@ class EmbeddedRuntime:
         self, s: Session, inst: FlowInstance, make: Callable[[Person], Input], now: datetime
     ) -> None:
         """One input, then the branch decisions it asks for, in the caller's unit of work."""
-        who = self._follow(s, inst, now)
+        who = self.follow(s, inst, now)
         if who is None:
             return
         flow = self.definitions.get(s, inst.workspace_id, inst.flow_id, inst.version)
@@ -281,7 +281,7 @@ class EmbeddedRuntime:
             edge = self.executor.choose(s, ref_of(inst), flow, choose.node, who, now)
             event = Chosen(who.facts(now, self.default_tz), choose.token, edge)
 
-    def _follow(self, s: Session, inst: FlowInstance, now: datetime) -> Person | None:
+    def follow(self, s: Session, inst: FlowInstance, now: datetime) -> Person | None:
         """The person now. When merged profiles of one person each had an instance of the
         flow, the oldest goes on and the others end as merged, so the person hears once."""
         who = person(s, workspace_id=inst.workspace_id, profile_id=inst.profile_id)
@@ -335,7 +335,7 @@ class EmbeddedRuntime:
                 )
             elif isinstance(command, Finished):
                 inst.finished_at, inst.reason = now, command.reason[:200]
-        repo.set_waits(inst, _waits(flow, state))
+        repo.set_waits(inst, waits_of(flow, state))
         record(s, ref, [command_dict(c) for c in commands], control=inst.control, now=now)
 
 
@@ -357,7 +357,7 @@ def _timer_input(token: int, now: datetime, tz: str) -> Callable[[Person], Input
     return make
 
 
-def _waits(flow: FlowDefinition, state: State) -> list[tuple[str, datetime]]:
+def waits_of(flow: FlowDefinition, state: State) -> list[tuple[str, datetime]]:
     """What the instance listens for now, derived from its state (never from old commands)."""
     if state.status == "done":
         return []

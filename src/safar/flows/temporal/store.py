@@ -22,8 +22,7 @@ from safar.errors import is_transient
 from safar.flows.interpreter import State
 from safar.flows.ports import InstanceRef
 from safar.flows.repository import FlowQueue, InstanceRepository, VersionRepository
-from safar.flows.runtime import EmbeddedPorts, EmbeddedRuntime, ref_of
-from safar.flows.runtime import _waits as waits_of
+from safar.flows.runtime import EmbeddedPorts, EmbeddedRuntime, ref_of, waits_of
 from safar.flows.temporal.runtime import TemporalRuntime, TemporalWorker
 from safar.flows.temporal.workflow import InstanceClosed
 
@@ -59,7 +58,7 @@ class StorePorts(EmbeddedPorts):
         closed: str | None = None
         with self.runtime.db.session() as s:
             inst = InstanceRepository(s).get(ref.workspace_id, ref.instance_id)
-            if inst is not None and self.runtime._follow(s, inst, now) is None:
+            if inst is not None and self.runtime.follow(s, inst, now) is None:
                 closed = inst.reason or "merged"
         if closed is not None:
             raise InstanceClosed(closed)
@@ -75,7 +74,7 @@ class Forwarder:
         self.temporal = temporal
         # The embedded worker's own wake-up (it does not run in this mode): whatever wakes it
         # (the ingest hook, an API entry's commit) wakes the forwarder, with no new wiring.
-        self._wake = embedded._wake
+        self._wake = embedded.wake_event
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None

@@ -62,6 +62,11 @@ def test_cli_imports_and_asks_for_a_funnel_through_the_running_server(
         assert [s["cases"] for s in json.loads(asked.stdout)["steps"]] == [4, 2]
         text = safar_cli(data_dir, *funnel, **env)
         assert text.returncode == 0 and "Order Delivered" in text.stdout, text.stderr
+        xes = tmp_path / "log.xes"
+        exported = safar_cli(data_dir, "journeys", "export", str(xes), "-w", ws["workspace_id"],
+                             **env)  # fmt: skip
+        assert exported.returncode == 0, exported.stderr
+        assert "6 events written" in exported.stdout and xes.read_bytes().count(b"<event>") == 6
         # Without a key the command says which one to give.
         env.pop("SAFAR_API_KEY")
         keyless = safar_cli(data_dir, *args, **env)

@@ -104,13 +104,27 @@ def export_cmd(
     ctx: typer.Context,
     out: Annotated[Path, typer.Argument(help="XES file to write")],
     workspace: Annotated[str, typer.Option("--workspace", "-w", help="workspace id")],
+    key: Annotated[
+        str | None,
+        typer.Option(
+            envvar=KEY_ENV, help="secret key, to ask the running server when it holds the store"
+        ),
+    ] = None,
 ) -> None:
     """Export a workspace's events as an XES log (case = customer profile)."""
     from safar.config import Settings
+    from safar.errors import StoreBusy
     from safar.journeys import service
     from safar.journeys.importer import export_xes
 
-    runtime = open_runtime(ctx, Settings())
+    settings = Settings()
+    try:
+        runtime = open_runtime(ctx, settings)
+    except StoreBusy:
+        body = _ask_server(settings, workspace, key, "/api/journeys/export.xes", None)
+        out.write_bytes(body)
+        typer.echo(f"{body.count(b'<event>')} events written to {out}")
+        return
     try:
         with runtime.db.session() as session:
             service.refresh_identity_map(session, runtime.store, workspace_id=workspace)
@@ -213,9 +227,10 @@ def funnel_cmd(
 
 
 def _ask_server(
-    settings: Any, workspace: str, key: str | None, path: str, body: dict[str, Any]
+    settings: Any, workspace: str, key: str | None, path: str, body: dict[str, Any] | None
 ) -> Any:
-    """The running server holds the store: ask its API (the same metric) instead."""
+    """The running server holds the store: ask its API (the same metric) instead; a GET
+    without ``body``, whose bytes are returned."""
     from safar.kit.remote import ServerClient, find_key, missing_key, server_url
 
     url = server_url(settings)
@@ -228,6 +243,8 @@ def _ask_server(
             if me.get("workspace_id") not in (None, workspace):
                 raise ValidationFailed(f"--workspace: the key belongs to {me['workspace_id']}, "
                                        f"not {workspace}", field="workspace")  # fmt: skip
+            if body is None:
+                return client.request("GET", path).content
             return client.json("POST", path, json=body)
     except SafarError as exc:
         _fail(exc)

@@ -106,6 +106,8 @@ class Settings(BaseSettings):
     )
     #: First day of the budget's week: ``auto`` is Saturday in Asia/Tehran, else Monday.
     week_start: Literal["auto", "saturday", "sunday", "monday"] = "auto"
+    #: How often every saved segment of a workspace is refreshed (entered/exited events).
+    segment_refresh_s: float = Field(default=300.0, ge=1.0)
     #: Local time zone for quiet hours and survey periods (Jalali weeks and months).
     timezone: str = "Asia/Tehran"
 

@@ -16,6 +16,7 @@ from safar.identity.module import module as identity
 from safar.journeys.module import module as journeys
 from safar.kit.domain import Domain, load
 from safar.orchestration.module import module as orchestration
+from safar.segments.module import module as segments
 from safar.surveys.module import module as surveys
 from safar.text.module import module as text
 from safar.workspaces.module import module as workspaces
@@ -29,6 +30,7 @@ DOMAINS: tuple[Domain, ...] = (
     workspaces,
     auth,
     orchestration,
+    segments,
     text,
     journeys,
     surveys,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from safar.events.messages import normalize, parse_message
 from safar.runtime import Runtime
@@ -35,11 +36,24 @@ def _messages() -> list[dict[str, Any]]:
     return out
 
 
-def _expected(msgs: list[dict[str, Any]], since: datetime, until: datetime) -> dict[str, Any]:
-    inside = [m for m in msgs if since <= datetime.fromisoformat(m["timestamp"]) < until]
+def _expected(
+    msgs: list[dict[str, Any]],
+    since: datetime,
+    until: datetime,
+    tz: str = "UTC",
+    channel: str | None = None,
+) -> dict[str, Any]:
+    inside = [
+        m
+        for m in msgs
+        if since <= datetime.fromisoformat(m["timestamp"]) < until
+        and channel in (None, m["context"]["channel"])
+    ]
     daily = Counter(
-        (datetime.fromisoformat(m["timestamp"]).date(), m["context"]["channel"]) for m in inside
-    )
+        (datetime.fromisoformat(m["timestamp"]).astimezone(ZoneInfo(tz)).date(),
+         m["context"]["channel"])
+        for m in inside
+    )  # fmt: skip
     top = Counter(m.get("event") if m["type"] == "track" else m["type"] for m in inside)
     people = {m.get("userId") or "anon:" + m["anonymousId"] for m in inside}
     return {
@@ -78,3 +92,26 @@ def test_overview_aggregates(runtime: Runtime, workspace: Workspace) -> None:
     assert store.top_events(workspace.id, since=empty_since, until=empty_since) == []
     assert store.active_customers(workspace.id, since=empty_since, until=empty_since) == 0
     assert store.latest_events("ws_nobody") == []
+
+
+def test_overview_aggregates_in_local_days_and_one_channel(
+    runtime: Runtime, workspace: Workspace
+) -> None:
+    """Tehran days start at 20:30 UTC the evening before; a channel keeps only its events."""
+    msgs = _messages()
+    runtime.applier.apply(
+        [normalize(parse_message(m), workspace_id=workspace.id, received_at=START) for m in msgs]
+    )
+    store = runtime.store
+    since, until = START + timedelta(days=2), START + timedelta(days=12)
+    local = store.daily_channel_counts(workspace.id, since=since, until=until, tz="Asia/Tehran")
+    assert local == _expected(msgs, since, until, "Asia/Tehran")["daily"]
+    assert local != _expected(msgs, since, until)["daily"]  # the days really differ
+    want = _expected(msgs, since, until, channel="app")
+    got = store.daily_channel_counts(workspace.id, since=since, until=until, channel="app")
+    assert got == want["daily"] and {c for _, c, _ in got} == {"app"}
+    assert store.top_events(workspace.id, since=since, until=until, channel="app") == want["top"]
+    assert (
+        store.active_customers(workspace.id, since=since, until=until, channel="app")
+        == want["active"]
+    )

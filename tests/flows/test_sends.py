@@ -81,6 +81,8 @@ def test_the_cart_reminder_goes_once_and_a_purchase_ends_the_journey(
     assert stats["exits"] == {"not entered": 1, "goal": 1}
     assert stats["messages"] == {"done": 1}
     assert stats["nodes"]["remind"]["actions"] == {"queued": 1}
+    assert stats["nodes"]["remind"]["messages"] == {"done": 1}
+    assert "email" not in stats["nodes"]  # never reached
 
 
 def test_a_revoked_consent_sends_nothing_and_says_why(

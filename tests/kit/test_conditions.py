@@ -29,6 +29,9 @@ from safar.kit.conditions import (
         ("lt", 3.5, 3, False),
         ("gte", "2026-01-05T10:00:00Z", "2026-01-05", True),
         ("lt", "2025-12-31", "2026-01-01", True),
+        # Offsets count: 01:00 in Tehran is 21:30 UTC the day before.
+        ("lt", "2026-03-01T01:00:00+03:30", "2026-02-28T22:00:00Z", True),
+        ("gt", "2026-03-01T01:00:00+03:30", "2026-02-28", False),
         ("contains", "سلام دنیا", "دنیا", True),
         ("contains", ["vip", "new"], "VIP", True),
         ("exists", 0, None, True),

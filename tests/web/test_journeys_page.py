@@ -73,8 +73,8 @@ async def test_funnel_any_order_with_breakdown_charts(web: httpx.AsyncClient) ->
     first = _spec(html, charts[0])
     assert first["kind"] == "funnel"
     assert 'id="funnel-breakdown"' in html
-    # The other cards' forms keep the funnel's choices.
-    assert html.count('name="breakdown" value="channel"') == 3
+    # The other cards' forms and the filter bar keep the funnel's choices.
+    assert html.count('name="breakdown" value="channel"') == 4
     res = await web.get(
         "/journeys",
         params={**params, "breakdown": "persona",
@@ -139,3 +139,28 @@ async def test_key_drivers_in_words_with_the_unit_in_both_languages(
         "Support Chat (events): -5.0 stars (95% CI -5.30 to -4.70; 30 with vs 30 without)"
         in drivers
     )
+
+
+async def test_journeys_cover_all_time_unless_a_range_is_chosen(web: httpx.AsyncClient) -> None:
+    await sign_in(web, "viewer")
+    token = await page_csrf(web)
+    await web.post("/prefs/language", data={"language": "en", "csrf_token": token})
+    steps = {"steps": "Product Viewed, Order Completed"}
+
+    def customers(html: str) -> int:
+        m = re.search(r"Customers: ([\d,]+) ·", html)
+        assert m, "no process map"
+        return int(m.group(1).replace(",", ""))
+
+    everything = await web.get("/journeys", params=steps)
+    assert 'value="all" selected' in everything.text
+    # The seed's last day (1 March, Tehran): only the events of that day are mapped.
+    day = {"from": "2026-03-01", "to": "2026-03-01"}
+    one_day = await web.get("/journeys", params=steps | day)
+    assert 'value="custom" selected' in one_day.text
+    assert 0 < customers(one_day.text) < customers(everything.text)
+    # Every card's form carries the range, the range's form carries the funnel's steps.
+    assert one_day.text.count('name="from" value="2026-03-01"') >= 4
+    assert 'name="steps" value="Product Viewed, Order Completed"' in one_day.text
+    empty = await web.get("/journeys", params=steps | {"from": "2025-01-01", "to": "2025-01-02"})
+    assert empty.status_code == 200 and 'role="alert"' in empty.text  # said in place

@@ -44,6 +44,12 @@ async def test_viewer_reads_results_but_cannot_edit(web: httpx.AsyncClient, site
     assert 'id="change-nps"' in page.text
     week = await web.get(f"/surveys/{survey_id}?period=jalali_week")
     assert week.status_code == 200
+    # The shared filters' period, carried by the menu, leaves the grouping at its default.
+    carried = await web.get(f"/surveys/{survey_id}?period=30d&channel=email")
+    assert carried.status_code == 200 and "۱۴۰۵-۰۷" in carried.text
+    weekly = await web.get(f"/surveys/{survey_id}?group=jalali_week&period=30d")
+    assert '<option value="jalali_week" selected' in weekly.text
+    assert 'name="group"' in weekly.text and 'name="period"' not in weekly.text.split("<main", 1)[1]
     bad = await web.get(f"/surveys/{survey_id}?period=century")
     assert bad.status_code == 400 and "Traceback" not in bad.text
     missing = await web.get("/surveys/svy_nope")

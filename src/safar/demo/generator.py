@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from safar.demo.people import Customer, Emitter, assign_households, make_customer
-from safar.demo.story import Life, live_visitor, visitor
+from safar.demo.story import Life, live_visitor, today, visitor
 
 __all__ = ["LATEST_GAP", "Customer", "DemoData", "Emitter", "generate", "make_customer"]
 
@@ -49,6 +49,7 @@ def generate(seed: int, customers: int, now: datetime) -> DemoData:
     for i in range(visitors):
         visitor(seed, i, end, out)
     live_visitor(seed, end, out)
+    today(seed, people, end, out)
     out.sort(key=lambda m: (m["timestamp"], m["messageId"]))
     showcase = _pick_showcase(people, out)
     counts: dict[str, int] = {}

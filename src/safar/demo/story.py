@@ -370,3 +370,40 @@ def live_visitor(seed: int, end: datetime, out: list[dict[str, Any]]) -> None:
     for when in times:
         title, path = rng.choice(cat.PAGES)
         emit("page", when, "web", anon=anon, name=title, properties={"path": path})
+
+
+def today(seed: int, people: list[Customer], end: datetime, out: list[dict[str, Any]]) -> None:
+    """What happened in the last hours, for the journeys to act on while the demo runs.
+
+    About one customer in ten put something in the cart in the last six hours (half of them
+    bought it within twenty minutes, the others left it: the abandoned-cart journey's
+    reminders); one in thirty answered the NPS survey yesterday with a low score (the
+    detractor recovery's apology). Each customer has its own random stream here, so the rest
+    of the demo keeps its messageIds.
+    """
+    for c in people:
+        rng = random.Random(f"safar-demo:{seed}:today:{c.index}")
+        emit = Emitter(seed, f"t{c.index}", out, until=end)
+        roll = rng.random()
+        if roll < 0.10:
+            sku, fa, en, category, price = rng.choice(cat.PRODUCTS)
+            props = {"sku": sku, "product": fa if c.lang == "fa" else en, "category": category}
+            t = end - timedelta(hours=rng.uniform(0.2, 6))
+            emit("track", t, "web", user=c.user_id, event="Product Viewed", properties=props)
+            t += timedelta(minutes=rng.uniform(1, 6))
+            emit("track", t, "web", user=c.user_id, event="Product Added", properties=props)
+            if rng.random() < 0.5:
+                t += timedelta(minutes=rng.uniform(2, 20))
+                order = {**props, "order_id": f"T-{seed}-{c.index}", "total": price * 1000}
+                emit("track", t, "web", user=c.user_id, event="Order Completed", properties=order)
+        elif roll < 0.133:
+            t = end - timedelta(hours=rng.uniform(6, 30))
+            score = rng.randint(1, 6)
+            emit(
+                "track",
+                t,
+                "web",
+                user=c.user_id,
+                event="survey_answered",
+                properties={"survey": "nps", "nps": score, "language": c.lang},
+            )

@@ -129,7 +129,10 @@ class Executor:
         key: str,
         control: bool,
         now: datetime,
+        who: Person | None = None,
     ) -> dict[str, Any]:
+        """Run the node once per key; ``who`` (the person as the runtime loaded them for this
+        step) saves loading them again."""
         repo = ActionRepository(s)
         done = repo.by_key(ref.workspace_id, ref.instance_id, key)
         if done is not None:
@@ -151,18 +154,25 @@ class Executor:
         if control and (node.type in CONTACTING or node.type == "case"):
             row.status, row.detail = "would_send", {"channel": getattr(node, "channel", node.type)}
         elif node.type in CONTACTING:
-            row.status, row.job_id = "queued", self._message(s, ref, flow, node, key, now)
+            row.status, row.job_id = "queued", self._message(s, ref, flow, node, key, now, who)
         else:
-            row.detail = self._emit(s, ref, node, key, now)
+            row.detail = self._emit(s, ref, node, key, now, who)
         repo.add(row)
         return dict(row.detail) | {"status": row.status}
 
     def _message(
-        self, s: Session, ref: InstanceRef, flow: FlowDefinition, node: Any, key: str, now: datetime
+        self,
+        s: Session,
+        ref: InstanceRef,
+        flow: FlowDefinition,
+        node: Any,
+        key: str,
+        now: datetime,
+        who: Person | None,
     ) -> int:
         if self.enqueue is None:
             raise RuntimeError("journey messages need the orchestration scheduler")
-        who = person(s, workspace_id=ref.workspace_id, profile_id=ref.profile_id)
+        who = who or person(s, workspace_id=ref.workspace_id, profile_id=ref.profile_id)
         params: dict[str, Any] = {
             "flow_id": ref.flow_id,
             "version": ref.version,
@@ -192,17 +202,18 @@ class Executor:
             channel=channel,
             payload=payload,
             policy=policy_of(flow, contact=node.type != "webhook"),
-            key=f"flow:{ref.flow_id}:{ref.instance_id}:{key}",
+            # Node before instance: one prefix per step gives the step's outcomes (analytics).
+            key=f"flow:{ref.flow_id}:{node.id}:{ref.instance_id}:{key.rsplit(':', 1)[-1]}",
             due_at=now,
             profile_id=who.profile_id,
         )
 
     def _emit(
-        self, s: Session, ref: InstanceRef, node: Any, key: str, now: datetime
+        self, s: Session, ref: InstanceRef, node: Any, key: str, now: datetime, who: Person | None
     ) -> dict[str, Any]:
         """Set a trait or ask for a case: an event through the one ingestion path, so the
         profile's history and timeline show it (stored by a scheduler task, deduped by id)."""
-        who = person(s, workspace_id=ref.workspace_id, profile_id=ref.profile_id)
+        who = who or person(s, workspace_id=ref.workspace_id, profile_id=ref.profile_id)
         ctx = templates.context(
             traits=who.traits, properties={}, profile_id=who.profile_id, now=now
         )

@@ -51,6 +51,15 @@ def _rate(x: int, n: int) -> dict[str, Any]:
     return {"entered": n, "converted": x, "rate": x / n if n else None, "low": low, "high": high}
 
 
+def _labelled(counts: dict[tuple[str, str | None], int]) -> dict[str, int]:
+    """``{(status, reason): n}`` as ``{"status:reason": n}`` (``status`` alone without one)."""
+    out: dict[str, int] = {}
+    for (job_status, why), n in counts.items():
+        label = f"{job_status}:{why}" if why else str(job_status)
+        out[label] = out.get(label, 0) + n
+    return out
+
+
 def flow_stats(
     session: Session, *, workspace_id: str, flow_id: str, outcomes: Outcomes | None = None
 ) -> dict[str, Any]:
@@ -85,9 +94,11 @@ def flow_stats(
         acts[status] = acts.get(status, 0) + n
     messages: dict[str, int] = {}
     if outcomes is not None:
-        for (job_status, why), n in outcomes(session, workspace_id, f"flow:{flow_id}:").items():
-            label = f"{job_status}:{why}" if why else str(job_status)
-            messages[label] = messages.get(label, 0) + n
+        messages = _labelled(outcomes(session, workspace_id, f"flow:{flow_id}:"))
+        for node_id, data in nodes.items():
+            if data["actions"].get("queued"):
+                prefix = f"flow:{flow_id}:{node_id}:"
+                data["messages"] = _labelled(outcomes(session, workspace_id, prefix))
     return {
         "entered": entered[False] + entered[True],
         "entered_treatment": entered[False],

@@ -6,7 +6,7 @@ through it (and the flows service), never through the runtime's internals.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,15 +16,18 @@ from safar.db import Database
 from safar.errors import NotFound
 from safar.events.store import EventStore
 from safar.flows import service
-from safar.flows.actions import Audience, Enqueue, Executor
+from safar.flows.actions import Enqueue, Executor
 from safar.flows.analytics import Outcomes
 from safar.flows.models import Flow
 from safar.flows.runtime import EmbeddedRuntime
-from safar.flows.schedules import Members, Sweeper
+from safar.flows.schedules import Sweeper
 from safar.flows.triggers import FlowHook
+from safar.identity.service import unmerged_profile_ids
 from safar.kit.jobs import Jobs
 from safar.orchestration import service as orchestration
 from safar.orchestration.policy import SendPolicy
+from safar.segments import service as segments
+from safar.segments.schemas import SegmentDefinition
 from safar.surveys.service import get_survey
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -58,6 +61,53 @@ def enqueue_message(
     return int(job.id)
 
 
+class Audiences:
+    """The segments domain as journeys use it: branch conditions for one profile, members of a
+    schedule's segment or of a date trait's holders, and whether a segment exists."""
+
+    def __init__(self, store: EventStore, clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.clock = clock
+
+    def matches(
+        self, s: Session, workspace_id: str, profile_id: str, conditions: Sequence[Any], match: str
+    ) -> bool:
+        return segments.profile_matches(
+            s,
+            self.store,
+            workspace_id=workspace_id,
+            profile_id=profile_id,
+            conditions=list(conditions),
+            match="any" if match == "any" else "all",
+            now=self.clock(),
+        )
+
+    def members(
+        self, s: Session, workspace_id: str, conditions: Sequence[Any], segment_id: str | None
+    ) -> Iterable[str]:
+        now = self.clock()
+        if segment_id is not None:
+            found = segments.members(
+                s, self.store, workspace_id=workspace_id, segment_id=segment_id, now=now
+            )
+            if not conditions:
+                return sorted(found)
+        elif not conditions:
+            return sorted(unmerged_profile_ids(s, workspace_id=workspace_id))
+        definition = SegmentDefinition(match="all", conditions=list(conditions))
+        chosen = segments.evaluate(
+            s, self.store, workspace_id=workspace_id, definition=definition, now=now
+        )
+        return sorted(chosen & found if segment_id is not None else chosen)
+
+    def exists(self, s: Session, workspace_id: str, segment_id: str) -> bool:
+        try:
+            segments.get_segment(s, workspace_id=workspace_id, segment_id=segment_id)
+        except NotFound:
+            return False
+        return True
+
+
 class FlowEngine:
     def __init__(
         self,
@@ -66,9 +116,6 @@ class FlowEngine:
         *,
         jobs: Jobs,
         enqueue: Enqueue | None = enqueue_message,
-        audience: Audience | None = None,
-        members: Members | None = None,
-        segment_exists: Callable[[Session, str, str], bool] | None = None,
         default_tz: str,
         clock: Callable[[], datetime],
         interval_s: float = 1.0,
@@ -78,13 +125,13 @@ class FlowEngine:
         self.store = store
         self.clock = clock
         self.default_tz = default_tz
-        self.segment_exists = segment_exists
+        self.audiences = Audiences(store, clock)
         #: The scheduler's message outcomes by (status, reason), for the analytics.
         self.outcomes: Outcomes | None = orchestration.outcome_counts
         self.executor = Executor(
             jobs=jobs,
             enqueue=enqueue,
-            audience=audience,
+            audience=self.audiences.matches,
             default_tz=default_tz,
             wake_scheduler=wake_scheduler,
         )
@@ -92,8 +139,7 @@ class FlowEngine:
             db, executor=self.executor, default_tz=default_tz, clock=clock, interval_s=interval_s
         )
         self.hook = FlowHook(db, self.runtime.wake, clock=clock)
-        if members is not None:
-            self.runtime.sweeper = Sweeper(db, members=members, default_tz=default_tz)
+        self.runtime.sweeper = Sweeper(db, members=self.audiences.members, default_tz=default_tz)
 
     def start(self) -> None:
         self.runtime.start_worker()
@@ -124,9 +170,7 @@ class FlowEngine:
             return True
 
         def segment_exists(segment_id: str) -> bool:
-            return self.segment_exists is not None and self.segment_exists(
-                session, workspace_id, segment_id
-            )
+            return self.audiences.exists(session, workspace_id, segment_id)
 
         flow = service.publish(
             session,

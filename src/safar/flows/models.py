@@ -76,6 +76,9 @@ class FlowInstance(Base):
     properties: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     control: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: When the trigger happened (the event's time; the entry time for sweeps and API calls):
+    #: the journey's clock starts here, so an hour's absence window is an hour after the cart.
+    trigger_at: Mapped[datetime | None] = mapped_column(default=None)
     entered_at: Mapped[datetime | None] = mapped_column(default=None)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     reason: Mapped[str | None] = mapped_column(String(200), default=None)

@@ -34,6 +34,7 @@ def ingest_hook(runtime: Any) -> Any:
 module = Domain(
     name="flows",
     routers=("safar.flows.api:router",),
+    pages=("safar.web.pages.flows",),
     models=("safar.flows.models",),
     tasks={EMIT_TASK: "safar.flows.module:emit_task"},
     actions={MESSAGE_ACTION: "safar.flows.module:message_action"},

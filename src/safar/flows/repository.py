@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from safar.flows.models import (
@@ -85,6 +85,20 @@ class InstanceRepository(WorkspaceRepository[FlowInstance]):
             order_by=[FlowInstance.created_at.desc()],
         )
 
+    def of_person(
+        self, workspace_id: str, profile_ids: Sequence[str], limit: int
+    ) -> list[tuple[FlowInstance, str]]:
+        """(instance, journey name) of every journey these profiles entered, newest first."""
+        stmt = (
+            self.scoped(workspace_id)
+            .add_columns(Flow.name)
+            .join(Flow, Flow.id == FlowInstance.flow_id)
+            .where(FlowInstance.profile_id.in_(list(profile_ids)))
+            .order_by(FlowInstance.created_at.desc(), FlowInstance.id.desc())
+            .limit(limit)
+        )
+        return [(i, name) for i, name in self.session.execute(stmt).tuples()]
+
     def listening(
         self, workspace_id: str, events: Sequence[str], profile_ids: Sequence[str], at: datetime
     ) -> list[tuple[str, str, str]]:
@@ -123,15 +137,20 @@ class InstanceRepository(WorkspaceRepository[FlowInstance]):
     def set_waits(self, instance: FlowInstance, waits: Sequence[tuple[str, datetime]]) -> None:
         """Replace the instance's subscriptions with ``waits`` (event, until)."""
         self.session.execute(delete(FlowWait).where(FlowWait.instance_id == instance.id))
-        for event, until in waits:
-            self.session.add(
-                FlowWait(
-                    workspace_id=instance.workspace_id,
-                    instance_id=instance.id,
-                    profile_id=instance.profile_id,
-                    event=event,
-                    until=until,
-                )
+        if waits:
+            # Core inserts: no unit-of-work bookkeeping for rows nothing reads back here.
+            self.session.execute(
+                insert(FlowWait),
+                [
+                    {
+                        "workspace_id": instance.workspace_id,
+                        "instance_id": instance.id,
+                        "profile_id": instance.profile_id,
+                        "event": event,
+                        "until": until,
+                    }
+                    for event, until in waits
+                ],
             )
 
     def rekey(self, instance: FlowInstance, profile_id: str) -> None:
@@ -144,8 +163,8 @@ class InstanceRepository(WorkspaceRepository[FlowInstance]):
         )
 
     def add_timer(self, instance: FlowInstance, token: int, due_at: datetime) -> None:
-        self.session.add(
-            FlowTimer(
+        self.session.execute(
+            insert(FlowTimer).values(
                 workspace_id=instance.workspace_id,
                 instance_id=instance.id,
                 token=token,
@@ -187,6 +206,10 @@ class ActionRepository(WorkspaceRepository[FlowAction]):
 
 class StepRepository(WorkspaceRepository[FlowStep]):
     model = FlowStep
+
+    def append(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.session.execute(insert(FlowStep), rows)
 
     def counts(
         self, workspace_id: str, flow_id: str

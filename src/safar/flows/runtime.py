@@ -41,15 +41,22 @@ from safar.flows.interpreter import (
     advance,
     command_dict,
 )
-from safar.flows.models import FlowInstance, FlowStep
+from safar.flows.models import FlowInstance
 from safar.flows.people import Person, person
 from safar.flows.ports import FlowPorts, FlowRuntime, InstanceRef
-from safar.flows.repository import FlowQueue, InstanceRepository, VersionRepository
+from safar.flows.repository import (
+    FlowQueue,
+    InstanceRepository,
+    StepRepository,
+    VersionRepository,
+)
 from safar.flows.schedules import Sweeper
 from safar.identity.service import person_profile_ids
 
 log = logging.getLogger("safar.flows")
 PASS_LIMIT = 200
+#: Items per unit of work: few enough that the state store's write lock is held briefly.
+BATCH = 50
 #: Claims older than this belong to a worker that died.
 LEASE = timedelta(minutes=5)
 
@@ -158,46 +165,89 @@ class EmbeddedRuntime:
 
     # -- the pump --------------------------------------------------------------------------------
     def run_due(self, limit: int = PASS_LIMIT) -> int:
-        """Start new instances, hand inbox events in, fire due timers; how many items ran."""
+        """Start new instances, hand inbox events in, fire due timers; how many items ran.
+
+        Items run in batches of ``BATCH`` per unit of work, each in its own savepoint: one
+        commit (one fsync) per batch rather than per item, and an item that fails is ended
+        with its error instead of failing the batch. A store error rolls the batch back whole;
+        the next pass runs it again (its claims were not committed).
+        """
         now = self.clock()
         done = self.sweeper.run(now) if self.sweeper is not None else 0
         with self.db.session() as s:
             queue = FlowQueue(s)
             queue.unclaim_stale(now - LEASE)
-            new = queue.new_ids(limit)
-        for instance_id in new:
-            with self.db.session() as s:
-                if FlowQueue(s).claim_new(instance_id):
-                    inst = FlowQueue(s).instance(instance_id)
-                    assert inst is not None
-                    self._start(s, inst, now)
-                    done += 1
+            new = [(i, i) for i in queue.new_ids(limit)]
+        done += self._batched(new, self._run_new, now)
         with self.db.session() as s:
             inbox = [
-                (i.id, i.instance_id, i.event, dict(i.properties), i.at)
+                ((i.id, i.event, dict(i.properties), i.at), i.instance_id)
                 for i in FlowQueue(s).inbox(limit)
             ]
-        for inbox_id, instance_id, event, props, at in inbox:
-            with self.db.session() as s:
-                if not FlowQueue(s).drop_inbox(inbox_id):
-                    continue
-                inst = FlowQueue(s).instance(instance_id)
-                if inst is not None and inst.status != "done":
-                    self._feed(s, inst, _event_input(event, props, at, self.default_tz), now)
-                done += 1
+        done += self._batched(inbox, self._run_inbox, now)
         with self.db.session() as s:
-            due = FlowQueue(s).due_timers(now, limit)
-        for timer_id, instance_id, token in due:
-            with self.db.session() as s:
-                queue = FlowQueue(s)
-                if not queue.claim_timer(timer_id, now):
-                    continue
-                queue.drop_timer(timer_id)
-                inst = queue.instance(instance_id)
-                if inst is not None and inst.status != "done":
-                    self._feed(s, inst, _timer_input(token, now, self.default_tz), now)
-                done += 1
+            due = [((t, token), iid) for t, iid, token in FlowQueue(s).due_timers(now, limit)]
+        done += self._batched(due, self._run_timer, now)
         return done
+
+    def _batched(
+        self,
+        items: list[tuple[Any, str]],
+        run: Callable[[Session, Any, str, datetime], bool],
+        now: datetime,
+    ) -> int:
+        done = 0
+        for i in range(0, len(items), BATCH):
+            with self.db.session() as s:
+                for item, instance_id in items[i : i + BATCH]:
+                    try:
+                        with s.begin_nested():
+                            done += run(s, item, instance_id, now)
+                    except Exception as exc:
+                        if is_transient(exc):
+                            raise
+                        log.exception("flows: instance %s failed", instance_id)
+                        with s.begin_nested():
+                            self._fail(s, instance_id, exc, now)
+        return done
+
+    def _run_new(self, s: Session, _item: Any, instance_id: str, now: datetime) -> bool:
+        queue = FlowQueue(s)
+        if not queue.claim_new(instance_id):
+            return False
+        inst = queue.instance(instance_id)
+        assert inst is not None
+        self._start(s, inst, now)
+        return True
+
+    def _run_inbox(self, s: Session, item: Any, instance_id: str, now: datetime) -> bool:
+        inbox_id, event, props, at = item
+        queue = FlowQueue(s)
+        if not queue.drop_inbox(inbox_id):
+            return False
+        inst = queue.instance(instance_id)
+        if inst is not None and inst.status != "done":
+            self._feed(s, inst, _event_input(event, props, at, self.default_tz), now)
+        return True
+
+    def _run_timer(self, s: Session, item: Any, instance_id: str, now: datetime) -> bool:
+        timer_id, token = item
+        queue = FlowQueue(s)
+        if not queue.claim_timer(timer_id, now):
+            return False
+        queue.drop_timer(timer_id)
+        inst = queue.instance(instance_id)
+        if inst is not None and inst.status != "done":
+            self._feed(s, inst, _timer_input(token, now, self.default_tz), now)
+        return True
+
+    def _fail(self, s: Session, instance_id: str, exc: Exception, now: datetime) -> None:
+        """An instance whose step raised ends, with the error as its reason (never silently),
+        and its timers and inbox go with it, so it cannot fail every pass."""
+        inst = FlowQueue(s).instance(instance_id)
+        if inst is None:
+            return
+        self._close(s, inst, f"error: {type(exc).__name__}: {exc}"[:200], now)
 
     def _start(self, s: Session, inst: FlowInstance, now: datetime) -> None:
         seed = f"{inst.flow_id}:{inst.profile_id}"
@@ -205,7 +255,7 @@ class EmbeddedRuntime:
         tz = self.default_tz
         # The journey starts when the person entered (the triggering event's arrival), not when
         # the worker got to it: an hour's absence window is an hour after the cart.
-        entered = min(inst.created_at, now)
+        entered = min(inst.trigger_at or inst.created_at, now)
 
         def make(who: Person) -> Input:
             return Start(who.facts(entered, tz), seed, props)
@@ -224,7 +274,7 @@ class EmbeddedRuntime:
         event = make(who)
         for _ in range(50):
             state, commands = advance(flow, state, event)
-            self._apply(s, inst, flow, state, commands, now)
+            self._apply(s, inst, flow, state, commands, now, who)
             choose = next((c for c in commands if isinstance(c, Choose)), None)
             if choose is None:
                 return
@@ -264,6 +314,7 @@ class EmbeddedRuntime:
         state: State,
         commands: list[Any],
         now: datetime,
+        who: Person | None = None,
     ) -> None:
         repo = InstanceRepository(s)
         inst.state = state.model_dump(mode="json")
@@ -279,7 +330,9 @@ class EmbeddedRuntime:
             elif isinstance(command, Sleep):
                 repo.add_timer(inst, command.token, command.until)
             elif isinstance(command, Act):
-                self.executor.act(s, ref, flow, command.node, command.key, command.control, now)
+                self.executor.act(
+                    s, ref, flow, command.node, command.key, command.control, now, who
+                )
             elif isinstance(command, Finished):
                 inst.finished_at, inst.reason = now, command.reason[:200]
         repo.set_waits(inst, _waits(flow, state))
@@ -321,24 +374,24 @@ def record(
     s: Session, ref: InstanceRef, commands: list[dict[str, Any]], *, control: bool, now: datetime
 ) -> None:
     """The step log: what the analytics count (entered, reached, finished)."""
-    for c in commands:
-        kind = c["kind"]
-        if kind not in ("entered", "reached", "finished"):
-            continue
-        s.add(
-            FlowStep(
-                workspace_id=ref.workspace_id,
-                flow_id=ref.flow_id,
-                version=ref.version,
-                instance_id=ref.instance_id,
-                profile_id=ref.profile_id,
-                kind=kind,
-                node=c.get("node"),
-                detail=(c.get("reason") or None) and str(c["reason"])[:200],
-                control=bool(c.get("control", control)),
-                at=now,
-            )
-        )
+    StepRepository(s).append(
+        [
+            {
+                "workspace_id": ref.workspace_id,
+                "flow_id": ref.flow_id,
+                "version": ref.version,
+                "instance_id": ref.instance_id,
+                "profile_id": ref.profile_id,
+                "kind": c["kind"],
+                "node": c.get("node"),
+                "detail": str(c["reason"])[:200] if c.get("reason") else None,
+                "control": bool(c.get("control", control)),
+                "at": now,
+            }
+            for c in commands
+            if c["kind"] in ("entered", "reached", "finished")
+        ]
+    )
 
 
 class EmbeddedPorts:

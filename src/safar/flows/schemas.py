@@ -50,6 +50,24 @@ class InstanceRead(BaseModel):
     created_at: datetime
 
 
+class PersonInstance(BaseModel):
+    """One journey a person entered, as their profile page lists it."""
+
+    id: str
+    flow_id: str
+    flow_name: str
+    status: str
+    node: str | None
+    control: bool
+    entered_at: datetime | None
+    finished_at: datetime | None
+    created_at: datetime
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status != "done"
+
+
 class EnterRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

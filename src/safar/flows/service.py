@@ -21,6 +21,7 @@ from safar.flows.definition import FlowDefinition, parse
 __all__ = ["parse"]
 from safar.flows.models import Flow, FlowInstance, FlowVersion
 from safar.flows.repository import FlowRepository, InstanceRepository, VersionRepository
+from safar.flows.schemas import PersonInstance
 from safar.identity.service import person_profile_ids
 
 STATUSES = ("draft", "published", "paused", "archived")
@@ -207,9 +208,11 @@ def enter(
     entry_key: str,
     properties: dict[str, Any],
     now: datetime,
+    at: datetime | None = None,
 ) -> FlowInstance | None:
     """Create the instance (status ``new``: the runtime starts it); None when the rules say no
-    or this entry key already entered (a replayed event, a repeated sweep)."""
+    or this entry key already entered (a replayed event, a repeated sweep). ``at``: when the
+    trigger happened (an event's time), where the journey's clock starts; never after ``now``."""
     repo = InstanceRepository(session)
     if repo.by_entry(flow.workspace_id, flow.id, entry_key) is not None:
         return None
@@ -226,6 +229,7 @@ def enter(
         status="new",
         properties=properties,
         state={},
+        trigger_at=min(at, now) if at is not None else now,
         created_at=now,
         updated_at=now,
     )
@@ -252,6 +256,28 @@ def instances(
         order_by=[FlowInstance.created_at.desc()],
         limit=limit,
     )
+
+
+def instances_of_person(
+    session: Session, *, workspace_id: str, profile_id: str, limit: int = 50
+) -> list[PersonInstance]:
+    """The journeys the person entered, newest first, with each journey's name: from every
+    profile merged into theirs, so a journey entered before a merge still counts."""
+    ids = person_profile_ids(session, workspace_id=workspace_id, profile_id=profile_id)
+    return [
+        PersonInstance(
+            id=i.id,
+            flow_id=i.flow_id,
+            flow_name=name,
+            status=i.status,
+            node=i.node,
+            control=i.control,
+            entered_at=i.entered_at,
+            finished_at=i.finished_at,
+            created_at=i.created_at,
+        )
+        for i, name in InstanceRepository(session).of_person(workspace_id, ids, limit)
+    ]
 
 
 def instance(session: Session, *, workspace_id: str, instance_id: str) -> FlowInstance:

@@ -136,6 +136,7 @@ class FlowHook:
                         entry_key=row["message_id"],
                         properties=props,
                         now=now,
+                        at=at,
                     ):
                         self._wake_pending = True
             if event in index.listened:

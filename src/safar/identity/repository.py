@@ -1,11 +1,9 @@
-"""The profile read of the hot path: one statement for a whole profile.
+"""Every query of the identity graph; first the hot read, one statement for a whole profile.
 
-A profile answer needs the profile row, its identities, their traits and consent, the groups
-they belong to and the merges the profile took part in. Read one by one that is seven indexed
-point queries, and on an embedded store most of each one's cost is the Python round trip, not
-the database. Here they are one ``UNION ALL`` of six branches that share a column layout
-(``kind`` says which branch a row came from), keyed by the looked-up identifier or by the
-profile id, built once at import so SQLAlchemy reuses its compiled form.
+A profile answer needs its row, identities, their traits and consent, groups and merges: seven
+indexed point queries, whose cost on an embedded store is mostly the Python round trip. Here
+they are one ``UNION ALL`` of branches sharing a column layout (``kind`` tells them apart), keyed
+by the looked-up identifier or the profile id, built once so SQLAlchemy reuses its compiled form.
 """
 
 from __future__ import annotations
@@ -58,18 +56,10 @@ from safar.kit.repository import WorkspaceRepository, delete_rows, export_rows
 #: Columns every branch fills (unused ones NULL): a kind tag, one integer, six strings, two
 #: times, one JSON value and one flag.
 _LAYOUT: dict[str, Any] = {
-    "n": BigInteger(),
-    "s1": String(),
-    "s2": String(),
-    "s3": String(),
-    "s4": String(),
-    "s5": String(),
-    "s6": String(),
-    "t1": UTCDateTime(),
-    "t2": UTCDateTime(),
-    "j": JSON(),
+    "n": BigInteger(), "s1": String(), "s2": String(), "s3": String(), "s4": String(),
+    "s5": String(), "s6": String(), "t1": UTCDateTime(), "t2": UTCDateTime(), "j": JSON(),
     "b": Boolean(),
-}
+}  # fmt: skip
 
 
 def _branch(kind: str, source: Any, where: ColumnElement[bool], **cols: Any) -> Any:
@@ -202,18 +192,8 @@ def _collect(rows: Sequence[Row[Any]]) -> ProfileRows | None:
         by_kind[row.kind].append(row)
     if not by_kind["p"]:
         return None
-    p = by_kind["p"][0]
-    return ProfileRows(
-        id=p.s1,
-        merged_into=p.s2,
-        created_at=p.t1,
-        updated_at=p.t2,
-        identities=by_kind["i"],
-        traits=by_kind["t"],
-        consent=by_kind["c"],
-        groups=by_kind["g"],
-        merges=by_kind["m"],
-    )
+    p, k = by_kind["p"][0], by_kind  # fields in ProfileRows' order
+    return ProfileRows(p.s1, p.s2, p.t1, p.t2, k["i"], k["t"], k["c"], k["g"], k["m"])
 
 
 def profile_by_identifier(
@@ -237,6 +217,34 @@ class ProfileRepository(WorkspaceRepository[Profile]):
     def unmerged_count(self, workspace_id: str) -> int:
         stmt = self.scoped(workspace_id).where(Profile.merged_into.is_(None))
         return int(self.session.scalar(stmt.with_only_columns(func.count())) or 0)
+
+    def unmerged_ids(self, workspace_id: str) -> set[str]:
+        stmt = self.scoped(workspace_id).where(Profile.merged_into.is_(None))
+        return set(self.session.scalars(stmt.with_only_columns(Profile.id)))
+
+
+# -- audiences (segments): what a whole workspace's profiles hold, oldest observation first ---
+def trait_observations(
+    session: Session, workspace_id: str, keys: list[str], profile_ids: list[str] | None
+) -> list[Row[str, str, Any]]:
+    """(profile id, key, value) of every observation of these traits (of these profiles)."""
+    stmt = select(Identity.profile_id, TraitValue.key, TraitValue.value).join(
+        Identity, Identity.id == TraitValue.identity_id
+    )
+    stmt = stmt.where(TraitValue.workspace_id == workspace_id, TraitValue.key.in_(keys))
+    if profile_ids is not None:
+        stmt = stmt.where(Identity.profile_id.in_(profile_ids))
+    return list(session.execute(stmt.order_by(TraitValue.observed_at, TraitValue.id)))
+
+
+def consent_observations(
+    session: Session, workspace_id: str, purpose: str
+) -> list[Row[str, str, bool]]:
+    """(profile id, channel, granted) of every consent decision for ``purpose``."""
+    c, i = ConsentRecord, Identity
+    stmt = select(i.profile_id, c.channel, c.granted).join(i, i.id == c.identity_id)
+    stmt = stmt.where(c.workspace_id == workspace_id, c.purpose == purpose)
+    return list(session.execute(stmt.order_by(c.observed_at, c.id)))
 
 
 class IdentityRepository(WorkspaceRepository[Identity]):

@@ -443,3 +443,37 @@ def person_profile_ids(session: Session, *, workspace_id: str, profile_id: str) 
     whichever was current when they wrote them)."""
     pid = resolve_profile_id(session, workspace_id=workspace_id, profile_id=profile_id)
     return repository.person_profile_ids(session, workspace_id=workspace_id, profile_id=pid)
+
+
+# -- audiences (segments) -------------------------------------------------------------------
+def unmerged_profile_ids(session: Session, *, workspace_id: str) -> set[str]:
+    """Every profile of the workspace that is not merged into another."""
+    return ProfileRepository(session).unmerged_ids(workspace_id)
+
+
+def workspace_traits(
+    session: Session, *, workspace_id: str, keys: list[str], profile_ids: list[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Profile id -> current value of each of these traits (as ``current_traits`` per profile),
+    for every profile of the workspace or only ``profile_ids``."""
+    out: dict[str, dict[str, Any]] = defaultdict(dict)
+    rows = repository.trait_observations(session, workspace_id, sorted(set(keys)), profile_ids)
+    for pid, key, value in rows:
+        out[pid][key] = value
+    return out
+
+
+def workspace_consent(
+    session: Session, *, workspace_id: str, purpose: str
+) -> dict[str, dict[str, bool]]:
+    """Profile id -> channel -> the latest consent decision for ``purpose``."""
+    out: dict[str, dict[str, bool]] = defaultdict(dict)
+    for pid, channel, granted in repository.consent_observations(session, workspace_id, purpose):
+        out[pid][channel] = bool(granted)
+    return out
+
+
+def event_identifiers(session: Session, profile_id: str) -> tuple[list[str], list[str]]:
+    """The profile's user ids and anonymous ids (what its events carry)."""
+    rows = repository.event_identifiers(session, profile_id)
+    return [v for t, v in rows if t == "user_id"], [v for t, v in rows if t == "anonymous_id"]

@@ -57,26 +57,9 @@ def identity_version(session: Session, workspace_id: str) -> str:
 def refresh_identity_map(
     session: Session, store: EventStore, *, workspace_id: str, force: bool = False
 ) -> int | None:
-    """Replace the workspace's rows of ``identity_map`` with the state store's; return rows.
-
-    Returns None (and copies nothing) when the identity graph is unchanged since the last copy,
-    unless ``force``.
-    """
-    analytics.check_workspace_id(workspace_id)
-    analytics.ensure_identity_map(store)
-    version = identity_version(session, workspace_id)
-    if not force and analytics.identity_map_version(store, workspace_id) == version:
-        return None
-    rows = snapshot.identifier_rows(session, workspace_id)
-    table = pa.table(
-        {
-            "id_type": pa.array([r[0] for r in rows], pa.string()),
-            "id_value": pa.array([r[1] for r in rows], pa.string()),
-            "profile_id": pa.array([r[2] for r in rows], pa.string()),
-        }
-    )
-    analytics.replace_identity_map(store, workspace_id, table, version)
-    return len(rows)
+    """Replace the workspace's rows of ``identity_map`` with the state store's; return rows
+    (None when the graph is unchanged since the last copy, unless ``force``)."""
+    return snapshot.refresh_identity_map(session, store, workspace_id=workspace_id, force=force)
 
 
 def run_metric(

@@ -1,4 +1,4 @@
-"""Calendars: time zones, local periods (Gregorian and Jalali), quiet hours, business hours.
+"""Calendars: time zones, local days and periods (Gregorian and Jalali), quiet and business hours.
 
 Everything takes the instant to reason about (or a ``Clock``) as an argument, so rules that
 depend on the time of day are tested with fixed instants instead of waiting.
@@ -52,6 +52,34 @@ def period_key(day: date, period: str) -> str:
         j = jdatetime.date.fromgregorian(date=day)
         return f"{j.year:04d}-{j.month:02d}"
     raise ValidationFailed(f"period: use one of {', '.join(PERIODS)}", field="period")
+
+
+def day_range(first: date, last: date, tz: str) -> tuple[datetime, datetime]:
+    """The UTC instants ``[start, end)`` covering local days ``first`` to ``last`` in ``tz``.
+
+    Local midnights, not UTC ones: a Tehran day starts at 20:30 UTC the evening before, and a
+    day on which the clocks change is 23 or 25 hours long.
+    """
+    z = zone(tz)
+    start = datetime.combine(first, time(), z).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(), z).astimezone(UTC)
+    return start, end
+
+
+def month_start(day: date, *, jalali: bool) -> date:
+    """The first day of the (Jalali or Gregorian) month ``day`` falls in."""
+    if not jalali:
+        return day.replace(day=1)
+    j = jdatetime.date.fromgregorian(date=day)
+    return jdatetime.date(j.year, j.month, 1).togregorian()  # type: ignore[no-any-return]
+
+
+def year_start(day: date, *, jalali: bool) -> date:
+    """The first day of the year: 1 Farvardin (Nowruz) in the Jalali calendar, else 1 January."""
+    if not jalali:
+        return day.replace(month=1, day=1)
+    j = jdatetime.date.fromgregorian(date=day)
+    return jdatetime.date(j.year, 1, 1).togregorian()  # type: ignore[no-any-return]
 
 
 #: ``date.weekday()`` of the first day of a week, by name.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -124,12 +124,29 @@ def _number(value: Any) -> float | None:
     return None
 
 
+def _utc(t: datetime) -> str:
+    """A time as naive UTC ISO text: times with different offsets then sort as instants."""
+    if t.tzinfo is not None:
+        t = t.astimezone(UTC).replace(tzinfo=None)
+    return t.isoformat()
+
+
 def _instant(value: Any) -> str | None:
-    """An ISO date or time as a comparable string (dates compare with dates)."""
-    if isinstance(value, (date, datetime)):
+    """An ISO date or time as a comparable string (dates compare with dates). Times with an
+    offset are taken to UTC first, so 01:00+03:30 (Tehran) sorts before 22:00Z the day before
+    it is not."""
+    if isinstance(value, datetime):
+        return _utc(value)
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str) and len(value) >= 10 and value[4] == "-" and value[7] == "-":
-        return value
+        text = value.strip()
+        if len(text) > 10:
+            try:
+                return _utc(datetime.fromisoformat(text))
+            except ValueError:
+                return text
+        return text
     return None
 
 

@@ -68,6 +68,22 @@ class ResponseRepository(WorkspaceRepository[SurveyResponse]):
         stmt = stmt.order_by(SurveyResponse.started_at.desc()).limit(limit).offset(offset)
         return list(self.session.scalars(stmt))
 
+    def latest_scored(
+        self, workspace_id: str, profile_ids: list[str], column: str
+    ) -> tuple[SurveyResponse, str] | None:
+        """The newest response of these profiles with a ``column`` score, and its survey's name."""
+        score = getattr(SurveyResponse, column)
+        stmt = (
+            self.scoped(workspace_id)
+            .add_columns(Survey.name)
+            .join(Survey, Survey.id == SurveyResponse.survey_id)
+            .where(SurveyResponse.profile_id.in_(profile_ids), score.is_not(None))
+            .order_by(SurveyResponse.updated_at.desc(), SurveyResponse.id.desc())
+            .limit(1)
+        )
+        row = self.session.execute(stmt).first()
+        return None if row is None else (row[0], row[1])
+
     def advance(self, response: SurveyResponse, state: dict[str, Any], *, current: int) -> bool:
         """Set the next step and ``state`` only if the response is still at ``current``: of two
         concurrent submits of one step, exactly one wins."""

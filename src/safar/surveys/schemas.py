@@ -235,3 +235,15 @@ class ResponseRead(BaseModel):
     trigger_message_id: str | None
     started_at: datetime
     completed_at: datetime | None
+
+
+class LatestScore(BaseModel):
+    """A person's newest answer to one score question (NPS, CSAT or CES), on its scale."""
+
+    metric: str
+    value: int
+    low: int
+    high: int
+    answered_at: datetime
+    survey_id: str | None = None
+    survey_name: str | None = None

@@ -7,8 +7,9 @@ never lost), advances ``step`` with a conditional update (a double submit change
 schedules one ``survey_answered`` event in the same transaction (so it is never lost either; the
 event's message id is fixed per step, so the event store keeps it once).
 
-Invitations and links live in ``invitations``, step logic and answer parsing in ``answers``;
-both are re-exported here, so callers keep using ``surveys.service`` as the one facade.
+Invitations and links live in ``invitations``, step logic and answer parsing in ``answers``,
+the overview's KPIs of a date range in ``kpis``; all are re-exported here, so callers keep
+using ``surveys.service`` as the one facade.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from safar.errors import NotFound, ValidationFailed
 from safar.events.messages import normalize, parse_message
 from safar.events.rows import EventRow
+from safar.identity.service import person_profile_ids
 from safar.orchestration.service import enqueue_task
 from safar.surveys.answers import current_step, parse_answer, parse_date, validate_step
 from safar.surveys.invitations import (
@@ -37,14 +39,23 @@ from safar.surveys.invitations import (
     pending_invitations,
     pick_language,
 )
+from safar.surveys.kpis import DayRange, kpis
 from safar.surveys.models import Survey, SurveyResponse
 from safar.surveys.repository import ResponseRepository, SurveyRepository
-from safar.surveys.schemas import Question, SurveyCreate, SurveyDefinition, SurveyUpdate
+from safar.surveys.schemas import (
+    SCALES,
+    LatestScore,
+    Question,
+    SurveyCreate,
+    SurveyDefinition,
+    SurveyUpdate,
+)
 
 __all__ = [
     "EMIT_TASK",
     "EVENT_NAME",
     "SCORE_COLUMNS",
+    "DayRange",
     "Opened",
     "StepResult",
     "answer_event",
@@ -54,6 +65,8 @@ __all__ = [
     "definition_of",
     "get_survey",
     "invitation_for_profile",
+    "kpis",
+    "latest_scores",
     "link",
     "list_responses",
     "list_surveys",
@@ -309,3 +322,29 @@ def list_responses(
     return ResponseRepository(session).recent(
         workspace_id, survey_id=survey_id, complete=complete, limit=limit, offset=offset
     )
+
+
+def latest_scores(session: Session, *, workspace_id: str, profile_id: str) -> list[LatestScore]:
+    """The person's newest NPS, CSAT and CES answers (those they gave), from every profile
+    merged into theirs: a response keeps the profile that was current when it was answered."""
+    ids = person_profile_ids(session, workspace_id=workspace_id, profile_id=profile_id)
+    repo = ResponseRepository(session)
+    out: list[LatestScore] = []
+    for metric in SCORE_COLUMNS:
+        found = repo.latest_scored(workspace_id, ids, metric)
+        if found is None:
+            continue
+        response, survey_name = found
+        low, high = SCALES[metric]
+        out.append(
+            LatestScore(
+                metric=metric,
+                value=getattr(response, metric),
+                low=low,
+                high=high,
+                answered_at=response.updated_at,
+                survey_id=response.survey_id,
+                survey_name=survey_name,
+            )
+        )
+    return out

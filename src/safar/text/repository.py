@@ -146,6 +146,53 @@ def sentiment_series(
     return [dict(zip(names, r, strict=True)) for r in rows]
 
 
+def label_counts(
+    store: EventStore,
+    workspace_id: str,
+    *,
+    since: datetime,
+    until: datetime,
+    channel: str | None = None,
+) -> list[tuple[str | None, str | None, int]]:
+    """(sentiment, emotion, events) of the texts of events in [since, until), latest analysis
+    of each event, failed analyses left out; ``channel`` keeps the events of one channel."""
+    if not table_exists(store):
+        return []
+    text, events = _table(store), analytics.table_name(store, "events")
+    if store.engine_name == "clickhouse":
+        ws, ch = "{ws:String}", "{ch:String}"
+        window = (
+            "{col} >= fromUnixTimestamp64Micro({since:Int64}, 'UTC') "
+            "AND {col} < fromUnixTimestamp64Micro({until:Int64}, 'UTC')"
+        )
+        params: dict[str, Any] = {
+            "since": int(since.timestamp() * 1_000_000),
+            "until": int(until.timestamp() * 1_000_000),
+        }
+    else:
+        ws, ch = "$ws", "$ch"
+        window = "{col} >= $since AND {col} < $until"
+        params = {"since": since, "until": until}
+    params["ws"] = workspace_id
+    of_channel = ""
+    if channel is not None:
+        params["ch"] = channel
+        of_channel = (
+            f"AND t.message_id IN (SELECT message_id FROM {events} WHERE workspace_id = {ws} "
+            f"AND channel = {ch} AND " + window.replace("{col}", "timestamp") + ")"
+        )
+    sql = (
+        f"SELECT t.sentiment_label, t.emotion, count(*) AS n FROM {text} AS t "
+        f"INNER JOIN (SELECT message_id, max(analysed_at) AS at FROM {text} "
+        f"WHERE workspace_id = {ws} AND " + window.replace("{col}", "event_timestamp") + " "
+        "GROUP BY message_id) AS l ON t.message_id = l.message_id AND t.analysed_at = l.at "
+        f"WHERE t.workspace_id = {ws} AND t.error IS NULL {of_channel} "
+        "GROUP BY t.sentiment_label, t.emotion"
+    )
+    _, rows = store.query(sql, params)
+    return [(r[0], r[1], int(r[2])) for r in rows]
+
+
 def erase_analyses(store: EventStore, workspace_id: str, message_ids: Sequence[str]) -> int:
     """Delete the analyses of these events of one workspace; return how many there were."""
     if not message_ids or not table_exists(store):

@@ -43,6 +43,12 @@ _JALALI_MONTHS = (
     "اسفند",
 )
 
+#: Weekday initials from Saturday, the first day of the Iranian week.
+_WEEKDAYS = {
+    "fa": ("ش", "ی", "د", "س", "چ", "پ", "ج"),
+    "en": ("Sa", "Su", "Mo", "Tu", "We", "Th", "Fr"),
+}
+
 
 def N_(message: str) -> str:
     """Mark a string for extraction; it is translated where it is shown."""
@@ -128,6 +134,35 @@ class Formatter:
         if value is None:
             return "–"
         return self.number(round(value, places)) + _symbols(self.language)["percentSign"]
+
+    def signed(self, value: float | int | None, places: int = 1) -> str:
+        """A change: like ``number`` but with the locale's plus sign in front of a rise."""
+        if value is None:
+            return "–"
+        rounded = round(value, places)
+        text = self.number(rounded)
+        return _symbols(self.language)["plusSign"] + text if rounded > 0 else text
+
+    def signed_percent(self, value: float | int | None, places: int = 1) -> str:
+        """A change in percent or percentage points, signed, with the locale's percent sign."""
+        if value is None:
+            return "–"
+        return self.signed(value, places) + _symbols(self.language)["percentSign"]
+
+    def input_date(self, value: dt.date) -> str:
+        """A day as a date field holds it: ``yyyy-mm-dd``, or Jalali ``yyyy/mm/dd`` (fa digits)."""
+        if not self.jalali:
+            return value.isoformat()
+        j = jdatetime.date.fromgregorian(date=value)
+        return self.digits(f"{j.year:04d}/{j.month:02d}/{j.day:02d}")
+
+    def jalali_months(self) -> list[str]:
+        """Jalali month names in the reader's language (for the date picker)."""
+        return list(_JALALI_MONTHS) if self.fa else list(jdatetime.date.j_months_en)
+
+    def weekdays(self) -> list[str]:
+        """Weekday initials from Saturday, in the reader's language."""
+        return list(_WEEKDAYS["fa" if self.fa else "en"])
 
     def _local(self, value: dt.datetime) -> dt.datetime:
         if value.tzinfo is None:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
+
+#: Query parameters every menu link carries on (the shared filters, ``safar.web.filters``).
+KEPT = ("period", "from", "to", "channel", "segment", "compare")
 
 
 @dataclass(frozen=True)
@@ -26,3 +30,8 @@ def register_nav(entry: NavEntry) -> NavEntry:
 
 def entries() -> list[NavEntry]:
     return sorted(NAV.values(), key=lambda e: (e.order, e.key))
+
+
+def kept_query(pairs: list[tuple[str, str]]) -> str:
+    """The part of a query string that menu links carry on: the filters, nothing else."""
+    return urlencode([(k, v[:80]) for k, v in pairs if k in KEPT and v])

@@ -137,6 +137,7 @@ def render(page: Page, template: str, status_code: int = 200, **values: Any) -> 
     else:
         # A page rendered by a POST (e.g. a key shown once) comes back as its section's page.
         here = next((e.path for e in menu if e.key == values.get("nav_key")), "/")
+    keep = nav.kept_query(request.query_params.multi_items())
     html = env.get_template(template).render(
         **_globals(page.language),
         page=page,
@@ -146,6 +147,7 @@ def render(page: Page, template: str, status_code: int = 200, **values: Any) -> 
         nav=menu,
         path=page.request.url.path,
         here=here,
+        keep=keep,
         **values,
     )
     return HTMLResponse(html, status_code=status_code)

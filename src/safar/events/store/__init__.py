@@ -99,18 +99,33 @@ class EventStore(Protocol):
     def count(self, workspace_id: str) -> int: ...
     def channel_counts(self, workspace_id: str) -> dict[str, int]: ...
     def daily_channel_counts(
-        self, workspace_id: str, *, since: datetime, until: datetime
+        self,
+        workspace_id: str,
+        *,
+        since: datetime,
+        until: datetime,
+        tz: str = "UTC",
+        channel: str | None = None,
     ) -> list[tuple[date, str, int]]:
-        """Events per UTC day and channel in [since, until), ordered by day then channel."""
+        """Events per local day (in ``tz``) and channel in [since, until), by day then channel;
+        ``channel`` keeps one channel's events (so do the two below)."""
         ...
 
     def top_events(
-        self, workspace_id: str, *, since: datetime, until: datetime, limit: int = 10
+        self,
+        workspace_id: str,
+        *,
+        since: datetime,
+        until: datetime,
+        limit: int = 10,
+        channel: str | None = None,
     ) -> list[tuple[str, int]]:
         """Most frequent event types in [since, until): the track name, else the message type."""
         ...
 
-    def active_customers(self, workspace_id: str, *, since: datetime, until: datetime) -> int:
+    def active_customers(
+        self, workspace_id: str, *, since: datetime, until: datetime, channel: str | None = None
+    ) -> int:
         """Distinct people seen in [since, until): user ids, plus anonymous ids without one."""
         ...
 

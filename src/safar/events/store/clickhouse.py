@@ -192,33 +192,53 @@ class ClickHouseEventStore:
         return {r[0]: int(r[1]) for r in rows}
 
     @staticmethod
-    def _window(workspace_id: str, since: datetime, until: datetime) -> dict[str, Any]:
+    def _window(
+        workspace_id: str, since: datetime, until: datetime, channel: str | None = None
+    ) -> dict[str, Any]:
         return {
             "ws": workspace_id,
             "since": int(since.timestamp() * 1_000_000),
             "until": int(until.timestamp() * 1_000_000),
+            "ch": channel,
         }
 
+    #: The window of the overview's queries; a NULL ``ch`` keeps every channel.
     _IN_WINDOW = (
         "workspace_id = {ws:String} "
         "AND timestamp >= fromUnixTimestamp64Micro({since:Int64}, 'UTC') "
-        "AND timestamp < fromUnixTimestamp64Micro({until:Int64}, 'UTC')"
+        "AND timestamp < fromUnixTimestamp64Micro({until:Int64}, 'UTC') "
+        "AND ({ch:Nullable(String)} IS NULL OR channel = {ch:Nullable(String)})"
     )
 
     def daily_channel_counts(
-        self, workspace_id: str, *, since: datetime, until: datetime
+        self,
+        workspace_id: str,
+        *,
+        since: datetime,
+        until: datetime,
+        tz: str = "UTC",
+        channel: str | None = None,
     ) -> list[tuple[date, str, int]]:
+        params = self._window(workspace_id, since, until, channel)
+        params["tz"] = tz
         _, rows = self._query(
-            f"SELECT toDate(timestamp, 'UTC') AS day, channel, count() FROM {self.db}.events "
-            f"WHERE {self._IN_WINDOW} GROUP BY day, channel ORDER BY day, channel",
-            self._window(workspace_id, since, until),
+            "SELECT toDate(timestamp, {tz:String}) AS day, channel, count() "
+            f"FROM {self.db}.events WHERE {self._IN_WINDOW} "
+            "GROUP BY day, channel ORDER BY day, channel",
+            params,
         )
         return [(r[0], str(r[1]), int(r[2])) for r in rows]
 
     def top_events(
-        self, workspace_id: str, *, since: datetime, until: datetime, limit: int = 10
+        self,
+        workspace_id: str,
+        *,
+        since: datetime,
+        until: datetime,
+        limit: int = 10,
+        channel: str | None = None,
     ) -> list[tuple[str, int]]:
-        params = self._window(workspace_id, since, until)
+        params = self._window(workspace_id, since, until, channel)
         params["lim"] = limit
         _, rows = self._query(
             "SELECT if(type = 'track', assumeNotNull(event), toString(type)) AS label, "
@@ -228,11 +248,13 @@ class ClickHouseEventStore:
         )
         return [(str(r[0]), int(r[1])) for r in rows]
 
-    def active_customers(self, workspace_id: str, *, since: datetime, until: datetime) -> int:
+    def active_customers(
+        self, workspace_id: str, *, since: datetime, until: datetime, channel: str | None = None
+    ) -> int:
         _, rows = self._query(
             "SELECT uniqExact(coalesce(user_id, concat('anon:', assumeNotNull(anonymous_id)))) "
             f"FROM {self.db}.events WHERE {self._IN_WINDOW}",
-            self._window(workspace_id, since, until),
+            self._window(workspace_id, since, until, channel),
         )
         return int(rows[0][0]) if rows else 0
 

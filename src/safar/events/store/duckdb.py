@@ -194,42 +194,63 @@ class DuckDBEventStore:
         return {r[0]: int(r[1]) for r in rows}
 
     def daily_channel_counts(
-        self, workspace_id: str, *, since: datetime, until: datetime
+        self,
+        workspace_id: str,
+        *,
+        since: datetime,
+        until: datetime,
+        tz: str = "UTC",
+        channel: str | None = None,
     ) -> list[tuple[date, str, int]]:
+        params = {"ws": workspace_id, "since": since, "until": until, "tz": tz, "ch": channel}
         rows = (
             self._cursor()
             .execute(
-                "SELECT CAST(timestamp AS DATE) AS day, channel, count(*) FROM events "
-                "WHERE workspace_id = $ws AND timestamp >= $since AND timestamp < $until "
-                "GROUP BY day, channel ORDER BY day, channel",
-                {"ws": workspace_id, "since": since, "until": until},
+                "SELECT CAST(timezone($tz, timestamp) AS DATE) AS day, channel, count(*) "
+                f"FROM events WHERE {self._IN_WINDOW} GROUP BY day, channel ORDER BY day, channel",
+                params,
             )
             .fetchall()
         )
         return [(r[0], r[1], int(r[2])) for r in rows]
 
+    #: The window of the overview's queries; a NULL ``$ch`` keeps every channel.
+    _IN_WINDOW = (
+        "workspace_id = $ws AND timestamp >= $since AND timestamp < $until "
+        "AND ($ch IS NULL OR channel = $ch)"
+    )
+
     def top_events(
-        self, workspace_id: str, *, since: datetime, until: datetime, limit: int = 10
+        self,
+        workspace_id: str,
+        *,
+        since: datetime,
+        until: datetime,
+        limit: int = 10,
+        channel: str | None = None,
     ) -> list[tuple[str, int]]:
+        params = {"ws": workspace_id, "since": since, "until": until, "lim": limit, "ch": channel}
         rows = (
             self._cursor()
             .execute(
                 "SELECT CASE WHEN type = 'track' THEN event ELSE type END AS label, count(*) AS n "
-                "FROM events WHERE workspace_id = $ws AND timestamp >= $since "
-                "AND timestamp < $until GROUP BY label ORDER BY n DESC, label LIMIT $lim",
-                {"ws": workspace_id, "since": since, "until": until, "lim": limit},
+                f"FROM events WHERE {self._IN_WINDOW} GROUP BY label ORDER BY n DESC, label "
+                "LIMIT $lim",
+                params,
             )
             .fetchall()
         )
         return [(r[0], int(r[1])) for r in rows]
 
-    def active_customers(self, workspace_id: str, *, since: datetime, until: datetime) -> int:
+    def active_customers(
+        self, workspace_id: str, *, since: datetime, until: datetime, channel: str | None = None
+    ) -> int:
         row = (
             self._cursor()
             .execute(
                 "SELECT count(DISTINCT coalesce(user_id, 'anon:' || anonymous_id)) FROM events "
-                "WHERE workspace_id = $ws AND timestamp >= $since AND timestamp < $until",
-                {"ws": workspace_id, "since": since, "until": until},
+                f"WHERE {self._IN_WINDOW}",
+                {"ws": workspace_id, "since": since, "until": until, "ch": channel},
             )
             .fetchone()
         )

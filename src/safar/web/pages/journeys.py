@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any, get_args
 
 from fastapi import APIRouter
@@ -33,6 +34,7 @@ from safar.journeys.metrics import (
 )
 from safar.journeys.params import FunnelMode, parse_window
 from safar.journeys.personas import Op, PersonaRule
+from safar.web.filters import AllTimeFiltersDep
 from safar.web.i18n import N_
 from safar.web.nav import NavEntry, register_nav
 from safar.web.render import Page, PageDep, render
@@ -164,15 +166,22 @@ class Form:
 
 @dataclass(frozen=True)
 class View:
-    """One reader's page: who reads it, and where the metrics run."""
+    """One reader's page: who reads it, and where the metrics run (events in [since, until))."""
 
     page: Page
     store: EventStore
     workspace_id: str
+    since: datetime | None = None
+    until: datetime | None = None
 
     def run(self, metric: Metric[T_co]) -> T_co:
         return service.run_metric(
-            self.page.session, self.store, metric, workspace_id=self.workspace_id
+            self.page.session,
+            self.store,
+            metric,
+            workspace_id=self.workspace_id,
+            since=self.since,
+            until=self.until,
         )
 
     def tr(self, message: str) -> str:
@@ -329,6 +338,7 @@ def drivers_card(v: View, form: Form) -> dict[str, Any]:
 def journeys(
     page: PageDep,
     runtime: RuntimeDep,
+    filters: AllTimeFiltersDep,
     steps: str = "",
     window: str = "7d",
     mode: str = "strict",
@@ -345,8 +355,10 @@ def journeys(
                 target_property, unit)  # fmt: skip
     ws = page.workspace_id
     if ws is None:
-        return render(page, "journeys.html", nav_key="journeys", data=None, form=asdict(form))
-    v = View(page, runtime.store, ws)
+        return render(page, "journeys.html", nav_key="journeys", data=None, form=asdict(form),
+                      filters=filters)  # fmt: skip
+    # The shared range applies when one is chosen; by default the page covers every event.
+    v = View(page, runtime.store, ws, *filters.bounds())
     process = _section(lambda: process_card(v))
     data = {
         "process": process,
@@ -356,4 +368,4 @@ def journeys(
         "drivers": _section(lambda: drivers_card(v, form)),
     }
     return render(page, "journeys.html", nav_key="journeys", data=data, form=asdict(form),
-                  activities=process.get("activities", []))  # fmt: skip
+                  activities=process.get("activities", []), filters=filters)  # fmt: skip

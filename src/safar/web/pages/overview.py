@@ -1,8 +1,15 @@
-"""Overview: events per channel and per day, active customers, top event types, latest activity."""
+"""Overview for CX: NPS, CSAT, CES, response rate, sentiment and emotion shares, events and
+active customers of the chosen range against the previous one; events per day and channel, top
+event types, latest activity.
+
+The range, channel and comparison come from the shared filters (``safar.web.filters``); every
+number comes from a domain facade (``surveys.service.kpis``, ``text.service.label_counts``, the
+event store), the same ones the API and tests call.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter
@@ -12,56 +19,45 @@ from safar.events.channels import CHANNELS
 from safar.events.deps import EventsDep
 from safar.events.store import EventStore
 from safar.identity.service import profile_count
-from safar.web.i18n import N_, Formatter
+from safar.surveys import service as surveys
+from safar.text import service as text
+from safar.web import cards
+from safar.web.filters import FiltersDep, PageFilters
+from safar.web.i18n import N_
 from safar.web.labels import CHANNEL_LABELS, TYPE_LABELS
 from safar.web.nav import NavEntry, register_nav
 from safar.web.render import Page, PageDep, render
 
 router = APIRouter(include_in_schema=False)
 register_nav(NavEntry("overview", "/", N_("Overview"), "home", order=10))
-WINDOW_DAYS = 30
 
 
-def overview_data(store: EventStore, page: Page, days: int = WINDOW_DAYS) -> dict[str, Any]:
-    """Numbers and chart series of one workspace, over the ``days`` up to its newest event."""
-    ws = page.workspace_id
-    assert ws is not None
-    fmt: Formatter = page.fmt
-    tr = page.gettext
-    latest = store.latest_events(ws, limit=15)
-    if not latest:
-        return {"empty": True}
-    newest = datetime.fromtimestamp(latest[0]["timestamp"] / 1e6, tz=UTC)
-    until = datetime.combine(newest.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    since = until - timedelta(days=days)
-    daily = store.daily_channel_counts(ws, since=since, until=until)
-    day_list = [since.date() + timedelta(days=i) for i in range(days)]
+def _daily(store: EventStore, ws: str, f: PageFilters) -> dict[str, dict[date, int]]:
+    since, until = f.range()
     per_channel: dict[str, dict[date, int]] = {}
-    for day, channel, n in daily:
+    for day, channel, n in store.daily_channel_counts(
+        ws, since=since, until=until, tz=f.tz, channel=f.channel
+    ):
         per_channel.setdefault(channel, {})[day] = n
+    return per_channel
+
+
+def _charts(
+    page: Page, f: PageFilters, per_channel: dict[str, dict[date, int]], top: list[tuple[str, int]]
+) -> dict[str, Any]:
+    fmt, tr = page.fmt, page.gettext
+    days = f.day_list()
     channels = [c for c in CHANNELS if c in per_channel] + sorted(
         c for c in per_channel if c not in CHANNELS
     )
-    totals = {c: sum(per_channel[c].values()) for c in channels}
-    top = store.top_events(ws, since=since, until=until, limit=10)
     return {
-        "empty": False,
-        # Days are UTC days, so the range is shown as dates, not converted to local time.
-        "since": since.date(),
-        "until": (until - timedelta(days=1)).date(),
-        "events": sum(totals.values()),
-        "events_all_time": store.count(ws),
-        "active": store.active_customers(ws, since=since, until=until),
-        "profiles": profile_count(page.session, workspace_id=ws),
-        "latest": latest,
-        "top": top,
         "daily_chart": {
             "kind": "stacked-bar",
-            "categories": [fmt.short_date(d) for d in day_list],
+            "categories": [fmt.short_date(d) for d in days],
             "series": [
                 {
                     "name": tr(CHANNEL_LABELS.get(c, c)),
-                    "data": [per_channel[c].get(d, 0) for d in day_list],
+                    "data": [per_channel[c].get(d, 0) for d in days],
                 }
                 for c in channels
             ],
@@ -72,7 +68,11 @@ def overview_data(store: EventStore, page: Page, days: int = WINDOW_DAYS) -> dic
                 {
                     "name": tr("Events"),
                     "data": [
-                        {"name": tr(CHANNEL_LABELS.get(c, c)), "value": totals[c]} for c in channels
+                        {
+                            "name": tr(CHANNEL_LABELS.get(c, c)),
+                            "value": sum(per_channel[c].values()),
+                        }
+                        for c in channels
                     ],
                 }
             ],
@@ -89,8 +89,114 @@ def overview_data(store: EventStore, page: Page, days: int = WINDOW_DAYS) -> dic
     }
 
 
+def _texts(store: EventStore, ws: str, f: PageFilters) -> text.LabelCounts:
+    since, until = f.range()
+    return text.label_counts(store, workspace_id=ws, since=since, until=until, channel=f.channel)
+
+
+def cx_cards(store: EventStore, page: Page, f: PageFilters) -> dict[str, list[cards.Card]]:
+    """The CX cards of the range, each against the previous period when ``f.compare``."""
+    ws = page.workspace_id
+    assert ws is not None
+    fmt, tr = page.fmt, page.gettext
+    prev = f.previous() if f.compare else None
+    k = surveys.kpis(
+        page.session,
+        workspace_id=ws,
+        current=surveys.DayRange(f.start, f.end),
+        previous=surveys.DayRange(prev.start, prev.end) if prev else None,
+        channel=f.channel,
+    )
+    now_t = _texts(store, ws, f)
+    before_t = _texts(store, ws, prev) if prev else None
+
+    def shares(kind: str) -> tuple[int, dict[str, int]]:
+        return now_t.total, dict(getattr(now_t, kind))
+
+    def prev_shares(kind: str) -> tuple[int, dict[str, int]] | None:
+        return (before_t.total, dict(getattr(before_t, kind))) if before_t else None
+
+    since, until = f.range()
+    active = store.active_customers(ws, since=since, until=until, channel=f.channel)
+    prev_active = None
+    if prev:
+        p_since, p_until = prev.range()
+        prev_active = store.active_customers(ws, since=p_since, until=p_until, channel=f.channel)
+    return {
+        "surveys": cards.survey_cards(fmt, tr, k),
+        "sentiment": cards.share_cards(
+            fmt,
+            tr,
+            "sentiment",
+            cards.SENTIMENT_LABELS,
+            shares("sentiment"),
+            prev_shares("sentiment"),
+            worse=frozenset({"negative"}),
+        ),
+        "emotion": cards.share_cards(
+            fmt,
+            tr,
+            "emotion",
+            cards.EMOTION_LABELS,
+            shares("emotion"),
+            prev_shares("emotion"),
+            worse=frozenset({"anger", "sadness", "fear", "disgust"}),
+        ),
+        "active": [
+            cards.count_card(
+                fmt, tr, "kpi-active", tr(N_("Active customers")), active, prev_active, tested=True
+            ),
+        ],
+    }
+
+
+def overview_data(store: EventStore, page: Page, f: PageFilters) -> dict[str, Any]:
+    """Numbers and chart series of one workspace over the filters' range."""
+    ws = page.workspace_id
+    assert ws is not None
+    latest = store.latest_events(ws, limit=15)
+    if not latest:
+        return {"empty": True}
+    per_channel = _daily(store, ws, f)
+    since, until = f.range()
+    top = store.top_events(ws, since=since, until=until, limit=10, channel=f.channel)
+    events = sum(sum(days.values()) for days in per_channel.values())
+    prev_events = None
+    if f.compare:
+        prev_events = sum(sum(d.values()) for d in _daily(store, ws, f.previous()).values())
+    events_card = cards.count_card(
+        page.fmt,
+        page.gettext,
+        "kpi-events",
+        page.gettext(N_("Events")),
+        events,
+        prev_events,
+        tested=False,
+    )
+    return {
+        "empty": False,
+        "events": events_card,
+        "events_all_time": store.count(ws),
+        "profiles": profile_count(page.session, workspace_id=ws),
+        "cx": cx_cards(store, page, f),
+        "previous": f.previous() if f.compare else None,
+        "latest": latest,
+        "top": top,
+        **_charts(page, f, per_channel, top),
+    }
+
+
 @router.get("/", response_class=HTMLResponse)
-def overview(page: PageDep, runtime: EventsDep) -> HTMLResponse:
-    data = overview_data(runtime.store, page) if page.workspace else {"empty": True}
+def overview(page: PageDep, runtime: EventsDep, filters: FiltersDep) -> HTMLResponse:
+    data = overview_data(runtime.store, page, filters) if page.workspace else {"empty": True}
     base = runtime.settings.public_url or str(page.request.base_url).rstrip("/")
-    return render(page, "overview.html", data=data, base_url=base, nav_key="overview")
+    return render(
+        page,
+        "overview.html",
+        data=data,
+        base_url=base,
+        nav_key="overview",
+        filters=filters,
+        filter_channel=True,
+        filter_compare=True,
+    )

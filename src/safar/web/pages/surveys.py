@@ -23,6 +23,7 @@ from safar.surveys.deps import SurveyDep
 from safar.surveys.models import Survey
 from safar.surveys.rendering import FACES, TEXTS
 from safar.surveys.schemas import SurveyDefinition, SurveyUpdate
+from safar.web.filters import ALL_TIME, PRESETS
 from safar.web.i18n import N_
 from safar.web.nav import NavEntry, register_nav
 from safar.web.render import Page, PageDep, need, render
@@ -96,12 +97,17 @@ def create(
 def results_page(
     survey_id: str,
     page: PageDep,
+    group: Annotated[str, Query(max_length=20)] = "",
     period: Annotated[str, Query(max_length=20)] = "",
 ) -> HTMLResponse:
+    """``group`` is the trends' grouping; older links name it ``period``, which is read as one
+    unless it is the shared filters' range (``safar.web.filters``, carried by the menu)."""
     survey = _survey(page, survey_id)
-    chosen = period or ("jalali_month" if page.fmt.jalali else "month")
+    legacy = "" if period in PRESETS or period == ALL_TIME else period
+    chosen = group or legacy or ("jalali_month" if page.fmt.jalali else "month")
     if chosen not in PERIOD_LABELS:
-        raise ValidationFailed(f"period: use one of {', '.join(PERIOD_LABELS)}", field="period")
+        name = "group" if group else "period"
+        raise ValidationFailed(f"{name}: use one of {', '.join(PERIOD_LABELS)}", field=name)
     data = results_mod.survey_results(
         page.session, workspace_id=_ws(page), survey_id=survey.id, period=chosen
     )

@@ -1,4 +1,5 @@
-/* Safar dashboard behaviour: charts (ECharts), copy buttons, auto-submitting selects. */
+/* Safar dashboard behaviour: charts (ECharts), copy buttons, auto-submitting selects, the filter
+   bar and its Jalali date picker. */
 (function () {
   "use strict";
   var html = document.documentElement;
@@ -82,7 +83,166 @@
     });
   }
 
+
+  /* Jalali dates through the browser's own Persian calendar (Intl, ICU): no tables here. */
+  var persian = new Intl.DateTimeFormat("en-US-u-ca-persian-nu-latn",
+    { timeZone: "UTC", year: "numeric", month: "numeric", day: "numeric" });
+  var DAY_MS = 86400000;
+  var faDigits = "۰۱۲۳۴۵۶۷۸۹";
+
+  function toJalali(ms) {
+    var out = {};
+    persian.formatToParts(new Date(ms)).forEach(function (p) {
+      if (p.type === "year" || p.type === "month" || p.type === "day") { out[p.type] = parseInt(p.value, 10); }
+    });
+    return { y: out.year, m: out.month, d: out.day };
+  }
+
+  /* Position of a Jalali day within its year (months 1-6 have 31 days, 7-11 have 30). */
+  function ordinal(y, m, d) { return y * 366 + (m <= 7 ? (m - 1) * 31 : 186 + (m - 7) * 30) + d; }
+
+  /* The UTC noon (ms) of Jalali y/m/d: start from an estimate and walk to it. */
+  function fromJalali(y, m, d) {
+    var ms = Date.UTC(y + 621, 2, 21, 12) + (ordinal(0, m, d) - 1) * DAY_MS;
+    for (var i = 0; i < 40; i++) {
+      var j = toJalali(ms);
+      var delta = ordinal(y, m, d) - ordinal(j.y, j.m, j.d);
+      if (delta === 0) { return ms; }
+      ms += delta * DAY_MS;
+    }
+    return ms;
+  }
+
+  function latin(text) {
+    return String(text).replace(/[۰-۹]/g, function (c) { return faDigits.indexOf(c); })
+      .replace(/[٠-٩]/g, function (c) { return "٠١٢٣٤٥٦٧٨٩".indexOf(c); });
+  }
+  function localDigits(text) {
+    return lang === "fa" ? String(text).replace(/[0-9]/g, function (c) { return faDigits[c]; }) : String(text);
+  }
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function jalaliText(j) { return localDigits(j.y + "/" + pad(j.m) + "/" + pad(j.d)); }
+
+  function parseJalali(text) {
+    var m = /^(\d{4})[\/\-.](\d{1,2})[\/\-.](\d{1,2})$/.exec(latin(text).trim());
+    return m ? { y: +m[1], m: +m[2], d: +m[3] } : null;
+  }
+
+  /* A month grid under a Jalali text field; choosing a day writes yyyy/mm/dd into the field. */
+  function jalaliPicker(input, form) {
+    var months = form.dataset.months.split(","), weekdays = form.dataset.weekdays.split(",");
+    var todayIso = form.dataset.today.split("-");
+    var today = toJalali(Date.UTC(+todayIso[0], +todayIso[1] - 1, +todayIso[2], 12));
+    var wrap = document.createElement("span");
+    wrap.className = "date-field";
+    input.parentNode.insertBefore(wrap, input);
+    wrap.appendChild(input);
+    var box = null, shown = null;
+
+    function close() { if (box) { box.remove(); box = null; } }
+    function draw() {
+      var chosen = parseJalali(input.value);
+      box.innerHTML = "";
+      var head = document.createElement("header");
+      var prev = document.createElement("button"), next = document.createElement("button");
+      prev.type = next.type = "button";
+      prev.className = "prev"; next.className = "next";
+      prev.textContent = rtl ? "›" : "‹"; next.textContent = rtl ? "‹" : "›";
+      prev.setAttribute("aria-label", form.dataset.prevLabel);
+      next.setAttribute("aria-label", form.dataset.nextLabel);
+      var title = document.createElement("span");
+      title.className = "month";
+      title.textContent = months[shown.m - 1] + " " + localDigits(shown.y);
+      prev.addEventListener("click", function () { move(-1); });
+      next.addEventListener("click", function () { move(1); });
+      head.append(prev, title, next);
+      var grid = document.createElement("div");
+      grid.className = "days";
+      weekdays.forEach(function (w) { var s = document.createElement("span"); s.textContent = w; grid.appendChild(s); });
+      var first = fromJalali(shown.y, shown.m, 1);
+      var following = shown.m === 12 ? fromJalali(shown.y + 1, 1, 1) : fromJalali(shown.y, shown.m + 1, 1);
+      var length = Math.round((following - first) / DAY_MS);
+      var lead = (new Date(first).getUTCDay() + 1) % 7;  /* the week starts on Saturday */
+      for (var i = 0; i < lead; i++) { grid.appendChild(document.createElement("span")); }
+      for (var d = 1; d <= length; d++) {
+        var b = document.createElement("button");
+        var day = { y: shown.y, m: shown.m, d: d };
+        b.type = "button";
+        b.textContent = localDigits(d);
+        b.dataset.day = day.y + "/" + pad(day.m) + "/" + pad(day.d);
+        b.setAttribute("aria-label", localDigits(d) + " " + months[day.m - 1] + " " + localDigits(day.y));
+        if (chosen && chosen.y === day.y && chosen.m === day.m && chosen.d === d) { b.className = "chosen"; }
+        if (today.y === day.y && today.m === day.m && today.d === d) { b.className += " today"; }
+        b.addEventListener("click", pick.bind(null, day));
+        grid.appendChild(b);
+      }
+      box.append(head, grid);
+    }
+    function move(step) {
+      var m = shown.m + step;
+      shown = { y: shown.y + (m > 12 ? 1 : m < 1 ? -1 : 0), m: m > 12 ? 1 : m < 1 ? 12 : m };
+      draw();
+    }
+    function pick(day) {
+      input.value = jalaliText(day);
+      markCustom(form);
+      close();
+      input.focus();
+    }
+    function open() {
+      if (box) { return; }
+      var start = parseJalali(input.value) || today;
+      shown = { y: start.y, m: start.m };
+      box = document.createElement("div");
+      box.className = "jpicker";
+      box.setAttribute("role", "dialog");
+      /* Moving a month redraws the grid, so the clicked button is gone before the click reaches
+         the document: keep the picker's own clicks inside it. */
+      box.addEventListener("click", function (e) { e.stopPropagation(); });
+      box.setAttribute("aria-label", input.labels && input.labels[0] ? input.labels[0].textContent.trim() : "");
+      wrap.appendChild(box);
+      draw();
+    }
+    input.addEventListener("focus", open);
+    input.addEventListener("click", open);
+    input.addEventListener("input", function () { markCustom(form); if (box) { var j = parseJalali(input.value); if (j) { shown = { y: j.y, m: j.m }; draw(); } } });
+    input.addEventListener("keydown", function (e) { if (e.key === "Escape") { close(); } });
+    document.addEventListener("click", function (e) { if (box && !wrap.contains(e.target)) { close(); } });
+  }
+
+  function markCustom(form) {
+    var period = form.querySelector("select[data-period]");
+    if (period) { period.value = "custom"; }
+  }
+
+  function wireFilters() {
+    var form = document.getElementById("filters");
+    if (!form) { return; }
+    var period = form.querySelector("select[data-period]");
+    /* Send only what the server reads: dates only for a custom range, compare=0 only when off
+       (without JavaScript both are sent, and the server reads them the same way). */
+    function tidy() {
+      var custom = !period || period.value === "custom";
+      form.querySelectorAll("input[data-date], input[data-jalali]").forEach(function (i) { i.disabled = !custom; });
+      var box = form.querySelector("input[type=checkbox][name=compare]");
+      var hidden = form.querySelector("input[type=hidden][name=compare]");
+      if (box && hidden) { hidden.disabled = box.checked; box.disabled = box.checked; }
+    }
+    form.addEventListener("submit", tidy);
+    window.addEventListener("pageshow", function () {
+      form.querySelectorAll("input:disabled").forEach(function (i) { i.disabled = false; });
+    });
+    if (period) {
+      period.addEventListener("change", function () { if (period.value !== "custom") { tidy(); form.submit(); } });
+    }
+    form.querySelectorAll("input[data-date]").forEach(function (i) {
+      i.addEventListener("change", function () { markCustom(form); });
+    });
+    form.querySelectorAll("input[data-jalali]").forEach(function (i) { jalaliPicker(i, form); });
+  }
+
   function wire() {
+    wireFilters();
     document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
       s.addEventListener("change", function () { s.form.submit(); });
     });

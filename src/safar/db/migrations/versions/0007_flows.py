@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.Column("properties", sa.JSON(), nullable=False),
         sa.Column("state", sa.JSON(), nullable=False),
         sa.Column("control", sa.Boolean(), nullable=False),
+        sa.Column("trigger_at", safar.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("entered_at", safar.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("finished_at", safar.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reason", sa.String(length=200), nullable=True),

@@ -1,0 +1,229 @@
+"""Who is in an audience: conditions evaluated for a whole workspace, or for one profile.
+
+Both paths share the semantics of ``kit.conditions``: traits and consent come from the state
+store through identity's facades (the current value of each trait across a profile's
+identities, the latest consent decision), event history from the event store (``queries``).
+Bulk evaluation builds one set of profile ids per condition and combines them in Python:
+``all`` is the intersection, ``any`` the union, a negative condition (not performed, not a
+member) the difference from every profile. Profiles are the unmerged ones, so a merged person
+is evaluated once, on the surviving profile (identities, traits and the identity map follow
+merges). The one-profile path reads only that profile's identities, traits and events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from safar.errors import ValidationFailed
+from safar.events.store import EventStore, analytics
+from safar.identity import service as identity
+from safar.identity import snapshot
+from safar.kit.conditions import (
+    ConsentCondition,
+    EventCondition,
+    SegmentCondition,
+    TraitCondition,
+    lookup,
+)
+from safar.kit.query import dialect_of
+from safar.segments.queries import EventHistoryQuery, OneProfile
+from safar.segments.schemas import ConditionGroup, Match, SegmentDefinition
+
+#: The definition of a saved segment of the workspace, or None when there is none.
+Definitions = Callable[[str], SegmentDefinition | None]
+
+
+def _us(t: datetime) -> int:
+    return int(t.timestamp() * 1_000_000)
+
+
+def consent_holds(cond: ConsentCondition, decisions: dict[str, bool]) -> bool:
+    """The latest decision for the channel (a channel's own beats 'all') is ``granted``; no
+    decision satisfies neither ``granted`` nor its refusal."""
+    decision = decisions.get(cond.channel)
+    if decision is None and cond.channel != "all":
+        decision = decisions.get("all")
+    return decision is not None and decision is cond.granted
+
+
+def trait_keys(key: str) -> list[str]:
+    """Stored trait keys a (possibly dotted) condition key reads: itself and its first part."""
+    return sorted({key, key.split(".", 1)[0]})
+
+
+class Evaluator:
+    """Evaluates rules in one workspace at instant ``now`` (the end of every event window)."""
+
+    def __init__(
+        self,
+        session: Session,
+        store: EventStore,
+        *,
+        workspace_id: str,
+        now: datetime,
+        definitions: Definitions,
+    ) -> None:
+        self.session = session
+        self.store = store
+        self.workspace_id = workspace_id
+        self.now = now
+        self.definitions = definitions
+        self._everyone: set[str] | None = None
+        self._map_fresh = False
+        self._stack: list[str] = []
+
+    # -- shared -------------------------------------------------------------------------------
+    def definition(self, segment_id: str) -> SegmentDefinition:
+        if segment_id in self._stack:
+            raise ValidationFailed(
+                f"segment_id: {segment_id} refers back to itself", field="segment_id"
+            )
+        definition = self.definitions(segment_id)
+        if definition is None:
+            raise ValidationFailed(f"segment_id: unknown segment {segment_id}", field="segment_id")
+        return definition
+
+    def history(self, cond: EventCondition, profile: OneProfile | None) -> dict[str, int]:
+        since = self.now - timedelta(days=cond.within_days) if cond.within_days else None
+        query = EventHistoryQuery(
+            workspace_id=self.workspace_id,
+            event=cond.event,
+            until_us=_us(self.now),
+            since_us=_us(since) if since is not None else None,
+            where=tuple(cond.where),
+            profile=profile,
+            db=str(getattr(self.store, "db", "safar")),
+        )
+        names, rows = analytics.rows(self.store, query.render(dialect_of(self.store)))
+        return query.shape(names, rows)
+
+    # -- bulk ---------------------------------------------------------------------------------
+    @property
+    def everyone(self) -> set[str]:
+        if self._everyone is None:
+            self._everyone = identity.unmerged_profile_ids(
+                self.session, workspace_id=self.workspace_id
+            )
+        return self._everyone
+
+    def members(self, definition: SegmentDefinition) -> set[str]:
+        return self._combine(definition.match, definition.conditions)
+
+    def saved_members(self, segment_id: str, definition: SegmentDefinition) -> set[str]:
+        """Members of a saved segment (its id guards against a reference back to it)."""
+        with self.inside(segment_id):
+            return self.members(definition)
+
+    @contextmanager
+    def inside(self, segment_id: str) -> Iterator[None]:
+        """While a segment is being evaluated (a reference back to it is a cycle)."""
+        self._stack.append(segment_id)
+        try:
+            yield
+        finally:
+            self._stack.pop()
+
+    def _combine(self, match: Match, rules: Sequence[Any]) -> set[str]:
+        if not rules:
+            return set(self.everyone) if match == "all" else set()
+        sets = (self._set(rule) for rule in rules)
+        if match == "all":
+            out = next(sets)
+            for s in sets:
+                if not out:
+                    break
+                out &= s
+            return out
+        return set().union(*sets)
+
+    def _set(self, rule: Any) -> set[str]:
+        if isinstance(rule, TraitCondition):
+            values = identity.workspace_traits(
+                self.session, workspace_id=self.workspace_id, keys=trait_keys(rule.key)
+            )
+            return {p for p in self.everyone if rule.test(lookup(values.get(p, {}), rule.key))}
+        if isinstance(rule, ConsentCondition):
+            decisions = identity.workspace_consent(
+                self.session, workspace_id=self.workspace_id, purpose=rule.purpose
+            )
+            return {
+                p for p, d in decisions.items() if p in self.everyone and consent_holds(rule, d)
+            }
+        if isinstance(rule, EventCondition):
+            if not self._map_fresh:
+                snapshot.refresh_identity_map(
+                    self.session, self.store, workspace_id=self.workspace_id
+                )
+                self._map_fresh = True
+            counts = self.history(rule, None)
+            did = {p for p, n in counts.items() if n >= rule.min_count and p in self.everyone}
+            return did if rule.performed else self.everyone - did
+        if isinstance(rule, SegmentCondition):
+            inside = self.saved_members(rule.segment_id, self.definition(rule.segment_id))
+            return inside if rule.member else self.everyone - inside
+        if isinstance(rule, ConditionGroup):
+            return self._combine(rule.match, rule.conditions)
+        raise TypeError(f"not a segment rule: {rule!r}")
+
+    # -- one profile --------------------------------------------------------------------------
+    def profile_matches(self, profile_id: str, rules: Sequence[Any], match: Match) -> bool:
+        pid = identity.resolve_profile_id(
+            self.session, workspace_id=self.workspace_id, profile_id=profile_id
+        )
+        return _One(self, pid).combine(match, rules)
+
+
+class _One:
+    """One profile's facts, read once each and only when a rule needs them."""
+
+    def __init__(self, ev: Evaluator, profile_id: str) -> None:
+        self.ev = ev
+        self.profile_id = profile_id
+        self._ids: list[int] | None = None
+        self._traits: dict[str, Any] | None = None
+        self._consent: dict[str, dict[str, bool]] | None = None
+        self._profile: OneProfile | None = None
+
+    @property
+    def identity_ids(self) -> list[int]:
+        if self._ids is None:
+            self._ids = [i.id for i in identity.identities_of(self.ev.session, self.profile_id)]
+        return self._ids
+
+    def combine(self, match: Match, rules: Sequence[Any]) -> bool:
+        if match == "all":
+            return all(self.holds(rule) for rule in rules)
+        return any(self.holds(rule) for rule in rules)
+
+    def holds(self, rule: Any) -> bool:
+        if isinstance(rule, TraitCondition):
+            if self._traits is None:
+                self._traits = identity.current_traits(self.ev.session, self.identity_ids)
+            return rule.test(lookup(self._traits, rule.key))
+        if isinstance(rule, ConsentCondition):
+            if self._consent is None:
+                self._consent = {}
+                for c in identity.current_consent(self.ev.session, self.identity_ids):
+                    self._consent.setdefault(c.purpose, {})[c.channel] = c.granted
+            return consent_holds(rule, self._consent.get(rule.purpose, {}))
+        if isinstance(rule, EventCondition):
+            if self._profile is None:
+                uids, aids = identity.event_identifiers(self.ev.session, self.profile_id)
+                self._profile = OneProfile(self.profile_id, tuple(uids), tuple(aids))
+            n = 0
+            if self._profile.user_ids or self._profile.anonymous_ids:
+                n = self.ev.history(rule, self._profile).get(self.profile_id, 0)
+            return (n >= rule.min_count) is rule.performed
+        if isinstance(rule, SegmentCondition):
+            definition = self.ev.definition(rule.segment_id)
+            with self.ev.inside(rule.segment_id):
+                inside = self.combine(definition.match, definition.conditions)
+            return inside is rule.member
+        if isinstance(rule, ConditionGroup):
+            return self.combine(rule.match, rule.conditions)
+        raise TypeError(f"not a segment rule: {rule!r}")

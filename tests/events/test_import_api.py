@@ -87,6 +87,9 @@ async def test_upload_imports_through_the_servers_applier_and_reports_bad_rows(
         )["id"],
     )
     assert (again["stored"], again["duplicates"], again["bad_rows"]) == (0, 4, 1)
+    # A done run's upload is removed (its report stays); a failed one's is kept to run again.
+    run_dir = runtime.settings.data_dir / "imports" / done["id"]
+    assert sorted(p.name for p in run_dir.iterdir()) == ["bad-rows.jsonl"]
     listed = await client.get("/api/imports", headers=workspace.bearer)
     assert [r["id"] for r in listed.json()["imports"]] == [again["id"], done["id"]]
 
@@ -116,6 +119,16 @@ async def test_bad_options_are_refused_naming_the_field(
     assert out["field"] == field, out
     # Nothing is left behind in the data dir.
     assert not any((settings.data_dir / "imports").glob("imp_*/*"))
+
+
+async def test_an_uploaded_file_name_cannot_leave_its_folder(
+    client: httpx.AsyncClient, workspace: Workspace, settings: Settings
+) -> None:
+    out = await _upload(client, workspace, import_csv(), name="../../../etc/orders.csv",
+                        fields=[("map", "userId=customer"), ("event", "x")])  # fmt: skip
+    assert out["file"] == "orders.csv"
+    assert not (settings.data_dir.parent / "etc").exists()
+    assert not list(settings.data_dir.parent.glob("**/etc/orders.csv"))
 
 
 async def test_size_cap_auth_and_workspace_scoping(

@@ -122,6 +122,9 @@ class ImportWorker:
             run.state = "failed" if error else "done"
             run.error = error[:1000] if error else None
             run.finished_at = utcnow()
+            if not error:
+                # Only a failed run is run again; a done one's upload would only fill the disk.
+                file_path(self.runtime.settings, run).unlink(missing_ok=True)
 
 
 class _Record:

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     group_commit_ms: float = 2.0
     #: Largest number of events the consumer applies in one unit (identity + store insert).
     apply_batch_events: int = 5_000
+    #: Largest file the server accepts for an import (dashboard and ``POST /api/imports``).
+    max_import_bytes: int = Field(default=1024 * 1024 * 1024, ge=1)
     identity_limits: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_IDENTITY_LIMITS))
 
     secret_key: str | None = Field(default=None, description="signs sessions and links")

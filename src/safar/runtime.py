@@ -18,6 +18,7 @@ from safar.config import Settings
 from safar.db import Database
 from safar.domains import DOMAINS
 from safar.events.committer import GroupCommitter
+from safar.events.import_worker import ImportWorker
 from safar.events.pipeline import Applier, Consumer
 from safar.events.store import EventStore, open_event_store
 from safar.events.wal import WriteAheadLog
@@ -37,7 +38,7 @@ from safar.text.tasks import TextWorker
 from safar.workspaces.keys import KeyCache
 
 if TYPE_CHECKING:
-    from safar.events.deps import IngestParts
+    from safar.events.deps import ImportParts, IngestParts
     from safar.kit.container import Container
     from safar.surveys.deps import SurveyParts
     from safar.workspaces.deps import KeyedContainer
@@ -153,6 +154,8 @@ class Runtime:
                 hook = load(ref)(self)
                 if hook is not None:
                     self.applier.hooks.append(hook)
+        # Imports sent to a server run on its own thread, through this applier (one writer).
+        self.imports = ImportWorker(self)
         if ingest:
             self.wal = WriteAheadLog(settings.wal_dir)
             self.consumer = Consumer(
@@ -167,11 +170,14 @@ class Runtime:
                 self.wal, linger_s=settings.group_commit_ms / 1000, on_commit=self.consumer.notify
             )
             if background:
+                # Runs a stopped server left behind are failed: nothing else runs them.
+                self.imports.recover()
                 self.consumer.start()
                 self.scheduler.start()
                 self.flows.start()
 
     def close(self) -> None:
+        self.imports.stop()
         self.flows.stop()
         self.scheduler.stop()
         if self.committer is not None:
@@ -190,7 +196,7 @@ class Runtime:
 
 def _conforms(
     runtime: Runtime,
-) -> tuple[IngestParts, SurveyParts, KeyedContainer, Container[EventStore]]:
+) -> tuple[IngestParts, ImportParts, SurveyParts, KeyedContainer, Container[EventStore]]:
     """Nothing calls this: mypy checks here that ``Runtime`` satisfies every container
     protocol the domains declare, so a part they rely on cannot disappear unnoticed."""
-    return runtime, runtime, runtime, runtime
+    return runtime, runtime, runtime, runtime, runtime

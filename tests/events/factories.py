@@ -7,7 +7,9 @@ over TCP) exactly as a customer would: Basic write key for ``/v1``, Bearer secre
 
 from __future__ import annotations
 
+import contextlib
 import gzip
+import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -137,3 +139,74 @@ async def open_api(settings: Settings, name: str = "Shop") -> AsyncIterator[Api]
 
 def by_message_id(events: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {e["message_id"]: e for e in events}
+
+
+# -- imports sent to the server -----------------------------------------------------------------
+def import_csv(good: int = 4, bad_lines: tuple[int, ...] = ()) -> bytes:
+    """An orders table: ``good`` rows (customers c0, c1, ...) and, at the physical lines in
+    ``bad_lines`` (the header is line 1), rows without a customer (total 99)."""
+    lines = ["customer,total,at"]
+    i = 0
+    while i < good or len(lines) <= max(bad_lines, default=0):
+        if len(lines) + 1 in bad_lines:
+            lines.append(",99,2024-01-01T00:00:00Z")
+            continue
+        lines.append(f"c{i % 500},{i},{iso(T0 + timedelta(minutes=i))}")
+        i += 1
+    return ("\n".join(lines) + "\n").encode()
+
+
+def queue_import(
+    runtime: Runtime, workspace_id: str, name: str, body: bytes, options: dict[str, Any]
+) -> str:
+    """Queue a run of ``body`` as the API would (not yet handed to the worker); its id."""
+    from safar.events import import_runs
+
+    run_id = import_runs.new_run_id()
+    folder = import_runs.run_dir(runtime.settings, run_id)
+    folder.mkdir(parents=True)
+    (folder / name).write_bytes(body)
+    with runtime.db.session() as session:
+        import_runs.create_run(
+            session, runtime.settings, run_id=run_id, workspace_id=workspace_id, file_name=name,
+            size=len(body), options=options, created_by="test", ready=True,
+        )  # fmt: skip
+    return run_id
+
+
+class Died(Exception):
+    """What a power cut does to an import, as far as its record can tell."""
+
+
+def run_first_chunk_then_die(runtime: Runtime, workspace_id: str, run_id: str) -> None:
+    """Start the run as the worker does and stop dead after its first stored chunk, leaving
+    its record ``running`` (as ``kill -9`` of the server would)."""
+    from safar.events import import_runs
+    from safar.events.importer import run_import
+
+    with runtime.db.session() as session:
+        run = import_runs.get_run(session, workspace_id=workspace_id, run_id=run_id)
+        run.state = "running"
+        spec = import_runs.spec_of(
+            import_runs.file_path(runtime.settings, run), workspace_id, dict(run.options)
+        )
+
+    def die(*_: Any) -> None:
+        raise Died
+
+    with contextlib.suppress(Died):
+        run_import(runtime, spec, on_chunk=die)
+
+
+def import_finished(runtime: Runtime, workspace_id: str, run_id: str) -> dict[str, Any]:
+    """Wait for the server's worker to finish the run; its status."""
+    from safar.events import import_runs
+
+    for _ in range(1200):
+        with runtime.db.session() as session:
+            run = import_runs.get_run(session, workspace_id=workspace_id, run_id=run_id)
+            out = import_runs.status(run)
+        if out["state"] in ("done", "failed"):
+            return out
+        time.sleep(0.05)
+    raise AssertionError(f"import {run_id} did not finish")

@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "view": frozenset(ROLES),
     "settings": frozenset({"admin", "analyst", "agent"}),
     "manage_keys": frozenset({"admin", "analyst"}),
+    "import": frozenset({"admin", "analyst"}),
     "manage_users": frozenset({"admin"}),
     "manage_workspaces": frozenset({"admin"}),
     "unmerge": frozenset({"admin"}),

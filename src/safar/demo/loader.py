@@ -23,12 +23,13 @@ from safar.errors import Conflict, NotFound, SafarError, ValidationFailed
 from safar.events.messages import normalize, parse_message
 from safar.events.rows import EventRow
 from safar.identity import service as identity
+from safar.kit.remote import DEMO_STATE_FILE
 from safar.runtime import Runtime
 from safar.workspaces.service import create_workspace, find_workspace, get_workspace, issue_key
 
 WORKSPACE_NAME = "Safar Demo"
 REAL_WORKSPACE_NAME = "Safar Demo (real data)"
-STATE_FILE = "demo.json"
+STATE_FILE = DEMO_STATE_FILE  # the CLI finds the demo's keys there (kit.remote)
 DEMO_EMAIL = "demo@safar.local"
 CHUNK = 5_000
 

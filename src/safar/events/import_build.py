@@ -110,7 +110,7 @@ class Builder:
     def __init__(self, spec: ImportSpec, columns: list[str] | None, typed: bool) -> None:
         self.spec = spec
         self.typed = typed
-        self.used = set(spec.mapping.values()) | set(spec.events.values())
+        self.used = set(spec.mapping.values()) | set(spec.events.values()) | set(spec.drop)
         # In a table of O-data the row's own id (say order_id) is what X-data joins on later:
         # keep it in the properties of each event it yields, besides deriving the messageIds.
         if spec.events and "messageId" in spec.mapping:
@@ -119,6 +119,7 @@ class Builder:
             for target, column in [
                 *((f"--map {f}", c) for f, c in spec.mapping.items()),
                 *((f"--events {e}", c) for e, c in spec.events.items()),
+                *(("--drop", c) for c in spec.drop),
             ]:
                 if column not in columns:
                     raise ValidationFailed(

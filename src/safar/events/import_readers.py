@@ -117,6 +117,11 @@ class Reader:
             if fmt == "csv":
                 self.columns = self._csv_header()
 
+    def close(self) -> None:
+        """Release the file when the records are not read to the end."""
+        if self._counted is not None:
+            self._counted.close()
+
     @property
     def done(self) -> int:
         if self._counted is not None:

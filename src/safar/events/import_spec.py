@@ -48,7 +48,7 @@ def _check_field(name: str, where: str) -> str:
     raise ValidationFailed(
         f"{where}: unknown field {name!r}; use a Segment field ({', '.join(TOP_FIELDS)}) "
         "or properties.X, traits.X, context.X",
-        field=where,
+        field=where.lstrip("-"),
     )
 
 
@@ -135,6 +135,8 @@ class ImportSpec:
     events: dict[str, str] = field(default_factory=dict)
     type: str | None = None
     unmapped: str = "properties"
+    #: Columns left out of the messages altogether.
+    drop: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)

@@ -16,6 +16,7 @@ Columns named like a Segment field map onto it without being told; every other c
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -141,8 +142,13 @@ def run_import(
     *,
     progress: bool = False,
     report_path: Path | None = None,
+    on_chunk: Callable[[ImportSummary, float], None] | None = None,
 ) -> ImportSummary:
-    """Import one file; bad rows go to the report, good rows are stored in chunks."""
+    """Import one file; bad rows go to the report, good rows are stored in chunks.
+
+    ``on_chunk(summary, fraction)`` is called after each stored chunk (the server's import
+    runs record their progress there; an exception it raises stops the import).
+    """
     assert spec.fmt is not None
     _check_workspace(runtime, spec.workspace_id)
     reader = Reader(spec.path, spec.fmt)
@@ -192,6 +198,8 @@ def run_import(
                 flush()
                 if bar is not None:
                     bar.update(summary)
+                if on_chunk is not None:
+                    on_chunk(summary, reader.done / reader.total if reader.total else 0.0)
         flush()
     finally:
         report.close()

@@ -12,6 +12,7 @@ import typer
 from safar.errors import SafarError, ValidationFailed
 from safar.journeys.params import FunnelMode, parse_window
 from safar.kit.cli import open_runtime
+from safar.kit.remote import KEY_ENV
 
 journeys_app = typer.Typer(
     help="Journeys: process discovery, funnels, case-log import and export", no_args_is_help=True
@@ -103,13 +104,27 @@ def export_cmd(
     ctx: typer.Context,
     out: Annotated[Path, typer.Argument(help="XES file to write")],
     workspace: Annotated[str, typer.Option("--workspace", "-w", help="workspace id")],
+    key: Annotated[
+        str | None,
+        typer.Option(
+            envvar=KEY_ENV, help="secret key, to ask the running server when it holds the store"
+        ),
+    ] = None,
 ) -> None:
     """Export a workspace's events as an XES log (case = customer profile)."""
     from safar.config import Settings
+    from safar.errors import StoreBusy
     from safar.journeys import service
     from safar.journeys.importer import export_xes
 
-    runtime = open_runtime(ctx, Settings())
+    settings = Settings()
+    try:
+        runtime = open_runtime(ctx, settings)
+    except StoreBusy:
+        body = _ask_server(settings, workspace, key, "/api/journeys/export.xes", None)
+        out.write_bytes(body)
+        typer.echo(f"{body.count(b'<event>')} events written to {out}")
+        return
     try:
         with runtime.db.session() as session:
             service.refresh_identity_map(session, runtime.store, workspace_id=workspace)
@@ -163,17 +178,35 @@ def funnel_cmd(
     ] = None,
     dropped: Annotated[int, typer.Option(help="list up to N dropped customers per step")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            envvar=KEY_ENV, help="secret key, to ask the running server when it holds the store"
+        ),
+    ] = None,
 ) -> None:
     """Funnel over a workspace's stored events (strict or any order, optional breakdown)."""
     from safar.config import Settings
+    from safar.errors import StoreBusy
     from safar.journeys import service
     from safar.journeys.metrics import FunnelQuery
 
+    settings = Settings()
     try:
         rules = _read_personas(personas)
         metric = FunnelQuery(tuple(step), parse_window(window), cast(FunnelMode, mode), dropped, breakdown,
                              breakdown_limit, tuple(rules or ()))  # fmt: skip
-        runtime = open_runtime(ctx, Settings())
+        runtime = open_runtime(ctx, settings)
+    except StoreBusy:
+        body = {"steps": list(step), "window": window, "mode": mode, "breakdown": breakdown,
+                "breakdown_limit": breakdown_limit, "dropped_limit": dropped,
+                "personas": [r.model_dump() for r in rules] if rules else None}  # fmt: skip
+        data = _ask_server(settings, workspace, key, "/api/journeys/funnel", body)
+        if as_json:
+            _emit(data)
+        else:
+            _echo_funnel(data)
+        return
     except SafarError as exc:
         _fail(exc)
     try:
@@ -191,6 +224,44 @@ def funnel_cmd(
         name = "(other values)" if g.other else "(no value)" if g.value is None else g.value
         typer.echo(f"{result.breakdown['by'] if result.breakdown else ''} = {name}:")
         _echo_steps(g.steps, "  ")
+
+
+def _ask_server(
+    settings: Any, workspace: str, key: str | None, path: str, body: dict[str, Any] | None
+) -> Any:
+    """The running server holds the store: ask its API (the same metric) instead; a GET
+    without ``body``, whose bytes are returned."""
+    from safar.kit.remote import ServerClient, find_key, missing_key, server_url
+
+    url = server_url(settings)
+    secret = find_key(settings, key, workspace)
+    try:
+        if secret is None:
+            raise missing_key(url)
+        with ServerClient(url, secret) as client:
+            me = client.json("GET", "/api/stats")
+            if me.get("workspace_id") not in (None, workspace):
+                raise ValidationFailed(f"--workspace: the key belongs to {me['workspace_id']}, "
+                                       f"not {workspace}", field="workspace")  # fmt: skip
+            if body is None:
+                return client.request("GET", path).content
+            return client.json("POST", path, json=body)
+    except SafarError as exc:
+        _fail(exc)
+
+
+def _echo_funnel(data: dict[str, Any]) -> None:
+    """A funnel the server computed, printed as a local one is."""
+    from types import SimpleNamespace
+
+    _echo_steps([SimpleNamespace(**s) for s in data["steps"]])
+    breakdown = data.get("breakdown") or {}
+    for g in breakdown.get("groups") or []:
+        name = (
+            "(other values)" if g["other"] else "(no value)" if g["value"] is None else g["value"]
+        )
+        typer.echo(f"{breakdown.get('by', '')} = {name}:")
+        _echo_steps([SimpleNamespace(**s) for s in g["steps"]], "  ")
 
 
 def drivers_cmd(

@@ -115,3 +115,14 @@ async def test_saving_the_trait_filter_as_a_segment(web: httpx.AsyncClient, site
         "/customers/segments", data={**params, "name": "x", "csrf_token": token}
     )
     assert refused.status_code == 403
+
+
+async def test_a_stale_segment_link_shows_everyone_and_says_so(
+    web: httpx.AsyncClient, site: Site
+) -> None:
+    _add_members(site, 5)
+    await sign_in(web, "viewer")
+    res = await web.get("/customers", params={"segment": "seg_gone", "period": "7d"})
+    assert res.status_code == 200
+    assert 'id="missing-segment"' in res.text and "<bdi>seg_gone</bdi>" in res.text
+    assert len(LINKS.findall(res.text)) >= 5

@@ -4,7 +4,7 @@ filter as a segment) and Customer 360 (the profile, its history and its timeline
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -128,6 +128,13 @@ def customers(page: PageDep, runtime: EventsDep, listing: ListingDep) -> Respons
     hits: list[dict[str, Any]] = []
     has_next = False
     saved: list[Any] = []
+    missing: str | None = None
+    if ws is not None and listing.segment:
+        try:
+            segments.get_segment(page.session, workspace_id=ws, segment_id=listing.segment[:40])
+        except NotFound:
+            # A stale link (the segment was deleted, or another workspace's): everyone, said so.
+            missing, listing = listing.segment, replace(listing, segment="")
     if ws is not None:
         offset = (listing.number - 1) * PAGE_SIZE
         ids, exact = _ids(page, runtime.store, listing, offset + PAGE_SIZE + 1)
@@ -151,6 +158,7 @@ def customers(page: PageDep, runtime: EventsDep, listing: ListingDep) -> Respons
         else None,
         next_url=f"/customers?{listing.query(number=listing.number + 1)}" if has_next else None,
         csv_url=f"/customers.csv?{listing.query(number=1)}",
+        missing_segment=missing,
         nav_key="customers",
     )
 

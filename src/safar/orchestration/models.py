@@ -101,6 +101,7 @@ class ContactLog(Base):
     __table_args__ = (
         Index("ix_contact_fatigue", "workspace_id", "profile_id", "topic", "at"),
         Index("ix_contact_budget", "workspace_id", "profile_id", "at"),
+        Index("ix_contact_job", "job_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

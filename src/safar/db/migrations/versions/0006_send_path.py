@@ -31,10 +31,13 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_contact_budget", ["workspace_id", "profile_id", "at"], unique=False
         )
+        # Each delivery updates its job's contact: without this, a scan of the whole log.
+        batch_op.create_index("ix_contact_job", ["job_id"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("contact_log", schema=None) as batch_op:
+        batch_op.drop_index("ix_contact_job")
         batch_op.drop_index("ix_contact_budget")
         batch_op.drop_column("transactional")
     with op.batch_alter_table("scheduled_jobs", schema=None) as batch_op:

@@ -1,4 +1,4 @@
-"""The text domain: normalisation, sentiment, emotion, intent, topics."""
+"""The text domain: normalisation, sentiment, emotion, intent, topics; readers' corrections."""
 
 from typing import Any
 
@@ -13,6 +13,7 @@ def ingest_hook(runtime: Any) -> Any:
 module = Domain(
     name="text",
     routers=("safar.text.api:router",),
+    models=("safar.text.models",),
     ingest_hooks=("safar.text.module:ingest_hook",),
     cli={"text": "safar.text.cli:app"},
     privacy="safar.text.privacy:handler",

@@ -70,3 +70,21 @@ def send_texts(runtime: Runtime, workspace_id: str, texts: tuple[Said, ...] = TE
          "category": s.category, "error": s.error, "analysed_at": datetime.now(UTC)}
         for s in texts
     ])  # fmt: skip
+
+
+_OPENERS = ("امروز", "باز هم", "دوباره", "این بار", "متاسفانه")
+_LATE = ("پیک خیلی دیر رسید", "سفارش دیر رسید و غذا سرد بود", "پیک دیر آمد و غذا سرد شد",
+         "ارسال سفارش خیلی دیر بود")  # fmt: skip
+_PRICE = ("قیمت غذا خیلی گران شده", "قیمت ها گران و بالا رفته", "غذا گران بود و قیمت بالا",
+          "قیمت پیتزا خیلی گران است")  # fmt: skip
+
+
+def themed_texts() -> tuple[Said, ...]:
+    """Forty Persian texts on two themes: late couriers (negative) and high prices (neutral)."""
+    out: list[Said] = []
+    for i, (opener, core) in enumerate((o, c) for o in _OPENERS for c in _LATE + _PRICE):
+        late = core in _LATE
+        out.append(Said(f"th-{i}", f"u-{i % 7}", f"{opener} {core}",
+                        "negative" if late else "neutral", "anger" if late else "other",
+                        "delivery" if late else "price", days=i % 5))  # fmt: skip
+    return tuple(out)

@@ -4,17 +4,22 @@ in privacy requests)."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from safar.cli import app
+from safar.config import Settings
 from safar.errors import NotFound, ValidationFailed
 from safar.identity import service as identity
 from safar.runtime import Runtime
 from safar.text import privacy, service
 from safar.text.schemas import TextSlice
-from tests.text.factories import DAY, send_texts
-from tests.workspaces.factories import Workspace
+from tests.text.factories import DAY, send_texts, themed_texts
+from tests.workspaces.factories import Workspace, make_workspace
 
 WEEK = (DAY - timedelta(days=6), DAY + timedelta(days=1))
 
@@ -172,3 +177,42 @@ def test_privacy_exports_and_erases_corrections(runtime: Runtime, workspace: Wor
     with runtime.db.session() as s:
         left = service.feedback_export(s, runtime.store, workspace_id=ws)
     assert [r["message_id"] for r in left] == ["t-1"]  # another person's correction stays
+
+
+def test_themes_of_the_latest_texts(runtime: Runtime, workspace: Workspace) -> None:
+    send_texts(runtime, workspace.id, themed_texts())
+    with runtime.db.session() as s:
+        latest = service.verbatims(s, runtime.store, _slice(workspace.id), limit=100)
+    found = service.themes(latest)
+    assert len(latest) == 40 and len(found) >= 2
+    assert sum(t.size for t in found) == 40  # each text under its strongest theme
+    late = next(t for t in found if "دیر" in t.label)
+    assert late.language == "fa" and set(late.sentiment) == {"negative"}
+    assert late.examples and all("دیر" in v.text for v in late.examples)
+    price = next(t for t in found if "قیمت" in t.label or "گران" in t.label)
+    assert set(price.sentiment) == {"neutral"} and sum(price.sentiment.values()) == price.size
+
+
+def test_feedback_export_command(
+    embedded_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt = Runtime(embedded_settings)
+    try:
+        ws = make_workspace(rt)
+        send_texts(rt, ws.id)
+        with rt.db.session() as s:
+            service.correct(s, rt.store, workspace_id=ws.id, message_id="t-1",
+                            labels={"emotion": "surprise"}, user="a@example.com")  # fmt: skip
+    finally:
+        rt.close()
+    monkeypatch.setenv("SAFAR_DATA_DIR", str(embedded_settings.data_dir))
+    out = tmp_path / "feedback.csv"
+    done = CliRunner().invoke(
+        app, ["text", "feedback", "export", "-w", ws.id, "--csv", "-o", str(out)]
+    )
+    assert done.exit_code == 0, done.output
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        "text,sentiment,emotion,category", '"Great food, thank you!",,surprise,']  # fmt: skip
+    lines = CliRunner().invoke(app, ["text", "feedback", "export", "-w", ws.id])
+    [rec] = [json.loads(line) for line in lines.output.splitlines()]
+    assert rec["message_id"] == "t-1" and rec["corrections"][0]["old_label"] == "joy"

@@ -24,7 +24,7 @@ from safar.text.schemas import TextSlice
 from safar.web.filters import parse_filters
 from safar.web.i18n import Formatter
 from tests.surveys.factories import send_event
-from tests.text.factories import DAY, send_texts
+from tests.text.factories import DAY, send_texts, themed_texts
 from tests.web.factories import (
     Site,
     csrf_of,
@@ -233,6 +233,16 @@ async def test_a_bad_drill_down_label_names_the_field(texts: Site, web: httpx.As
     assert res.status_code == 400 and 'class="detail" dir="ltr">emotion: not one of' in res.text
 
 
+async def test_themes_with_their_examples(site: Site, web: httpx.AsyncClient) -> None:
+    send_texts(site.runtime, site.workspace_id, themed_texts())
+    await sign_in(web, "viewer")
+    res = await web.get("/listen", params=RANGE)
+    topics = res.text.split('id="topics"', 1)[1].split("</section>", 1)[0]
+    labels = re.findall(r'<bdi class="topic-label">([^<]+)</bdi>', topics)
+    assert len(labels) >= 2 and any("دیر" in label for label in labels), labels
+    assert "<q><bdi>" in topics and 'class="split"' in topics
+
+
 async def test_without_texts(site: Site, web: httpx.AsyncClient) -> None:
     await sign_in(web, "viewer")
     res = await web.get("/listen", params=RANGE)
@@ -243,6 +253,7 @@ async def test_without_texts(site: Site, web: httpx.AsyncClient) -> None:
 def test_listen_in_chromium_in_both_languages(browser: Any, served: tuple[str, Site]) -> None:
     base, site = served
     send_texts(site.runtime, site.workspace_id)
+    send_texts(site.runtime, site.workspace_id, themed_texts())
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     errors: list[str] = []
@@ -253,8 +264,17 @@ def test_listen_in_chromium_in_both_languages(browser: Any, served: tuple[str, S
         page.wait_for_function("document.querySelectorAll('[data-drawn]').length === 2")
         assert page.get_attribute("html", "dir") == ("rtl" if language == "fa" else "ltr")
         digits = page.inner_text("#kpi-texts")
-        assert digits == ("۵" if language == "fa" else "5"), digits
-        page.click("#verbatims li:first-child summary")
+        assert digits == ("۴۵" if language == "fa" else "45"), digits
+        assert page.locator("#topics .topic").count() >= 2
+        first = "#verbatims li:first-child"
+        if language == "fa":  # correct the newest comment's sentiment in the browser
+            page.click(f"{first} summary")
+            page.select_option(f"{first} select[name=sentiment]", "positive")
+            with page.expect_navigation():
+                page.click(f"{first} .fix-form button")
+            assert page.locator(f"{first} .corrected").count() == 1
+            assert page.get_attribute(first, "data-sentiment") == "positive"
+        page.click(f"{first} summary")
         # A Persian comment keeps its own direction, and its place on the right, on both pages.
         persian = "#verbatims li:first-child .text"
         assert page.eval_on_selector(persian, "e => getComputedStyle(e).direction") == "rtl"

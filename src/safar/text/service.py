@@ -206,20 +206,22 @@ def _verbatim(r: Mapping[str, Any]) -> Verbatim:
     )
 
 
-def topics(
-    session: Session, store: EventStore, slice_: TextSlice, *, sample: int = 1000, top: int = 6
-) -> list[TopicSummary]:
-    """Themes of the slice's latest ``sample`` texts (NMF per language, ``text.topics``), each
-    with its sentiment split (corrections counted) and its three strongest examples."""
+def themes(texts: Sequence[Verbatim], *, top: int = 6) -> list[TopicSummary]:
+    """Themes of these texts (NMF per language, ``text.topics``; a language needs 20 texts),
+    each with its sentiment split (corrections counted) and its three strongest examples.
+
+    Pass the slice's latest texts (``verbatims(..., limit=N)``): themes of what customers say
+    now, at a cost that does not grow with the range.
+    """
     from safar.text.topics import discover_topics  # scikit-learn loads on first use
 
-    texts = [v for v in verbatims(session, store, slice_, limit=sample) if v.text.strip()]
-    found = discover_topics([v.text for v in texts], n_topics=top)
+    said = [v for v in texts if v.text.strip()]
     out = []
-    for t in found[:top]:
-        members = [texts[i] for i in t.members]
-        examples = [next(v for v in members if v.text == ex) for ex in t.examples]
+    for t in discover_topics([v.text for v in said], n_topics=top)[:top]:
+        members = [said[i] for i in t.members]
+        by_text = {v.text: v for v in members}
         split = Counter(str(v.sentiment) for v in members if v.sentiment)
+        examples = [by_text[ex] for ex in t.examples if ex in by_text]
         out.append(TopicSummary(t.label, t.language, t.size, split, examples))
     return out
 

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -179,7 +179,7 @@ def listen_data(page: Page, runtime: Any, f: PageFilters, drill: Drill) -> dict[
                        category=drill.category or None)  # fmt: skip
     offset = (drill.number - 1) * PAGE_SIZE
     shown = text.verbatims(session, store, narrowed, limit=PAGE_SIZE + 1, offset=offset)
-    themes = text.topics(session, store, slice_, sample=SAMPLE) if len(sample) >= 20 else []
+    themes = text.themes(sample) if len(sample) >= 20 else []
     return {
         "filters": f,
         "total": counts.total,
@@ -244,5 +244,6 @@ def correct(
                                 ("category", category)) if v}  # fmt: skip
     text.correct(page.session, runtime.store, workspace_id=ws, message_id=message_id,
                  labels=labels, user=page.caller.user.email)  # fmt: skip
-    query = back if back and not back.startswith(("/", "\\")) and "://" not in back else ""
+    # ``back`` is the page's query string, read and encoded again: always a view of this page.
+    query = urlencode(parse_qsl(back)[:20])
     return RedirectResponse(f"/listen?{query}" if query else "/listen", status_code=303)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from datetime import date
 from typing import Any
 
 import httpx
@@ -115,6 +116,23 @@ async def test_the_page_on_both_stacks(runtime: Runtime) -> None:
     assert 'id="kpi-sentiment-neutral">50%<' in page.text
     assert SHOWN.findall(page.text) == [v.message_id for v in shown] == ["t-0", "t-1"]
     assert shown[0].profile_id and f'href="/customers/{shown[0].profile_id}"' in page.text
+
+
+async def test_a_long_range_counts_per_week(texts: Site, web: httpx.AsyncClient) -> None:
+    await sign_in(web, "viewer")
+    await _english(web)
+    long = {"period": "custom", "from": "2026-03-01", "to": "2026-05-10"}  # 71 days
+    res = await web.get("/listen", params=long)
+    assert "Sentiment per week" in res.text
+    spec = _chart(res.text, "chart-sentiment")
+    # Weeks start on Saturday in Tehran: 28 Feb (the week of 1 March) to 9 May, eleven weeks.
+    assert (
+        spec["categories"][0] == EN.short_date(date(2026, 2, 28)) and len(spec["categories"]) == 11
+    )
+    totals = {s["name"]: sum(s["data"]) for s in spec["series"]}
+    assert totals == {"Positive": 2, "Negative": 4}  # the month-old complaint is in range now
+    # 10 May (a Sunday) falls in the week of Saturday 9 May, with 9 May's text.
+    assert [s["data"][-1] for s in spec["series"]] == [1, 1]
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -216,8 +217,13 @@ def themes(texts: Sequence[Verbatim], *, top: int = 6) -> list[TopicSummary]:
     from safar.text.topics import discover_topics  # scikit-learn loads on first use
 
     said = [v for v in texts if v.text.strip()]
+    with warnings.catch_warnings():
+        # A handful of texts repeated many times leaves NMF little to factor: its numeric and
+        # stop-word warnings say so; the themes it finds are still the best it has.
+        warnings.simplefilter("ignore")
+        found = discover_topics([v.text for v in said], n_topics=top)
     out = []
-    for t in discover_topics([v.text for v in said], n_topics=top)[:top]:
+    for t in found[:top]:
         members = [said[i] for i in t.members]
         by_text = {v.text: v for v in members}
         split = Counter(str(v.sentiment) for v in members if v.sentiment)

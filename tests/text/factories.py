@@ -44,6 +44,10 @@ TEXTS = (
 )  # fmt: skip
 
 
+#: Safar's own surveys name themselves on their answers; an imported one may not.
+SURVEY_NAMES = {"srv-1": "پس از تحویل"}
+
+
 def send_texts(runtime: Runtime, workspace_id: str, texts: tuple[Said, ...] = TEXTS) -> None:
     """Store the texts' events through the ``Applier`` (newest first, a minute apart within a
     day) and their analyses as the worker would (after the worker's own: these are the latest)."""
@@ -53,6 +57,8 @@ def send_texts(runtime: Runtime, workspace_id: str, texts: tuple[Said, ...] = TE
         props: dict[str, Any] = {"text": s.text}
         if s.survey:
             props = {"comment": s.text, "survey_id": s.survey}
+            if s.survey in SURVEY_NAMES:
+                props["survey_name"] = SURVEY_NAMES[s.survey]
         messages.append({"type": "track", "userId": s.user, "event": s.event,
                          "messageId": s.mid, "properties": props, "timestamp": at[s.mid].isoformat(),
                          "context": {"channel": s.channel}})  # fmt: skip

@@ -95,6 +95,10 @@ async def test_the_page_shows_the_facades_numbers(texts: Site, web: httpx.AsyncC
         u0 = identity.lookup(s, workspace_id=texts.workspace_id, type_="user_id", value="u-0")
     assert f'href="/customers/{u0}"' in res.text
     assert '<bdi class="text">پیک خیلی دیر رسید و غذا سرد بود.</bdi>' in res.text
+    # Surveys by name where their answers carry one, else by id.
+    assert re.findall(r'<option value="(srv-\d)">([^<]+)</option>', res.text) == [
+        ("srv-2", "srv-2"), ("srv-1", "پس از تحویل")]  # fmt: skip
+    assert "<bdi>پس از تحویل</bdi>" in res.text
     assert "Correct the labels" not in res.text  # a viewer reads, never corrects
 
 

@@ -397,6 +397,7 @@ def verbatims(
         value = props.get(rec["source_field"]) if isinstance(props, dict) else None
         rec["text"] = value if isinstance(value, str) else ""
         rec["survey_id"] = props.get("survey_id") if isinstance(props, dict) else None
+        rec["survey_name"] = props.get("survey_name") if isinstance(props, dict) else None
         out.append(rec)
     return out
 

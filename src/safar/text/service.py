@@ -136,6 +136,8 @@ class Verbatim:
     model: dict[str, str | None]
     profile_id: str | None
     survey_id: str | None = None
+    #: The survey's name, as Safar's surveys write it on their answers.
+    survey_name: str | None = None
 
     @property
     def corrected(self) -> set[str]:
@@ -204,6 +206,7 @@ def _verbatim(r: Mapping[str, Any]) -> Verbatim:
         model={f: r[f"model_{f}"] for f in CORRECTABLE},
         profile_id=r["profile_id"] or None,
         survey_id=str(survey) if survey not in (None, "") else None,
+        survey_name=str(r["survey_name"])[:200] if r.get("survey_name") else None,
     )
 
 

@@ -169,6 +169,15 @@ def _categories(counts: text.ListenCounts, sample: list[text.Verbatim]) -> list[
     return rows
 
 
+def _surveys(sample: list[text.Verbatim], chosen: str) -> list[tuple[str, str]]:
+    """(survey id, name) of the surveys the sample's texts answered, by name; the chosen one
+    is kept even when the sample has none of its texts."""
+    names = {v.survey_id: v.survey_name or v.survey_id for v in sample if v.survey_id}
+    if chosen:
+        names.setdefault(chosen, chosen)
+    return sorted(names.items(), key=lambda kv: (kv[1].casefold(), kv[0]))
+
+
 def listen_data(page: Page, runtime: Any, f: PageFilters, drill: Drill) -> dict[str, Any]:
     """Everything the page shows, from the text and segments facades."""
     slice_, f = _slice(page, runtime, f, drill)
@@ -193,7 +202,7 @@ def listen_data(page: Page, runtime: Any, f: PageFilters, drill: Drill) -> dict[
         "comments": shown[:PAGE_SIZE],
         "has_next": len(shown) > PAGE_SIZE,
         "sources": sorted({v.source for v in sample} | ({drill.source} - {""})),
-        "surveys": sorted({v.survey_id for v in sample if v.survey_id} | ({drill.survey} - {""})),
+        "surveys": _surveys(sample, drill.survey),
     }
 
 

@@ -28,6 +28,15 @@ from safar.workspaces.service import create_workspace
 
 CHANNELS = ["web", "app", "email", "sms", "chat", "phone", "store"]
 EVENTS = ["Product Viewed", "Added to Cart", "Order Completed", "Ticket Opened", "Email Opened"]
+#: One event in ten is a review with one of these texts (analysed by the text worker).
+REVIEWS = [
+    "پیک خیلی دیر رسید و غذا سرد بود",
+    "همه چیز عالی بود، ممنون",
+    "قیمت ها خیلی گران شده",
+    "The app crashed at checkout again",
+    "Great service, fast delivery",
+    "پشتیبانی جواب نداد",
+]
 
 
 def main() -> None:
@@ -54,22 +63,27 @@ def main() -> None:
                 }
             )
             for e in range(args.events_per):
+                review = rng.random() < 0.1
                 msgs.append(
                     {
                         "type": "track",
                         "userId": f"u{c}",
-                        "event": rng.choice(EVENTS),
+                        "event": "Review Submitted" if review else rng.choice(EVENTS),
                         "messageId": f"e{c}-{e}",
                         "timestamp": (
                             now - timedelta(minutes=rng.randrange(90 * 1440))
                         ).isoformat(),
                         "context": {"channel": rng.choice(CHANNELS)},
-                        "properties": {"total": rng.randrange(10, 500)},
+                        "properties": {"text": rng.choice(REVIEWS)}
+                        if review
+                        else {"total": rng.randrange(10, 500)},
                     }
                 )
         rows = [normalize(parse_message(m), workspace_id=ws.id, received_at=now) for m in msgs]
         for i in range(0, len(rows), 10_000):
             runtime.applier.apply(rows[i : i + 10_000])
+        if runtime.text_worker is not None:
+            runtime.text_worker.wait_idle(600)
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
@@ -94,6 +108,7 @@ def main() -> None:
             )
             pid = client.get("/customers", params={"q": "c7@example.com"}).headers["location"]
             pages = ["/", "/customers", "/customers?q=c12", pid, pid + "?channel=web", "/settings"]
+            pages += ["/listen", "/listen?period=90d&sentiment=negative"]
             print(
                 f"{len(rows)} events, {args.customers} customers, engine duckdb, HTTP via uvicorn"
             )

@@ -1,17 +1,19 @@
-"""HTTP endpoints of text analytics: analyse texts, train a local model from a labelled CSV."""
+"""HTTP endpoints of text analytics: analyse texts, train a local model from a labelled CSV,
+export readers' corrections as training feedback."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from safar.errors import PayloadTooLarge, ValidationFailed
+from safar.text import service
 from safar.text.schemas import AnalyzeRequest, AnalyzeResponse
-from safar.workspaces.deps import RuntimeDep, SecretKey
+from safar.workspaces.deps import RuntimeDep, SecretKey, SessionDep
 
 router = APIRouter(prefix="/api/text", tags=["text"])
 MAX_TRAIN_BYTES = 20 * 1024 * 1024
@@ -65,3 +67,17 @@ async def train(request: Request, _key: SecretKey, runtime: RuntimeDep) -> dict[
     result = await run_in_threadpool(_train)
     result["tasks"] = Analyzer.open(runtime.settings.data_dir).heads()
     return result
+
+
+@router.get("/feedback")
+def feedback(
+    key: SecretKey,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    format: Literal["json", "csv"] = "json",
+) -> Any:
+    """Readers' corrections of the workspace, with each text: JSON, or CSV to train on."""
+    rows = service.feedback_export(session, runtime.store, workspace_id=key.workspace_id)
+    if format == "csv":
+        return Response(service.feedback_csv(rows), media_type="text/csv; charset=utf-8")
+    return {"feedback": rows}

@@ -1,4 +1,5 @@
-"""``safar text``: analyse JSONL files, evaluate, train a local model, discover topics."""
+"""``safar text``: analyse JSONL files, evaluate, train a local model, discover topics, export
+readers' corrections (``feedback export``)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ import typer
 
 from safar.config import Settings
 from safar.errors import SafarError, ValidationFailed
+from safar.kit.cli import fail, open_runtime
 
 app = typer.Typer(help="Text and emotion analytics (Persian and English)", no_args_is_help=True)
+feedback_app = typer.Typer(help="Readers' corrections of labels (training feedback)")
+app.add_typer(feedback_app, name="feedback")
 BATCH = 512
 
 
@@ -219,6 +223,40 @@ def topics(
             typer.echo(
                 f"{r['topic']}\t{r['language']}\t{r['period']}\t{r['volume']}\t{r['sentiment']}"
             )
+
+
+@feedback_app.command("export")
+def feedback_export(
+    ctx: typer.Context,
+    workspace: Annotated[str, typer.Option("--workspace", "-w", help="workspace id")],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="file (default: stdout)")
+    ] = None,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="the labelled CSV 'safar text train' reads")
+    ] = False,
+) -> None:
+    """Export the workspace's corrected texts: JSON lines, or CSV to train a local model on."""
+    from safar.text import service
+
+    try:
+        runtime = open_runtime(ctx, Settings())
+    except SafarError as exc:
+        fail(exc)
+    try:
+        with runtime.db.session() as session:
+            rows = service.feedback_export(session, runtime.store, workspace_id=workspace)
+    finally:
+        runtime.close()
+    if as_csv:
+        body = service.feedback_csv(rows)
+    else:
+        body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    if output is None:
+        typer.echo(body, nl=False)
+    else:
+        output.write_text(body, encoding="utf-8")
+        typer.echo(f"{len(rows)} corrected texts -> {output}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

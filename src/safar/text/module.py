@@ -1,4 +1,5 @@
-"""The text domain: normalisation, sentiment, emotion, intent, topics."""
+"""The text domain: normalisation, sentiment, emotion, intent, topics; readers' corrections; the
+Listen page."""
 
 from typing import Any
 
@@ -13,6 +14,8 @@ def ingest_hook(runtime: Any) -> Any:
 module = Domain(
     name="text",
     routers=("safar.text.api:router",),
+    pages=("safar.web.pages.listen",),
+    models=("safar.text.models",),
     ingest_hooks=("safar.text.module:ingest_hook",),
     cli={"text": "safar.text.cli:app"},
     privacy="safar.text.privacy:handler",

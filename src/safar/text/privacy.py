@@ -1,4 +1,5 @@
-"""Privacy requests for text analytics: the analyses of the texts a person sent.
+"""Privacy requests for text analytics: the analyses of the texts a person sent, and readers'
+corrections of their labels (``text_feedback``).
 
 Analyses live in the event store keyed by message id, so the person's events are listed first
 (through the identity facade and the store's timeline), before identity erases the graph.
@@ -16,6 +17,12 @@ from safar.kit.container import Container
 from safar.text import repository
 
 PAGE = 1000
+
+
+def export_columns(rows: list[Any]) -> list[dict[str, Any]]:
+    """Corrections as plain data (the shape of a privacy export)."""
+    keys = ("message_id", "field", "old_label", "new_label", "user", "at")
+    return [{k: getattr(r, k) for k in keys} for r in rows]
 
 
 def message_ids(
@@ -47,7 +54,11 @@ class TextPrivacy:
         store = container.store
         ids = message_ids(session, store, workspace_id=workspace_id, profile_id=profile_id)
         found = repository.analyses_for(store, workspace_id, ids)
-        return {"analyses": [found[m] for m in ids if m in found]}
+        corrected = repository.feedback(session).history(workspace_id, ids)
+        return {
+            "analyses": [found[m] for m in ids if m in found],
+            "feedback": export_columns(corrected),
+        }
 
     def erase(
         self,
@@ -59,7 +70,8 @@ class TextPrivacy:
     ) -> int:
         store = container.store
         ids = message_ids(session, store, workspace_id=workspace_id, profile_id=profile_id)
-        return repository.erase_analyses(store, workspace_id, ids)
+        corrected = repository.feedback(session).erase(workspace_id, ids)
+        return corrected + repository.erase_analyses(store, workspace_id, ids)
 
 
 handler = TextPrivacy()

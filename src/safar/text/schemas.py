@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -49,3 +51,30 @@ class AnalyzeRequest(BaseModel):
 class AnalyzeResponse(BaseModel):
     results: list[TextAnalysis]
     model_version: str
+
+
+#: The labels a reader may set for each field, the default taxonomy's (Listen page).
+CORRECTABLE: dict[str, tuple[str, ...]] = {
+    "sentiment": ("positive", "neutral", "negative"),
+    "emotion": ("joy", "anger", "sadness", "fear", "surprise", "disgust", "other"),
+    "category": ("delivery", "quality", "service", "price", "payment", "app", "other"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TextSlice:
+    """Which analysed texts a Listen query reads: the events' window [since, until), their
+    channel, source (event name) and survey, the labels (corrected where a reader corrected
+    them) and the customers (``profile_ids``, a segment's members; None keeps everyone)."""
+
+    workspace_id: str
+    since: datetime
+    until: datetime
+    tz: str = "UTC"
+    channel: str | None = None
+    source: str | None = None
+    survey: str | None = None
+    sentiment: str | None = None
+    emotion: str | None = None
+    category: str | None = None
+    profile_ids: tuple[str, ...] | None = None

@@ -67,7 +67,8 @@
     }
     base.series = spec.series.map(function (s) {
       return { type: spec.kind === "line" ? "line" : "bar", name: s.name, data: s.data,
-        stack: spec.kind === "stacked-bar" ? "total" : undefined, smooth: true };
+        stack: spec.kind === "stacked-bar" ? "total" : undefined, smooth: true,
+        itemStyle: s.color ? { color: s.color } : undefined };
     });
     return base;
   }

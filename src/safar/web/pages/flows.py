@@ -121,7 +121,12 @@ def stats(page: Page, runtime: FlowsDep, flow: Flow) -> dict[str, Any]:
     nodes = {}
     for node_id, n in raw["nodes"].items():
         acts = n["actions"]
-        sent = sum(v for k, v in acts.items() if k != "would_send")
+        # A message step counts what the scheduler delivered; other steps what they did.
+        sent = (
+            n["messages"].get("done", 0)
+            if n["messages"]
+            else sum(v for k, v in acts.items() if k != "would_send")
+        )
         nodes[node_id] = {
             "reached": fmt.number(n["reached"]),
             "waiting": fmt.number(n["waiting"]),

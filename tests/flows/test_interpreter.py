@@ -260,3 +260,25 @@ def test_bad_definitions_name_the_node_and_field(change: dict[str, Any], field: 
     with pytest.raises(ValidationFailed) as info:
         parse(split_flow() | change)
     assert info.value.field == field, info.value.message
+
+
+def test_templates_read_segment_camel_case_traits_and_persian_helpers() -> None:
+    from datetime import date
+
+    from safar.flows import templates
+
+    ctx = templates.context(
+        traits={"firstName": "سارا", "total": 1250},
+        properties={"n": 42},
+        profile_id="p",
+        now=datetime(2026, 3, 21, 9, 0, tzinfo=UTC),
+    )
+    out = templates.render(
+        "{{ first_name }} {{ traits.first_name }} {{ event.n | fa_digits }} {{ now | jalali('%Y/%m/%d') }}",
+        ctx,
+    )
+    assert out == "سارا سارا ۴۲ 1405/01/01"
+    assert templates.render("{{ last_name | default('دوست') }}", ctx) == "دوست"
+    assert (
+        templates.render("{{ d | gregorian('%Y-%m-%d') }}", {"d": date(2026, 1, 2)}) == "2026-01-02"
+    )

@@ -31,6 +31,7 @@ from safar.kit.calendar import zone
 MAX_OUTPUT = 8000
 _FA = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 _CHECK_TIME = datetime(2026, 3, 21, 12, 0)
+ALIASES = {"first_name": "firstName", "last_name": "lastName"}
 TOP_LEVEL_TRAITS = ("first_name", "last_name", "name", "email", "phone", "city", "language")
 
 
@@ -86,9 +87,14 @@ def context(
     now: datetime,
     recommendations: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    ctx: dict[str, Any] = {k: traits.get(k) for k in TOP_LEVEL_TRAITS if traits.get(k) is not None}
+    # Segment's reserved traits are camelCase (firstName); templates say first_name either way.
+    named = dict(traits)
+    for snake, camel in ALIASES.items():
+        if named.get(snake) is None and named.get(camel) is not None:
+            named[snake] = named[camel]
+    ctx: dict[str, Any] = {k: named.get(k) for k in TOP_LEVEL_TRAITS if named.get(k) is not None}
     ctx.update(
-        traits=dict(traits),
+        traits=named,
         event=dict(properties),
         profile_id=profile_id,
         now=now,

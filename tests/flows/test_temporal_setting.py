@@ -73,3 +73,78 @@ def _instance(rt: Runtime, instance_id: str) -> Any:
         assert inst is not None
         s.expunge(inst)
         return inst
+
+
+def test_on_temporal_revoked_consent_sends_nothing_and_the_holdout_gets_nothing(
+    tmp_path: Path, smtp: SmtpServer, sms_gateway: Gateway, clock: Clock, temporal_address: str
+) -> None:
+    """The guardrails are the send path's, whichever runtime runs the journey: the same
+    journey on Temporal skips a person without consent and sends nothing to its holdout."""
+    settings = survey_settings(
+        tmp_path / "g",
+        smtp,
+        sms_gateway,
+        text_analysis=False,
+        flows_runtime="temporal",
+        temporal_address=temporal_address,
+        temporal_task_queue=f"safar-test-{uuid.uuid4().hex[:8]}",
+    )
+    rt = Runtime(settings, background=False, clock=clock)
+    try:
+        ws = make_workspace_id(rt)
+        people = [f"p{i}" for i in range(12)]
+        for i, user in enumerate(people):
+            granted = i >= 6  # p0-p5 said no
+            prefs = [{"purpose": "marketing", "channel": "all", "granted": granted}]
+            event(rt, ws, clock, type="identify", userId=user,
+                  traits={"phone": f"+98912{i:07d}"}, context={"consent": {"preferences": prefs}})  # fmt: skip
+        definition = welcome_flow(delay_s=60) | {
+            "holdout_percent": 30,
+            "policy": {"consent_purpose": "marketing", "require_consent": True},
+        }
+        flow_id = publish(rt, ws, definition)
+        rt.flows.start()
+        ids = []
+        with rt.db.session() as s:
+            for user in people:
+                pid = identity.lookup(s, workspace_id=ws, type_="user_id", value=user)
+                ids.append(
+                    rt.flows.enter(
+                        s, workspace_id=ws, flow_id=flow_id, profile_id=pid, key=user, properties={}
+                    )
+                )
+        _wait_for(lambda: all(_instance(rt, i).node == "pause" for i in ids))
+        clock.advance(minutes=2)
+        for i in ids:
+            rt.flows.temporal.runtime.tick(ref_of(_instance(rt, i)))
+        _wait_for(lambda: all(_instance(rt, i).reason == "completed" for i in ids))
+        control = {i for i in ids if _instance(rt, i).control}
+        assert 0 < len(control) < len(ids)
+        for _ in range(5):
+            rt.scheduler.run_due()
+        treated = [n for n, i in enumerate(ids) if i not in control]
+        refused = [n for n in treated if n < 6]
+        assert refused, "the holdout took every person without consent (p < 0.1%)"
+        sms_gateway.wait(len(treated) - len(refused), timeout=15)
+        assert sorted(m["body"]["to"] for m in sms_gateway.received) == sorted(
+            f"+98912{n:07d}" for n in treated if n >= 6
+        )
+        from safar.flows import analytics
+
+        with rt.db.session() as s:
+            stats = analytics.flow_stats(
+                s, workspace_id=ws, flow_id=flow_id, outcomes=rt.flows.outcomes
+            )
+        assert stats["nodes"]["hello"]["actions"].get("would_send", 0) == len(control)
+        assert stats["messages"].get("skipped:consent") == len(refused)
+    finally:
+        rt.close()
+
+
+def _wait_for(check: Any, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out")

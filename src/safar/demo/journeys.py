@@ -12,6 +12,7 @@ from typing import Any
 
 from safar.errors import ValidationFailed
 from safar.flows import library, service
+from safar.web.i18n import translations
 
 #: Shipped journeys whose triggers the demo's events meet.
 DEMO_JOURNEYS = (
@@ -24,14 +25,19 @@ DEMO_JOURNEYS = (
 
 
 def install(runtime: Any, workspace_id: str, messages: list[dict[str, Any]]) -> list[str]:
-    """Create the demo journeys that are not there yet and publish those whose events the
-    data has; the ids of the published ones."""
+    """Create the demo journeys that are not there yet (found by name) and publish those whose
+    events the data has; the ids of the published ones."""
     names = {str(m.get("event")) for m in messages if m.get("type") == "track" and m.get("event")}
+    # The demo's dashboard opens in Persian: the journeys carry their Persian names, as when a
+    # Persian-speaking user installs a template from the Automations page.
+    fa = translations("fa").gettext
     ids: list[str] = []
     with runtime.db.session() as s:
         existing = {f.name: f for f in service.list_flows(s, workspace_id=workspace_id)}
         for key in DEMO_JOURNEYS:
             definition = library.load(key)
+            definition["name"] = fa(definition["name"])
+            definition["description"] = fa(definition.get("description", ""))
             flow = existing.get(definition["name"])
             if flow is None:
                 flow = service.create_flow(

@@ -280,3 +280,31 @@ def test_a_negative_review_enters_a_text_triggered_journey(
             assert person(s, workspace_id=ws, profile_id=done[0].profile_id).user_id == "angry"
     finally:
         rt.close()
+
+
+def test_a_retried_record_logs_each_step_once(frt: Runtime, fws: str, clock: Clock) -> None:
+    """What a Temporal activity retry does: the same commands recorded twice count once."""
+    from safar.flows.models import FlowStep
+    from safar.flows.runtime import EmbeddedPorts, ref_of
+
+    seed(frt, fws, clock)
+    flow_id = publish(frt, fws, tag_flow())
+    event(frt, fws, clock, type="track", event="Signed Up", userId="r1", properties={"plan": "pro"})
+    pump(frt)
+    (inst,) = instances(frt)
+    ports = EmbeddedPorts(frt.flows.runtime)
+    commands = [
+        {"kind": "reached", "node": "wait", "visit": 2},
+        {"kind": "finished", "reason": "completed"},
+    ]
+    ports.record(ref_of(inst), commands, clock.now)
+    ports.record(ref_of(inst), commands, clock.now)
+    with frt.db.session() as s:
+        steps = [
+            (st.kind, st.node, st.mark) for st in s.scalars(select(FlowStep).order_by(FlowStep.id))
+        ]
+    assert steps.count(("reached", "wait", "wait:2")) == 1
+    assert [k for k, _, _ in steps].count("finished") == 1
+    with frt.db.session() as s:
+        stats = analytics.flow_stats(s, workspace_id=fws, flow_id=flow_id)
+    assert stats["entered"] == 1 and stats["exits"] == {"completed": 1}

@@ -162,10 +162,16 @@ class FlowAction(Base):
 
 
 class FlowStep(Base):
-    """The step log: entered, reached a node, finished with a reason."""
+    """The step log: entered, reached a node, finished with a reason.
+
+    ``mark`` names the step within its instance (``reached`` at ``node:visit``), unique with the
+    instance and kind: a record retried (a Temporal activity) logs nothing twice."""
 
     __tablename__ = "flow_steps"
-    __table_args__ = (Index("ix_flow_step_flow", "workspace_id", "flow_id", "kind", "node"),)
+    __table_args__ = (
+        Index("ix_flow_step_flow", "workspace_id", "flow_id", "kind", "node"),
+        UniqueConstraint("instance_id", "kind", "mark", name="uq_flow_step"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     workspace_id: Mapped[str] = mapped_column(String(40))
@@ -176,5 +182,6 @@ class FlowStep(Base):
     kind: Mapped[str] = mapped_column(String(20))
     node: Mapped[str | None] = mapped_column(String(40), default=None)
     detail: Mapped[str | None] = mapped_column(String(200), default=None)
+    mark: Mapped[str] = mapped_column(String(60), default="")
     control: Mapped[bool] = mapped_column(Boolean, default=False)
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from safar.flows.models import (
@@ -208,8 +210,14 @@ class StepRepository(WorkspaceRepository[FlowStep]):
     model = FlowStep
 
     def append(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self.session.execute(insert(FlowStep), rows)
+        """Insert the steps; one already logged (same instance, kind and mark) is left as is."""
+        if not rows:
+            return
+        if self.session.get_bind().dialect.name == "postgresql":
+            stmt: Any = pg_insert(FlowStep).on_conflict_do_nothing(constraint="uq_flow_step")
+        else:
+            stmt = sqlite_insert(FlowStep).on_conflict_do_nothing()
+        self.session.execute(stmt, rows)
 
     def counts(
         self, workspace_id: str, flow_id: str

@@ -385,6 +385,7 @@ def record(
                 "kind": c["kind"],
                 "node": c.get("node"),
                 "detail": str(c["reason"])[:200] if c.get("reason") else None,
+                "mark": f"{c['node']}:{c['visit']}" if c["kind"] == "reached" else "",
                 "control": bool(c.get("control", control)),
                 "at": now,
             }

@@ -33,9 +33,11 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("node", sa.String(length=40), nullable=True),
         sa.Column("detail", sa.String(length=200), nullable=True),
+        sa.Column("mark", sa.String(length=60), nullable=False),
         sa.Column("control", sa.Boolean(), nullable=False),
         sa.Column("at", safar.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("instance_id", "kind", "mark", name="uq_flow_step"),
     )
     op.create_index(
         "ix_flow_step_flow", "flow_steps", ["workspace_id", "flow_id", "kind", "node"], unique=False

@@ -96,6 +96,19 @@ class Applier:
         return [r for r in candidates if (r["workspace_id"], r["message_id"]) not in stored]
 
 
+def store_rows_task(applier: Applier) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A scheduler task storing the events in ``payload["rows"]`` through the one ingestion
+    path (de-duplicated by messageId, so a retried job stores nothing twice): how domains that
+    write events of their own (survey answers, segment changes, journeys' traits and cases)
+    get them stored after their unit of work commits."""
+
+    def run(payload: dict[str, Any]) -> dict[str, Any]:
+        result = applier.apply(list(payload.get("rows") or []))
+        return {"inserted": result.inserted, "duplicates": result.duplicates}
+
+    return run
+
+
 def encode_record(rows: list[EventRow]) -> bytes:
     """One log record: the rows as JSON (every value of an ``EventRow`` survives the trip)."""
     return orjson.dumps(rows)

@@ -12,12 +12,9 @@ MESSAGE_ACTION = "flow.message"
 
 def emit_task(runtime: Any) -> Any:
     """Stores the events a journey writes (traits set, cases asked for) through the applier."""
+    from safar.events.pipeline import store_rows_task
 
-    def run(payload: dict[str, Any]) -> dict[str, Any]:
-        result = runtime.applier.apply(list(payload.get("rows") or []))
-        return {"inserted": result.inserted, "duplicates": result.duplicates}
-
-    return run
+    return store_rows_task(runtime.applier)
 
 
 def message_action(runtime: Any) -> Any:

@@ -12,9 +12,9 @@ REFRESH_TASK = "segments.refresh"
 
 def emit_task(runtime: Any) -> Any:
     """The task storing segment change events through the runtime's applier."""
-    from safar.segments.tasks import emit_events_task
+    from safar.events.pipeline import store_rows_task
 
-    return emit_events_task(runtime.applier)
+    return store_rows_task(runtime.applier)
 
 
 def refresh_task(runtime: Any) -> Any:

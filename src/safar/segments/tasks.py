@@ -5,22 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from safar.events.pipeline import Applier
 from safar.kit.container import Container
 from safar.segments import service
 
 Task = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-def emit_events_task(applier: Applier) -> Task:
-    """Store a refresh's ``segment_entered`` / ``segment_exited`` events through the one
-    ingestion path (de-duplicated by messageId, so a replay stores nothing twice)."""
-
-    def run(payload: dict[str, Any]) -> dict[str, Any]:
-        result = applier.apply(list(payload.get("rows") or []))
-        return {"inserted": result.inserted, "duplicates": result.duplicates}
-
-    return run
 
 
 def refresh_task(container: Container[Any]) -> Task:

@@ -22,9 +22,9 @@ def survey_action(runtime: Any) -> Any:
 
 def emit_task(runtime: Any) -> Any:
     """The task that stores a survey answer as an event through the runtime's applier."""
-    from safar.surveys.tasks import emit_event_task
+    from safar.events.pipeline import store_rows_task
 
-    return emit_event_task(runtime.applier)
+    return store_rows_task(runtime.applier)
 
 
 module = Domain(

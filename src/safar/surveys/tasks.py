@@ -7,7 +7,6 @@ scheduler has already checked consent, fatigue, quiet hours and the contact budg
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from jinja2 import Environment
@@ -15,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from safar.db import utcnow
 from safar.errors import ValidationFailed
-from safar.events.pipeline import Applier
 from safar.orchestration.channels import OutboundMessage
 from safar.orchestration.models import ScheduledJob
 from safar.orchestration.policy import SendPolicy
@@ -146,13 +144,3 @@ class SurveyAction:
             invitation.sent_at = utcnow()
         else:
             invitation.status = "failed"
-
-
-def emit_event_task(applier: Applier) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """Task storing a response's event through the one ingestion path (deduped by id)."""
-
-    def run(payload: dict[str, Any]) -> dict[str, Any]:
-        result = applier.apply(list(payload.get("rows") or []))
-        return {"inserted": result.inserted, "duplicates": result.duplicates}
-
-    return run

@@ -18,6 +18,7 @@ from safar.db import utcnow
 from safar.errors import ValidationFailed
 from safar.flows import templates
 from safar.flows.definition import FlowDefinition
+from safar.flows.people import Person, person
 from safar.flows.repository import InstanceRepository, VersionRepository
 from safar.orchestration.channels import OutboundMessage
 from safar.orchestration.scheduler import Skip
@@ -72,7 +73,8 @@ class FlowMessage:
         inst = InstanceRepository(session).get(job.workspace_id, params.get("instance_id", ""))
         props = dict(inst.properties or {}) if inst is not None else {}
         traits = dict(recipient.traits or {})
-        tz = _tz(traits, self.default_tz)
+        who = Person(profile_id=recipient.profile_id, traits=traits)
+        tz = who.tz(self.default_tz)
         ctx = templates.context(
             traits=traits, properties=props, profile_id=recipient.profile_id, now=utcnow()
         )
@@ -96,7 +98,7 @@ class FlowMessage:
                     subject=f"journey.{node.id}",
                     data=data,
                 )
-            lang = pick_language(node.texts, _language(traits))
+            lang = pick_language(node.texts, who.language)
             text = node.texts[lang]
             subject = templates.render(text.subject, ctx, tz=tz) if text.subject else flow.name
             body = templates.render(text.body, ctx, tz=tz)
@@ -112,22 +114,6 @@ def flow_id_of(params: dict[str, Any]) -> str:
     return str(params.get("flow_id") or "")
 
 
-def _language(traits: dict[str, Any]) -> str:
-    for key in ("language", "locale"):
-        value = str(traits.get(key) or "").lower()
-        if value.startswith("en"):
-            return "en"
-        if value.startswith("fa"):
-            return "fa"
-    return "fa"
-
-
-def _tz(traits: dict[str, Any], default: str) -> str:
-    from safar.flows.people import Person
-
-    return Person(profile_id="", traits=traits).tz(default)
-
-
 def preview(
     session: Session,
     *,
@@ -139,8 +125,6 @@ def preview(
 ) -> dict[str, Any]:
     """Every language's text of a send step rendered for a real profile (the builder's preview);
     a template error is shown, not raised."""
-    from safar.flows.people import person
-
     try:
         node = flow.node(node_id)
     except KeyError:

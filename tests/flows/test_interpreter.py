@@ -25,7 +25,7 @@ from safar.flows.interpreter import (
     TimerFired,
     advance,
 )
-from tests.flows.factories import birthday_flow, cart_flow
+from tests.flows.factories import birthday_flow, cart_flow, detractor_flow
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
@@ -101,41 +101,8 @@ def test_a_profile_without_the_date_trait_is_finished_with_the_reason() -> None:
     assert out == [Finished("missing trait birthday")]
 
 
-def branch_flow() -> dict[str, Any]:
-    return {
-        "name": "Detractor recovery",
-        "trigger": {"type": "survey", "result": "detractor"},
-        "start": "vip",
-        "nodes": [
-            {
-                "id": "vip",
-                "type": "branch",
-                "rules": [
-                    {
-                        "conditions": [{"kind": "trait", "key": "tier", "value": "gold"}],
-                        "next": "call",
-                    }
-                ],
-                "otherwise": "sorry",
-            },
-            {
-                "id": "call",
-                "type": "case",
-                "subject": "Call this gold customer",
-                "priority": "high",
-            },
-            {
-                "id": "sorry",
-                "type": "send",
-                "channel": "email",
-                "texts": {"en": {"subject": "Sorry", "body": "We are sorry."}},
-            },
-        ],
-    }
-
-
 def test_branches_ask_the_runtime_and_follow_its_answer() -> None:
-    flow = parse(branch_flow())
+    flow = parse(detractor_flow())
     st, out = advance(flow, State(), Start(facts(), "p"))
     choose = out[-1]
     assert isinstance(choose, Choose) and choose.node == "vip"

@@ -24,7 +24,7 @@ from safar.flows import service
 from safar.flows.definition import FlowDefinition
 from safar.flows.models import Flow, FlowInbox
 from safar.flows.repository import FlowRepository, InstanceRepository, VersionRepository
-from safar.identity.service import profile_of
+from safar.identity.service import event_profile
 from safar.kit.conditions import PropertyCondition, matches
 
 #: Events older than this when they arrive (imports, backfills) make nobody enter.
@@ -221,11 +221,9 @@ class FlowHook:
 
 
 def _profile(session: Session, row: EventRow) -> str | None:
-    ws = row["workspace_id"]
-    for type_, key in (("user_id", "user_id"), ("anonymous_id", "anonymous_id")):
-        value = row.get(key)
-        if value:
-            pid = profile_of(session, workspace_id=ws, type_=type_, value=str(value))
-            if pid is not None:
-                return pid
-    return None
+    return event_profile(
+        session,
+        workspace_id=row["workspace_id"],
+        user_id=row.get("user_id"),
+        anonymous_id=row.get("anonymous_id"),
+    )

@@ -445,6 +445,19 @@ def person_profile_ids(session: Session, *, workspace_id: str, profile_id: str) 
     return repository.person_profile_ids(session, workspace_id=workspace_id, profile_id=pid)
 
 
+def event_profile(
+    session: Session, *, workspace_id: str, user_id: Any, anonymous_id: Any
+) -> str | None:
+    """The profile an event belongs to: its user id's, else (none, or unknown) its anonymous
+    id's (the timeline's rule); None when neither is known."""
+    for type_, value in (("user_id", user_id), ("anonymous_id", anonymous_id)):
+        if value:
+            pid = profile_of(session, workspace_id=workspace_id, type_=type_, value=str(value))
+            if pid is not None:
+                return pid
+    return None
+
+
 # -- audiences (segments) -------------------------------------------------------------------
 def unmerged_profile_ids(session: Session, *, workspace_id: str) -> set[str]:
     """Every profile of the workspace that is not merged into another."""

@@ -18,7 +18,12 @@ from sqlalchemy.orm import Session
 
 from safar.db import utcnow
 from safar.errors import Conflict, NotFound, ValidationFailed
-from safar.identity.service import current_consent, current_traits, identities_of, profile_of
+from safar.identity.service import (
+    current_consent,
+    current_traits,
+    event_profile,
+    identities_of,
+)
 from safar.identity.service import resolve_profile_id as _resolve
 from safar.orchestration.models import ScheduledJob, Trigger
 from safar.orchestration.policy import REASONS, SendPolicy
@@ -377,12 +382,12 @@ def resolve_recipient(
 ) -> Recipient:
     """The profile the job is about, as of now: ``profile_id`` (followed through merges), or
     the one owning the triggering event's user id (or anonymous id)."""
-    pid = profile_id
-    for type_, key in (("user_id", "user_id"), ("anonymous_id", "anonymous_id")):
-        value = payload.get(key)
-        if pid is not None or not value:
-            continue
-        pid = profile_of(session, workspace_id=workspace_id, type_=type_, value=str(value))
+    pid = profile_id or event_profile(
+        session,
+        workspace_id=workspace_id,
+        user_id=payload.get("user_id"),
+        anonymous_id=payload.get("anonymous_id"),
+    )
     if pid is None:
         raise NotFound("the triggering event has no known profile", field="user_id")
     pid = _resolve(session, workspace_id=workspace_id, profile_id=pid)

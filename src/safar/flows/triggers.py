@@ -60,6 +60,8 @@ def entry_match(flow: FlowDefinition) -> tuple[str, list[PropertyCondition]] | N
 class _Index:
     entries: dict[tuple[str, str], list[tuple[Flow, FlowDefinition, list[PropertyCondition]]]]
     listened: frozenset[str]
+    #: Journeys entered from text analyses, by workspace.
+    text: dict[str, list[tuple[Flow, FlowDefinition]]]
 
 
 class FlowHook:
@@ -90,10 +92,13 @@ class FlowHook:
             if self._cached and time.monotonic() - self._cached[0] < self.refresh_s:
                 return self._cached[1]
         entries: dict[tuple[str, str], list[Any]] = {}
+        text: dict[str, list[tuple[Flow, FlowDefinition]]] = {}
         listened: set[str] = set()
         with self.db.session() as s:
             for flow in FlowRepository(s).live():
                 definition = service.live_definition(s, flow)
+                if definition.trigger.type == "text":
+                    text.setdefault(flow.workspace_id, []).append((flow, definition))
                 match = entry_match(definition)
                 if match is not None:
                     entries.setdefault((flow.workspace_id, match[0]), []).append(
@@ -103,7 +108,7 @@ class FlowHook:
             for version in VersionRepository(s).published_everywhere():
                 listened |= FlowDefinition.model_validate(version.definition).listened()
             s.expunge_all()
-        index = _Index(entries, frozenset(listened))
+        index = _Index(entries, frozenset(listened), text)
         with self._lock:
             self._cached = (time.monotonic(), index)
         return index
@@ -168,7 +173,7 @@ class FlowHook:
         """Enter journeys with a text trigger from stored analyses (the text worker's
         listener). Analyses run after the events are stored, so this is its own unit of work;
         entry keys (``text:<message id>``) keep a re-analysis from entering anyone twice."""
-        flows = self._text_flows()
+        flows = self._index().text
         if not flows or not analyses:
             return
         now = self.clock()
@@ -177,7 +182,7 @@ class FlowHook:
             for a in analyses:
                 for flow, definition in flows.get(a["workspace_id"], ()):
                     t = definition.trigger
-                    if t.type != "text":
+                    if t.type != "text":  # narrows the type; the index holds text triggers
                         continue
                     if t.sentiment != "any" and a.get("sentiment_label") != t.sentiment:
                         continue
@@ -202,17 +207,6 @@ class FlowHook:
                         entered = True
         if entered:
             self.wake()
-
-    def _text_flows(self) -> dict[str, list[tuple[Flow, FlowDefinition]]]:
-        found: dict[str, list[tuple[Flow, FlowDefinition]]] = {}
-        with self.db.session() as s:
-            for flow in FlowRepository(s).live():
-                if flow.trigger_type == "text":
-                    found.setdefault(flow.workspace_id, []).append(
-                        (flow, service.live_definition(s, flow))
-                    )
-            s.expunge_all()
-        return found
 
     def __call__(self, rows: list[EventRow]) -> None:
         if self._wake_pending:

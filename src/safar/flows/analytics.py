@@ -2,7 +2,7 @@
 goal's conversion against the holdout with the uplift and its 95% interval.
 
 The interval of the difference of two proportions is Newcombe's hybrid score interval (method
-10 of Newcombe 1998) built on Wilson intervals from ``scipy.stats.binomtest``: unlike the Wald
+10 of Newcombe 1998) built on Wilson intervals (``kit.stats.wilson``): unlike the Wald
 interval it stays inside [-1, 1] and keeps its coverage with the small control groups a
 holdout of a few percent gives.
 """
@@ -13,20 +13,13 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from scipy.stats import binomtest
 from sqlalchemy.orm import Session
 
 from safar.flows.repository import ActionRepository, InstanceRepository, StepRepository
+from safar.kit.stats import wilson
 
 #: (session, workspace, dedupe-key prefix) -> {(status, reason): count} of message jobs.
 Outcomes = Callable[[Session, str, str], dict[tuple[str, str | None], int]]
-
-
-def _wilson(x: int, n: int) -> tuple[float, float]:
-    if n == 0:
-        return 0.0, 1.0
-    ci = binomtest(x, n).proportion_ci(confidence_level=0.95, method="wilson")
-    return float(ci.low), float(ci.high)
 
 
 def uplift(conv_t: int, n_t: int, conv_c: int, n_c: int) -> dict[str, Any]:
@@ -34,8 +27,8 @@ def uplift(conv_t: int, n_t: int, conv_c: int, n_c: int) -> dict[str, Any]:
     if n_t == 0 or n_c == 0:
         return {"treatment": _rate(conv_t, n_t), "control": _rate(conv_c, n_c), "uplift": None}
     p1, p2 = conv_t / n_t, conv_c / n_c
-    l1, u1 = _wilson(conv_t, n_t)
-    l2, u2 = _wilson(conv_c, n_c)
+    l1, u1 = wilson(conv_t, n_t)
+    l2, u2 = wilson(conv_c, n_c)
     d = p1 - p2
     low = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     high = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
@@ -47,7 +40,7 @@ def uplift(conv_t: int, n_t: int, conv_c: int, n_c: int) -> dict[str, Any]:
 
 
 def _rate(x: int, n: int) -> dict[str, Any]:
-    low, high = _wilson(x, n)
+    low, high = wilson(x, n)
     return {"entered": n, "converted": x, "rate": x / n if n else None, "low": low, "high": high}
 
 

@@ -10,9 +10,24 @@ Both come from scipy and answer at the 5 % level:
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 ALPHA = 0.05
+#: The normal quantile of a two-sided 95% interval.
+Z95 = 1.959963984540054
+
+
+def wilson(x: int, n: int) -> tuple[float, float]:
+    """The Wilson score 95% interval of a share x of n ((0, 1) when n is 0): it stays inside
+    [0, 1] and keeps its coverage for the small counts a new workspace has."""
+    if n == 0:
+        return 0.0, 1.0
+    p = x / n
+    denom = 1 + Z95**2 / n
+    centre = (p + Z95**2 / (2 * n)) / denom
+    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def share_change(x_prev: int, n_prev: int, x_cur: int, n_cur: int) -> dict[str, Any]:

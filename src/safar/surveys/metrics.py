@@ -31,6 +31,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from safar.errors import ValidationFailed
 from safar.kit.calendar import PERIODS as PERIODS
 from safar.kit.calendar import period_key as period_key
+from safar.kit.stats import Z95 as Z95
+from safar.kit.stats import wilson as wilson
 from safar.surveys.models import Invitation, SurveyResponse
 
 
@@ -41,7 +43,6 @@ def _stats() -> Any:
     return stats
 
 
-Z95 = 1.959963984540054
 DIMENSIONS = ("survey", "touchpoint", "channel", "segment", "language")
 
 
@@ -279,16 +280,6 @@ class CES(ScoreMetric):
             "p_value": round(p_value, 5),
             "significant": p_value < 0.05,
         }
-
-
-def wilson(x: int, n: int) -> tuple[float, float]:
-    if n == 0:
-        return 0.0, 1.0
-    p = x / n
-    denom = 1 + Z95**2 / n
-    centre = (p + Z95**2 / (2 * n)) / denom
-    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 METRICS: dict[str, ScoreMetric] = {

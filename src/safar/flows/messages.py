@@ -19,7 +19,8 @@ from safar.errors import ValidationFailed
 from safar.flows import templates
 from safar.flows.definition import FlowDefinition
 from safar.flows.people import Person, person
-from safar.flows.repository import InstanceRepository, VersionRepository
+from safar.flows.repository import InstanceRepository
+from safar.flows.runtime import Definitions
 from safar.orchestration.channels import OutboundMessage
 from safar.orchestration.scheduler import Skip
 
@@ -34,23 +35,7 @@ class FlowMessage:
     def __init__(self, default_tz: str = "Asia/Tehran") -> None:
         self.default_tz = default_tz
         #: Published versions never change: parsed once, not for every message.
-        self._published: dict[tuple[str, str, int], FlowDefinition] = {}
-
-    def _definition(
-        self, session: Session, workspace_id: str, params: dict[str, Any]
-    ) -> FlowDefinition:
-        flow_id, version = str(params.get("flow_id") or ""), int(params.get("version") or 0)
-        key = (workspace_id, flow_id, version)
-        found = self._published.get(key)
-        if found is not None:
-            return found
-        row = VersionRepository(session).of(workspace_id, flow_id, version)
-        if row is None:
-            raise Skip("journey version deleted")
-        flow = FlowDefinition.model_validate(row.definition)
-        if row.published_at is not None:
-            self._published[key] = flow
-        return flow
+        self.definitions = Definitions()
 
     def validate(
         self, session: Session, *, workspace_id: str, params: dict[str, Any], policy: Any = None
@@ -68,7 +53,14 @@ class FlowMessage:
         recipient: Any,
         address: str,
     ) -> OutboundMessage:
-        flow = self._definition(session, job.workspace_id, params)
+        flow = self.definitions.find(
+            session,
+            job.workspace_id,
+            str(params.get("flow_id") or ""),
+            int(params.get("version") or 0),
+        )
+        if flow is None:
+            raise Skip("journey version deleted")
         node = flow.node(params.get("node", ""))
         inst = InstanceRepository(session).get(job.workspace_id, params.get("instance_id", ""))
         props = dict(inst.properties or {}) if inst is not None else {}

@@ -65,23 +65,32 @@ class Definitions:
     """Published versions by (flow, version): immutable once published, so cached for good."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, int], FlowDefinition] = {}
+        self._cache: dict[tuple[str, str, int], FlowDefinition] = {}
         self._lock = threading.Lock()
 
-    def get(
+    def find(
         self, session: Session, workspace_id: str, flow_id: str, version: int
-    ) -> FlowDefinition:
-        key = (flow_id, version)
+    ) -> FlowDefinition | None:
+        """The version's definition; None when the workspace has no such version."""
+        key = (workspace_id, flow_id, version)
         with self._lock:
             found = self._cache.get(key)
         if found is not None:
             return found
         row = VersionRepository(session).of(workspace_id, flow_id, version)
-        assert row is not None, f"flow {flow_id} has no version {version}"
+        if row is None:
+            return None
         flow = FlowDefinition.model_validate(row.definition)
         if row.published_at is not None:
             with self._lock:
                 self._cache[key] = flow
+        return flow
+
+    def get(
+        self, session: Session, workspace_id: str, flow_id: str, version: int
+    ) -> FlowDefinition:
+        flow = self.find(session, workspace_id, flow_id, version)
+        assert flow is not None, f"flow {flow_id} has no version {version}"
         return flow
 
 

@@ -10,22 +10,8 @@ from typing import Any
 
 from safar.kit.stats import count_change, share_change
 from safar.web.i18n import N_, Formatter
-
-#: Labels of the text models' classes (``safar.text``), translated where shown.
-SENTIMENT_LABELS = {
-    "positive": N_("Positive"),
-    "neutral": N_("Neutral"),
-    "negative": N_("Negative"),
-}
-EMOTION_LABELS = {
-    "joy": N_("Joy"),
-    "anger": N_("Anger"),
-    "sadness": N_("Sadness"),
-    "fear": N_("Fear"),
-    "surprise": N_("Surprise"),
-    "disgust": N_("Disgust"),
-    "other": N_("No clear emotion"),
-}
+from safar.web.labels import EMOTION_LABELS as EMOTION_LABELS
+from safar.web.labels import SENTIMENT_LABELS as SENTIMENT_LABELS
 
 #: The tests of change the domains name (``ScoreMetric.compare``, ``kit.stats``), in words.
 TEST_LABELS = {

@@ -28,6 +28,7 @@ from safar.surveys import service as surveys
 from safar.surveys.schemas import SCALES, LatestScore
 from safar.text import service as text
 from safar.web.i18n import N_
+from safar.web.labels import CATEGORY_LABELS, EMOTION_LABELS, SENTIMENT_LABELS
 
 #: Segment's e-commerce event for a placed order.
 ORDER_EVENT = "Order Completed"
@@ -46,29 +47,6 @@ TEXT_WINDOW = 200
 #: Points of the sentiment trend.
 TREND_POINTS = 12
 
-SENTIMENT_LABELS = {
-    "positive": N_("Positive"),
-    "neutral": N_("Neutral"),
-    "negative": N_("Negative"),
-}
-EMOTION_LABELS = {
-    "joy": N_("Joy"),
-    "anger": N_("Anger"),
-    "sadness": N_("Sadness"),
-    "fear": N_("Fear"),
-    "surprise": N_("Surprise"),
-    "disgust": N_("Disgust"),
-    "other": N_("No clear emotion"),
-}
-CATEGORY_LABELS = {
-    "delivery": N_("Delivery"),
-    "quality": N_("Quality"),
-    "service": N_("Service"),
-    "price": N_("Price"),
-    "payment": N_("Payment"),
-    "app": N_("App"),
-    "other": N_("Other topic"),
-}
 JOURNEY_STATUS_LABELS = {
     "new": N_("Starting"),
     "running": N_("Running"),

@@ -1,4 +1,5 @@
-"""Display labels (English message ids, translated when shown) of channels and roles."""
+"""Display labels (English message ids, translated when shown) of channels, roles and the
+text models' classes."""
 
 from __future__ import annotations
 
@@ -38,4 +39,29 @@ TYPE_LABELS: dict[str, str] = {
     "screen": N_("Screen view"),
     "group": N_("Joined a group"),
     "alias": N_("Alias"),
+}
+
+#: Labels of the text models' classes (``safar.text``), translated where shown.
+SENTIMENT_LABELS = {
+    "positive": N_("Positive"),
+    "neutral": N_("Neutral"),
+    "negative": N_("Negative"),
+}
+EMOTION_LABELS = {
+    "joy": N_("Joy"),
+    "anger": N_("Anger"),
+    "sadness": N_("Sadness"),
+    "fear": N_("Fear"),
+    "surprise": N_("Surprise"),
+    "disgust": N_("Disgust"),
+    "other": N_("No clear emotion"),
+}
+CATEGORY_LABELS = {
+    "delivery": N_("Delivery"),
+    "quality": N_("Quality"),
+    "service": N_("Service"),
+    "price": N_("Price"),
+    "payment": N_("Payment"),
+    "app": N_("App"),
+    "other": N_("Other topic"),
 }

@@ -27,9 +27,9 @@ from safar.events.deps import EventsDep
 from safar.kit import calendar
 from safar.segments import service as segments
 from safar.text import service as text
-from safar.web.customer360 import CATEGORY_LABELS, EMOTION_LABELS, SENTIMENT_LABELS
 from safar.web.filters import FilterError, FiltersDep, PageFilters
 from safar.web.i18n import N_
+from safar.web.labels import CATEGORY_LABELS, EMOTION_LABELS, SENTIMENT_LABELS
 from safar.web.nav import NavEntry, register_nav
 from safar.web.render import Page, PageDep, need, render
 

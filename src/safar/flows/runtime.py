@@ -94,13 +94,57 @@ class Definitions:
         return flow
 
 
+class Pump:
+    """A thread that calls ``run_due`` until nothing is due, then sleeps until woken (or
+    ``interval_s``): the embedded worker, and the Temporal forwarder in its place. A failing
+    pass is recorded in ``last_error`` and tried again on the next one."""
+
+    #: Says in the log which pump failed.
+    what = "flows"
+
+    def __init__(self, wake_event: threading.Event, interval_s: float) -> None:
+        self.wake_event = wake_event
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+
+    def run_due(self, limit: int = PASS_LIMIT) -> int:
+        raise NotImplementedError
+
+    def start_worker(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="safar-flows", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.wake_event.set()
+        if self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                while self.run_due() >= PASS_LIMIT and not self._stop.is_set():
+                    pass
+                self.last_error = None
+            except Exception as exc:
+                self.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                if is_transient(exc):
+                    log.error("%s: store error (%s); retrying", self.what, exc)
+                else:
+                    log.exception("%s: pass failed", self.what)
+            self.wake_event.wait(self.interval_s)
+            self.wake_event.clear()
+
+
 def ref_of(instance: FlowInstance) -> InstanceRef:
     return InstanceRef(
         instance.workspace_id, instance.flow_id, instance.version, instance.id, instance.profile_id
     )
 
 
-class EmbeddedRuntime:
+class EmbeddedRuntime(Pump):
     """Runs instances on the state store; ``start``/``deliver`` only wake the worker, since the
     rows they concern were written in the caller's unit of work."""
 
@@ -115,29 +159,14 @@ class EmbeddedRuntime:
         clock: Callable[[], datetime] = utcnow,
         interval_s: float = 1.0,
     ) -> None:
+        super().__init__(threading.Event(), interval_s)
         self.db = db
         self.executor = executor
         self.default_tz = default_tz
         self.clock = clock
-        self.interval_s = interval_s
         self.definitions = Definitions()
-        self.wake_event = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.last_error: str | None = None
         #: Schedule ticks and date traits (set by the engine when segments can list members).
         self.sweeper: Sweeper | None = None
-
-    # -- lifecycle -------------------------------------------------------------------------------
-    def start_worker(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="safar-flows", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.wake_event.set()
-        if self._thread is not None and self._thread.is_alive():
-            self._thread.join(timeout=30)
 
     def wake(self) -> None:
         self.wake_event.set()
@@ -145,21 +174,6 @@ class EmbeddedRuntime:
     def wake_after_commit(self, session: Session) -> None:
         """Wake the worker once the caller's unit of work (with the new rows) commits."""
         orm_event.listen(session, "after_commit", lambda _s: self.wake_event.set(), once=True)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                while self.run_due() >= PASS_LIMIT and not self._stop.is_set():
-                    pass
-                self.last_error = None
-            except Exception as exc:
-                self.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                if is_transient(exc):
-                    log.error("flows: store error (%s); retrying", exc)
-                else:
-                    log.exception("flows: pass failed")
-            self.wake_event.wait(self.interval_s)
-            self.wake_event.clear()
 
     # -- FlowRuntime -----------------------------------------------------------------------------
     def start(

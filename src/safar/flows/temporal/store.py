@@ -12,22 +12,17 @@ instances an event concerns and the dashboard sees where each one waits.
 
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import datetime
 from typing import Any
 
 from safar.config import Settings
-from safar.errors import is_transient
 from safar.flows.interpreter import State
 from safar.flows.ports import InstanceRef
 from safar.flows.repository import FlowQueue, InstanceRepository, VersionRepository
-from safar.flows.runtime import EmbeddedPorts, EmbeddedRuntime, ref_of, waits_of
+from safar.flows.runtime import PASS_LIMIT, EmbeddedPorts, EmbeddedRuntime, Pump, ref_of, waits_of
 from safar.flows.temporal.runtime import TemporalRuntime, TemporalWorker
 from safar.flows.temporal.workflow import InstanceClosed
 
-log = logging.getLogger("safar.flows")
-PASS_LIMIT = 200
 
 
 class StorePorts(EmbeddedPorts):
@@ -65,19 +60,16 @@ class StorePorts(EmbeddedPorts):
         return super().act(ref, node_id, key, control, now)
 
 
-class Forwarder:
+class Forwarder(Pump):
     """Hands new instances and inbox events from the state store to Temporal, and runs the
     schedule and date-trait sweeps (which enter people) as the embedded worker would."""
 
     def __init__(self, embedded: EmbeddedRuntime, temporal: TemporalRuntime) -> None:
-        self.embedded = embedded
-        self.temporal = temporal
         # The embedded worker's own wake-up (it does not run in this mode): whatever wakes it
         # (the ingest hook, an API entry's commit) wakes the forwarder, with no new wiring.
-        self._wake = embedded.wake_event
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.last_error: str | None = None
+        super().__init__(embedded.wake_event, embedded.interval_s)
+        self.embedded = embedded
+        self.temporal = temporal
 
     def run_due(self, limit: int = PASS_LIMIT) -> int:
         """Forward what is waiting; how many rows were handed on."""
@@ -115,34 +107,10 @@ class Forwarder:
                 done += 1
         return done
 
-    # -- a thread of its own, like the embedded worker -----------------------------------------
-    def start_worker(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="safar-flows", daemon=True)
-        self._thread.start()
+    what = "flows (Temporal forwarder)"
 
     def wake(self) -> None:
         self.embedded.wake()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None and self._thread.is_alive():
-            self._thread.join(timeout=30)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                while self.run_due() >= PASS_LIMIT and not self._stop.is_set():
-                    pass
-                self.last_error = None
-            except Exception as exc:
-                self.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                if is_transient(exc):
-                    log.error("flows: store or Temporal error (%s); retrying", exc)
-                else:
-                    log.exception("flows: forwarding failed")
-            self._wake.wait(self.embedded.interval_s)
-            self._wake.clear()
 
 
 class TemporalParts:

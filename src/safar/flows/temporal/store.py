@@ -24,7 +24,6 @@ from safar.flows.temporal.runtime import TemporalRuntime, TemporalWorker
 from safar.flows.temporal.workflow import InstanceClosed
 
 
-
 class StorePorts(EmbeddedPorts):
     """``EmbeddedPorts`` that also keep the instance's state, node and waits (the workflow's
     ``record`` activity calls ``record_state`` when the ports have it)."""

@@ -89,7 +89,11 @@ class Forwarder(Pump):
                 props = dict(inst.properties or {})
                 definition = dict(version.definition)
                 self.temporal.start(
-                    ref_of(inst), definition, seed, props, entered_at=inst.created_at
+                    ref_of(inst),
+                    definition,
+                    seed,
+                    props,
+                    entered_at=inst.trigger_at or inst.created_at,
                 )
                 done += 1
         with db.session() as s:

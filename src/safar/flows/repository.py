@@ -117,6 +117,34 @@ class InstanceRepository(WorkspaceRepository[FlowInstance]):
         )
         return [tuple(r) for r in self.session.execute(stmt).all()]  # type: ignore[misc]
 
+    def waits_for(
+        self, workspace_id: str, events: Sequence[str], profile_ids: Sequence[str], at: datetime
+    ) -> list[tuple[str, str, str, datetime]]:
+        """(instance, event, profile, until) of the waits on these events of these profiles
+        that last until ``at`` or later (the caller checks each event's own time)."""
+        stmt = select(
+            FlowWait.instance_id, FlowWait.event, FlowWait.profile_id, FlowWait.until
+        ).where(
+            FlowWait.workspace_id == workspace_id,
+            FlowWait.event.in_(list(events)),
+            FlowWait.profile_id.in_(list(profile_ids)),
+            FlowWait.until >= at,
+        )
+        return [(i, e, p, u) for i, e, p, u in self.session.execute(stmt).tuples()]
+
+    def add_inbox(self, rows: list[dict[str, Any]]) -> bool:
+        """Hand events in; one already handed to the instance (a replay) is left out. True
+        when there were rows to add."""
+        if not rows:
+            return False
+        table: Any = FlowInbox.__table__
+        if self.session.get_bind().dialect.name == "postgresql":
+            stmt: Any = pg_insert(table).on_conflict_do_nothing(constraint="uq_flow_inbox")
+        else:
+            stmt = sqlite_insert(table).on_conflict_do_nothing()
+        self.session.execute(stmt, rows)
+        return True
+
     def counts(self, workspace_id: str, flow_id: str) -> dict[tuple[str, str | None], int]:
         """Instances by (status, node): live counts per step."""
         stmt = (
@@ -135,6 +163,49 @@ class InstanceRepository(WorkspaceRepository[FlowInstance]):
         )
         rows = self.session.execute(stmt).tuples()
         return [(p, bool(c), at) for p, c, at in rows if at is not None]
+
+    def taken_entries(self, flow_id: str, keys: Sequence[str]) -> set[str]:
+        """The entry keys of these that already entered the flow."""
+        stmt = select(FlowInstance.entry_key).where(
+            FlowInstance.flow_id == flow_id, FlowInstance.entry_key.in_(list(keys))
+        )
+        return set(self.session.scalars(stmt))
+
+    def history(
+        self, workspace_id: str, flow_id: str, profile_ids: Sequence[str]
+    ) -> list[tuple[str, str, datetime]]:
+        """(profile, status, created at) of every instance of the flow about these profiles."""
+        stmt = select(FlowInstance.profile_id, FlowInstance.status, FlowInstance.created_at).where(
+            FlowInstance.workspace_id == workspace_id,
+            FlowInstance.flow_id == flow_id,
+            FlowInstance.profile_id.in_(list(profile_ids)),
+        )
+        return [(p, s, c) for p, s, c in self.session.execute(stmt).tuples()]
+
+    def insert_new(self, rows: list[dict[str, Any]]) -> set[str]:
+        """Insert instances; one whose entry key the flow has (another process entered it
+        first) is left out. The ids inserted."""
+        if not rows:
+            return set()
+        table: Any = FlowInstance.__table__
+        if self.session.get_bind().dialect.name == "postgresql":
+            stmt: Any = pg_insert(table).on_conflict_do_nothing(constraint="uq_flow_entry")
+        else:
+            stmt = sqlite_insert(table).on_conflict_do_nothing()
+        self.session.execute(stmt, rows)
+        found = select(FlowInstance.id).where(FlowInstance.id.in_([r["id"] for r in rows]))
+        return set(self.session.scalars(found))
+
+    def add_waits(self, waits: Sequence[tuple[str, str, str, str, datetime]]) -> None:
+        """Insert (workspace, instance, profile, event, until) subscriptions."""
+        if waits:
+            self.session.execute(
+                insert(FlowWait),
+                [
+                    {"workspace_id": w, "instance_id": i, "profile_id": p, "event": e, "until": u}
+                    for w, i, p, e, u in waits
+                ],
+            )
 
     def set_waits(self, instance: FlowInstance, waits: Sequence[tuple[str, datetime]]) -> None:
         """Replace the instance's subscriptions with ``waits`` (event, until)."""
@@ -213,10 +284,12 @@ class StepRepository(WorkspaceRepository[FlowStep]):
         """Insert the steps; one already logged (same instance, kind and mark) is left as is."""
         if not rows:
             return
+        # The table, not the entity: an ORM bulk insert with ON CONFLICT runs row by row.
+        table: Any = FlowStep.__table__
         if self.session.get_bind().dialect.name == "postgresql":
-            stmt: Any = pg_insert(FlowStep).on_conflict_do_nothing(constraint="uq_flow_step")
+            stmt: Any = pg_insert(table).on_conflict_do_nothing(constraint="uq_flow_step")
         else:
-            stmt = sqlite_insert(FlowStep).on_conflict_do_nothing()
+            stmt = sqlite_insert(table).on_conflict_do_nothing()
         self.session.execute(stmt, rows)
 
     def counts(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -30,8 +31,11 @@ from safar.identity.repository import (
     MergeRepository,
     ProfileRepository,
 )
+from safar.identity.repository import PersonRecord as PersonRecord
 from safar.identity.repository import identities_of as identities_of
 from safar.identity.repository import lock_profile as lock_profile
+from safar.identity.repository import merged_sets as merged_sets
+from safar.identity.repository import people as people
 from safar.identity.repository import profile_of as profile_of
 from safar.identity.repository import resolve_profile_id as resolve_profile_id
 from safar.identity.schemas import (
@@ -129,6 +133,35 @@ def current_consent(session: Session, identity_ids: list[int]) -> list[ConsentRe
         )
         for _, r in sorted(latest.items())
     ]
+
+
+def current_consents(
+    session: Session, identity_ids: dict[str, list[int]]
+) -> dict[str, list[ConsentRead]]:
+    """``current_consent`` of many profiles at once: by profile, from its identities' ids."""
+    owner = {i: pid for pid, ids in identity_ids.items() for i in ids}
+    latest: dict[str, dict[tuple[str, str], ConsentRecord]] = {pid: {} for pid in identity_ids}
+    if owner:
+        stmt = (
+            select(ConsentRecord)
+            .where(ConsentRecord.identity_id.in_(list(owner)))
+            .order_by(ConsentRecord.observed_at, ConsentRecord.id)
+        )
+        for rec in session.scalars(stmt):
+            latest[owner[rec.identity_id]][(rec.purpose, rec.channel)] = rec
+    return {
+        pid: [
+            ConsentRead(
+                purpose=r.purpose,
+                channel=r.channel,
+                granted=r.granted,
+                source=r.source,
+                observed_at=r.observed_at,
+            )
+            for _, r in sorted(found.items())
+        ]
+        for pid, found in latest.items()
+    }
 
 
 def groups_of(
@@ -456,6 +489,25 @@ def event_profile(
             if pid is not None:
                 return pid
     return None
+
+
+def event_profiles(
+    session: Session, *, workspace_id: str, ids: Sequence[tuple[Any, Any]]
+) -> list[str | None]:
+    """``event_profile`` for many (user id, anonymous id) pairs of one workspace, in order:
+    two queries for a whole batch of events."""
+    users = repository.profiles_of(
+        session, workspace_id=workspace_id, type_="user_id", values=[str(u) for u, _ in ids if u]
+    )
+    anons = repository.profiles_of(
+        session,
+        workspace_id=workspace_id,
+        type_="anonymous_id",
+        values=[str(a) for u, a in ids if a and str(u or "") not in users],
+    )
+    return [
+        (users.get(str(u)) if u else None) or (anons.get(str(a)) if a else None) for u, a in ids
+    ]
 
 
 # -- audiences (segments) -------------------------------------------------------------------

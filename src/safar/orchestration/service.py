@@ -20,9 +20,11 @@ from safar.db import utcnow
 from safar.errors import Conflict, NotFound, ValidationFailed
 from safar.identity.service import (
     current_consent,
+    current_consents,
     current_traits,
     event_profile,
     identities_of,
+    people,
 )
 from safar.identity.service import resolve_profile_id as _resolve
 from safar.orchestration.models import ScheduledJob, Trigger
@@ -260,6 +262,46 @@ def enqueue_message(
     return job
 
 
+def enqueue_messages(session: Session, requests: Sequence[Mapping[str, Any]]) -> list[int]:
+    """``enqueue_message`` for many messages in a few statements (a journey worker's batch):
+    each request has ``enqueue_message``'s keyword arguments, its policy a ``SendPolicy`` or
+    its dict; one job id per request, in order, the job already there for a key taken."""
+    rows: list[dict[str, Any]] = []
+    for r in requests:
+        policy = r["policy"]
+        policy = policy if isinstance(policy, SendPolicy) else SendPolicy.from_dict(policy)
+        _check_message(
+            r["action"], r["channel"], r["payload"], r["key"], r["due_at"], r.get("profile_id")
+        )
+        rows.append(
+            {
+                "workspace_id": r["workspace_id"],
+                "kind": "message",
+                "action": r["action"],
+                "channel": r["channel"],
+                "payload": r["payload"],
+                "policy": policy.to_dict(),
+                "dedupe_key": r["key"],
+                "due_at": r["due_at"],
+                "profile_id": r.get("profile_id"),
+                "status": "pending",
+                "attempts": 0,
+                "result": {},
+            }
+        )
+    repo = JobRepository(session)
+    by_ws: dict[str, list[str]] = {}
+    for row in rows:
+        by_ws.setdefault(row["workspace_id"], []).append(row["dedupe_key"])
+    found = {(ws, k): i for ws, keys in by_ws.items() for k, i in repo.ids_by_key(ws, keys).items()}
+    repo.insert_new([r for r in rows if (r["workspace_id"], r["dedupe_key"]) not in found])
+    missing = {ws: [k for k in keys if (ws, k) not in found] for ws, keys in by_ws.items()}
+    for ws, keys in missing.items():
+        if keys:
+            found |= {(ws, k): i for k, i in repo.ids_by_key(ws, keys).items()}
+    return [found[(r["workspace_id"], r["dedupe_key"])] for r in rows]
+
+
 def _check_message(
     action: str,
     channel: str,
@@ -404,6 +446,28 @@ def resolve_recipient(
         consent=current_consent(session, ids),
         handles={i.type: i.value for i in idents},
     )
+
+
+def resolve_recipients(
+    session: Session, *, workspace_id: str, profile_ids: Sequence[str]
+) -> dict[str, Recipient]:
+    """``resolve_recipient`` for many profiles of one workspace (a scheduler batch's journey
+    messages) in a handful of queries; keyed by the profile id asked for."""
+    found = people(session, workspace_id=workspace_id, profile_ids=profile_ids)
+    consents = current_consents(session, {r.profile_id: r.identity_ids for r in found.values()})
+    out: dict[str, Recipient] = {}
+    for asked, r in found.items():
+        ids = r.identifiers
+        out[asked] = Recipient(
+            profile_id=r.profile_id,
+            identity_ids=list(r.identity_ids),
+            traits=dict(r.traits),
+            email=next((v for t, v in ids if t == "email"), None),
+            phone=next((v for t, v in ids if t == "phone"), None),
+            consent=list(consents.get(r.profile_id, [])),
+            handles=dict(ids),
+        )
+    return out
 
 
 # -- contact policies ----------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import event as orm_event
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from safar.events.messages import normalize, parse_message
@@ -193,13 +192,8 @@ class Executor:
             for a in acts:
                 self.act(s, a.ref, a.flow, a.node, a.key, a.control, now, a.who)
             return
-        done = set(
-            s.execute(
-                select(FlowAction.instance_id, FlowAction.key).where(
-                    FlowAction.instance_id.in_(list({a.ref.instance_id for a in acts}))
-                )
-            ).tuples()
-        )
+        repo = ActionRepository(s)
+        done = repo.acted(list({a.ref.instance_id for a in acts}))
         rows: list[dict[str, Any]] = []
         messages: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for a in acts:
@@ -235,8 +229,7 @@ class Executor:
             for (row, _), job_id in zip(messages, ids, strict=True):
                 row["job_id"] = job_id
             self._wake_on_commit(s)
-        if rows:
-            s.execute(insert(FlowAction), rows)
+        repo.add_many(rows)
 
     def _wake_on_commit(self, s: Session) -> None:
         if self.wake_scheduler is not None:

@@ -1,6 +1,6 @@
 """The journey worker's fast lane: a batch of instances stepped with set-based reads and writes.
 
-The per-item path (``EmbeddedRuntime._start``/``_feed`` through the ORM) costs about two dozen
+The per-item path (``EmbeddedRuntime._feed`` through the ORM) costs about two dozen
 statements an instance; a batch here costs about twenty in all: one claim, one read of the
 instances, the people in four, the actions and their message jobs in a few, and each table
 written once. The interpreter and the branch decisions are the same calls, so a batch acts
@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from safar.flows.actions import PendingAct
@@ -37,50 +36,12 @@ from safar.flows.interpreter import (
     advance,
     command_dict,
 )
-from safar.flows.models import FlowInbox, FlowInstance, FlowTimer, FlowWait
 from safar.flows.people import Person, persons
 from safar.flows.ports import InstanceRef
-from safar.flows.repository import StepRepository
+from safar.flows.repository import InstanceRepository, StepRepository
 
 if TYPE_CHECKING:
     from safar.flows.runtime import EmbeddedRuntime
-
-#: The instance columns the worker reads and writes back.
-_COLUMNS = (
-    "id",
-    "workspace_id",
-    "flow_id",
-    "version",
-    "profile_id",
-    "status",
-    "properties",
-    "state",
-    "control",
-    "trigger_at",
-    "entered_at",
-    "finished_at",
-    "reason",
-    "node",
-    "created_at",
-)
-_WRITTEN = (
-    "state",
-    "node",
-    "status",
-    "updated_at",
-    "entered_at",
-    "control",
-    "finished_at",
-    "reason",
-)
-_INSTANCES = select(*(getattr(FlowInstance, c) for c in _COLUMNS)).where(
-    FlowInstance.id.in_(bindparam("ids", expanding=True))
-)
-_UPDATE = (
-    update(FlowInstance.__table__)  # type: ignore[arg-type]
-    .where(FlowInstance.__table__.c.id == bindparam("b_id"))
-    .values({c: bindparam(f"b_{c}") for c in _WRITTEN})
-)
 
 
 def waits_of(flow: FlowDefinition, state: State) -> list[tuple[str, datetime]]:
@@ -155,36 +116,13 @@ class Batch:
         #: (instance id, input) left to the per-item path, in the order they came.
         self.slow: list[tuple[str, Make]] = []
 
-    # -- claims ----------------------------------------------------------------------------------
-    def claim_new(self, ids: Sequence[str]) -> list[str]:
-        stmt = (
-            update(FlowInstance)
-            .where(FlowInstance.id.in_(list(ids)), FlowInstance.status == "new")
-            .values(status="running")
-            .returning(FlowInstance.id)
-        )
-        return list(self.s.scalars(stmt))
-
-    def claim_timers(self, ids: Sequence[int]) -> set[int]:
-        """Claimed and deleted at once: the unit of work that fires them commits the deletion."""
-        stmt = (
-            delete(FlowTimer)
-            .where(FlowTimer.id.in_(list(ids)), FlowTimer.claimed_at.is_(None))
-            .returning(FlowTimer.id)
-        )
-        return set(self.s.scalars(stmt))
-
-    def claim_inbox(self, ids: Sequence[int]) -> set[int]:
-        stmt = delete(FlowInbox).where(FlowInbox.id.in_(list(ids))).returning(FlowInbox.id)
-        return set(self.s.scalars(stmt))
-
     # -- stepping --------------------------------------------------------------------------------
     def run(self, inputs: Sequence[tuple[str, Make]]) -> int:
         """Step each claimed instance with its input; how many the fast lane took. An instance
         that comes twice (two events in the inbox) has its later inputs run by the per-item
         path after this batch's writes, so each sees the state the one before left."""
         ids = list(dict.fromkeys(i for i, _ in inputs))
-        rows = {r["id"]: dict(r) for r in self.s.execute(_INSTANCES, {"ids": ids}).mappings()}
+        rows = InstanceRepository(self.s).rows(ids)
         by_ws: dict[str, list[str]] = defaultdict(list)
         for r in rows.values():
             by_ws[r["workspace_id"]].append(r["profile_id"])
@@ -276,36 +214,18 @@ class Batch:
             return
         s, now = self.s, self.now
         self.rt.executor.act_many(s, self.acts, now)
-        s.execute(
-            _UPDATE,
+        repo = InstanceRepository(s)
+        repo.write_back([i.row | {"updated_at": now} for i in self.items])
+        repo.replace_timers(
+            [i.id for i in self.items if i.clear_timers],
+            [(i.row["workspace_id"], i.id, t, d) for i in self.items for t, d in i.timers],
+        )
+        repo.replace_waits(
+            [i.id for i in self.items],
             [
-                {"b_id": i.id, "b_updated_at": now}
-                | {f"b_{c}": i.row[c] for c in _WRITTEN if c != "updated_at"}
+                (i.row["workspace_id"], i.id, i.row["profile_id"], event, until)
                 for i in self.items
+                for event, until in i.row["_waits"]
             ],
         )
-        cleared = [i.id for i in self.items if i.clear_timers]
-        if cleared:
-            s.execute(delete(FlowTimer).where(FlowTimer.instance_id.in_(cleared)))
-        timers = [
-            {"workspace_id": i.row["workspace_id"], "instance_id": i.id, "token": t, "due_at": d}
-            for i in self.items
-            for t, d in i.timers
-        ]
-        if timers:
-            s.execute(insert(FlowTimer), timers)
-        s.execute(delete(FlowWait).where(FlowWait.instance_id.in_([i.id for i in self.items])))
-        waits = [
-            {
-                "workspace_id": i.row["workspace_id"],
-                "instance_id": i.id,
-                "profile_id": i.row["profile_id"],
-                "event": event,
-                "until": until,
-            }
-            for i in self.items
-            for event, until in i.row["_waits"]
-        ]
-        if waits:
-            s.execute(insert(FlowWait), waits)
         StepRepository(s).append([r for i in self.items for r in i.steps])

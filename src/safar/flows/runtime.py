@@ -1,11 +1,11 @@
 """The embedded journey runtime: instances, timers, waits and an inbox in the state store.
 
 One worker thread (``safar-flows``) pumps three queues, oldest first: instances to start,
-events in the inbox, timers due. Each item is one unit of work: the interpreter's new state,
-its timers and waits, its actions (message jobs for the orchestration scheduler, which sends
-them once) and its step log are committed together, so a crash replays the item whole or not
-at all. Timers and instances are claimed with conditional updates, so several workers (on
-PostgreSQL) never run one twice; a claim older than the lease is taken again after a crash.
+events in the inbox, timers due, up to 50 items per unit of work (``batch.Batch``). An item's
+new state, its timers and waits, its actions (message jobs for the orchestration scheduler,
+which sends them once) and its step log commit together, so a crash replays it whole or not
+at all. Items are claimed by one conditional statement a batch (``FlowQueue.claim``: the rows
+RETURNING names), so several workers (on PostgreSQL) never run one twice.
 
 ``EmbeddedPorts`` are the ports on the same tables; the Temporal runtime's activities call them.
 """
@@ -239,26 +239,12 @@ class EmbeddedRuntime(Pump):
     def _run_batch(self, kind: str, chunk: list[tuple[Any, str, Make]], now: datetime) -> int:
         with self.db.session() as s:
             b = Batch(self, s, now)
-            keys = [key for key, _, _ in chunk]
-            if kind == "new":
-                claimed: set[Any] = set(b.claim_new(keys))
-            elif kind == "inbox":
-                claimed = b.claim_inbox(keys)
-            else:
-                claimed = b.claim_timers(keys)
+            claimed = FlowQueue(s).claim(kind, [key for key, _, _ in chunk])
             inputs = [(iid, make) for key, iid, make in chunk if key in claimed]
             b.run(inputs)
             b.write()
             for instance_id, make in b.slow:
-                try:
-                    with s.begin_nested():
-                        self._step_one(s, kind, instance_id, make, now)
-                except Exception as exc:
-                    if is_transient(exc):
-                        raise
-                    log.exception("flows: instance %s failed", instance_id)
-                    with s.begin_nested():
-                        self._fail(s, instance_id, exc, now)
+                self._isolated(s, instance_id, now, self._step_one, s, instance_id, make, now)
             return len(inputs)
 
     def _batched(self, items: list[tuple[tuple[str, Any, Make], str]], now: datetime) -> int:
@@ -268,43 +254,47 @@ class EmbeddedRuntime(Pump):
         for i in range(0, len(items), BATCH):
             with self.db.session() as s:
                 for item, instance_id in items[i : i + BATCH]:
-                    try:
-                        with s.begin_nested():
-                            done += self._run_one(s, item, instance_id, now)
-                    except Exception as exc:
-                        if is_transient(exc):
-                            raise
-                        log.exception("flows: instance %s failed", instance_id)
-                        with s.begin_nested():
-                            self._fail(s, instance_id, exc, now)
+                    done += self._isolated(
+                        s, instance_id, now, self._run_one, s, item, instance_id, now
+                    )
         return done
+
+    def _isolated(
+        self, s: Session, instance_id: str, now: datetime, step: Callable[..., Any], *args: Any
+    ) -> bool:
+        """``step(*args)`` in its own savepoint: when it raises (not a store error) the
+        instance ends with its error instead, and the others of the batch go on. The step's
+        result as a bool (False when it raised)."""
+        try:
+            with s.begin_nested():
+                return bool(step(*args))
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.exception("flows: instance %s failed", instance_id)
+            with s.begin_nested():
+                self._fail(s, instance_id, exc, now)
+            return False
 
     def _run_one(
         self, s: Session, item: tuple[str, Any, Make], instance_id: str, now: datetime
     ) -> bool:
         kind, key, make = item
-        queue = FlowQueue(s)
-        if kind == "new":
-            claimed = queue.claim_new(key)
-        elif kind == "inbox":
-            claimed = queue.drop_inbox(key)
-        else:
-            claimed = queue.claim_timer(key, now)
-            if claimed:
-                queue.drop_timer(key)
+        claimed = key in FlowQueue(s).claim(kind, [key])
         if claimed:
-            self._step_one(s, kind, instance_id, make, now)
+            self._step_one(s, instance_id, make, now)
         return claimed
 
-    def _step_one(self, s: Session, kind: str, instance_id: str, make: Make, now: datetime) -> None:
+    def _step_one(self, s: Session, instance_id: str, make: Make, now: datetime) -> None:
+        """One claimed item on the per-item path: its input from the instance as it is now."""
         inst = FlowQueue(s).instance(instance_id)
         if inst is None or inst.status == "done":
             return
-        if kind == "new":
-            self._start(s, inst, now)
-        else:
-            row = {"properties": inst.properties}
-            self._feed(s, inst, lambda who: make(row, who), now)
+        row = {
+            c: getattr(inst, c)
+            for c in ("flow_id", "profile_id", "properties", "trigger_at", "created_at")
+        }
+        self._feed(s, inst, lambda who: make(row, who), now)
 
     def _fail(self, s: Session, instance_id: str, exc: Exception, now: datetime) -> None:
         """An instance whose step raised ends, with the error as its reason (never silently),
@@ -313,19 +303,6 @@ class EmbeddedRuntime(Pump):
         if inst is None:
             return
         self._close(s, inst, f"error: {type(exc).__name__}: {exc}"[:200], now)
-
-    def _start(self, s: Session, inst: FlowInstance, now: datetime) -> None:
-        seed = f"{inst.flow_id}:{inst.profile_id}"
-        props = dict(inst.properties or {})
-        tz = self.default_tz
-        # The journey starts when the person entered (the triggering event's arrival), not when
-        # the worker got to it: an hour's absence window is an hour after the cart.
-        entered = min(inst.trigger_at or inst.created_at, now)
-
-        def make(who: Person) -> Input:
-            return Start(who.facts(entered, tz), seed, props)
-
-        self._feed(s, inst, make, now)
 
     def _feed(
         self, s: Session, inst: FlowInstance, make: Callable[[Person], Input], now: datetime

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -15,7 +14,6 @@ from safar.errors import NotFound, ValidationFailed
 from safar.identity import repository
 from safar.identity.identifiers import PRIORITY, normalize_email, normalize_handle, normalize_phone
 from safar.identity.models import (
-    ConsentRecord,
     Group,
     GroupMember,
     Identity,
@@ -24,6 +22,11 @@ from safar.identity.models import (
     Profile,
     TraitValue,
 )
+from safar.identity.people.repository import PersonRecord as PersonRecord
+from safar.identity.people.repository import current_consents as current_consents
+from safar.identity.people.repository import event_profiles as event_profiles
+from safar.identity.people.repository import merged_sets as merged_sets
+from safar.identity.people.repository import people as people
 
 # Part of the facade other domains use; the queries live in the repository.
 from safar.identity.repository import (
@@ -31,11 +34,8 @@ from safar.identity.repository import (
     MergeRepository,
     ProfileRepository,
 )
-from safar.identity.repository import PersonRecord as PersonRecord
 from safar.identity.repository import identities_of as identities_of
 from safar.identity.repository import lock_profile as lock_profile
-from safar.identity.repository import merged_sets as merged_sets
-from safar.identity.repository import people as people
 from safar.identity.repository import profile_of as profile_of
 from safar.identity.repository import resolve_profile_id as resolve_profile_id
 from safar.identity.schemas import (
@@ -113,55 +113,8 @@ def trait_history(
 
 
 def current_consent(session: Session, identity_ids: list[int]) -> list[ConsentRead]:
-    if not identity_ids:
-        return []
-    stmt = (
-        select(ConsentRecord)
-        .where(ConsentRecord.identity_id.in_(identity_ids))
-        .order_by(ConsentRecord.observed_at, ConsentRecord.id)
-    )
-    latest: dict[tuple[str, str], ConsentRecord] = {}
-    for rec in session.scalars(stmt):
-        latest[(rec.purpose, rec.channel)] = rec
-    return [
-        ConsentRead(
-            purpose=r.purpose,
-            channel=r.channel,
-            granted=r.granted,
-            source=r.source,
-            observed_at=r.observed_at,
-        )
-        for _, r in sorted(latest.items())
-    ]
-
-
-def current_consents(
-    session: Session, identity_ids: dict[str, list[int]]
-) -> dict[str, list[ConsentRead]]:
-    """``current_consent`` of many profiles at once: by profile, from its identities' ids."""
-    owner = {i: pid for pid, ids in identity_ids.items() for i in ids}
-    latest: dict[str, dict[tuple[str, str], ConsentRecord]] = {pid: {} for pid in identity_ids}
-    if owner:
-        stmt = (
-            select(ConsentRecord)
-            .where(ConsentRecord.identity_id.in_(list(owner)))
-            .order_by(ConsentRecord.observed_at, ConsentRecord.id)
-        )
-        for rec in session.scalars(stmt):
-            latest[owner[rec.identity_id]][(rec.purpose, rec.channel)] = rec
-    return {
-        pid: [
-            ConsentRead(
-                purpose=r.purpose,
-                channel=r.channel,
-                granted=r.granted,
-                source=r.source,
-                observed_at=r.observed_at,
-            )
-            for _, r in sorted(found.items())
-        ]
-        for pid, found in latest.items()
-    }
+    """The latest decision per (purpose, channel) across these identities."""
+    return current_consents(session, {"": identity_ids})[""]
 
 
 def groups_of(
@@ -489,25 +442,6 @@ def event_profile(
             if pid is not None:
                 return pid
     return None
-
-
-def event_profiles(
-    session: Session, *, workspace_id: str, ids: Sequence[tuple[Any, Any]]
-) -> list[str | None]:
-    """``event_profile`` for many (user id, anonymous id) pairs of one workspace, in order:
-    two queries for a whole batch of events."""
-    users = repository.profiles_of(
-        session, workspace_id=workspace_id, type_="user_id", values=[str(u) for u, _ in ids if u]
-    )
-    anons = repository.profiles_of(
-        session,
-        workspace_id=workspace_id,
-        type_="anonymous_id",
-        values=[str(a) for u, a in ids if a and str(u or "") not in users],
-    )
-    return [
-        (users.get(str(u)) if u else None) or (anons.get(str(a)) if a else None) for u, a in ids
-    ]
 
 
 # -- audiences (segments) -------------------------------------------------------------------

@@ -7,11 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from safar.kit.repository import WorkspaceRepository, delete_rows, export_rows
+from safar.kit.repository import WorkspaceRepository, delete_rows, export_rows, insert_ignoring
 from safar.orchestration.models import ContactLog, ScheduledJob, Trigger
 
 
@@ -46,15 +44,7 @@ class JobRepository(WorkspaceRepository[ScheduledJob]):
 
     def insert_new(self, rows: list[dict[str, Any]]) -> None:
         """Insert jobs; one whose (workspace, dedupe key) is taken is left as it is."""
-        if not rows:
-            return
-        # The table, not the entity: an ORM bulk insert with ON CONFLICT runs row by row.
-        table: Any = ScheduledJob.__table__
-        if self.session.get_bind().dialect.name == "postgresql":
-            stmt: Any = pg_insert(table).on_conflict_do_nothing(constraint="uq_job_dedupe")
-        else:
-            stmt = sqlite_insert(table).on_conflict_do_nothing()
-        self.session.execute(stmt, rows)
+        insert_ignoring(self.session, ScheduledJob, "uq_job_dedupe", rows)
 
     def recent(
         self,

@@ -7,7 +7,10 @@ status in the state store, so it holds across processes and restarts.
 
 from __future__ import annotations
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from datetime import datetime
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from safar.errors import NotFound, SafarError
 
@@ -26,12 +29,34 @@ class LinkUsed(SafarError):
     status_code = 409
 
 
+class _SignedAt(TimestampSigner):
+    """A timestamp signer whose time is given, not read from the clock."""
+
+    def __init__(self, *args: Any, stamp: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stamp = stamp
+
+    def get_timestamp(self) -> int:
+        return self.stamp
+
+
 class LinkSigner:
     def __init__(self, secret: str) -> None:
+        self._secret = secret
         self._s = URLSafeTimedSerializer(secret, salt=SALT)
 
-    def sign(self, invitation_id: str) -> str:
-        return self._s.dumps(invitation_id)
+    def sign(self, invitation_id: str, at: datetime | None = None) -> str:
+        """The token; ``at`` (the invitation's creation) fixes its time, so every attempt to
+        deliver one invitation carries the same link (a retried message is the same bytes)."""
+        if at is None:
+            return self._s.dumps(invitation_id)
+        fixed = URLSafeTimedSerializer(
+            self._secret,
+            salt=SALT,
+            signer=_SignedAt,
+            signer_kwargs={"stamp": int(at.timestamp())},
+        )
+        return fixed.dumps(invitation_id)
 
     def verify(self, token: str, max_age_s: int | None = None) -> str:
         """The invitation id inside a genuine token; raises ``LinkForged``/``LinkExpired``."""

@@ -4,7 +4,8 @@ text models' classes."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from markupsafe import Markup, escape
 
@@ -163,3 +164,14 @@ def factor_label(factor: str, gettext: Callable[[str], str], *, isolate: bool = 
     if (match := _CHANNEL_FACTOR.match(factor)) and match["name"] in CHANNEL_LABELS:
         return fill(N_("contacts by %(name)s"), gettext(CHANNEL_LABELS[match["name"]]))
     return name(factor)
+
+
+def question_texts(definition: Mapping[str, Any], language: str) -> dict[str, str]:
+    """Each survey question's text by its id, in the reader's language where the survey has it:
+    pages show a respondent's answers under the question asked, not its id."""
+    out: dict[str, str] = {}
+    for question in definition.get("questions") or ():
+        texts = question.get("text") or {}
+        qid = str(question.get("id", ""))
+        out[qid] = str(texts.get(language) or next(iter(texts.values()), qid))
+    return out

@@ -78,6 +78,10 @@ FIELDS: dict[str, str] = {
     "calendar": N_("Calendar"),
     "locale": N_("Language"),
     "kind": N_("Kind"),
+    "sentiment": N_("Sentiment"),
+    "emotion": N_("Emotion"),
+    "category": N_("Category"),
+    "message_id": N_("Text"),
 }
 
 _NAME = r"'(?P<name>[^']*)'"
@@ -137,6 +141,10 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"choose a file to import", N_("choose a file to import")),
         (r"choose a trait to filter on first", N_("choose a trait to filter on first")),
         (r"sign in first", N_("sign in first")),
+        (f"{_NAME} is not one of (?P<names>.+)", N_("%(name)s is not one of %(names)s")),
+        (r"not one of (?P<names>.+)", N_("must be one of %(names)s")),
+        (r"no analysed text has this message id", N_("no analysed text has this message id")),
+        (r"not a label that can be corrected", N_("not a label that can be corrected")),
         (r"not valid JSON \(line (?P<line>\d+), column (?P<column>\d+)\)",
          N_("not valid JSON (line %(line)s, column %(column)s)")),
         # Pydantic's own sentences, where a page already turned its error into text.

@@ -239,6 +239,13 @@ def tour(site: Site) -> dict[str, str]:
         sara = identity.lookup(s, workspace_id=site.workspace_id, type_="email",
                                value="sara@example.com")  # fmt: skip
     run_id = queue_import(rt, site.workspace_id, "orders.csv", import_csv(6), {})
+    with rt.db.session() as s:
+        csat = svc.create_survey(s, workspace_id=site.workspace_id, data=presets.template("csat"))
+        s.expunge(csat)
+    for day, score in ((3, 5), (4, 4), (10, 2), (26, 5)):
+        answer(
+            rt, csat, site.workspace_id, datetime(2026, 10, day, 9, tzinfo=UTC), "sms", csat=score
+        )
     journeys = urlencode({
         "steps": "Product Viewed, Order Completed",
         "stages": "browse: Product Viewed\nbuy: Order Completed",
@@ -257,6 +264,7 @@ def tour(site: Site) -> dict[str, str]:
         "automation": f"/automations/{flow_id}",
         "surveys": "/surveys",
         "survey": f"/surveys/{survey_id}",
+        "survey-csat": f"/surveys/{csat.id}",
         "survey-builder": f"/surveys/{survey_id}/edit",
         "imports": "/imports",
         "import": f"/imports/{run_id}",

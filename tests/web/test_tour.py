@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from safar.web import catalog
+from safar.web.i18n import Formatter
 from tests.web.factories import PASSWORD, Site, needs_chromium, shot, tour
 
 pytestmark = needs_chromium
@@ -23,7 +24,8 @@ pytestmark = needs_chromium
 AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 PAGES = (
     "overview", "overview-empty", "customers", "customer", "journeys", "journeys-errors",
-    "listen", "automations", "automation", "surveys", "survey", "survey-builder", "imports",
+    "listen", "automations", "automation", "surveys", "survey", "survey-csat", "survey-builder",
+    "imports",
     "import", "settings",
 )  # fmt: skip
 #: Latin words a Persian page may show outside customer data: names of measures and formats.
@@ -273,3 +275,23 @@ def test_top_bar_stays_on_one_line(reader: Any, pages: dict[str, str], width: in
         shot(reader, f"tour-{reader.language}-topbar-{width}")
     finally:
         reader.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_charts_write_numbers_and_percents_in_the_page_s_locale(
+    reader: Any, pages: dict[str, str]
+) -> None:
+    """ECharts' axis labels come from the page's locale: Persian digits, decimal sign, minus and
+    percent sign on a Persian page, as the server writes them (``Formatter``)."""
+    fmt = Formatter(reader.language)
+    axis = """([id, value]) => {
+        const option = echarts.getInstanceByDom(document.getElementById(id)).getOption();
+        const axis = [...option.xAxis, ...option.yAxis].find(a => a.type === 'value');
+        return axis.axisLabel.formatter(value);
+    }"""
+    visit(reader, pages["journeys"])
+    reader.wait_for_selector("#chart-drivers[data-drawn]")
+    assert reader.evaluate(axis, ["chart-drivers", -1.5]) == fmt.number(-1.5)
+    visit(reader, pages["survey-csat"])
+    reader.wait_for_selector("#chart-csat[data-drawn]")
+    assert reader.evaluate(axis, ["chart-csat", 62.5]) == fmt.percent(62.5)
+    assert reader.evaluate(axis, ["chart-csat", -2]) == fmt.percent(-2)

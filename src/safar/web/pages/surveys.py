@@ -139,6 +139,8 @@ def _trend_chart(page: Page, name: str, trend: list[dict[str, Any]]) -> dict[str
     tr = page.gettext
     return {
         "kind": "line",
+        # CSAT is a share in percent: the axis and tooltips say so in the page's locale.
+        "unit": "percent" if name == "csat" else None,
         "categories": [page.fmt.digits(r["period"]) for r in trend],
         "series": [
             {"name": tr(name.upper()), "data": [r.get(key) for r in trend]},

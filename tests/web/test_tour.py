@@ -223,6 +223,8 @@ def test_account_menu_opens_by_keyboard_and_is_accessible(
         left = english_left(reader.evaluate(VISIBLE_TEXT))
         assert not left, "\n".join(left)
     reader.keyboard.press("Escape")
+    assert not reader.is_visible("#logout")
+    assert reader.evaluate("document.activeElement.matches('#account-menu summary')")
 
 
 def _bar(tab: Any) -> dict[str, Any]:

@@ -248,8 +248,21 @@
     form.querySelectorAll("input[data-jalali]").forEach(function (i) { jalaliPicker(i, form); });
   }
 
+  /* The account menu (a <details>) closes on Escape, back on its button, and on a click outside. */
+  function wireMenus() {
+    var menu = document.getElementById("account-menu");
+    if (!menu) { return; }
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && menu.open) { menu.open = false; menu.querySelector("summary").focus(); }
+    });
+    document.addEventListener("click", function (e) {
+      if (menu.open && !menu.contains(e.target)) { menu.open = false; }
+    });
+  }
+
   function wire() {
     wireFilters();
+    wireMenus();
     document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
       s.addEventListener("change", function () { s.form.submit(); });
     });

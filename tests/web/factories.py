@@ -190,6 +190,14 @@ def answered_survey(site: Site) -> str:
 
 
 # -- a tour of every dashboard page, with data on each ------------------------------------------
+#: The pages ``tour`` returns, by name (tests parametrise over them before the site exists).
+TOUR_PAGES = (
+    "overview", "overview-empty", "customers", "customer", "journeys", "journeys-errors",
+    "listen", "automations", "automation", "surveys", "survey", "survey-csat", "survey-builder",
+    "imports", "import", "settings",
+)  # fmt: skip
+
+
 def scored_customers(site: Site, n: int = 60) -> None:
     """``n`` customers answer an NPS question; half chatted with support first and scored low,
     so the key-driver card has a finding to say."""

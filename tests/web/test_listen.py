@@ -188,7 +188,7 @@ async def test_a_segment_keeps_its_members_texts(texts: Site, web: httpx.AsyncCl
     await sign_in(web, "viewer")
     res = await web.get("/listen", params=RANGE | {"segment": gold.id})
     assert SHOWN.findall(res.text) == ["t-3", "t-4"]
-    assert f'<option value="{gold.id}" selected>طلایی</option>' in res.text
+    assert f'<option value="{gold.id}" dir="auto" selected>طلایی</option>' in res.text
     assert 'id="kpi-texts">۲<' in res.text
     unknown = await web.get("/listen", params=RANGE | {"segment": "seg_nope"})
     assert 'data-field="segment"' in unknown.text and len(SHOWN.findall(unknown.text)) == 5

@@ -17,17 +17,12 @@ import pytest
 
 from safar.web import catalog
 from safar.web.i18n import Formatter
-from tests.web.factories import PASSWORD, Site, needs_chromium, shot, tour
+from tests.web.factories import PASSWORD, TOUR_PAGES, Site, needs_chromium, shot, tour
 
 pytestmark = needs_chromium
 
 AXE = Path(__file__).resolve().parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
-PAGES = (
-    "overview", "overview-empty", "customers", "customer", "journeys", "journeys-errors",
-    "listen", "automations", "automation", "surveys", "survey", "survey-csat", "survey-builder",
-    "imports",
-    "import", "settings",
-)  # fmt: skip
+PAGES = TOUR_PAGES
 #: Latin words a Persian page may show outside customer data: names of measures and formats.
 ACRONYMS = frozenset(
     {"NPS", "CSAT", "CES", "SMS", "CSV", "TSV", "JSON", "JSONL", "YAML", "Parquet", "API", "URL"}
@@ -37,8 +32,9 @@ ACRONYMS = frozenset(
 #: <bdi> or dir="auto", or code): one string per text node, plus the placeholders and accessible
 #: names of the controls.
 VISIBLE_TEXT = """() => {
-    const own = 'bdi, [dir=auto], [lang=en], code, pre, kbd, samp, textarea, script, style, '
-        + 'template, noscript';
+    const lang = document.documentElement.lang;
+    const own = `bdi, [dir=auto], [lang]:not([lang=${lang}]), code, pre, kbd, samp, textarea, `
+        + 'script, style, template, noscript';
     const out = [];
     const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     for (let n = walk.nextNode(); n; n = walk.nextNode()) {
@@ -93,7 +89,9 @@ def persian_fragments() -> list[str]:
 
 @pytest.fixture(scope="module")
 def pages(served: tuple[str, Site]) -> dict[str, str]:
-    return tour(served[1])
+    paths = tour(served[1])
+    assert tuple(paths) == TOUR_PAGES
+    return paths
 
 
 @pytest.fixture(scope="module", params=["fa", "en"])
@@ -136,6 +134,16 @@ def english_left(texts: list[str]) -> list[str]:
         if hits or words:
             found.append(f"{text!r} (catalogue: {hits})" if hits else repr(text))
     return found
+
+
+@pytest.mark.parametrize("reader", ["en"], indirect=True)
+@pytest.mark.parametrize("name", PAGES)
+def test_english_pages_isolate_persian_data(reader: Any, pages: dict[str, str], name: str) -> None:
+    """Persian customer data on an English page sits in <bdi> or dir="auto", so it keeps its
+    own direction (and nothing of the Persian catalogue leaks onto the page)."""
+    visit(reader, pages[name])
+    left = [t for t in reader.evaluate(VISIBLE_TEXT) if re.search("[\u0600-\u06ff]", t)]
+    assert not left, f"{name}:\n" + "\n".join(left)
 
 
 @pytest.mark.parametrize("reader", ["fa"], indirect=True)

@@ -89,6 +89,13 @@ MERGE_CAUSES: dict[str, str] = {
     "shared_identifier": N_("a shared identifier"),
 }
 
+#: Consent purposes Safar's own sending asks about (``orchestration.policy``); others as sent.
+CONSENT_PURPOSES: dict[str, str] = {
+    "marketing": N_("marketing"),
+    "transactional": N_("transactional"),
+    "surveys": N_("surveys"),
+}
+
 #: Identifier types of a profile's identities.
 IDENTITY_TYPES: dict[str, str] = {
     "user_id": N_("User id"),

@@ -30,7 +30,7 @@ from safar.text import service as text
 from safar.web.i18n import N_
 from safar.web.labels import (
     CATEGORY_LABELS,
-    CHANNEL_LABELS,
+    CONSENT_CHANNELS,
     CONSENT_PURPOSES,
     EMOTION_LABELS,
     SENTIMENT_LABELS,
@@ -74,7 +74,7 @@ LABELS = {
     "status": JOURNEY_STATUS_LABELS,
     "priority": PRIORITY_LABELS,
     "purpose": CONSENT_PURPOSES,
-    "channel": CHANNEL_LABELS,
+    "channel": CONSENT_CHANNELS,
 }
 
 

@@ -94,7 +94,10 @@ CONSENT_PURPOSES: dict[str, str] = {
     "marketing": N_("marketing"),
     "transactional": N_("transactional"),
     "surveys": N_("surveys"),
+    "analytics": N_("analytics"),
 }
+#: The channels a consent names: Safar's channels, or every one.
+CONSENT_CHANNELS: dict[str, str] = {**CHANNEL_LABELS, "all": N_("every channel")}
 
 #: Identifier types of a profile's identities.
 IDENTITY_TYPES: dict[str, str] = {

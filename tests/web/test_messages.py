@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, ValidationError
 from safar.surveys import presets
 from safar.surveys import service as surveys
 from safar.web.i18n import Formatter, translations
-from safar.web.messages import error_text, pydantic_text
+from safar.web.messages import error_text, pydantic_text, reason_text
 from tests.web.factories import Site, page_csrf, sign_in
 
 FA = translations("fa").gettext
@@ -113,3 +113,13 @@ async def test_a_settings_error_is_said_in_the_reader_s_language(web: httpx.Asyn
         )  # fmt: skip
         assert res.status_code == 400, res.text[:300]
         assert expected in res.text, language
+
+
+def test_a_reason_beside_its_field_column_drops_the_field() -> None:
+    assert reason_text("timestamp: Field required", FA, "timestamp") == "الزامی است"
+    assert reason_text("Value error, not a date", EN) == "not a date"
+    said = reason_text("batch[2].event: event must not contain control characters", EN, "event")
+    assert said == "must not contain control characters (tabs, line breaks)"
+    assert error_text("batch[0].type: type must be one of track, page", FA) == (
+        "<bdi>batch[0].type</bdi>: باید یکی از این‌ها باشد: <bdi>track, page</bdi>"
+    )

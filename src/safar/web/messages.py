@@ -145,6 +145,8 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"not one of (?P<names>.+)", N_("must be one of %(names)s")),
         (r"no analysed text has this message id", N_("no analysed text has this message id")),
         (r"not a label that can be corrected", N_("not a label that can be corrected")),
+        (r"must not contain control characters",
+         N_("must not contain control characters (tabs, line breaks)")),
         (r"not valid JSON \(line (?P<line>\d+), column (?P<column>\d+)\)",
          N_("not valid JSON (line %(line)s, column %(column)s)")),
         # Pydantic's own sentences, where a page already turned its error into text.
@@ -237,11 +239,27 @@ def error_text(
         label, rest = field_label(field, gettext), message
     else:
         return sentence(message, gettext, numerals)
-    rest = rest.removeprefix("Value error, ")
+    rest = _without_subject(rest.removeprefix("Value error, "), match["field"] if match else "")
     return Markup(escape(gettext(N_("%(field)s: %(message)s")))) % {
         "field": label,
         "message": sentence(rest, gettext, numerals),
     }
+
+
+def reason_text(
+    message: str, gettext: Translate, field: str | None = None, numerals: Numerals = _same
+) -> Markup:
+    """A domain error's sentence alone, for a table whose own column names the field."""
+    match = _FIELD_PREFIX.match(message)
+    if match and (field is None or match["field"].endswith(field)):
+        message = _without_subject(match["rest"], match["field"])
+    return sentence(message.removeprefix("Value error, "), gettext, numerals)
+
+
+def _without_subject(rest: str, path: str) -> str:
+    """``event must not ...`` after ``batch[2].event:``: the field is named once, by its label."""
+    leaf = re.split(r"[.\]\[]", path.rstrip("]"))[-1]
+    return rest.removeprefix(f"{leaf} ") if leaf else rest
 
 
 def pydantic_text(

@@ -26,7 +26,7 @@ from safar.web.labels import (
     TYPE_LABELS,
     role_label,
 )
-from safar.web.messages import error_text
+from safar.web.messages import error_text, reason_text
 from safar.workspaces.deps import SessionDep
 from safar.workspaces.models import Workspace
 from safar.workspaces.service import list_workspaces
@@ -145,6 +145,10 @@ def _globals(language: str) -> dict[str, Any]:
             message
             if isinstance(message, Markup)
             else error_text(str(message), tr.gettext, field, numerals)
+        ),
+        # The same without the field, for a table whose column names it.
+        "reason_text": lambda message, field=None: reason_text(
+            str(message), tr.gettext, field, numerals
         ),
     }
 

@@ -194,7 +194,7 @@ def answered_survey(site: Site) -> str:
 TOUR_PAGES = (
     "overview", "overview-empty", "customers", "customer", "journeys", "journeys-errors",
     "listen", "automations", "automation", "surveys", "survey", "survey-csat", "survey-builder",
-    "imports", "import", "settings",
+    "imports", "import", "settings", "journeys-empty", "listen-empty", "customers-empty",
 )  # fmt: skip
 
 
@@ -260,6 +260,7 @@ def tour(site: Site) -> dict[str, str]:
         "breakdown": "channel",
         "unit": "ستاره",
     })  # fmt: skip
+    nothing = "period=custom&from=2020-01-01&to=2020-01-02"
     return {
         "overview": "/?period=custom&from=2026-02-20&to=2026-03-01",
         "overview-empty": "/",
@@ -277,4 +278,8 @@ def tour(site: Site) -> dict[str, str]:
         "imports": "/imports",
         "import": f"/imports/{run_id}",
         "settings": "/settings",
+        # Empty states: a period with nothing in it, a search that finds no one.
+        "journeys-empty": f"/journeys?{nothing}&{journeys}",
+        "listen-empty": f"/listen?{nothing}",
+        "customers-empty": "/customers?q=nobody%40nowhere.example",
     }

@@ -47,7 +47,7 @@ FIELDS: dict[str, str] = {
     "target_event": N_("Score event"),
     "target_property": N_("Score property"),
     "unit": N_("Unit of the score"),
-    "since": N_("From"),
+    "since": N_("Period"),  # the domains check a range by its start
     "until": N_("Until"),
     "from": N_("From"),
     "to": N_("Until"),

@@ -17,6 +17,7 @@ from typing import Any, get_args
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup, escape
 
 from safar.errors import SafarError, ValidationFailed
 from safar.events.store import EventStore
@@ -36,6 +37,7 @@ from safar.journeys.params import FunnelMode, parse_window
 from safar.journeys.personas import Op, PersonaRule
 from safar.web.filters import AllTimeFiltersDep
 from safar.web.i18n import N_
+from safar.web.labels import factor_label
 from safar.web.nav import NavEntry, register_nav
 from safar.web.render import Page, PageDep, render
 from safar.workspaces.deps import RuntimeDep
@@ -318,12 +320,21 @@ def drivers_card(v: View, form: Form) -> dict[str, Any]:
         "rows": report.rows,
         "r_squared": report.r_squared,
         "drivers": [
-            {"factor": d.factor, "summary": findings.sentence(d, unit, v.tr, v.page.fmt.digits)}
+            {
+                "factor": d.factor,
+                "summary": findings.sentence(
+                    d,
+                    Markup("<bdi>%s</bdi>") % unit if unit else None,
+                    lambda m: Markup(escape(v.tr(m))),
+                    v.page.fmt.numerals,
+                    factor=factor_label(d.factor, v.tr),
+                ),
+            }
             for d in top
         ],
         "chart": {
             "kind": "hbar",
-            "categories": [d.factor for d in reversed(top)],
+            "categories": [factor_label(d.factor, v.tr, isolate=False) for d in reversed(top)],
             "series": [
                 {
                     "name": v.tr(N_("Effect on the score")),

@@ -25,6 +25,7 @@ from safar.surveys.rendering import FACES, TEXTS
 from safar.surveys.schemas import SurveyDefinition, SurveyUpdate
 from safar.web.filters import ALL_TIME, PRESETS
 from safar.web.i18n import N_
+from safar.web.labels import question_texts
 from safar.web.nav import NavEntry, register_nav
 from safar.web.render import Page, PageDep, need, render
 
@@ -125,6 +126,7 @@ def results_page(
         periods=PERIOD_LABELS,
         breakdowns=BREAKDOWN_LABELS,
         responses=responses,
+        questions=question_texts(survey.definition, page.language),
         nav_key="surveys",
     )
 
@@ -137,6 +139,8 @@ def _trend_chart(page: Page, name: str, trend: list[dict[str, Any]]) -> dict[str
     tr = page.gettext
     return {
         "kind": "line",
+        # CSAT is a share in percent: the axis and tooltips say so in the page's locale.
+        "unit": "percent" if name == "csat" else None,
         "categories": [page.fmt.digits(r["period"]) for r in trend],
         "series": [
             {"name": tr(name.upper()), "data": [r.get(key) for r in trend]},

@@ -5,15 +5,21 @@
   var html = document.documentElement;
   var rtl = html.dir === "rtl";
   var lang = html.lang || "en";
-  var numberFormat = new Intl.NumberFormat(lang === "fa" ? "fa-IR" : "en-US");
+  var locale = lang === "fa" ? "fa-IR" : "en-US";
+  /* The page's own digits, minus and percent sign (Persian: ۱۲٫۵٪, with an LRM before −). */
+  var numberFormat = new Intl.NumberFormat(locale);
+  var percentFormat = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1 });
   var font = "Vazirmatn, system-ui, sans-serif";
   var palette = ["#1f6feb", "#7c3aed", "#f59e0b", "#10b981", "#0ea5e9", "#e11d48",
     "#a855f7", "#f97316", "#6366f1", "#64748b", "#94a3b8"];
 
-  function fmt(v) { return typeof v === "number" ? numberFormat.format(v) : v; }
+  function plain(v) { return typeof v === "number" ? numberFormat.format(v) : v; }
+  /* A chart whose spec says unit "percent" holds values already in percent (42.5 for 42.5 %). */
+  function pct(v) { return typeof v === "number" ? percentFormat.format(v / 100) : v; }
 
   /* Build an ECharts option from a small spec {kind, categories, series}; RTL-aware. */
   function option(spec) {
+    var fmt = spec.unit === "percent" ? pct : plain;
     var base = {
       color: palette,
       textStyle: { fontFamily: font },
@@ -242,8 +248,21 @@
     form.querySelectorAll("input[data-jalali]").forEach(function (i) { jalaliPicker(i, form); });
   }
 
+  /* The account menu (a <details>) closes on Escape, back on its button, and on a click outside. */
+  function wireMenus() {
+    var menu = document.getElementById("account-menu");
+    if (!menu) { return; }
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && menu.open) { menu.open = false; menu.querySelector("summary").focus(); }
+    });
+    document.addEventListener("click", function (e) {
+      if (menu.open && !menu.contains(e.target)) { menu.open = false; }
+    });
+  }
+
   function wire() {
     wireFilters();
+    wireMenus();
     document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
       s.addEventListener("change", function () { s.form.submit(); });
     });

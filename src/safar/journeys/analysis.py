@@ -69,6 +69,8 @@ class Discovery:
     variant_count: int
     #: Every case of the source, also when ``top_variants`` drew the graph from fewer.
     all_cases: int = 0
+    #: The variants the graph is drawn from (0: every variant).
+    kept_variants: int = 0
 
     def as_dict(self, *, durations_p90: bool = False) -> dict[str, Any]:
         edges = [

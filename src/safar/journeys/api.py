@@ -45,7 +45,7 @@ def discover(
 ) -> dict[str, Any]:
     """Directly-follows graph, variants, start/end activities of the workspace's customers."""
     metric = DiscoveryQuery(body.top_variants, body.min_frequency, body.max_variants,
-                            body.coverage)  # fmt: skip
+                            body.coverage, body.max_edges)  # fmt: skip
     result = service.run_metric(session, runtime.store, metric, workspace_id=key.workspace_id,
                                 since=body.since, until=body.until)  # fmt: skip
     out = {
@@ -53,6 +53,7 @@ def discover(
         "cases": result.cases,
         "variant_count": result.variant_count,
         "all_cases": result.all_cases,
+        "kept_variants": result.kept_variants,
     }
     if body.designed:
         out["conformance"] = analysis.conformance(result, body.designed)

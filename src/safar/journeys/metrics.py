@@ -165,13 +165,15 @@ class DiscoveryQuery:
     A map of every variant is a tangle (hundreds of variants for as many customers), so the
     graph can be drawn from the most frequent variants only: the ``top_variants`` first, or as
     many as it takes to cover ``coverage`` (0-1] of the customers; edges seen fewer than
-    ``min_frequency`` times are left out.
+    ``min_frequency`` times are left out, and ``max_edges`` keeps only the most frequent edges
+    (when customers' variants are nearly all different, the edges are what simplifies).
     """
 
     top_variants: int | None = None
     min_frequency: int = 1
     max_variants: int | None = None
     coverage: float | None = None
+    max_edges: int | None = None
 
     def __post_init__(self) -> None:
         if self.top_variants is not None and self.top_variants < 1:
@@ -185,6 +187,8 @@ class DiscoveryQuery:
             if self.top_variants is not None:
                 raise ValidationFailed("coverage: give top_variants or coverage, not both",
                                        field="coverage")  # fmt: skip
+        if self.max_edges is not None and self.max_edges < 1:
+            raise ValidationFailed("max_edges: must be at least 1", field="max_edges")
 
     def compute(self, scope: Scope) -> analysis.Discovery:
         src = scope.source()
@@ -195,10 +199,21 @@ class DiscoveryQuery:
                                       accelerate=scope.accelerate)  # fmt: skip
             counts = [v["count"] for v in every.variants]
             top = analysis.variants_covering(counts, every.cases, self.coverage)
-        return analysis.discover(
+            if top >= every.variant_count:
+                top = None  # every variant: the whole log
+        # ``max_variants`` would also narrow the variants the graph is drawn from: list
+        # fewer afterwards instead.
+        found = analysis.discover(
             scope.store, src, top_variants=top, min_frequency=self.min_frequency,
-            max_variants=self.max_variants, accelerate=scope.accelerate,
+            max_variants=None if top else self.max_variants, accelerate=scope.accelerate,
         )  # fmt: skip
+        if self.max_variants is not None:
+            found.variants = found.variants[: self.max_variants]
+        found.kept_variants = min(top, found.variant_count) if top else found.variant_count
+        if self.max_edges is not None:
+            ranked = sorted(found.edges, key=lambda e: (-e["frequency"], e["source"], e["target"]))
+            found.edges = ranked[: self.max_edges]
+        return found
 
 
 @dataclass(frozen=True)

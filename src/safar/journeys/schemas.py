@@ -26,6 +26,9 @@ class DiscoverRequest(Period):
         "the customers (instead of top_variants)",
     )
     min_frequency: int = Field(default=1, ge=1)
+    max_edges: int | None = Field(
+        default=None, ge=1, le=10_000, description="most frequent edges kept"
+    )
     max_variants: int = Field(default=1000, ge=1, le=100_000, description="variants listed")
     designed: list[str] | None = Field(
         default=None, description="designed activity order: also report conformance to it"
@@ -53,6 +56,7 @@ class DiscoverResult(BaseModel):
     cases: int
     variant_count: int
     all_cases: int = Field(description="every customer, also those of the variants left out")
+    kept_variants: int = Field(description="the variants the graph is drawn from")
     conformance: dict[str, Any] | None = None
 
 

@@ -71,9 +71,12 @@ def run_metric(
     since: datetime | None = None,
     until: datetime | None = None,
     accelerate: bool = True,
+    channel: str | None = None,
+    members: tuple[str, ...] | None = None,
 ) -> T:
-    """Compute ``metric`` on the workspace's events in [since, until) (identity map refreshed)."""
-    scope = Scope(store, workspace_id, since, until, accelerate)
+    """Compute ``metric`` on the workspace's events in [since, until) (identity map refreshed);
+    ``channel`` and ``members`` narrow it to one channel's events and to those customers."""
+    scope = Scope(store, workspace_id, since, until, accelerate, channel, members)
     refresh_identity_map(session, store, workspace_id=workspace_id)
     return metric.compute(scope)
 

@@ -19,6 +19,7 @@
     (kids || []).forEach(function (c) { if (c) { e.appendChild(typeof c === "string" ? document.createTextNode(c) : c); } });
     return e;
   }
+  function num(n) { return S.lang === "fa" ? String(n).replace(/\d/g, function (d) { return "۰۱۲۳۴۵۶۷۸۹"[d]; }) : String(n); }
   function uid(prefix) { return prefix + "-" + Math.random().toString(36).slice(2, 8); }
   function changed() { dirty = true; clearTimeout(timer); timer = setTimeout(preview, 400); }
   function texts(obj, key) { obj[key] = obj[key] || { fa: "", en: "" }; return obj[key]; }
@@ -78,7 +79,7 @@
     return out;
   }
   function choiceLabel(c) { return (c.label && (c.label[S.lang] || c.label.fa || c.label.en)) || c.id; }
-  function qLabel(q, i) { return (i + 1) + ". " + ((q.text && (q.text[S.lang] || q.text.fa || q.text.en)) || q.id); }
+  function qLabel(q, i) { return num(i + 1) + ". " + ((q.text && (q.text[S.lang] || q.text.fa || q.text.en)) || q.id); }
 
   function valueEditor(q, i, src) {
     var cond = q.show_if, path = "questions." + i + ".show_if.value";
@@ -169,7 +170,7 @@
   function question(q, i) {
     var path = "questions." + i;
     var head = el("div", { class: "sb-qhead" }, [
-      el("strong", { text: T.question + " " + (i + 1) }),
+      el("strong", { text: T.question + " " + num(i + 1) }),
       button(T.up, function () { move(i, -1); }, "small sb-up"),
       button(T.down, function () { move(i, 1); }, "small sb-down"),
       button(T.remove, function () {
@@ -186,7 +187,7 @@
     var req = el("input", { type: "checkbox", id: uid("r"), checked: q.required ? "checked" : null, class: "sb-required" });
     req.addEventListener("change", function () { q.required = req.checked; changed(); });
     var card = el("fieldset", { class: "sb-q", "data-path": path, "data-index": String(i) }, [
-      el("legend", { class: "sr-only", text: T.question + " " + (i + 1) }),
+      el("legend", { class: "sr-only", text: T.question + " " + num(i + 1) }),
       head,
       el("div", { class: "sb-row" }, [field(T.type, type, path + ".type"), field(T.id, idIn, path + ".id"),
         el("label", { class: "sb-check", for: req.id }, [req, " ", T.required])]),

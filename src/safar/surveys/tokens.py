@@ -1,4 +1,5 @@
-"""Personal survey links: signed (HMAC via itsdangerous), expiring, single-use.
+"""Survey links: personal ones signed (HMAC via itsdangerous), expiring and single-use, and
+each survey's open link (signed apart) that makes a fresh anonymous invitation per visitor.
 
 The token carries only the invitation id, signed with the installation secret. Expiry is checked
 twice (the signature's age and the invitation's ``expires_at``); single use is the invitation's
@@ -10,11 +11,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import (
+    BadSignature,
+    SignatureExpired,
+    TimestampSigner,
+    URLSafeSerializer,
+    URLSafeTimedSerializer,
+)
 
 from safar.errors import NotFound, SafarError
 
 SALT = "safar.survey-link.v1"
+#: Open links (one per survey, anyone may answer) are signed apart, so neither token passes
+#: for the other.
+OPEN_SALT = "safar.survey-open.v1"
 
 
 class LinkForged(NotFound):
@@ -44,6 +54,7 @@ class LinkSigner:
     def __init__(self, secret: str) -> None:
         self._secret = secret
         self._s = URLSafeTimedSerializer(secret, salt=SALT)
+        self._open = URLSafeSerializer(secret, salt=OPEN_SALT)
 
     def sign(self, invitation_id: str, at: datetime | None = None) -> str:
         """The token; ``at`` (the invitation's creation) fixes its time, so every attempt to
@@ -71,3 +82,21 @@ class LinkSigner:
         if not isinstance(value, str):
             raise LinkForged("token: this survey link is not valid", field="token")
         return value
+
+    def sign_survey(self, workspace_id: str, survey_id: str) -> str:
+        """The token of a survey's open link: the same one each time, so it can be printed."""
+        return self._open.dumps([workspace_id, survey_id])
+
+    def verify_survey(self, token: str) -> tuple[str, str]:
+        """The (workspace, survey) inside a genuine open-link token; raises ``LinkForged``."""
+        if not token or len(token) > 300:
+            raise LinkForged("token: this survey link is not valid", field="token")
+        try:
+            value = self._open.loads(token)
+        except BadSignature:
+            raise LinkForged("token: this survey link is not valid", field="token") from None
+        if not (
+            isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)
+        ):
+            raise LinkForged("token: this survey link is not valid", field="token")
+        return value[0], value[1]

@@ -118,3 +118,18 @@ def test_clickhouse_caches_nothing(tmp_path: Path) -> None:
         assert len(calls) == 2
     finally:
         s.close()
+
+
+def test_ddl_that_changes_nothing_keeps_the_results(store: DuckDBEventStore) -> None:
+    """``ensure_*`` runs ``CREATE TABLE IF NOT EXISTS`` before many reads: a table already
+    there changes nothing, so it must not cost the next read its cached result."""
+    store.insert([row(1)])
+    analytics.ensure_identity_map(store)
+    read, calls = counted(store)
+    read()
+    analytics.ensure_identity_map(store)
+    read()
+    assert len(calls) == 1
+    store.command("CREATE TABLE IF NOT EXISTS extra (x INTEGER)")  # a new table: a change
+    read()
+    assert len(calls) == 2

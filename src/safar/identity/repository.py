@@ -231,9 +231,24 @@ def trait_observations(
     stmt = select(Identity.profile_id, TraitValue.key, TraitValue.value).join(
         Identity, Identity.id == TraitValue.identity_id
     )
-    stmt = stmt.where(TraitValue.workspace_id == workspace_id, TraitValue.key.in_(keys))
-    if profile_ids is not None:
-        stmt = stmt.where(Identity.profile_id.in_(profile_ids))
+    stmt = stmt.where(TraitValue.key.in_(keys))
+    if profile_ids is None:
+        stmt = stmt.where(TraitValue.workspace_id == workspace_id)
+    else:
+        # A page of profiles: their identities (by profile id), then the traits of those
+        # identities (by identity and key). With a workspace condition in the same statement
+        # SQLite starts from the workspace's index instead and reads every trait (0.7 s at
+        # 100k profiles); the workspace is checked on the identities, which carry it.
+        ids = [
+            i
+            for i, ws in session.execute(
+                select(Identity.id, Identity.workspace_id).where(
+                    Identity.profile_id.in_(profile_ids)
+                )
+            )
+            if ws == workspace_id
+        ]
+        stmt = stmt.where(TraitValue.identity_id.in_(ids))
     return list(session.execute(stmt.order_by(TraitValue.observed_at, TraitValue.id)))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 from datetime import date, datetime
 from pathlib import Path
@@ -47,6 +48,7 @@ CREATE TABLE IF NOT EXISTS events (
 #: Generations come from one counter for every store of the process, so a store opened later
 #: (at the address of a closed one) never repeats a generation a cache has seen.
 _GENERATIONS = itertools.count(1)
+_IF_NOT_EXISTS = re.compile(r"\s*CREATE\s+(TABLE|VIEW|INDEX)\s+IF\s+NOT\s+EXISTS\b", re.I)
 _READS = ("SELECT", "WITH", "DESCRIBE", "SHOW", "EXPLAIN", "SUMMARIZE", "SET ", "RESET ")
 
 SELECT_COLS = (
@@ -84,6 +86,12 @@ class DuckDBEventStore:
 
     def _changed(self) -> None:
         self._generation = next(_GENERATIONS)
+
+    def _catalog(self) -> tuple[Any, ...] | None:
+        return self.con.execute(
+            "SELECT (SELECT count(*) FROM duckdb_tables()), (SELECT count(*) FROM duckdb_views()),"
+            " (SELECT count(*) FROM duckdb_indexes())"
+        ).fetchone()
 
     def _wrote(self, sql: str) -> None:
         if not sql.lstrip().upper().startswith(_READS):
@@ -134,10 +142,14 @@ class DuckDBEventStore:
 
     def command(self, sql: str) -> None:
         with self._write_lock:
+            # ``CREATE ... IF NOT EXISTS`` runs before many reads (``ensure_*``) and usually
+            # changes nothing: only a catalog that changed moves the generation then.
+            before = self._catalog() if _IF_NOT_EXISTS.match(sql) else None
             try:
                 self.con.execute(sql)
             finally:
-                self._changed()
+                if before is None or self._catalog() != before:
+                    self._changed()
 
     def insert_arrow(self, table_name: str, table: pa.Table) -> None:
         with self._write_lock:

@@ -226,16 +226,17 @@ class ProfileRepository(WorkspaceRepository[Profile]):
 
 # -- audiences (segments): what a whole workspace's profiles hold, oldest observation first ---
 def trait_observations(
-    session: Session, workspace_id: str, keys: list[str], profile_ids: list[str] | None
+    session: Session, ws: str, keys: list[str], profile_ids: list[str] | None
 ) -> list[Row[str, str, Any]]:
     """(profile id, key, value) of every observation of these traits (of these profiles)."""
-    stmt = select(Identity.profile_id, TraitValue.key, TraitValue.value).join(
-        Identity, Identity.id == TraitValue.identity_id
-    )
-    stmt = stmt.where(TraitValue.workspace_id == workspace_id, TraitValue.key.in_(keys))
-    if profile_ids is not None:
-        stmt = stmt.where(Identity.profile_id.in_(profile_ids))
-    return list(session.execute(stmt.order_by(TraitValue.observed_at, TraitValue.id)))
+    i, t = Identity, TraitValue
+    stmt = select(i.profile_id, t.key, t.value).join(i, i.id == t.identity_id)
+    if profile_ids is None:
+        stmt = stmt.where(t.workspace_id == ws)
+    else:  # by identity: with the workspace in the statement SQLite read every trait of it
+        of = select(i.id, i.workspace_id).where(i.profile_id.in_(profile_ids))
+        stmt = stmt.where(t.identity_id.in_([n for n, w in session.execute(of) if w == ws]))
+    return list(session.execute(stmt.where(t.key.in_(keys)).order_by(t.observed_at, t.id)))
 
 
 def consent_observations(

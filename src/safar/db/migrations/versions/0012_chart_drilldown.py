@@ -1,6 +1,6 @@
 """listed segments: a fixed list of profiles saved from a chart's drill-down
 
-Revision ID: 0012_chart_drilldown
+Revision ID: 0012
 Revises: 0010
 Create Date: 2026-12-07 19:00:00
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-07 19:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_chart_drilldown"
+revision = "0012"
 down_revision = "0010"
 branch_labels = None
 depends_on = None

@@ -18,14 +18,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from safar.runtime import Runtime
-from tests.flows.factories import Clock
+from tests.flows.factories import Clock, Pumps, TemporalPump, pump
 from tests.orchestration.factories import Gateway, SmtpServer
 from tests.surveys.factories import make_workspace_id, survey_settings
 from tests.surveys.fixtures import sms_gateway, smtp  # noqa: F401 (fixtures)
@@ -56,6 +57,22 @@ def frt(tmp_path: Path, request: pytest.FixtureRequest, clock: Clock) -> Iterato
 @pytest.fixture
 def fws(frt: Runtime) -> str:
     return make_workspace_id(frt)
+
+
+@pytest.fixture(params=["embedded", "temporal"])
+def pumps(request: pytest.FixtureRequest, clock: Clock) -> Iterator[Pumps]:
+    """How a scenario moves its journeys on, per runtime: ``pumps(rt)()`` runs what is due.
+    The same test runs on the embedded worker and on a Temporal worker (a real dev server)."""
+    if request.param == "embedded":
+        yield lambda rt: lambda: pump(rt)
+        return
+    address: str = request.getfixturevalue("temporal_address")
+    with ExitStack() as stack:
+
+        def on_temporal(rt: Runtime) -> Callable[[], int]:
+            return stack.enter_context(TemporalPump(rt, clock, address))
+
+        yield on_temporal
 
 
 STARTUP_S = 60.0

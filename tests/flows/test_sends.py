@@ -13,7 +13,7 @@ from sqlalchemy import select
 from safar.flows import analytics
 from safar.orchestration.models import ScheduledJob
 from safar.runtime import Runtime
-from tests.flows.factories import Clock, cart_flow, event, publish, pump
+from tests.flows.factories import Clock, Pumps, cart_flow, event, publish, pump
 from tests.orchestration.factories import Gateway, SmtpServer
 from tests.surveys.factories import make_survey, make_trigger, make_workspace_id, survey_settings
 
@@ -86,8 +86,9 @@ def test_the_cart_reminder_goes_once_and_a_purchase_ends_the_journey(
 
 
 def test_a_revoked_consent_sends_nothing_and_says_why(
-    frt: Runtime, fws: str, clock: Clock, sms_gateway: Gateway
+    frt: Runtime, fws: str, clock: Clock, sms_gateway: Gateway, pumps: Pumps
 ) -> None:
+    drive = pumps(frt)
     seed_events(frt, fws, clock)
     publish(frt, fws, cart_flow(policy={"consent_purpose": "marketing", "require_consent": True}))
     customer(frt, fws, clock, "ali", first_name="علی")
@@ -106,7 +107,7 @@ def test_a_revoked_consent_sends_nothing_and_says_why(
     )
     event(frt, fws, clock, type="track", event="Product Added", userId="ali")
     clock.advance(hours=2)
-    pump(frt)
+    drive()
     assert sms_gateway.received == []
     (job,) = jobs(frt)
     assert (job.status, job.reason) == ("skipped", "consent")
@@ -170,8 +171,9 @@ def test_the_journey_waits_for_the_customers_birthday_at_ten_tehran_time(
 
 
 def test_quiet_hours_hold_the_message_until_eight_in_the_customers_zone(
-    frt: Runtime, fws: str, clock: Clock, sms_gateway: Gateway
+    frt: Runtime, fws: str, clock: Clock, sms_gateway: Gateway, pumps: Pumps
 ) -> None:
+    drive = pumps(frt)
     seed_events(frt, fws, clock)
     publish(
         frt, fws, cart_flow(policy={"quiet_start": 22, "quiet_end": 8, "consent_purpose": None})
@@ -180,19 +182,20 @@ def test_quiet_hours_hold_the_message_until_eight_in_the_customers_zone(
     clock.now = datetime(2026, 12, 7, 19, 0, tzinfo=UTC)  # 22:30 in Tehran
     event(frt, fws, clock, type="track", event="Product Added", userId="neda")
     clock.advance(hours=1, minutes=1)  # 23:31: the hour has passed, but it is night
-    pump(frt)
+    drive()
     assert sms_gateway.received == []
     (job,) = jobs(frt)
     assert job.status == "pending" and job.reason == "quiet_hours"
     assert job.due_at == datetime(2026, 12, 8, 4, 30, tzinfo=UTC)  # 08:00 Tehran
     clock.now = datetime(2026, 12, 8, 4, 30, tzinfo=UTC)
-    pump(frt)
+    drive()
     assert len(sms_gateway.wait(1)) == 1
 
 
 def test_the_holdout_gets_nothing_and_the_uplift_is_reported(
-    frt: Runtime, fws: str, clock: Clock, sms_gateway: Gateway
+    frt: Runtime, fws: str, clock: Clock, sms_gateway: Gateway, pumps: Pumps
 ) -> None:
+    drive = pumps(frt)
     seed_events(frt, fws, clock)
     flow_id = publish(frt, fws, cart_flow(holdout_percent=50, policy={"consent_purpose": None}))
     users = [f"c{i}" for i in range(30)]
@@ -200,7 +203,7 @@ def test_the_holdout_gets_nothing_and_the_uplift_is_reported(
         customer(frt, fws, clock, user, phone=f"+98912{i:07d}")
         event(frt, fws, clock, type="track", event="Product Added", userId=user)
     clock.advance(hours=2)
-    pump(frt)
+    drive()
     with frt.db.session() as s:
         stats = analytics.flow_stats(
             s, workspace_id=fws, flow_id=flow_id, outcomes=frt.flows.outcomes
@@ -212,7 +215,7 @@ def test_the_holdout_gets_nothing_and_the_uplift_is_reported(
     # a third of everyone buys: the uplift is measured, with its interval
     for user in users[::3]:
         event(frt, fws, clock, type="track", event="Order Completed", userId=user)
-    pump(frt)
+    drive()
     with frt.db.session() as s:
         goal = analytics.flow_stats(s, workspace_id=fws, flow_id=flow_id)["goal"]
     assert goal["treatment"]["converted"] + goal["control"]["converted"] == 10
@@ -233,8 +236,9 @@ def capped(tmp_path: Path, smtp: SmtpServer, sms_gateway: Gateway, clock: Clock)
 
 
 def test_one_contact_budget_holds_across_a_survey_and_a_journey(
-    capped: Runtime, clock: Clock, smtp: SmtpServer, sms_gateway: Gateway
+    capped: Runtime, clock: Clock, smtp: SmtpServer, sms_gateway: Gateway, pumps: Pumps
 ) -> None:
+    drive = pumps(capped)
     rt = capped
     ws = make_workspace_id(rt)
     seed_events(rt, ws, clock)
@@ -244,11 +248,11 @@ def test_one_contact_budget_holds_across_a_survey_and_a_journey(
     publish(rt, ws, cart_flow(policy={"consent_purpose": None}))
     customer(rt, ws, clock, "reza")
     event(rt, ws, clock, type="track", event="order_delivered", userId="reza")
-    pump(rt)
+    drive()
     assert len(smtp.mailbox.wait(1)) == 1  # the survey invitation used this week's one contact
     event(rt, ws, clock, type="track", event="Product Added", userId="reza")
     clock.advance(hours=2)
-    pump(rt)
+    drive()
     assert sms_gateway.received == []
     (job,) = jobs(rt)
     assert (job.status, job.reason) == ("skipped", "cap")

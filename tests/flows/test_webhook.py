@@ -1,4 +1,5 @@
-"""A journey's webhook step, end to end: a real local receiver checks the HMAC signature."""
+"""A journey's webhook step, end to end: a real local receiver checks the HMAC signature, the
+body (an object of templates, or one JSON template) and the step's own headers."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from safar.orchestration.webhooks import verify_signature
 from safar.runtime import Runtime
@@ -17,8 +20,15 @@ from tests.surveys.factories import make_workspace_id, survey_settings
 SECRET = "whsec-test-0123456789"
 
 
+BODIES = {
+    "object": {"order": "{{ event.order_id }}", "customer": "{{ first_name }}"},
+    "template": '{"order": {{ event.order_id | tojson }}, "customer": {{ first_name | tojson }}}',
+}
+
+
+@pytest.mark.parametrize("body", BODIES.values(), ids=BODIES.keys())
 def test_a_webhook_step_posts_signed_json_once(
-    tmp_path: Path, smtp: SmtpServer, sms_gateway: Gateway, clock: Clock
+    tmp_path: Path, smtp: SmtpServer, sms_gateway: Gateway, clock: Clock, body: Any
 ) -> None:
     got: list[dict[str, Any]] = []
     arrived = threading.Event()
@@ -30,6 +40,7 @@ def test_a_webhook_step_posts_signed_json_once(
                 {
                     "ok": verify_signature(SECRET, self.headers.get("Safar-Signature", ""), body),
                     "key": self.headers.get("Safar-Idempotency-Key"),
+                    "order": self.headers.get("X-Order"),
                     "body": json.loads(body),
                 }
             )
@@ -58,8 +69,8 @@ def test_a_webhook_step_posts_signed_json_once(
                 "trigger": {"type": "event", "event": "Order Completed"},
                 "start": "erp",
                 "nodes": [
-                    {"id": "erp", "type": "webhook", "url": url,
-                     "body": {"order": "{{ event.order_id }}", "customer": "{{ first_name }}"}}
+                    {"id": "erp", "type": "webhook", "url": url, "body": body,
+                     "headers": {"X-Order": "order-{{ event.order_id }}"}}
                 ],
                 "policy": {"topic": "transactional", "consent_purpose": None},
             },
@@ -81,7 +92,7 @@ def test_a_webhook_step_posts_signed_json_once(
         (call,) = got
         assert call["ok"] and call["key"].startswith("flow:")
         assert call["body"]["data"] == {"order": "A-17", "customer": "سارا"}
-        assert call["body"]["node"] == "erp"
+        assert call["body"]["node"] == "erp" and call["order"] == "order-A-17"
     finally:
         rt.close()
         server.shutdown()

@@ -259,13 +259,31 @@ class Send(_Node):
     next: str | None = None
 
 
+#: Header prefixes Safar signs and describes a webhook's request with: a step may not set them.
+SAFAR_HEADERS = ("content-", "safar-", "host")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
+
+
 class Webhook(_Node):
-    """POST the profile and the journey's data (a JSON template) to a URL, signed with HMAC."""
+    """POST the profile and the journey's data to a URL, signed with HMAC. ``body`` is a JSON
+    template (rendered, then parsed: a JSON object) or an object whose text values are
+    templates; ``headers`` are extra request headers, their values templates too."""
 
     type: Literal["webhook"] = "webhook"
     url: str = Field(pattern=r"^https?://", max_length=2000)
-    body: dict[str, Any] = Field(default_factory=dict)
+    body: dict[str, Any] | Annotated[str, Field(max_length=8000)] = Field(default_factory=dict)
+    headers: dict[str, str] = Field(default_factory=dict, max_length=20)
     next: str | None = None
+
+    @field_validator("headers")
+    @classmethod
+    def _header_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if not _HEADER_NAME.match(name) or name.lower().startswith(SAFAR_HEADERS):
+                raise ValueError(f"{name[:100]!r} is not a header name a step may set")
+            if len(text) > 2000 or "\n" in text or "\r" in text:
+                raise ValueError(f"{name!r}: one line of at most 2000 characters")
+        return value
 
 
 class SendSurvey(_Node):

@@ -73,10 +73,8 @@ class FlowMessage:
         channel = job.channel or ""
         try:
             if node.type == "webhook":
-                data_body = {
-                    k: templates.render(v, ctx, tz=tz) if isinstance(v, str) else v
-                    for k, v in node.body.items()
-                }
+                data_body = webhook_body(node.body, ctx, tz=tz)
+                headers = {k: templates.render(v, ctx, tz=tz) for k, v in node.headers.items()}
                 data = {
                     "profile_id": recipient.profile_id,
                     "flow_id": flow_id_of(params),
@@ -88,6 +86,7 @@ class FlowMessage:
                     address,
                     json.dumps(data, ensure_ascii=False),
                     subject=f"journey.{node.id}",
+                    headers=headers,
                     data=data,
                 )
             lang = pick_language(node.texts, who.language)
@@ -96,10 +95,22 @@ class FlowMessage:
             body = templates.render(text.body, ctx, tz=tz)
         except TemplateError as exc:
             raise Skip(f"template: {exc}", reason="error") from None
+        except ValueError as exc:  # a JSON body that this profile's data broke
+            raise Skip(f"webhook body: {exc}", reason="error") from None
         return OutboundMessage(channel, address, body, subject=subject, language=lang)
 
     def delivered(self, session: Session, *, job: Any, ok: bool, result: dict[str, Any]) -> None:
         """The outcome stays on the job (the journey's analytics read it there)."""
+
+
+def webhook_body(body: dict[str, Any] | str, ctx: dict[str, Any], *, tz: str) -> Any:
+    """A webhook's JSON body for this profile: a JSON template rendered and parsed, or an
+    object whose text values are rendered (raises ``ValueError`` when the result is not JSON)."""
+    if isinstance(body, str):
+        return templates.render_json(body, ctx, tz=tz)
+    return {
+        k: templates.render(v, ctx, tz=tz) if isinstance(v, str) else v for k, v in body.items()
+    }
 
 
 def flow_id_of(params: dict[str, Any]) -> str:

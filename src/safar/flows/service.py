@@ -23,7 +23,7 @@ __all__ = ["parse"]
 from safar.flows.models import Flow, FlowInstance, FlowVersion
 from safar.flows.repository import FlowRepository, InstanceRepository, VersionRepository
 from safar.flows.schemas import PersonInstance
-from safar.identity.service import merged_sets, person_profile_ids
+from safar.identity.service import merged_sets, person_profile_ids, traits_in_use
 
 STATUSES = ("draft", "published", "paused", "archived")
 #: How long a new instance listens before its runtime starts it (and sets its own waits).
@@ -136,7 +136,8 @@ def publish(
     tz: str,
     now: datetime,
 ) -> Flow:
-    """Check the newest version against the workspace and make it the one new entrants run."""
+    """Check the newest version against the workspace (its events, surveys, segments and
+    traits) and make it the one new entrants run."""
     flow = _flow(session, workspace_id, flow_id)
     latest = version_of(session, workspace_id=workspace_id, flow_id=flow_id, version=flow.version)
     flow_def = parse(latest.definition)
@@ -146,6 +147,7 @@ def publish(
         survey_exists=survey_exists,
         segment_exists=segment_exists,
         tz=tz,
+        known_traits=lambda keys: traits_in_use(session, workspace_id=workspace_id, keys=keys),
     )
     latest.published_at = latest.published_at or now
     flow.published_version = flow.version

@@ -126,6 +126,8 @@ class TraitValue(Base):
     __table_args__ = (
         Index("ix_trait_identity_key", "identity_id", "key", "observed_at"),
         Index("ix_trait_message", "workspace_id", "message_id"),
+        #: Which trait keys a workspace has (journeys refuse a trait no profile has).
+        Index("ix_trait_workspace_key", "workspace_id", "key"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -239,6 +239,13 @@ def trait_observations(
     return list(session.execute(stmt.where(t.key.in_(keys)).order_by(t.observed_at, t.id)))
 
 
+def trait_keys_present(session: Session, workspace_id: str, keys: list[str]) -> set[str]:
+    """Which of ``keys`` an identity of the workspace has (one index range each)."""
+    t = TraitValue
+    stmt = select(t.key).where(t.workspace_id == workspace_id, t.key.in_(keys)).group_by(t.key)
+    return set(session.scalars(stmt))
+
+
 def consent_observations(
     session: Session, workspace_id: str, purpose: str
 ) -> list[Row[str, str, bool]]:
@@ -466,14 +473,10 @@ def latest_traits(session: Session, identity_id: int) -> dict[str, Any]:
 def merge_profiles(session: Session, *, workspace_id: str, into: str, frm: str) -> None:
     """Move ``frm``'s identities to ``into``; ``frm`` and what redirected to it now redirect
     to ``into``."""
+    p = Profile
     session.execute(update(Identity).where(Identity.profile_id == frm).values(profile_id=into))
-    session.execute(
-        update(Profile)
-        .where(
-            Profile.workspace_id == workspace_id, (Profile.id == frm) | (Profile.merged_into == frm)
-        )
-        .values(merged_into=into)
-    )
+    mine = (p.workspace_id == workspace_id) & ((p.id == frm) | (p.merged_into == frm))
+    session.execute(update(p).where(mine).values(merged_into=into))
 
 
 def touch_profiles(session: Session, profile_ids: list[str], when: datetime) -> None:
@@ -486,7 +489,5 @@ def group_by_key(session: Session, workspace_id: str, group_id: str) -> Group | 
 
 
 def group_member(session: Session, group_pk: int, identity_id: int) -> GroupMember | None:
-    stmt = select(GroupMember).where(
-        GroupMember.group_pk == group_pk, GroupMember.identity_id == identity_id
-    )
-    return session.scalar(stmt)
+    m = GroupMember
+    return session.scalar(select(m).where(m.group_pk == group_pk, m.identity_id == identity_id))

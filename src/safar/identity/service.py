@@ -462,6 +462,13 @@ def workspace_traits(
     return out
 
 
+def traits_in_use(session: Session, *, workspace_id: str, keys: set[str]) -> set[str]:
+    """The ``keys`` some profile of the workspace has (a journey's check for trait typos)."""
+    if not keys:
+        return set()
+    return repository.trait_keys_present(session, workspace_id, sorted(keys))
+
+
 def workspace_consent(
     session: Session, *, workspace_id: str, purpose: str
 ) -> dict[str, dict[str, bool]]:

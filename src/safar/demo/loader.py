@@ -19,6 +19,9 @@ from typing import Any
 from safar.config import Settings
 from safar.demo.generator import DemoData, generate
 from safar.demo.journeys import install as install_journeys
+from safar.demo.surveys import DEMO_SURVEYS as DEMO_SURVEY_NAMES
+from safar.demo.surveys import SurveySeed
+from safar.demo.surveys import seed as seed_surveys
 from safar.errors import Conflict, NotFound, SafarError, ValidationFailed
 from safar.events.messages import normalize, parse_message
 from safar.events.rows import EventRow
@@ -54,6 +57,10 @@ class DemoInfo:
     sources: list[str] = field(default_factory=list)
     #: Journeys published in the workspace (shipped ones the demo's events trigger).
     journeys: int = 0
+    #: Survey invitations and answers of the story, as they were sent through Safar's surveys.
+    asks: int = 0
+    answered: int = 0
+    surveys: SurveySeed = field(default_factory=SurveySeed)
 
     @property
     def events_per_second(self) -> float:
@@ -70,6 +77,13 @@ class DemoInfo:
         ]
         if self.sources:
             lines.append("Built from: " + "; ".join(self.sources))
+        if self.asks:
+            s = self.surveys
+            lines.append(
+                f"Surveys:      {len(DEMO_SURVEY_NAMES)} (NPS, delivery CSAT, support CES, store "
+                f"CSAT): {self.asks:,} invitations, {self.answered:,} answered ({s.invitations:,}"
+                f" invitations, {s.responses:,} responses, {s.events:,} answer events made now)"
+            )
         if self.journeys:
             lines.append(
                 f"Journeys:     {self.journeys} published (abandoned cart, detractor recovery, "
@@ -214,7 +228,14 @@ def load_demo(
     if real_data is not None and not Path(real_data).is_dir():
         raise NotFound(f"--real-data: {real_data} is not a folder", field="real_data")
     name = REAL_WORKSPACE_NAME if real_data is not None else WORKSPACE_NAME
-    runtime = Runtime(settings, ingest=False)
+    # A given "now" is the runtime's clock too: journeys enter on events of the last two days
+    # and due survey tasks run, relative to it.
+    fixed = now
+    runtime = (
+        Runtime(settings, ingest=False)
+        if fixed is None
+        else Runtime(settings, ingest=False, clock=lambda: fixed)
+    )
     try:
         state = _read_state(settings)
         entry = _workspace(runtime, dict(state.get(name) or {}), name)
@@ -236,6 +257,9 @@ def load_demo(
             stored, duplicates = store_messages(runtime, entry["workspace_id"], data.messages)
         except SafarError as exc:
             raise ValidationFailed(f"demo data rejected: {exc.message}") from exc
+        survey_seed = (
+            seed_surveys(runtime, entry["workspace_id"], data.asks) if data.asks else SurveySeed()
+        )
         seconds = time.perf_counter() - started
         with runtime.db.session() as session:
             try:
@@ -266,6 +290,9 @@ def load_demo(
             login=login,
             sources=sources,
             journeys=len(journeys),
+            asks=len(data.asks),
+            answered=sum(a.answered is not None for a in data.asks),
+            surveys=survey_seed,
         )
     finally:
         runtime.close()

@@ -81,18 +81,26 @@ def test_generated_events_end_minutes_before_now() -> None:
     assert max(_when(m) for m in generate(7, 40, later).messages) >= later - timedelta(minutes=10)
 
 
-def test_survey_answers_keep_one_field_per_scale() -> None:
-    answers = [
-        m["properties"]
-        for m in generate(7, 200, NOW).messages
-        if m.get("event") == "survey_answered"
-    ]
-    nps = [p["nps"] for p in answers if "nps" in p]
-    csat = [p["csat"] for p in answers if "csat" in p]
-    assert len(nps) > 20 and len(csat) > 20 and len(nps) + len(csat) == len(answers)
-    assert all(isinstance(v, int) and 0 <= v <= 10 for v in nps)
-    assert all(isinstance(v, int) and 1 <= v <= 5 for v in csat)
-    assert len(set(nps)) > 5 and not any("score" in p or "scale" in p for p in answers)
+def test_survey_asks_follow_the_story_and_stay_in_the_past() -> None:
+    data = generate(7, 200, NOW)
+    # Survey answers are no longer raw events: the loader sends them through Safar's surveys.
+    assert not any(m.get("event") in ("survey_answered", "Survey Sent") for m in data.messages)
+    asks = data.asks
+    assert {a.survey for a in asks} == {"nps", "delivery", "support", "store"}
+    answered = [a for a in asks if a.answered is not None]
+    assert 0.3 < len(answered) / len(asks) < 0.8
+    nps = [a.scores["nps"] for a in answered if "nps" in a.scores]
+    csat = [a.scores["csat"] for a in answered if "csat" in a.scores]
+    assert len(nps) > 20 and len(csat) > 20 and len(set(nps)) > 5
+    assert all(0 <= v <= 10 for v in nps) and all(1 <= v <= 5 for v in csat)
+    assert all(a.sent <= (a.answered or a.sent) <= NOW for a in asks)
+    # Late deliveries are rated lower than the others.
+    late = {m["messageId"] for m in data.messages if (m.get("properties") or {}).get("late")}
+    rated = [(a.trigger_message_id in late, a.scores["csat"]) for a in answered
+             if a.survey == "delivery"]  # fmt: skip
+    low = [c for is_late, c in rated if is_late]
+    high = [c for is_late, c in rated if not is_late]
+    assert low and sum(low) / len(low) + 1 < sum(high) / len(high)
 
 
 @pytest.fixture
@@ -103,15 +111,18 @@ def demo_settings(tmp_path: Path) -> Settings:
 async def test_load_is_complete_and_idempotent(demo_settings: Settings) -> None:
     first = load_demo(demo_settings, customers=80, seed=3, now=NOW)
     assert first.stored == first.events > 2000 and first.duplicates == 0
+    assert first.surveys.invitations == first.asks > 50 and first.surveys.surveys == 4
     again = load_demo(demo_settings, customers=80, seed=3, now=NOW)
     assert (again.workspace_id, again.secret_key) == (first.workspace_id, first.secret_key)
     assert (again.stored, again.duplicates) == (0, first.events)
     assert again.profile_id == first.profile_id
+    made = again.surveys
+    assert (made.surveys, made.triggers, made.invitations, made.responses) == (0, 0, 0, 0)
 
     runtime = Runtime(demo_settings)
     try:
         ws = first.workspace_id
-        assert runtime.store.count(ws) == first.events
+        assert runtime.store.count(ws) == first.events + first.surveys.events
         # Every channel a customer can come through is present.
         assert set(runtime.store.channel_counts(ws)) >= set(CHANNELS) - {"other"}
         with runtime.db.session() as session:
@@ -163,12 +174,15 @@ async def test_load_is_complete_and_idempotent(demo_settings: Settings) -> None:
 
 
 def _stored(settings: Settings, workspace_id: str) -> list[tuple[object, ...]]:
+    """The story's events, and the survey answers without the ids the surveys domain draws."""
     runtime = Runtime(settings, ingest=False)
     try:
         _, rows = runtime.store.query(
-            "SELECT message_id, type, event, channel, user_id, anonymous_id, timestamp, "
-            "CAST(properties AS VARCHAR) FROM events WHERE workspace_id = $ws "
-            "ORDER BY message_id",
+            "SELECT CASE WHEN source = 'surveys' THEN '' ELSE message_id END, type, event, "
+            "channel, user_id, anonymous_id, timestamp, CASE WHEN source = 'surveys' THEN "
+            "concat_ws('|', properties->>'nps', properties->>'csat', properties->>'ces', "
+            "properties->>'text') ELSE CAST(properties AS VARCHAR) END AS p "
+            "FROM events WHERE workspace_id = $ws ORDER BY 1, timestamp, user_id, p",
             {"ws": workspace_id},
         )
     finally:
@@ -180,7 +194,7 @@ def test_loaded_demo_is_relative_to_now_and_reproducible(tmp_path: Path) -> None
     one, two = Settings(data_dir=tmp_path / "one"), Settings(data_dir=tmp_path / "two")
     info = load_demo(one, customers=30, seed=5, now=NOW)
     rows = _stored(one, info.workspace_id)
-    assert len(rows) == info.events > 500
+    assert len(rows) == info.events + info.surveys.events > 500
     times = [r[6] for r in rows]
     assert all(isinstance(t, datetime) for t in times)
     assert max(times) <= NOW and max(times) >= NOW - timedelta(minutes=10)

@@ -131,3 +131,26 @@ async def test_analyst_builds_a_survey_with_triggers(web: httpx.AsyncClient, sit
     assert ok.status_code == 200 and "order_delivered" in ok.text
     api = await web.get("/surveys")
     assert "پس از تحویل" in api.text
+
+
+async def test_list_shows_each_surveys_own_score(web: httpx.AsyncClient, site: Site) -> None:
+    """A CSAT survey's row shows its CSAT and its answers, not an empty NPS."""
+    from datetime import UTC, datetime
+
+    from safar.surveys import presets
+    from tests.surveys.factories import answer
+
+    answered_survey(site)
+    rt = site.runtime
+    with rt.db.session() as s:
+        csat = svc.create_survey(s, workspace_id=site.workspace_id, data=presets.template("csat"))
+        s.expunge(csat)
+    for day, score in ((3, 5), (4, 4), (5, 1)):
+        when = datetime(2026, 10, day, 9, tzinfo=UTC)
+        answer(rt, csat, site.workspace_id, when, "sms", csat=score)
+    await sign_in(web, "viewer")
+    listing = await web.get("/surveys")
+    assert listing.status_code == 200
+    rows = listing.text.split('id="surveys"', 1)[1].split("<tr>")[2:]
+    assert "<td>۵</td>" in rows[0] and "NPS" in rows[0]  # five answers, in Persian digits
+    assert "<td>۳</td>" in rows[1] and "CSAT" in rows[1] and "۶۶٫۷" in rows[1]

@@ -1,13 +1,17 @@
 """What a demo customer says: support contacts, reviews, survey answers and social posts.
 
 Each follows the customer's experience and mood (see ``story.Life``): a late order brings a
-chat or a call and an angry review, a smooth one praise.
+chat or a call and an angry review, a smooth one praise. Survey invitations and answers are
+``Ask`` records, not events: the loader sends them through Safar's surveys (``demo.surveys``),
+which write the ``survey_answered`` events themselves, as in production.
 """
 
 from __future__ import annotations
 
+import random
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from safar.demo.people import feedback_text
 from safar.demo.texts import CHAT_OPENERS, TOPICS
@@ -15,10 +19,32 @@ from safar.demo.texts import CHAT_OPENERS, TOPICS
 if TYPE_CHECKING:
     from safar.demo.story import Life
 
-#: Answers carry the event and score fields of Safar's own surveys (``safar.surveys``): ``nps``
-#: 0-10, ``csat`` 1-5, one field per scale, so the journeys' key drivers and emotion curve read
-#: them as they are.
-SURVEY_EVENT = "survey_answered"
+
+@dataclass(slots=True)
+class Ask:
+    """One survey invitation of the story and, if the customer answers, what they say.
+
+    ``survey`` is a key of ``demo.surveys.DEMO_SURVEYS``; ``scores`` holds one value per scale
+    (``nps`` 0-10, ``csat`` 1-5, ``ces`` 1-7); ``comment`` answers the survey's first text
+    question. Times are whole seconds (a rerun finds the invitation again by them).
+    """
+
+    survey: str
+    user_id: str
+    language: str
+    channel: str
+    sent: datetime
+    answered: datetime | None = None
+    scores: dict[str, int] = field(default_factory=dict)
+    comment: str | None = None
+    trigger_message_id: str | None = None
+    trigger_event: str | None = None
+
+
+def ask_rng(life: Life, key: str) -> random.Random:
+    """A random stream of its own for a survey added after the story was written, so the rest
+    of the customer's story (and its messageIds) stays as it was."""
+    return random.Random(f"safar-demo:{life.seed}:ask:{key}")
 
 
 def support(life: Life, t: datetime, problem: str, oid: str, product: str) -> datetime:
@@ -48,7 +74,7 @@ def support(life: Life, t: datetime, problem: str, oid: str, product: str) -> da
     resolved = t + timedelta(hours=hours)
     csat = rng.choice((4, 5)) if hours < 24 else rng.choice((1, 2, 3))
     life.c.mood += 0.8 if csat >= 4 else -0.8
-    emit(
+    done = emit(
         "track",
         resolved,
         channel,
@@ -56,15 +82,67 @@ def support(life: Life, t: datetime, problem: str, oid: str, product: str) -> da
         event="Ticket Resolved",
         properties={"ticket_id": ticket, "order_id": oid, "hours_to_resolve": round(hours, 1)},
     )
-    emit(
-        "track",
-        resolved + timedelta(minutes=30),
-        "email",
-        user=c.user_id,
-        event=SURVEY_EVENT,
-        properties={"survey": "csat", "ticket_id": ticket, "csat": csat},
-    )
+    emit.skip()  # earlier versions' survey_answered event
+    _support_survey(life, done["messageId"], resolved, hours, csat, topic, product)
     return resolved
+
+
+def _support_survey(
+    life: Life, trigger: str, resolved: datetime, hours: float, csat: int, topic: str, product: str
+) -> None:
+    """The post-support survey by email: effort follows how long it took, satisfaction is the
+    story's; a hard contact (effort 3 or less) says what went wrong, one in two."""
+    rng = ask_rng(life, trigger)
+    ces = max(1, min(7, round(csat * 1.3 + rng.gauss(0, 0.8)) - (2 if hours > 48 else 0)))
+    answered = None
+    comment = None
+    if rng.random() < 0.85:
+        answered = resolved + timedelta(minutes=30 + rng.uniform(0, 180))
+        if ces <= 3 and rng.random() < 0.5:
+            comment = feedback_text(rng, life.c.lang, topic, "neg", product, long=False)
+    life.ask(
+        Ask(
+            "support",
+            life.c.user_id,
+            life.c.lang,
+            "email",
+            resolved + timedelta(minutes=10),
+            answered,
+            {"ces": ces, "csat": csat} if answered else {},
+            comment,
+            trigger,
+            "Ticket Resolved",
+        )
+    )
+
+
+def delivery_survey(
+    life: Life, trigger: str, delivered: datetime, late: bool, damaged: bool, product: str
+) -> None:
+    """Half the deliveries bring a satisfaction text message two hours later (the delivery
+    survey's trigger); about two in five answer it, late or damaged orders with low stars."""
+    rng = ask_rng(life, trigger)
+    if rng.random() >= 0.5:
+        return
+    sent = delivered + timedelta(hours=2)
+    if rng.random() >= 0.42:
+        life.ask(Ask("delivery", life.c.user_id, life.c.lang, "sms", sent, None, {}, None,
+                     trigger, "Order Delivered"))  # fmt: skip
+        return
+    if damaged:
+        csat = rng.choice((1, 1, 2))
+    elif late:
+        csat = rng.choice((1, 2, 2, 3))
+    else:
+        csat = max(1, min(5, round(4.3 + life.c.mood * 0.3 + rng.gauss(0, 0.7))))
+    comment = None
+    if rng.random() < 0.5:
+        sentiment = "neg" if csat <= 2 else "neu" if csat == 3 else "pos"
+        topic = "quality" if damaged else "delivery" if late or rng.random() < 0.6 else "price"
+        comment = feedback_text(rng, life.c.lang, topic, sentiment, product, long=False)
+    answered = sent + timedelta(hours=rng.uniform(0.1, 20))
+    life.ask(Ask("delivery", life.c.user_id, life.c.lang, "sms", sent, answered,
+                 {"csat": csat}, comment, trigger, "Order Delivered"))  # fmt: skip
 
 
 def _chat(life: Life, t: datetime, problem: str, topic: str, oid: str, product: str) -> str:
@@ -166,30 +244,22 @@ def review(life: Life, t: datetime, problem: str | None, oid: str, product: str)
 
 
 def survey(life: Life, t: datetime) -> None:
-    """An NPS survey and, two times in three, its answer (0-10 under ``nps``) with a comment."""
+    """The NPS survey by email and, two times in three, its answer with a comment, seven in
+    ten; the score follows the customer's mood."""
     rng, c = life.rng, life.c
-    life.emit(
-        "track", t, "email", user=c.user_id, event="Survey Sent", properties={"survey": "nps"}
-    )
+    life.emit.skip()  # earlier versions' "Survey Sent" event
     if rng.random() < 0.35:
+        life.ask(Ask("nps", c.user_id, c.lang, "email", t))
         return
     score = max(0, min(10, round(7.5 + c.mood * 1.3 + rng.gauss(0, 1.5))))
     sentiment = "pos" if score >= 9 else "neu" if score >= 7 else "neg"
-    props: dict[str, Any] = {"survey": "nps", "nps": score, "language": c.lang}
+    comment = None
     if rng.random() < 0.7:
         topic = rng.choice(TOPICS)
-        props["text"] = feedback_text(rng, c.lang, topic, sentiment, "", long=True).replace(
-            "  ", " "
-        )
-        props["topic"] = topic
-    life.emit(
-        "track",
-        t + timedelta(hours=rng.uniform(0.5, 48)),
-        "web",
-        user=c.user_id,
-        event=SURVEY_EVENT,
-        properties=props,
-    )
+        comment = feedback_text(rng, c.lang, topic, sentiment, "", long=True).replace("  ", " ")
+    answered = t + timedelta(hours=rng.uniform(0.5, 48))
+    life.emit.skip()  # and its survey_answered event
+    life.ask(Ask("nps", c.user_id, c.lang, "email", t, answered, {"nps": score}, comment))
 
 
 def social(life: Life, t: datetime) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from safar.demo.care import Ask
 from safar.demo.people import Customer, Emitter, assign_households, make_customer
 from safar.demo.story import Life, live_visitor, today, visitor
 
@@ -31,6 +32,8 @@ class DemoData:
     #: A customer whose timeline shows most of what the demo does (shown by ``safar demo``).
     showcase: str
     counts: dict[str, int] = field(default_factory=dict)
+    #: Survey invitations and answers, for the loader to send through Safar's surveys.
+    asks: list[Ask] = field(default_factory=list)
 
 
 def generate(seed: int, customers: int, now: datetime) -> DemoData:
@@ -43,20 +46,22 @@ def generate(seed: int, customers: int, now: datetime) -> DemoData:
     people = [make_customer(seed, i) for i in range(customers)]
     households = assign_households(seed, people)
     out: list[dict[str, Any]] = []
+    asks: list[Ask] = []
     for c in people:
-        Life(seed, c, end, out).run()
+        Life(seed, c, end, out, asks).run()
     visitors = customers // 4
     for i in range(visitors):
         visitor(seed, i, end, out)
     live_visitor(seed, end, out)
-    today(seed, people, end, out)
+    today(seed, people, end, out, asks)
     out.sort(key=lambda m: (m["timestamp"], m["messageId"]))
+    asks.sort(key=lambda a: (a.sent, a.user_id, a.survey))
     showcase = _pick_showcase(people, out)
     counts: dict[str, int] = {}
     for m in out:
         ch = m["context"]["channel"]
         counts[ch] = counts.get(ch, 0) + 1
-    return DemoData(out, people, visitors, households, showcase, counts)
+    return DemoData(out, people, visitors, households, showcase, counts, asks)
 
 
 def _pick_showcase(people: list[Customer], messages: list[dict[str, Any]]) -> str:

@@ -20,6 +20,9 @@ from safar.config import Settings
 from safar.demo.generator import DemoData, generate
 from safar.demo.journeys import install as install_journeys
 from safar.demo.segments import install as install_segments
+from safar.demo.surveys import DEMO_SURVEYS as DEMO_SURVEY_NAMES
+from safar.demo.surveys import SurveySeed
+from safar.demo.surveys import seed as seed_surveys
 from safar.errors import Conflict, NotFound, SafarError, ValidationFailed
 from safar.events.messages import normalize, parse_message
 from safar.events.rows import EventRow
@@ -57,6 +60,10 @@ class DemoInfo:
     journeys: int = 0
     #: Members of each saved segment the demo made (name -> count).
     segments: dict[str, int] = field(default_factory=dict)
+    #: Survey invitations and answers of the story, as they were sent through Safar's surveys.
+    asks: int = 0
+    answered: int = 0
+    surveys: SurveySeed = field(default_factory=SurveySeed)
 
     @property
     def events_per_second(self) -> float:
@@ -73,6 +80,13 @@ class DemoInfo:
         ]
         if self.sources:
             lines.append("Built from: " + "; ".join(self.sources))
+        if self.asks:
+            s = self.surveys
+            lines.append(
+                f"Surveys:      {len(DEMO_SURVEY_NAMES)} (NPS, delivery CSAT, support CES, store "
+                f"CSAT): {self.asks:,} invitations, {self.answered:,} answered ({s.invitations:,}"
+                f" invitations, {s.responses:,} responses, {s.events:,} answer events made now)"
+            )
         if self.journeys:
             lines.append(
                 f"Journeys:     {self.journeys} published (abandoned cart, detractor recovery, "
@@ -221,7 +235,14 @@ def load_demo(
     if real_data is not None and not Path(real_data).is_dir():
         raise NotFound(f"--real-data: {real_data} is not a folder", field="real_data")
     name = REAL_WORKSPACE_NAME if real_data is not None else WORKSPACE_NAME
-    runtime = Runtime(settings, ingest=False)
+    # A given "now" is the runtime's clock too: journeys enter on events of the last two days
+    # and due survey tasks run, relative to it.
+    fixed = now
+    runtime = (
+        Runtime(settings, ingest=False)
+        if fixed is None
+        else Runtime(settings, ingest=False, clock=lambda: fixed)
+    )
     try:
         state = _read_state(settings)
         entry = _workspace(runtime, dict(state.get(name) or {}), name)
@@ -243,6 +264,9 @@ def load_demo(
             stored, duplicates = store_messages(runtime, entry["workspace_id"], data.messages)
         except SafarError as exc:
             raise ValidationFailed(f"demo data rejected: {exc.message}") from exc
+        survey_seed = (
+            seed_surveys(runtime, entry["workspace_id"], data.asks) if data.asks else SurveySeed()
+        )
         segments = install_segments(runtime, entry["workspace_id"], clock)
         seconds = time.perf_counter() - started
         with runtime.db.session() as session:
@@ -275,6 +299,9 @@ def load_demo(
             sources=sources,
             journeys=len(journeys),
             segments=segments,
+            asks=len(data.asks),
+            answered=sum(a.answered is not None for a in data.asks),
+            surveys=survey_seed,
         )
     finally:
         runtime.close()

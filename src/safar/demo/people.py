@@ -95,6 +95,11 @@ class Emitter:
             self.out.append(msg)
         return msg
 
+    def skip(self) -> None:
+        """Use up one id without a message: where earlier versions emitted an event that is
+        now written by a domain (survey answers), the customer's later ids stay as they were."""
+        self.n += 1
+
 
 def new_anon(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))

@@ -13,16 +13,26 @@ from typing import Any
 
 from safar.demo import care, outreach
 from safar.demo import catalog as cat
+from safar.demo.care import Ask
 from safar.demo.people import DAYS, Customer, Emitter, daytime, feedback_text, iso, new_anon
+from safar.demo.texts import TOPICS
 
 
 class Life:
     """Everything that happens to one customer over the demo period."""
 
-    def __init__(self, seed: int, c: Customer, end: datetime, out: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        seed: int,
+        c: Customer,
+        end: datetime,
+        out: list[dict[str, Any]],
+        asks: list[Ask] | None = None,
+    ) -> None:
         self.seed = seed
         self.c = c
         self.end = end
+        self.asks: list[Ask] = [] if asks is None else asks
         self.rng = random.Random(f"safar-demo:{seed}:life:{c.index}")
         self.emit = Emitter(seed, f"c{c.index}", out, until=end)
         self.anon = new_anon(self.rng)
@@ -31,6 +41,10 @@ class Life:
         self.order_no = 0
 
     # -- helpers ---------------------------------------------------------------------------
+    def ask(self, ask: Ask) -> None:
+        """Keep a survey invitation that is not after the demo's "now" (nor its answer)."""
+        keep(self.asks, ask, self.end)
+
     def product(self) -> tuple[str, str, str, int]:
         sku, fa, en, category, price = self.rng.choice(cat.PRODUCTS)
         return sku, fa if self.c.lang == "fa" else en, category, price
@@ -158,7 +172,7 @@ class Life:
         self.order_no += 1
         oid = f"ord-{self.seed}-{c.index:05d}-{self.order_no}"
         t, pname, pay_issue = self.checkout(t, oid)
-        delivered, late, damaged = self.deliver(t, oid)
+        delivered, late, damaged = self.deliver(t, oid, pname)
         c.mood += -1.5 if late else 0.4
         c.mood += -1.5 if damaged else 0.0
         c.mood += -0.8 if pay_issue else 0.0
@@ -233,7 +247,7 @@ class Life:
         )
         return t, pname, pay_issue
 
-    def deliver(self, t: datetime, oid: str) -> tuple[datetime, bool, bool]:
+    def deliver(self, t: datetime, oid: str, product: str) -> tuple[datetime, bool, bool]:
         """Shipping and delivery, late or damaged now and then: (delivered, late, damaged)."""
         rng, c, emit = self.rng, self.c, self.emit
         promised = t + timedelta(days=rng.choice((1, 2, 3, 4)))
@@ -262,7 +276,7 @@ class Life:
                 properties={"template": "delivery_delay_notice", "order_id": oid},
             )
         locker = rng.random() < 0.08
-        emit(
+        done = emit(
             "track",
             delivered,
             "other",
@@ -277,6 +291,7 @@ class Life:
                 "to_locker": locker,
             },
         )
+        care.delivery_survey(self, done["messageId"], delivered, late, damaged, product)
         if locker:
             emit(
                 "track",
@@ -295,7 +310,7 @@ class Life:
         rng, c = self.rng, self.c
         sid, fa, en = rng.choice(cat.STORES)
         ctx = {"traits": {"phone": c.phone}}
-        self.emit(
+        visit = self.emit(
             "track",
             t,
             "store",
@@ -323,23 +338,15 @@ class Life:
                     "store_id": sid,
                 },
             )
+            # Every purchase brings the store survey by text an hour later; two in five answer.
+            sent, answered, scores, text = t + timedelta(hours=1), None, {}, None
             if rng.random() < 0.4:
                 sentiment = "pos" if c.mood >= 0 else "neg"
                 text = feedback_text(rng, c.lang, "staff", sentiment, pname, long=True)
-                self.emit(
-                    "track",
-                    t + timedelta(hours=2),
-                    "sms",
-                    user=c.user_id,
-                    event=care.SURVEY_EVENT,
-                    properties={
-                        "survey": "store_visit",
-                        "store_id": sid,
-                        "text": text,
-                        "csat": 5 if sentiment == "pos" else 2,
-                        "language": c.lang,
-                    },
-                )
+                answered, scores = t + timedelta(hours=2), {"csat": 5 if sentiment == "pos" else 2}
+                self.emit.skip()  # earlier versions' survey_answered event
+            self.ask(Ask("store", c.user_id, c.lang, "sms", sent, answered, scores, text,
+                         visit["messageId"], "Store Visit"))  # fmt: skip
 
 
 def visitor(seed: int, index: int, end: datetime, out: list[dict[str, Any]]) -> None:
@@ -372,7 +379,25 @@ def live_visitor(seed: int, end: datetime, out: list[dict[str, Any]]) -> None:
         emit("page", when, "web", anon=anon, name=title, properties={"path": path})
 
 
-def today(seed: int, people: list[Customer], end: datetime, out: list[dict[str, Any]]) -> None:
+def keep(asks: list[Ask], ask: Ask, end: datetime) -> None:
+    """Add the ask in whole seconds, without what would come after ``end``."""
+    ask.sent = ask.sent.replace(microsecond=0)
+    if ask.sent > end:
+        return
+    if ask.answered is not None:
+        ask.answered = ask.answered.replace(microsecond=0)
+        if ask.answered > end or ask.answered < ask.sent:
+            ask.answered, ask.scores, ask.comment = None, {}, None
+    asks.append(ask)
+
+
+def today(
+    seed: int,
+    people: list[Customer],
+    end: datetime,
+    out: list[dict[str, Any]],
+    asks: list[Ask] | None = None,
+) -> None:
     """What happened in the last hours, for the journeys to act on while the demo runs.
 
     About one customer in ten put something in the cart in the last six hours (half of them
@@ -399,11 +424,12 @@ def today(seed: int, people: list[Customer], end: datetime, out: list[dict[str, 
         elif roll < 0.133:
             t = end - timedelta(hours=rng.uniform(6, 30))
             score = rng.randint(1, 6)
-            emit(
-                "track",
-                t,
-                "web",
-                user=c.user_id,
-                event="survey_answered",
-                properties={"survey": "nps", "nps": score, "language": c.lang},
-            )
+            emit.skip()  # earlier versions' survey_answered event
+            sent = t - timedelta(hours=rng.uniform(1, 20))
+            comment = None
+            if rng.random() < 0.6:
+                topic = rng.choice(TOPICS)
+                comment = feedback_text(rng, c.lang, topic, "neg", "", long=False)
+            ask = Ask("nps", c.user_id, c.lang, "email", sent, t, {"nps": score}, comment)
+            if asks is not None:
+                keep(asks, ask, end)

@@ -115,6 +115,14 @@ def invitation_for_profile(
     )
 
 
+def invitations_made(
+    session: Session, *, workspace_id: str, survey_id: str
+) -> list[tuple[str | None, datetime]]:
+    """(user id, created at) of the survey's invitations: how a loader of past invitations
+    (the demo) recognises those an earlier run made."""
+    return InvitationRepository(session).made(workspace_id, survey_id)
+
+
 def link(signer: LinkSigner, base_url: str, invitation: Invitation) -> tuple[str, str]:
     token = signer.sign(invitation.id, at=invitation.created_at)
     return token, f"{base_url}/s/{token}"

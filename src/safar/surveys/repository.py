@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from safar.kit.repository import WorkspaceRepository, delete_rows, export_rows
@@ -30,6 +30,14 @@ class InvitationRepository(WorkspaceRepository[Invitation]):
         """The invitation a verified survey link names: the signature is the authority, so no
         workspace is known yet (the link's holder is the respondent, not a key)."""
         return self.session.get(Invitation, invitation_id)
+
+    def made(self, workspace_id: str, survey_id: str) -> list[tuple[str | None, datetime]]:
+        """(user id, created at) of every invitation to the survey: how a loader of historical
+        invitations (the demo) recognises the ones an earlier run already made."""
+        stmt = select(Invitation.user_id, Invitation.created_at).where(
+            Invitation.workspace_id == workspace_id, Invitation.survey_id == survey_id
+        )
+        return [(u, t) for u, t in self.session.execute(stmt)]
 
     def pending_for(self, workspace_id: str, profile_id: str, now: datetime) -> list[Invitation]:
         """The profile's unexpired, unanswered invitations to answer in the app or on the web."""

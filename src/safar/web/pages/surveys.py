@@ -64,16 +64,38 @@ def surveys(page: PageDep) -> HTMLResponse:
     if page.workspace_id:
         for s in service.list_surveys(page.session, workspace_id=page.workspace_id):
             f = metrics.Filters(workspace_id=page.workspace_id, survey_id=s.id)
-            nps = metrics.compute(page.session, "nps", f)
+            name = _main_metric(s)
+            score = metrics.compute(page.session, name, f) if name else []
             rate = metrics.compute(page.session, "response_rate", f)
             rows.append(
                 {
                     "survey": s,
-                    "nps": nps[0].values if nps else None,
+                    "metric": name,
+                    "score": _score_text(page, name, score[0].values) if score else None,
+                    # Answers of the headline question (partial responses count, as in NPS).
+                    "answers": score[0].values.get("n", 0)
+                    if score
+                    else (rate[0].values.get("started", 0) if rate else 0),
                     "rate": rate[0].values if rate else None,
                 }
             )
     return render(page, "surveys.html", rows=rows, templates=TEMPLATE_LABELS, nav_key="surveys")
+
+
+def _main_metric(survey: Survey) -> str | None:
+    """The survey's headline score: that of its first NPS, CSAT or CES question (a CSAT
+    survey's list row shows CSAT, not an empty NPS)."""
+    questions = service.definition_of(survey).questions
+    return next((q.type for q in questions if q.type in service.SCORE_COLUMNS), None)
+
+
+def _score_text(page: Page, name: str | None, values: dict[str, Any]) -> str | None:
+    """NPS as a score, CSAT as its top-2-box share, CES as its mean; None without answers."""
+    if name == "csat":
+        value = values.get("top2_pct")
+        return None if value is None else page.fmt.percent(value, 1)
+    value = values.get("score" if name == "nps" else "mean")
+    return None if value is None else page.fmt.number(round(value, 2))
 
 
 @router.post("/surveys", response_class=HTMLResponse)

@@ -201,7 +201,7 @@ def test_funnel_step_to_customers_to_segment_csv_and_journey(
     page.goto(f"{base}/journeys?" + urlencode({**FUNNEL, "segment": segment_id}))
     assert page.locator("#f-segment").input_value() == segment_id
     assert "۲ از ۲ مشتری" in page.locator("#process-summary").inner_text()
-    assert "steps:" in page.locator("#funnel .error").inner_text()
+    assert "گام‌ها:" in page.locator("#funnel .error").inner_text()  # the field, in Persian
 
     # Enter them into a live journey started from the API, once each.
     flow = api.post("/api/journeys/flows", json={

@@ -51,39 +51,14 @@ def events_source(
     An event belongs to the profile owning its ``user_id`` or, without one, its
     ``anonymous_id``; identifiers the map does not know stand for themselves.
     """
-    params: dict[str, Any] = {"ws": workspace_id}
     t = "events" if d == "duckdb" else f"{db}.events"
     m = "identity_map" if d == "duckdb" else f"{db}.identity_map"
     ts = "epoch_us(e.timestamp)" if d == "duckdb" else "toUnixTimestamp64Micro(e.timestamp)"
-    where = [
-        f"e.workspace_id = {p(d, 'ws', 'String')}",
-        "coalesce(e.user_id, e.anonymous_id) IS NOT NULL",
-    ]
-    if since_us is not None:
-        where.append(f"{ts} >= {p(d, 'since', 'Int64')}")
-        params["since"] = since_us
-    if until_us is not None:
-        where.append(f"{ts} < {p(d, 'until', 'Int64')}")
-        params["until"] = until_us
     act = "coalesce(e.event, e.name, e.type)"
-    if activities is not None:
-        params["acts"] = activities
-        where.append(
-            f"list_contains($acts, {act})"
-            if d == "duckdb"
-            else f"has({{acts:Array(String)}}, {act})"
-        )
-    if channel is not None:
-        params["channel"] = channel
-        where.append(f"e.channel = {p(d, 'channel', 'String')}")
     case = "coalesce(m.profile_id, e.user_id, e.anonymous_id)"
-    if members is not None:
-        params["members"] = list(members)
-        where.append(
-            f"list_contains($members, {case})"
-            if d == "duckdb"
-            else f"has({{members:Array(String)}}, {case})"
-        )
+    where, params = _filters(
+        d, workspace_id, ts, act, case, since_us, until_us, activities, channel, members
+    )
     chan = (
         ", e.channel AS channel, e.type AS type, e.properties AS properties, e.traits AS traits"
         if details
@@ -114,6 +89,50 @@ def events_source(
     plain = not (details or sentiment or activities is not None or channel or members is not None)
     spec = IndexSpec("events", workspace_id, since_us, until_us) if plain else None
     return Source(sql, params, spec, d)
+
+
+def _filters(
+    d: Dialect,
+    workspace_id: str,
+    ts: str,
+    act: str,
+    case: str,
+    since_us: int | None,
+    until_us: int | None,
+    activities: list[str] | None,
+    channel: str | None,
+    members: tuple[str, ...] | None,
+) -> tuple[list[str], dict[str, Any]]:
+    """The WHERE terms of ``events_source`` and their parameters."""
+    params: dict[str, Any] = {"ws": workspace_id}
+    where = [
+        f"e.workspace_id = {p(d, 'ws', 'String')}",
+        "coalesce(e.user_id, e.anonymous_id) IS NOT NULL",
+    ]
+    if since_us is not None:
+        where.append(f"{ts} >= {p(d, 'since', 'Int64')}")
+        params["since"] = since_us
+    if until_us is not None:
+        where.append(f"{ts} < {p(d, 'until', 'Int64')}")
+        params["until"] = until_us
+    if activities is not None:
+        params["acts"] = activities
+        where.append(
+            f"list_contains($acts, {act})"
+            if d == "duckdb"
+            else f"has({{acts:Array(String)}}, {act})"
+        )
+    if channel is not None:
+        params["channel"] = channel
+        where.append(f"e.channel = {p(d, 'channel', 'String')}")
+    if members is not None:
+        params["members"] = list(members)
+        where.append(
+            f"list_contains($members, {case})"
+            if d == "duckdb"
+            else f"has({{members:Array(String)}}, {case})"
+        )
+    return where, params
 
 
 def _sentiment(d: Dialect, db: str) -> tuple[str, str]:

@@ -132,15 +132,23 @@
       if (spec.renderer === "svg") { el.style.direction = "ltr"; }
       var chart = window.echarts.init(el, null, { renderer: spec.renderer || "canvas" });
       chart.setOption(option(spec, el.clientWidth));
+      /* One handler, after the resizing settles: a resize event also fires while the page is
+         still laying out (a scroll bar appears), and a second setOption in the middle of the
+         first render broke ECharts' progressive drawing. The option is rebuilt because
+         wrapped labels depend on the width. */
+      var pending = null;
       window.addEventListener("resize", function () {
-        chart.setOption(option(spec, el.clientWidth));
+        clearTimeout(pending);
+        pending = setTimeout(function () {
+          chart.resize();
+          chart.setOption(option(spec, el.clientWidth), { notMerge: true });
+        }, 150);
       });
       /* A number with the customers behind it links to them (funnel steps, key drivers). */
       chart.on("click", function (p) {
         if (p.data && p.data.href) { window.location.href = p.data.href; }
       });
       el.dataset.drawn = "1";
-      window.addEventListener("resize", function () { chart.resize(); });
     });
   }
 

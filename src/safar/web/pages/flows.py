@@ -218,8 +218,9 @@ def create(
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     if template:
-        definition = library.load(template)
-        definition["name"] = name.strip() or page.gettext(definition["name"])
+        # Installed in the reader's language: its name and its steps' labels.
+        definition = library.localized(template, page.gettext)
+        definition["name"] = name.strip() or definition["name"]
     else:
         definition = blank(name.strip() or page.gettext(N_("New automation")))
     flow = service.create_flow(

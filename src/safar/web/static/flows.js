@@ -13,12 +13,16 @@
   var csrfInput = document.querySelector("input[name=csrf_token]");
   var csrf = csrfInput ? csrfInput.value : "";
   var ENTRY = "__entry__";
-  var W = 168, H = 112, COL = 236, ROW = 136, PAD = 20;
+  var W = 168, H = 124, COL = 236, ROW = 150, PAD = 20;
+  var ZOOM_MIN = 0.3, ZOOM_MAX = 1.5, ZOOM_STEP = 1.25;
   var TYPES = ["send", "delay", "wait", "branch", "split", "survey", "set_trait", "case", "webhook", "exit"];
   var UNITS = [["days", 86400], ["hours", 3600], ["minutes", 60]];
   var PROP_OPS = ["eq", "neq", "in", "not_in", "gt", "gte", "lt", "lte", "contains", "exists", "not_exists"];
   var selected = ENTRY, invalid = null, dirty = false;
   var canvas = document.getElementById("fb-canvas");
+  var viewport = document.getElementById("fb-viewport"), stage = document.getElementById("fb-stage");
+  var zoom = 1, natural = { width: 0, height: 0 };
+  var pf = new Intl.NumberFormat(document.documentElement.lang === "fa" ? "fa-IR" : "en-US", { style: "percent" });
   var form = document.getElementById("fb-form");
   var previewBox = document.getElementById("fb-preview");
   var statusEl = document.getElementById("fb-status");
@@ -137,11 +141,18 @@
     var pos = layout(), ids = [ENTRY].concat(def.nodes.map(function (n) { return n.id; }));
     var maxX = 0, maxY = 0;
     ids.forEach(function (id) { maxX = Math.max(maxX, pos[id].x); maxY = Math.max(maxY, pos[id].y); });
-    var width = Math.max(canvas.parentNode.clientWidth - 2, maxX + W + PAD), height = maxY + H + PAD + 20;
+    natural = { width: maxX + W + 2 * PAD, height: maxY + H + PAD + 20 };
+    // At least the box's size (at this zoom), so a small journey still fills it from the start side.
+    var width = Math.max((viewport.clientWidth - 2) / zoom, natural.width);
+    var height = Math.max((viewport.clientHeight - 2) / zoom, natural.height);
     function left(p) { return rtl ? width - p.x - W : p.x; }
     canvas.textContent = "";
     canvas.style.width = width + "px";
     canvas.style.height = height + "px";
+    canvas.style.transform = zoom === 1 ? "" : "scale(" + zoom + ")";
+    stage.style.width = Math.floor(width * zoom) + "px";
+    stage.style.height = Math.floor(height * zoom) + "px";
+    document.getElementById("fb-zoom-level").textContent = pf.format(zoom);
     var layer = svg("svg", { class: "fb-edges", width: width, height: height, "aria-hidden": "true" });
     var defs = svg("defs", {}), marker = svg("marker", { id: "fb-arrow", viewBox: "0 0 10 10", refX: "9", refY: "5",
       markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" });
@@ -196,10 +207,11 @@
   function wireBox(box, id, pos) {
     box.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); select(id); } });
     box.addEventListener("pointerdown", function (e) {
+      e.stopPropagation();  // a drag on a step moves the step, not the view
       var sx = e.clientX, sy = e.clientY, moved = false, start = pos[id];
       var draggable = S.can_edit && id !== ENTRY;
       function move(ev) {
-        var dx = ev.clientX - sx, dy = ev.clientY - sy;
+        var dx = (ev.clientX - sx) / zoom, dy = (ev.clientY - sy) / zoom;
         if (!moved && Math.abs(dx) + Math.abs(dy) < 4) { return; }
         moved = true;
         if (!draggable) { return; }
@@ -223,6 +235,49 @@
     });
   }
   function select(id) { selected = id; clearErrors(); draw(); renderForm(); }
+
+  /* -- the view: zoom (keeping the middle of the box where it was), fit, pan -------------------- */
+  function setZoom(z, fit) {
+    z = Math.min(ZOOM_MAX, Math.max(ZOOM_MIN, Math.round(z * 100) / 100));
+    // Measured from the start side: a right-to-left box scrolls with negative scrollLeft.
+    var sign = rtl ? -1 : 1;
+    var cx = (sign * viewport.scrollLeft + viewport.clientWidth / 2) / zoom;
+    var cy = (viewport.scrollTop + viewport.clientHeight / 2) / zoom;
+    zoom = z;
+    draw();
+    if (fit) { viewport.scrollLeft = 0; viewport.scrollTop = 0; return; }
+    viewport.scrollLeft = sign * (cx * zoom - viewport.clientWidth / 2);
+    viewport.scrollTop = cy * zoom - viewport.clientHeight / 2;
+  }
+  function fitView() {
+    var z = Math.min((viewport.clientWidth - 4) / natural.width, (viewport.clientHeight - 4) / natural.height, 1);
+    setZoom(z, true);
+  }
+  document.getElementById("fb-zoom-in").addEventListener("click", function () { setZoom(zoom * ZOOM_STEP); });
+  document.getElementById("fb-zoom-out").addEventListener("click", function () { setZoom(zoom / ZOOM_STEP); });
+  document.getElementById("fb-zoom-level").addEventListener("click", function () { setZoom(1); });
+  document.getElementById("fb-fit").addEventListener("click", fitView);
+  viewport.addEventListener("wheel", function (e) {
+    if (!e.ctrlKey) { return; }  // a plain wheel scrolls; with Ctrl it zooms
+    e.preventDefault();
+    setZoom(e.deltaY < 0 ? zoom * 1.1 : zoom / 1.1);
+  }, { passive: false });
+  viewport.addEventListener("pointerdown", function (e) {
+    if (e.button !== 0) { return; }
+    var sx = e.clientX, sy = e.clientY, left = viewport.scrollLeft, top = viewport.scrollTop;
+    viewport.classList.add("fb-panning");
+    function move(ev) {
+      viewport.scrollLeft = left - (ev.clientX - sx);
+      viewport.scrollTop = top - (ev.clientY - sy);
+    }
+    function up() {
+      viewport.classList.remove("fb-panning");
+      document.removeEventListener("pointermove", move);
+      document.removeEventListener("pointerup", up);
+    }
+    document.addEventListener("pointermove", move);
+    document.addEventListener("pointerup", up);
+  });
   function changed(redraw) {
     dirty = true;
     statusEl.textContent = T.unsaved;
@@ -362,7 +417,7 @@
   window.SafarFlows = { def: function () { return def; }, select: select, post: post, clean: clean, parts: {
     el: el, field: field, textInput: textInput, selectInput: selectInput, checkbox: checkbox, button: button,
     nodeChoices: nodeChoices, durationInputs: durationInputs, conditionRows: conditionRows, kindDefaults: kindDefaults,
-    changed: changed, byId: byId, getPath: getPath, setPath: setPath, slots: slots, bdi: bdi, svg: svg,
+    changed: changed, reveal: reveal, byId: byId, getPath: getPath, setPath: setPath, slots: slots, bdi: bdi, svg: svg,
     T: T, O: O, S: S, TYPES: TYPES, ENTRY: ENTRY, COL: COL, ROW: ROW
   } };
 
@@ -384,7 +439,7 @@
     clearErrors();
     invalid = target;
     var box = canvas.querySelector('[data-node="' + target + '"]');
-    if (box) { box.classList.add("fb-invalid"); }
+    if (box) { box.classList.add("fb-invalid"); reveal(box); }
     var parts = field.split("."), spot = null;
     while (parts.length && !spot) {
       spot = form.querySelector('[data-path="' + parts.join(".") + '"]');
@@ -404,6 +459,14 @@
     alertEl.appendChild(document.createTextNode(err.message + " "));
     alertEl.appendChild(el("code", { dir: "ltr", text: field }));
     alertEl.hidden = false;
+  }
+  /* Scroll the view (only the view, not the page) so the step's box shows. */
+  function reveal(box) {
+    var v = viewport.getBoundingClientRect(), b = box.getBoundingClientRect();
+    if (b.left < v.left) { viewport.scrollLeft -= v.left - b.left + PAD; }
+    else if (b.right > v.right) { viewport.scrollLeft += b.right - v.right + PAD; }
+    if (b.top < v.top) { viewport.scrollTop -= v.top - b.top + PAD; }
+    else if (b.bottom > v.bottom) { viewport.scrollTop += b.bottom - v.bottom + PAD; }
   }
   function clean() {
     var out = JSON.parse(JSON.stringify(def));

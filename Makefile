@@ -50,8 +50,11 @@ i18n: $(STAMP)
 # The real SDKs the ingest tests drive (versions pinned in tests/events/sdk/package-lock.json,
 # plus the legacy analytics-python, whose backoff pin clashes with the current SDK's).
 SDK := tests/events/sdk
+# axe-core, the accessibility checker the dashboard tests inject into each page (test-only).
+A11Y := tests/web/a11y
 sdk-packages: $(STAMP)
 	cd $(SDK) && npm ci --no-audit --no-fund --ignore-scripts
+	cd $(A11Y) && npm ci --no-audit --no-fund --ignore-scripts
 	$(BIN)/pip install -q --target $(SDK)/py-legacy "analytics-python==1.4.0"
 
 # The standalone analytics.js Safar serves, copied from the pinned npm package.

@@ -176,6 +176,10 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=1000.0)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--waiting", type=int, default=100_000)
+    ap.add_argument(
+        "--fire", type=int, default=0, help="how many of the waiting fire (default: all)"
+    )
+    ap.add_argument("--skip-latency", action="store_true", help="only the waiting instances")
     args = ap.parse_args()
     gw = Gateway()
     env = {
@@ -185,6 +189,9 @@ def main() -> None:
         "SAFAR_SCHEDULER_INTERVAL_S": "0.2",
     }
     count = int(args.rate * args.seconds)
+    if args.skip_latency:
+        waiting(args.waiting, env, args.fire or args.waiting)
+        return
     with running_server(env) as server, httpx.Client(base_url=server.url, timeout=30) as client:
         identify(client, server.write_key, range(0, 2 * count))
         post(
@@ -215,11 +222,12 @@ def main() -> None:
         rss, peak = server.rss_mb()
         print(f"server memory: {rss:.0f} MB now, {peak:.0f} MB peak")
     if args.waiting:
-        waiting(args.waiting, env)
+        waiting(args.waiting, env, args.fire or args.waiting)
 
 
-def waiting(n: int, env: dict[str, str]) -> None:
-    """N instances waiting on a timer; memory while held, then the fire rate."""
+def waiting(n: int, env: dict[str, str], fire: int) -> None:
+    """N instances waiting on a timer; memory while held, then the fire rate of the first
+    ``fire`` of them (the others' timers stay a day away, held)."""
     from safar.config import Settings
     from safar.db import Database
     from safar.flows import service
@@ -238,6 +246,7 @@ def waiting(n: int, env: dict[str, str]) -> None:
         db = Database(Settings(data_dir=server.data_dir).resolved_state_url)
         flow = parse(definition)
         due = datetime.now(UTC) + timedelta(seconds=60 + n / 4000)
+        later = due + timedelta(days=1)
         t0 = time.perf_counter()
         with db.session() as s:
             version = service.get_flow(s, workspace_id=server.workspace_id, flow_id=flow_id).version
@@ -276,7 +285,10 @@ def waiting(n: int, env: dict[str, str]) -> None:
             )
             timers.append(
                 dict(
-                    workspace_id=server.workspace_id, instance_id=iid, token=state.token, due_at=due
+                    workspace_id=server.workspace_id,
+                    instance_id=iid,
+                    token=state.token,
+                    due_at=due if u < fire else later,
                 )
             )
         with db.session() as s:
@@ -292,14 +304,14 @@ def waiting(n: int, env: dict[str, str]) -> None:
             time.sleep(0.05)
         t1 = time.perf_counter()
         marks = []
-        while gw.count() < n and time.perf_counter() - t1 < 3600:
+        while gw.count() < fire and time.perf_counter() - t1 < 3600:
             time.sleep(1)
             marks.append((time.perf_counter() - t1, gw.count()))
         took = time.perf_counter() - t1
         rss, peak = server.rss_mb()
         steady = [c for t, c in marks if t > 5]
         print(
-            f"fired {gw.count():,}/{n:,} in {took:.0f} s: {gw.count() / took:,.0f} actions/s to the gateway; "
+            f"fired {gw.count():,}/{fire:,} of {n:,} in {took:.0f} s: {gw.count() / took:,.0f} actions/s to the gateway; "
             f"memory {rss:.0f} MB (peak {peak:.0f} MB); first 10 s: {dict(marks[:10])}; steady {len(steady)}"
         )
 

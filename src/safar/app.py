@@ -64,7 +64,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     """One answer per kind of failure: SafarError as its JSON (or an error page), validation as
     a 400 naming the field, store errors as 503 with Retry-After, anything else a bare 500."""
     from safar.events.api import IngestCORS
-    from safar.web.errors import is_page, page_error, safar_page_error
+    from safar.web.errors import is_page, page_error, page_validation_error, safar_page_error
 
     async def _unexpected(request: Request, exc: Exception) -> Response:
         if is_transient(exc):
@@ -104,7 +104,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         first = errors[0] if errors else {"loc": ("body",), "msg": "invalid request"}
         field = _field(tuple(first.get("loc", ())))
         if is_page(request):
-            return page_error(request, 400, f"{field}: {first.get('msg')}")
+            return page_validation_error(request, first)
         return JSONResponse(
             {
                 "error": "ValidationFailed",

@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     push_api_key: str | None = None
     #: How often the orchestration scheduler looks for due jobs.
     scheduler_interval_s: float = 1.0
+    #: Messages the scheduler hands to their channels at once (each waits on its provider).
+    send_concurrency: int = Field(default=8, ge=1, le=64)
     #: Where journeys run: state-store rows and the scheduler, or a Temporal cluster.
     flows_runtime: Literal["embedded", "temporal"] = "embedded"
     temporal_address: str = "127.0.0.1:7233"

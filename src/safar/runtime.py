@@ -107,6 +107,7 @@ class Runtime:
             interval_s=settings.scheduler_interval_s,
             clock=clock,
             guards=Guards.from_settings(settings),
+            send_concurrency=settings.send_concurrency,
         )
         for domain in DOMAINS:
             for name, ref in domain.actions.items():

@@ -103,7 +103,8 @@ async def test_journey_map(
     assert st["browse"]["cases"] == 4 and st["browse"]["conversion_to_next"] == 1.0
     assert st["buy"]["median_seconds_to_next"] == 34 * 3600  # 19 h, 19 h, 49 h, 49 h
     assert st["buy"]["emotion"]["csat"] == {"mean": 5.0, "count": 4}
-    assert st["delivery"]["emotion"]["nps"] == {"mean": 6.0, "count": 4}
+    # Two promoters (10) and two detractors (2): a mean answer of 6 but an NPS of 0.
+    assert st["delivery"]["emotion"]["nps"] == {"mean": 6.0, "count": 4, "score": 0.0}
     assert st["support"]["cases"] == 2 and st["refund"]["cases"] == 2
     assert st["support"]["in_design"] is False
     assert body["conformance"]["share_following"] == 0.5

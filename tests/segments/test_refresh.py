@@ -153,13 +153,18 @@ def test_privacy_export_and_erase_cover_memberships(tmp_path: Path) -> None:
                 data=SegmentCreate(name="Gold", conditions=[TraitCondition(key="plan", value="gold")]),
             )  # fmt: skip
             service.refresh(session, runtime.store, workspace_id=ws, segment_id=seg.id, now=NOW)
+            listed = service.create_segment(
+                session, workspace_id=ws, data=SegmentCreate(name="Dropped", profiles=[u1])
+            )
         with runtime.db.session() as session:
             exported = handler.export(session, runtime, workspace_id=ws, profile_id=u1)
             assert [(m["segment_id"], m["profile_id"]) for m in exported["memberships"]] == [
                 (seg.id, u1)
             ]
-            assert handler.erase(session, runtime, workspace_id=ws, profile_id=u1) == 1
+            assert [m["segment_id"] for m in exported["listed_in"]] == [listed.id]
+            assert handler.erase(session, runtime, workspace_id=ws, profile_id=u1) == 2
         with runtime.db.session() as session:
             assert handler.export(session, runtime, workspace_id=ws, profile_id=u1) == {
-                "memberships": []
+                "memberships": [],
+                "listed_in": [],
             }

@@ -14,9 +14,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -29,7 +30,7 @@ from safar.surveys import service as svc
 from safar.surveys.models import Invitation
 from safar.workspaces.service import create_workspace
 from tests.surveys.factories import answer
-from tests.web.seed import seed
+from tests.web.seed import NOW, rows_for, seed
 
 PASSWORD = "correct horse battery"
 ROLES = ("admin", "analyst", "agent", "viewer")
@@ -186,3 +187,99 @@ def answered_survey(site: Site) -> str:
             tz="Asia/Tehran",
         )
     return survey.id
+
+
+# -- a tour of every dashboard page, with data on each ------------------------------------------
+#: The pages ``tour`` returns, by name (tests parametrise over them before the site exists).
+TOUR_PAGES = (
+    "overview", "overview-empty", "customers", "customer", "journeys", "journeys-errors",
+    "listen", "automations", "automation", "surveys", "survey", "survey-csat", "survey-builder",
+    "imports", "import", "settings", "journeys-empty", "listen-empty", "customers-empty",
+)  # fmt: skip
+
+
+def scored_customers(site: Site, n: int = 60) -> None:
+    """``n`` customers answer an NPS question; half chatted with support first and scored low,
+    so the key-driver card has a finding to say."""
+    msgs: list[dict[str, Any]] = []
+    for i in range(n):
+        uid, chat = f"scored-{i}", i % 2 == 0
+        t0 = NOW - timedelta(days=2, minutes=i)
+        if chat:
+            msgs.append({"type": "track", "userId": uid, "event": "Support Chat",
+                         "messageId": f"chat-{i}", "timestamp": t0.isoformat()})  # fmt: skip
+        msgs.append({"type": "track", "userId": uid, "event": "survey_answered",
+                     "messageId": f"nps-{i}", "properties": {"nps": 3 + i % 3 if chat else 9},
+                     "timestamp": (t0 + timedelta(minutes=5)).isoformat()})  # fmt: skip
+    site.runtime.applier.apply(rows_for(site.workspace_id, msgs))
+    if site.runtime.consumer is not None:
+        site.runtime.consumer.wait_applied()
+
+
+def tour(site: Site) -> dict[str, str]:
+    """Give the site a survey with answers, a published journey, an import and scored customers;
+    then {name: path} of every dashboard page, each showing data (and a few empty states)."""
+    from safar.flows import service as flows
+    from safar.identity import service as identity
+    from tests.events.factories import import_csv, queue_import
+
+    rt = site.runtime
+    survey_id = answered_survey(site)
+    scored_customers(site)
+    definition = {
+        "name": "خوش‌آمد پیامکی",
+        "trigger": {"type": "event", "event": "Product Viewed", "where": []},
+        "start": "hello",
+        "nodes": [
+            {"id": "hello", "type": "send", "channel": "sms",
+             "texts": {"fa": {"subject": "", "body": "سلام {{ traits.name }}"},
+                       "en": {"subject": "", "body": "Hello {{ traits.name }}"}},
+             "next": "later"},
+            {"id": "later", "type": "delay", "mode": "duration", "seconds": 3600, "next": "end"},
+            {"id": "end", "type": "exit"},
+        ],
+    }  # fmt: skip
+    with rt.db.session() as s:
+        flow = flows.create_flow(
+            s, workspace_id=site.workspace_id, definition=definition, user="test", now=NOW
+        )
+        flow_id = flow.id
+        sara = identity.lookup(s, workspace_id=site.workspace_id, type_="email",
+                               value="sara@example.com")  # fmt: skip
+    run_id = queue_import(rt, site.workspace_id, "orders.csv", import_csv(6), {})
+    with rt.db.session() as s:
+        csat = svc.create_survey(s, workspace_id=site.workspace_id, data=presets.template("csat"))
+        s.expunge(csat)
+    for day, score in ((3, 5), (4, 4), (10, 2), (26, 5)):
+        answer(
+            rt, csat, site.workspace_id, datetime(2026, 10, day, 9, tzinfo=UTC), "sms", csat=score
+        )
+    journeys = urlencode({
+        "steps": "Product Viewed, Order Completed",
+        "stages": "browse: Product Viewed\nbuy: Order Completed",
+        "breakdown": "channel",
+        "unit": "ستاره",
+    })  # fmt: skip
+    nothing = "period=custom&from=2020-01-01&to=2020-01-02"
+    return {
+        "overview": "/?period=custom&from=2026-02-20&to=2026-03-01",
+        "overview-empty": "/",
+        "customers": "/customers",
+        "customer": f"/customers/{sara}",
+        "journeys": f"/journeys?{journeys}",
+        "journeys-errors": "/journeys?steps=Product+Viewed%2C+Teleported&stages=no+colon",
+        "listen": "/listen",
+        "automations": "/automations",
+        "automation": f"/automations/{flow_id}",
+        "surveys": "/surveys",
+        "survey": f"/surveys/{survey_id}",
+        "survey-csat": f"/surveys/{csat.id}",
+        "survey-builder": f"/surveys/{survey_id}/edit",
+        "imports": "/imports",
+        "import": f"/imports/{run_id}",
+        "settings": "/settings",
+        # Empty states: a period with nothing in it, a search that finds no one.
+        "journeys-empty": f"/journeys?{nothing}&{journeys}",
+        "listen-empty": f"/listen?{nothing}",
+        "customers-empty": "/customers?q=nobody%40nowhere.example",
+    }

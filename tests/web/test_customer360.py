@@ -213,7 +213,7 @@ async def test_header_reads_in_persian_and_english(web: httpx.AsyncClient, site:
     assert "<bdi>Ticket follow-up</bdi>" in _tile(fa, "journeys")
     assert "در انتظار" in _plain(_tile(fa, "journeys"))
     assert "<bdi>Call back</bdi>" in _tile(fa, "cases") and "بالا" in _plain(_tile(fa, "cases"))
-    assert "marketing / sms" in _tile(fa, "consent")
+    assert "بازاریابی / پیامک" in _tile(fa, "consent")  # purpose and channel by their names
     # Jalali dates in Persian digits; the badges of both texts on the timeline.
     day = _plain(_tile(fa, "csat"))
     assert JALALI_DAY.search(day), day

@@ -22,9 +22,16 @@ QUERY = urlencode(
 )
 DRAWN = """() => [...document.querySelectorAll('[data-chart-for]')].map(el => {
     const canvas = el.querySelector('canvas');
-    const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     let painted = 0;
-    for (let i = 3; i < px.length; i += 4) { if (px[i] > 0) painted++; }
+    if (canvas) {
+        const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        for (let i = 3; i < px.length; i += 4) { if (px[i] > 0) painted++; }
+    } else {  // an SVG chart (the funnel): the area its filled shapes cover
+        for (const p of el.querySelectorAll('svg path')) {
+            const r = p.getBoundingClientRect();
+            if (p.getAttribute('fill') && p.getAttribute('fill') !== 'none') painted += r.width * r.height;
+        }
+    }
     return {id: el.id, type: echarts.getInstanceByDom(el).getOption().series[0].type, painted};
 })"""
 

@@ -55,8 +55,9 @@ async def test_journeys_page_in_english_with_bad_input(web: httpx.AsyncClient) -
     assert res.status_code == 200
     html = res.text
     assert 'dir="ltr"' in html and "Process map" in html
-    assert "no events named &#39;Teleported&#39;" in html
-    assert "should read" in html  # the stage line error, shown in its card
+    # Each card's error names its field by the form's label, the reader's words isolated.
+    assert "Steps: no events named <bdi>&#39;Teleported&#39;</bdi> in the chosen period" in html
+    assert "Stages: line <bdi>1</bdi> should read <bdi>stage: event, event</bdi>" in html
     assert "chart-process" in html  # the other cards still render
 
 
@@ -74,7 +75,7 @@ async def test_funnel_any_order_with_breakdown_charts(web: httpx.AsyncClient) ->
     assert first["kind"] == "funnel"
     assert 'id="funnel-breakdown"' in html
     # The other cards' forms and the filter bar keep the funnel's choices.
-    assert html.count('name="breakdown" value="channel"') == 4
+    assert html.count('name="breakdown" value="channel"') == 5  # filters, 4 cards
     res = await web.get(
         "/journeys",
         params={**params, "breakdown": "persona",
@@ -96,11 +97,11 @@ async def test_funnel_breakdown_in_english_with_bad_input(web: httpx.AsyncClient
     assert res.status_code == 200
     assert "In any order" in res.text and "No value" in res.text and "2 of 2 steps" in res.text
     for bad, message in (
-        ({"breakdown": "trait", "bkey": "a b"}, "breakdown: trait needs a key"),
-        ({"breakdown": "persona", "personas": "just words"}, "personas: line 1 should read"),
-        ({"breakdown": "persona"}, "personas: a persona breakdown needs persona rules"),
-        ({"mode": "sideways"}, "mode: &#39;sideways&#39; is not"),
-        ({"breakdown": "colour"}, "breakdown: &#39;colour&#39; is not offered"),
+        ({"breakdown": "trait", "bkey": "a b"}, "Break down by: <bdi>trait</bdi> needs a key"),
+        ({"breakdown": "persona", "personas": "just words"}, "Personas: line <bdi>1</bdi> should"),
+        ({"breakdown": "persona"}, "Personas: a persona breakdown needs persona rules"),
+        ({"mode": "sideways"}, "Order: <bdi>sideways</bdi> is not one of the offered orders"),
+        ({"breakdown": "colour"}, "Break down by: <bdi>colour</bdi> is not offered"),
     ):
         res = await web.get("/journeys", params={**steps, **bad})
         assert res.status_code == 200
@@ -127,17 +128,17 @@ async def test_key_drivers_in_words_with_the_unit_in_both_languages(
     await sign_in(web, "viewer")
     res = await web.get("/journeys", params={"unit": "ستاره"})
     drivers = res.text.split('id="driver-list"', 1)[1].split("</ol>", 1)[0]
-    assert "Support Chat (events)" in drivers and "ستاره" in drivers
-    assert "بازهٔ اطمینان ۹۵٪" in drivers and not re.search(
-        r"[0-9]", drivers.replace("(events)", "")
-    )
+    # The factor in Persian (the event's name isolated), Persian digits, minus and decimal sign.
+    assert "شمار رویدادهای <bdi>Support Chat</bdi>: \u200e−۵٫۰ <bdi>ستاره</bdi>" in drivers
+    shown = re.sub(r"<[^>]*>", "", drivers)  # the text, not the links' addresses
+    assert "بازهٔ اطمینان ۹۵٪" in shown and not re.search(r"[0-9]", shown)
     token = await page_csrf(web)
     await web.post("/prefs/language", data={"language": "en", "csrf_token": token})
     res = await web.get("/journeys", params={"unit": "stars"})
     drivers = res.text.split('id="driver-list"', 1)[1].split("</ol>", 1)[0]
     assert (
-        "Support Chat (events): -5.0 stars (95% CI -5.30 to -4.70; 30 with vs 30 without)"
-        in drivers
+        "<bdi>Support Chat</bdi> (events): -5.0 <bdi>stars</bdi> (95% CI -5.30 to -4.70; "
+        "30 with vs 30 without)" in drivers
     )
 
 
@@ -148,7 +149,7 @@ async def test_journeys_cover_all_time_unless_a_range_is_chosen(web: httpx.Async
     steps = {"steps": "Product Viewed, Order Completed"}
 
     def customers(html: str) -> int:
-        m = re.search(r"Customers: ([\d,]+) ·", html)
+        m = re.search(r"followed by ([\d,]+) of [\d,]+ customers", html)
         assert m, "no process map"
         return int(m.group(1).replace(",", ""))
 

@@ -188,7 +188,7 @@ async def test_a_segment_keeps_its_members_texts(texts: Site, web: httpx.AsyncCl
     await sign_in(web, "viewer")
     res = await web.get("/listen", params=RANGE | {"segment": gold.id})
     assert SHOWN.findall(res.text) == ["t-3", "t-4"]
-    assert f'<option value="{gold.id}" selected>طلایی</option>' in res.text
+    assert f'<option value="{gold.id}" dir="auto" selected>طلایی</option>' in res.text
     assert 'id="kpi-texts">۲<' in res.text
     unknown = await web.get("/listen", params=RANGE | {"segment": "seg_nope"})
     assert 'data-field="segment"' in unknown.text and len(SHOWN.findall(unknown.text)) == 5
@@ -246,13 +246,14 @@ async def test_bad_corrections_name_the_field(
     await _english(web)
     res = await _correct(web, **form)
     assert res.status_code == (404 if field == "message_id" else 400)
-    assert f'class="detail" dir="ltr">{field}: ' in res.text, res.text[-600:]
+    assert f'data-field="{field}">' in res.text, res.text[-600:]
 
 
 async def test_a_bad_drill_down_label_names_the_field(texts: Site, web: httpx.AsyncClient) -> None:
     await sign_in(web, "viewer")
     res = await web.get("/listen", params=RANGE | {"emotion": "glee"})
-    assert res.status_code == 400 and 'class="detail" dir="ltr">emotion: not one of' in res.text
+    assert res.status_code == 400 and 'data-field="emotion">' in res.text
+    assert "باید یکی از این‌ها باشد: <bdi>joy, anger" in res.text  # in the reader's language
 
 
 async def test_themes_with_their_examples(site: Site, web: httpx.AsyncClient) -> None:

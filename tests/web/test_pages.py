@@ -118,7 +118,7 @@ async def test_search_unmerge_and_timeline(web: httpx.AsyncClient) -> None:
     text = profile.text
     assert "سارا احمدی" in text and "Ticket Opened" in text and "Ahmadi family" in text
     assert 'data-channel="phone"' in text and 'data-channel="app"' in text
-    assert "marketing / sms" in text and "marketing / email" in text  # consent
+    assert "بازاریابی / پیامک" in text and "بازاریابی / ایمیل" in text  # consent, by name
     filtered = await web.get(res.headers["location"], params={"channel": "phone"})
     assert 'data-channel="phone"' in filtered.text and 'data-channel="app"' not in filtered.text
     token = await page_csrf(web, res.headers["location"])

@@ -25,5 +25,6 @@ async def test_rejected_events_are_listed_by_field(web: httpx.AsyncClient, site:
     row = page.text.split('data-field="event"', 1)[1].split("</tr>", 1)[0]
     assert "۲" in row  # the count, in Persian digits
     assert "bad-2" in row  # the latest example
+    assert "نباید نویسهٔ کنترلی" in row  # the API's reason, said in Persian
     await sign_in(web, "agent")
     assert 'id="rejected"' not in (await web.get("/settings")).text

@@ -11,6 +11,7 @@ what they would have sent (``would_send``) and contact nobody.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -37,6 +38,25 @@ MESSAGE_ACTION = "flow.message"
 #: (session, workspace, profile, conditions, match) -> bool, for event-history and segment
 #: conditions (the segments domain evaluates them in the event store).
 Audience = Callable[[Session, str, str, Sequence[Any], str], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAct:
+    """An ``Act`` command a batch of instances collected, run with the others (``act_many``)."""
+
+    ref: InstanceRef
+    flow: FlowDefinition
+    node: str
+    key: str
+    control: bool
+    who: Person
+
+
+class EnqueueMany(Protocol):
+    """The orchestration scheduler's ``enqueue_messages``: ``Enqueue`` for many, one job id per
+    request in order."""
+
+    def __call__(self, session: Session, requests: list[dict[str, Any]]) -> list[int]: ...
 
 
 class Enqueue(Protocol):
@@ -81,9 +101,11 @@ class Executor:
         audience: Audience | None,
         default_tz: str = "Asia/Tehran",
         wake_scheduler: Callable[[], None] | None = None,
+        enqueue_many: EnqueueMany | None = None,
     ) -> None:
         self.jobs = jobs
         self.enqueue = enqueue
+        self.enqueue_many = enqueue_many
         self.audience = audience
         self.default_tz = default_tz
         self.wake_scheduler = wake_scheduler
@@ -160,19 +182,71 @@ class Executor:
         repo.add(row)
         return dict(row.detail) | {"status": row.status}
 
-    def _message(
+    def act_many(self, s: Session, acts: Sequence[PendingAct], now: datetime) -> None:
+        """``act`` for a batch: the keys already acted on in one read, the messages queued in
+        one call, the action rows in one insert. Events a step writes (traits, cases) go one
+        by one as ``act`` writes them (they are rare)."""
+        if not acts:
+            return
+        if self.enqueue_many is None:
+            for a in acts:
+                self.act(s, a.ref, a.flow, a.node, a.key, a.control, now, a.who)
+            return
+        repo = ActionRepository(s)
+        done = repo.acted(list({a.ref.instance_id for a in acts}))
+        rows: list[dict[str, Any]] = []
+        messages: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for a in acts:
+            if (a.ref.instance_id, a.key) in done:
+                continue
+            done.add((a.ref.instance_id, a.key))
+            node = a.flow.node(a.node)
+            row: dict[str, Any] = {
+                "workspace_id": a.ref.workspace_id,
+                "flow_id": a.ref.flow_id,
+                "instance_id": a.ref.instance_id,
+                "profile_id": a.ref.profile_id,
+                "node": a.node,
+                "key": a.key,
+                "kind": node.type,
+                "control": a.control,
+                "status": "done",
+                "detail": {},
+                "job_id": None,
+                "at": now,
+            }
+            if a.control and (node.type in CONTACTING or node.type == "case"):
+                row["status"] = "would_send"
+                row["detail"] = {"channel": getattr(node, "channel", node.type)}
+            elif node.type in CONTACTING:
+                row["status"] = "queued"
+                messages.append((row, self._request(a.ref, a.flow, node, a.key, now, a.who)))
+            else:
+                row["detail"] = self._emit(s, a.ref, node, a.key, now, a.who)
+            rows.append(row)
+        if messages:
+            ids = self.enqueue_many(s, [request for _, request in messages])
+            for (row, _), job_id in zip(messages, ids, strict=True):
+                row["job_id"] = job_id
+            self._wake_on_commit(s)
+        repo.add_many(rows)
+
+    def _wake_on_commit(self, s: Session) -> None:
+        if self.wake_scheduler is not None:
+            # The message goes out as soon as this unit of work commits, not at the next poll.
+            wake = self.wake_scheduler
+            orm_event.listen(s, "after_commit", lambda _s: wake(), once=True)
+
+    def _request(
         self,
-        s: Session,
         ref: InstanceRef,
         flow: FlowDefinition,
         node: Any,
         key: str,
         now: datetime,
-        who: Person | None,
-    ) -> int:
-        if self.enqueue is None:
-            raise RuntimeError("journey messages need the orchestration scheduler")
-        who = who or person(s, workspace_id=ref.workspace_id, profile_id=ref.profile_id)
+        who: Person,
+    ) -> dict[str, Any]:
+        """The message job of a contacting step, as ``Enqueue``'s keyword arguments."""
         params: dict[str, Any] = {
             "flow_id": ref.flow_id,
             "version": ref.version,
@@ -191,22 +265,33 @@ class Executor:
             "message_id": f"flow:{ref.instance_id}:{key}",
             "params": params,
         }
-        if self.wake_scheduler is not None:
-            # The message goes out as soon as this unit of work commits, not at the next poll.
-            wake = self.wake_scheduler
-            orm_event.listen(s, "after_commit", lambda _s: wake(), once=True)
-        return self.enqueue(
-            s,
-            workspace_id=ref.workspace_id,
-            action=action,
-            channel=channel,
-            payload=payload,
-            policy=policy_of(flow, contact=node.type != "webhook"),
+        return {
+            "workspace_id": ref.workspace_id,
+            "action": action,
+            "channel": channel,
+            "payload": payload,
+            "policy": policy_of(flow, contact=node.type != "webhook"),
             # Node before instance: one prefix per step gives the step's outcomes (analytics).
-            key=f"flow:{ref.flow_id}:{node.id}:{ref.instance_id}:{key.rsplit(':', 1)[-1]}",
-            due_at=now,
-            profile_id=who.profile_id,
-        )
+            "key": f"flow:{ref.flow_id}:{node.id}:{ref.instance_id}:{key.rsplit(':', 1)[-1]}",
+            "due_at": now,
+            "profile_id": who.profile_id,
+        }
+
+    def _message(
+        self,
+        s: Session,
+        ref: InstanceRef,
+        flow: FlowDefinition,
+        node: Any,
+        key: str,
+        now: datetime,
+        who: Person | None,
+    ) -> int:
+        if self.enqueue is None:
+            raise RuntimeError("journey messages need the orchestration scheduler")
+        who = who or person(s, workspace_id=ref.workspace_id, profile_id=ref.profile_id)
+        self._wake_on_commit(s)
+        return self.enqueue(s, **self._request(ref, flow, node, key, now, who))
 
     def _emit(
         self, s: Session, ref: InstanceRef, node: Any, key: str, now: datetime, who: Person | None

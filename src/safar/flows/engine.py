@@ -136,6 +136,8 @@ class FlowEngine:
             audience=self.audiences.matches,
             default_tz=default_tz,
             wake_scheduler=wake_scheduler,
+            # A stand-in ``enqueue`` (tests) is called per message; the real one has a batch form.
+            enqueue_many=orchestration.enqueue_messages if enqueue is enqueue_message else None,
         )
         self.runtime = EmbeddedRuntime(
             db, executor=self.executor, default_tz=default_tz, clock=clock, interval_s=interval_s

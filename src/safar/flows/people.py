@@ -14,7 +14,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.orm import Session
 
 from safar.flows.interpreter import Facts
-from safar.identity.service import current_traits, identities_of, resolve_profile_id
+from safar.identity.service import (
+    PersonRecord,
+    current_traits,
+    identities_of,
+    people,
+    resolve_profile_id,
+)
 
 
 @dataclass(slots=True)
@@ -63,3 +69,22 @@ def person(session: Session, *, workspace_id: str, profile_id: str) -> Person:
         user_id=next((i.value for i in idents if i.type == "user_id"), None),
         anonymous_id=next((i.value for i in idents if i.type == "anonymous_id"), None),
     )
+
+
+def _of_record(record: PersonRecord) -> Person:
+    ids = record.identifiers
+    return Person(
+        profile_id=record.profile_id,
+        traits=dict(record.traits),
+        user_id=next((v for t, v in ids if t == "user_id"), None),
+        anonymous_id=next((v for t, v in ids if t == "anonymous_id"), None),
+    )
+
+
+def persons(
+    session: Session, *, workspace_id: str, profile_ids: list[str]
+) -> dict[str, tuple[Person, list[str]]]:
+    """``person`` for many profiles at once (the worker's batches), with every profile id of
+    each person (more than one after a merge); keyed by the profile id asked for."""
+    found = people(session, workspace_id=workspace_id, profile_ids=profile_ids)
+    return {pid: (_of_record(r), list(r.profile_ids)) for pid, r in found.items()}

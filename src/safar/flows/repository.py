@@ -10,9 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from safar.flows.models import (
@@ -25,7 +23,7 @@ from safar.flows.models import (
     FlowVersion,
     FlowWait,
 )
-from safar.kit.repository import WorkspaceRepository, delete_rows, export_rows
+from safar.kit.repository import WorkspaceRepository, delete_rows, export_rows, insert_ignoring
 
 
 class FlowRepository(WorkspaceRepository[Flow]):
@@ -65,6 +63,45 @@ class VersionRepository(WorkspaceRepository[FlowVersion]):
         return self.list(
             workspace_id, FlowVersion.flow_id == flow_id, order_by=[FlowVersion.version.desc()]
         )
+
+
+#: The instance columns the journey worker's batches read, and those they write back.
+_COLUMNS = (
+    "id",
+    "workspace_id",
+    "flow_id",
+    "version",
+    "profile_id",
+    "status",
+    "properties",
+    "state",
+    "control",
+    "trigger_at",
+    "entered_at",
+    "finished_at",
+    "reason",
+    "node",
+    "created_at",
+)
+_WRITTEN = (
+    "state",
+    "node",
+    "status",
+    "updated_at",
+    "entered_at",
+    "control",
+    "finished_at",
+    "reason",
+)
+_ROWS = select(*(getattr(FlowInstance, c) for c in _COLUMNS)).where(
+    FlowInstance.id.in_(bindparam("ids", expanding=True))
+)
+_INSTANCES_TABLE: Any = FlowInstance.__table__
+_WRITE_BACK = (
+    update(_INSTANCES_TABLE)
+    .where(_INSTANCES_TABLE.c.id == bindparam("b_id"))
+    .values({c: bindparam(f"b_{c}") for c in _WRITTEN})
+)
 
 
 class InstanceRepository(WorkspaceRepository[FlowInstance]):
@@ -117,6 +154,27 @@ class InstanceRepository(WorkspaceRepository[FlowInstance]):
         )
         return [tuple(r) for r in self.session.execute(stmt).all()]  # type: ignore[misc]
 
+    def waits_for(
+        self, workspace_id: str, events: Sequence[str], profile_ids: Sequence[str], at: datetime
+    ) -> list[tuple[str, str, str, datetime]]:
+        """(instance, event, profile, until) of the waits on these events of these profiles
+        that last until ``at`` or later (the caller checks each event's own time)."""
+        stmt = select(
+            FlowWait.instance_id, FlowWait.event, FlowWait.profile_id, FlowWait.until
+        ).where(
+            FlowWait.workspace_id == workspace_id,
+            FlowWait.event.in_(list(events)),
+            FlowWait.profile_id.in_(list(profile_ids)),
+            FlowWait.until >= at,
+        )
+        return [(i, e, p, u) for i, e, p, u in self.session.execute(stmt).tuples()]
+
+    def add_inbox(self, rows: list[dict[str, Any]]) -> bool:
+        """Hand events in; one already handed to the instance (a replay) is left out. True
+        when there were rows to add."""
+        insert_ignoring(self.session, FlowInbox, "uq_flow_inbox", rows)
+        return bool(rows)
+
     def counts(self, workspace_id: str, flow_id: str) -> dict[tuple[str, str | None], int]:
         """Instances by (status, node): live counts per step."""
         stmt = (
@@ -136,24 +194,89 @@ class InstanceRepository(WorkspaceRepository[FlowInstance]):
         rows = self.session.execute(stmt).tuples()
         return [(p, bool(c), at) for p, c, at in rows if at is not None]
 
-    def set_waits(self, instance: FlowInstance, waits: Sequence[tuple[str, datetime]]) -> None:
-        """Replace the instance's subscriptions with ``waits`` (event, until)."""
-        self.session.execute(delete(FlowWait).where(FlowWait.instance_id == instance.id))
+    def taken_entries(self, flow_id: str, keys: Sequence[str]) -> set[str]:
+        """The entry keys of these that already entered the flow."""
+        stmt = select(FlowInstance.entry_key).where(
+            FlowInstance.flow_id == flow_id, FlowInstance.entry_key.in_(list(keys))
+        )
+        return set(self.session.scalars(stmt))
+
+    def history(
+        self, workspace_id: str, flow_id: str, profile_ids: Sequence[str]
+    ) -> list[tuple[str, str, datetime]]:
+        """(profile, status, created at) of every instance of the flow about these profiles."""
+        stmt = select(FlowInstance.profile_id, FlowInstance.status, FlowInstance.created_at).where(
+            FlowInstance.workspace_id == workspace_id,
+            FlowInstance.flow_id == flow_id,
+            FlowInstance.profile_id.in_(list(profile_ids)),
+        )
+        return [(p, s, c) for p, s, c in self.session.execute(stmt).tuples()]
+
+    def insert_new(self, rows: list[dict[str, Any]]) -> set[str]:
+        """Insert instances; one whose entry key the flow has (another process entered it
+        first) is left out. The ids inserted."""
+        if not rows:
+            return set()
+        insert_ignoring(self.session, FlowInstance, "uq_flow_entry", rows)
+        found = select(FlowInstance.id).where(FlowInstance.id.in_([r["id"] for r in rows]))
+        return set(self.session.scalars(found))
+
+    def add_waits(self, waits: Sequence[tuple[str, str, str, str, datetime]]) -> None:
+        """Insert (workspace, instance, profile, event, until) subscriptions (Core inserts: no
+        unit-of-work bookkeeping for rows nothing reads back here)."""
         if waits:
-            # Core inserts: no unit-of-work bookkeeping for rows nothing reads back here.
             self.session.execute(
                 insert(FlowWait),
                 [
-                    {
-                        "workspace_id": instance.workspace_id,
-                        "instance_id": instance.id,
-                        "profile_id": instance.profile_id,
-                        "event": event,
-                        "until": until,
-                    }
-                    for event, until in waits
+                    {"workspace_id": w, "instance_id": i, "profile_id": p, "event": e, "until": u}
+                    for w, i, p, e, u in waits
                 ],
             )
+
+    def rows(self, instance_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The instances as plain rows by id (the worker's batches: no ORM bookkeeping)."""
+        found = self.session.execute(_ROWS, {"ids": list(instance_ids)}).mappings()
+        return {r["id"]: dict(r) for r in found}
+
+    def write_back(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Each row's stepped columns (``_WRITTEN``) back to its instance, one statement."""
+        if rows:
+            self.session.execute(
+                _WRITE_BACK,
+                [{"b_id": r["id"]} | {f"b_{c}": r[c] for c in _WRITTEN} for r in rows],
+            )
+
+    def replace_timers(
+        self, cleared: Sequence[str], timers: Sequence[tuple[str, str, int, datetime]]
+    ) -> None:
+        """Drop the timers of the ``cleared`` instances, then add (workspace, instance,
+        token, due) timers."""
+        if cleared:
+            self.session.execute(delete(FlowTimer).where(FlowTimer.instance_id.in_(list(cleared))))
+        if timers:
+            self.session.execute(
+                insert(FlowTimer),
+                [
+                    {"workspace_id": w, "instance_id": i, "token": t, "due_at": d}
+                    for w, i, t, d in timers
+                ],
+            )
+
+    def replace_waits(
+        self, instance_ids: Sequence[str], waits: Sequence[tuple[str, str, str, str, datetime]]
+    ) -> None:
+        """``set_waits`` for many instances: theirs replaced by these (workspace, instance,
+        profile, event, until) subscriptions."""
+        if instance_ids:
+            self.session.execute(
+                delete(FlowWait).where(FlowWait.instance_id.in_(list(instance_ids)))
+            )
+        self.add_waits(waits)
+
+    def set_waits(self, instance: FlowInstance, waits: Sequence[tuple[str, datetime]]) -> None:
+        """Replace the instance's subscriptions with ``waits`` (event, until)."""
+        ws, iid, pid = instance.workspace_id, instance.id, instance.profile_id
+        self.replace_waits([iid], [(ws, iid, pid, event, until) for event, until in waits])
 
     def rekey(self, instance: FlowInstance, profile_id: str) -> None:
         """The person's profile changed (a merge): the instance and its waits follow."""
@@ -187,6 +310,17 @@ class ActionRepository(WorkspaceRepository[FlowAction]):
         )
         return self.session.scalar(stmt)
 
+    def acted(self, instance_ids: Sequence[str]) -> set[tuple[str, str]]:
+        """(instance, key) of the actions these instances already ran."""
+        stmt = select(FlowAction.instance_id, FlowAction.key).where(
+            FlowAction.instance_id.in_(list(instance_ids))
+        )
+        return {(i, k) for i, k in self.session.execute(stmt).tuples()}
+
+    def add_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.session.execute(insert(FlowAction), rows)
+
     def counts(self, workspace_id: str, flow_id: str) -> dict[tuple[str, str, bool], int]:
         """Actions by (node, status, control)."""
         stmt = (
@@ -211,13 +345,7 @@ class StepRepository(WorkspaceRepository[FlowStep]):
 
     def append(self, rows: list[dict[str, Any]]) -> None:
         """Insert the steps; one already logged (same instance, kind and mark) is left as is."""
-        if not rows:
-            return
-        if self.session.get_bind().dialect.name == "postgresql":
-            stmt: Any = pg_insert(FlowStep).on_conflict_do_nothing(constraint="uq_flow_step")
-        else:
-            stmt = sqlite_insert(FlowStep).on_conflict_do_nothing()
-        self.session.execute(stmt, rows)
+        insert_ignoring(self.session, FlowStep, "uq_flow_step", rows)
 
     def counts(
         self, workspace_id: str, flow_id: str
@@ -264,14 +392,28 @@ class FlowQueue:
         )
         return [(i, s, t) for i, s, t in self.session.execute(stmt).tuples()]
 
-    def claim_timer(self, timer_id: int, now: datetime) -> bool:
-        """One conditional update: of any number of workers, one sees a row count of 1."""
-        result: Any = self.session.execute(
-            update(FlowTimer)
-            .where(FlowTimer.id == timer_id, FlowTimer.claimed_at.is_(None))
-            .values(claimed_at=now)
-        )
-        return bool(result.rowcount == 1)
+    def claim(self, kind: str, keys: Sequence[Any]) -> set[Any]:
+        """Take queue items for this unit of work, one statement for any number: instances to
+        start (``new``: marked running), inbox rows and due timers (deleted; the unit of work
+        that steps them commits the deletion). Of any number of workers each item goes to one
+        (the rows RETURNING names); the keys taken."""
+        stmt: Any
+        if kind == "new":
+            stmt = (
+                update(FlowInstance)
+                .where(FlowInstance.id.in_(list(keys)), FlowInstance.status == "new")
+                .values(status="running")
+                .returning(FlowInstance.id)
+            )
+        elif kind == "inbox":
+            stmt = delete(FlowInbox).where(FlowInbox.id.in_(list(keys))).returning(FlowInbox.id)
+        else:
+            stmt = (
+                delete(FlowTimer)
+                .where(FlowTimer.id.in_(list(keys)), FlowTimer.claimed_at.is_(None))
+                .returning(FlowTimer.id)
+            )
+        return set(self.session.scalars(stmt))
 
     def unclaim_stale(self, stale: datetime) -> None:
         """Timers claimed by a worker that died before firing them are due again."""
@@ -279,16 +421,8 @@ class FlowQueue:
             update(FlowTimer).where(FlowTimer.claimed_at < stale).values(claimed_at=None)
         )
 
-    def drop_timer(self, timer_id: int) -> None:
-        self.session.execute(delete(FlowTimer).where(FlowTimer.id == timer_id))
-
     def claim_new(self, instance_id: str) -> bool:
-        result: Any = self.session.execute(
-            update(FlowInstance)
-            .where(FlowInstance.id == instance_id, FlowInstance.status == "new")
-            .values(status="running")
-        )
-        return bool(result.rowcount == 1)
+        return instance_id in self.claim("new", [instance_id])
 
     def inbox(self, limit: int) -> list[FlowInbox]:
         stmt = (
@@ -302,8 +436,7 @@ class FlowQueue:
         return list(self.session.scalars(stmt))
 
     def drop_inbox(self, inbox_id: int) -> bool:
-        result: Any = self.session.execute(delete(FlowInbox).where(FlowInbox.id == inbox_id))
-        return bool(result.rowcount == 1)
+        return inbox_id in self.claim("inbox", [inbox_id])
 
     def waiting_count(self) -> int:
         stmt = (

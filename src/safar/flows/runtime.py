@@ -1,11 +1,11 @@
 """The embedded journey runtime: instances, timers, waits and an inbox in the state store.
 
 One worker thread (``safar-flows``) pumps three queues, oldest first: instances to start,
-events in the inbox, timers due. Each item is one unit of work: the interpreter's new state,
-its timers and waits, its actions (message jobs for the orchestration scheduler, which sends
-them once) and its step log are committed together, so a crash replays the item whole or not
-at all. Timers and instances are claimed with conditional updates, so several workers (on
-PostgreSQL) never run one twice; a claim older than the lease is taken again after a crash.
+events in the inbox, timers due, up to 50 items per unit of work (``batch.Batch``). An item's
+new state, its timers and waits, its actions (message jobs for the orchestration scheduler,
+which sends them once) and its step log commit together, so a crash replays it whole or not
+at all. Items are claimed by one conditional statement a batch (``FlowQueue.claim``: the rows
+RETURNING names), so several workers (on PostgreSQL) never run one twice.
 
 ``EmbeddedPorts`` are the ports on the same tables; the Temporal runtime's activities call them.
 """
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from safar.db import Database, utcnow
 from safar.errors import is_transient
 from safar.flows import actions
+from safar.flows.batch import Batch, Make, step_rows, waits_of
 from safar.flows.definition import FlowDefinition
 from safar.flows.interpreter import (
     Act,
@@ -190,79 +191,110 @@ class EmbeddedRuntime(Pump):
     def run_due(self, limit: int = PASS_LIMIT) -> int:
         """Start new instances, hand inbox events in, fire due timers; how many items ran.
 
-        Items run in batches of ``BATCH`` per unit of work, each in its own savepoint: one
-        commit (one fsync) per batch rather than per item, and an item that fails is ended
-        with its error instead of failing the batch. A store error rolls the batch back whole;
-        the next pass runs it again (its claims were not committed).
+        Items run in batches of ``BATCH`` per unit of work (``batch.Batch``: set-based reads
+        and writes, one commit and one fsync a batch). A batch whose writes fail for a reason
+        other than the store is run again item by item, each in its own savepoint, so an item
+        that fails is ended with its error instead of failing the others. A store error rolls
+        the batch back whole; the next pass runs it again (its claims were not committed).
         """
         now = self.clock()
         done = self.sweeper.run(now) if self.sweeper is not None else 0
         with self.db.session() as s:
             queue = FlowQueue(s)
             queue.unclaim_stale(now - LEASE)
-            new = [(i, i) for i in queue.new_ids(limit)]
-        done += self._batched(new, self._run_new, now)
+            new = queue.new_ids(limit)
+        done += self._fast("new", [(i, i, _start_input(now, self.default_tz)) for i in new], now)
         with self.db.session() as s:
             inbox = [
-                ((i.id, i.event, dict(i.properties), i.at), i.instance_id)
+                (
+                    i.id,
+                    i.instance_id,
+                    _event_input(i.event, dict(i.properties), i.at, self.default_tz),
+                )
                 for i in FlowQueue(s).inbox(limit)
             ]
-        done += self._batched(inbox, self._run_inbox, now)
+        done += self._fast("inbox", inbox, now)
         with self.db.session() as s:
-            due = [((t, token), iid) for t, iid, token in FlowQueue(s).due_timers(now, limit)]
-        done += self._batched(due, self._run_timer, now)
+            due = [
+                (t, iid, _timer_input(token, now, self.default_tz))
+                for t, iid, token in FlowQueue(s).due_timers(now, limit)
+            ]
+        done += self._fast("timer", due, now)
         return done
 
-    def _batched(
-        self,
-        items: list[tuple[Any, str]],
-        run: Callable[[Session, Any, str, datetime], bool],
-        now: datetime,
-    ) -> int:
+    def _fast(self, kind: str, items: list[tuple[Any, str, Make]], now: datetime) -> int:
+        """Run (claim key, instance id, input) items a batch per unit of work."""
+        done = 0
+        for i in range(0, len(items), BATCH):
+            chunk = items[i : i + BATCH]
+            try:
+                done += self._run_batch(kind, chunk, now)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                log.warning("flows: a batch failed (%s); running its items one by one", exc)
+                done += self._batched([((kind, k, m), iid) for k, iid, m in chunk], now)
+        return done
+
+    def _run_batch(self, kind: str, chunk: list[tuple[Any, str, Make]], now: datetime) -> int:
+        with self.db.session() as s:
+            b = Batch(self, s, now)
+            claimed = FlowQueue(s).claim(kind, [key for key, _, _ in chunk])
+            inputs = [(iid, make) for key, iid, make in chunk if key in claimed]
+            b.run(inputs)
+            b.write()
+            for instance_id, make in b.slow:
+                self._isolated(s, instance_id, now, self._step_one, s, instance_id, make, now)
+            return len(inputs)
+
+    def _batched(self, items: list[tuple[tuple[str, Any, Make], str]], now: datetime) -> int:
+        """The per-item path: claim and step each item in its own savepoint, a batch per unit
+        of work; an item that fails is ended with its error."""
         done = 0
         for i in range(0, len(items), BATCH):
             with self.db.session() as s:
                 for item, instance_id in items[i : i + BATCH]:
-                    try:
-                        with s.begin_nested():
-                            done += run(s, item, instance_id, now)
-                    except Exception as exc:
-                        if is_transient(exc):
-                            raise
-                        log.exception("flows: instance %s failed", instance_id)
-                        with s.begin_nested():
-                            self._fail(s, instance_id, exc, now)
+                    done += self._isolated(
+                        s, instance_id, now, self._run_one, s, item, instance_id, now
+                    )
         return done
 
-    def _run_new(self, s: Session, _item: Any, instance_id: str, now: datetime) -> bool:
-        queue = FlowQueue(s)
-        if not queue.claim_new(instance_id):
+    def _isolated(
+        self, s: Session, instance_id: str, now: datetime, step: Callable[..., Any], *args: Any
+    ) -> bool:
+        """``step(*args)`` in its own savepoint: when it raises (not a store error) the
+        instance ends with its error instead, and the others of the batch go on. The step's
+        result as a bool (False when it raised)."""
+        try:
+            with s.begin_nested():
+                return bool(step(*args))
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.exception("flows: instance %s failed", instance_id)
+            with s.begin_nested():
+                self._fail(s, instance_id, exc, now)
             return False
-        inst = queue.instance(instance_id)
-        assert inst is not None
-        self._start(s, inst, now)
-        return True
 
-    def _run_inbox(self, s: Session, item: Any, instance_id: str, now: datetime) -> bool:
-        inbox_id, event, props, at = item
-        queue = FlowQueue(s)
-        if not queue.drop_inbox(inbox_id):
-            return False
-        inst = queue.instance(instance_id)
-        if inst is not None and inst.status != "done":
-            self._feed(s, inst, _event_input(event, props, at, self.default_tz), now)
-        return True
+    def _run_one(
+        self, s: Session, item: tuple[str, Any, Make], instance_id: str, now: datetime
+    ) -> bool:
+        kind, key, make = item
+        claimed = key in FlowQueue(s).claim(kind, [key])
+        if claimed:
+            self._step_one(s, instance_id, make, now)
+        return claimed
 
-    def _run_timer(self, s: Session, item: Any, instance_id: str, now: datetime) -> bool:
-        timer_id, token = item
-        queue = FlowQueue(s)
-        if not queue.claim_timer(timer_id, now):
-            return False
-        queue.drop_timer(timer_id)
-        inst = queue.instance(instance_id)
-        if inst is not None and inst.status != "done":
-            self._feed(s, inst, _timer_input(token, now, self.default_tz), now)
-        return True
+    def _step_one(self, s: Session, instance_id: str, make: Make, now: datetime) -> None:
+        """One claimed item on the per-item path: its input from the instance as it is now."""
+        inst = FlowQueue(s).instance(instance_id)
+        if inst is None or inst.status == "done":
+            return
+        row = {
+            c: getattr(inst, c)
+            for c in ("flow_id", "profile_id", "properties", "trigger_at", "created_at")
+        }
+        self._feed(s, inst, lambda who: make(row, who), now)
 
     def _fail(self, s: Session, instance_id: str, exc: Exception, now: datetime) -> None:
         """An instance whose step raised ends, with the error as its reason (never silently),
@@ -271,19 +303,6 @@ class EmbeddedRuntime(Pump):
         if inst is None:
             return
         self._close(s, inst, f"error: {type(exc).__name__}: {exc}"[:200], now)
-
-    def _start(self, s: Session, inst: FlowInstance, now: datetime) -> None:
-        seed = f"{inst.flow_id}:{inst.profile_id}"
-        props = dict(inst.properties or {})
-        tz = self.default_tz
-        # The journey starts when the person entered (the triggering event's arrival), not when
-        # the worker got to it: an hour's absence window is an hour after the cart.
-        entered = min(inst.trigger_at or inst.created_at, now)
-
-        def make(who: Person) -> Input:
-            return Start(who.facts(entered, tz), seed, props)
-
-        self._feed(s, inst, make, now)
 
     def _feed(
         self, s: Session, inst: FlowInstance, make: Callable[[Person], Input], now: datetime
@@ -362,60 +381,39 @@ class EmbeddedRuntime(Pump):
         record(s, ref, [command_dict(c) for c in commands], control=inst.control, now=now)
 
 
-def _event_input(
-    event: str, props: dict[str, Any], at: datetime, tz: str
-) -> Callable[[Person], Input]:
+def _start_input(now: datetime, tz: str) -> Make:
+    """The start, as of when the person entered (the triggering event's arrival), not when
+    the worker got to it: an hour's absence window is an hour after the cart."""
+
+    def make(row: dict[str, Any], who: Person) -> Input:
+        entered = min(row["trigger_at"] or row["created_at"], now)
+        seed = f"{row['flow_id']}:{row['profile_id']}"
+        return Start(who.facts(entered, tz), seed, dict(row["properties"] or {}))
+
+    return make
+
+
+def _event_input(event: str, props: dict[str, Any], at: datetime, tz: str) -> Make:
     """The event as of when it happened (a goal reached within the window counts)."""
 
-    def make(who: Person) -> Input:
+    def make(_row: dict[str, Any], who: Person) -> Input:
         return EventSeen(who.facts(at, tz), event, props)
 
     return make
 
 
-def _timer_input(token: int, now: datetime, tz: str) -> Callable[[Person], Input]:
-    def make(who: Person) -> Input:
+def _timer_input(token: int, now: datetime, tz: str) -> Make:
+    def make(_row: dict[str, Any], who: Person) -> Input:
         return TimerFired(who.facts(now, tz), token)
 
     return make
-
-
-def waits_of(flow: FlowDefinition, state: State) -> list[tuple[str, datetime]]:
-    """What the instance listens for now, derived from its state (never from old commands)."""
-    if state.status == "done":
-        return []
-    found: list[tuple[str, datetime]] = []
-    if flow.goal is not None and state.entered_at is not None:
-        found.append((flow.goal.event, state.entered_at + timedelta(days=flow.goal.within_days)))
-    w = state.waiting
-    if w is not None and w.event and w.until is not None:
-        found.append((w.event, w.until))
-    return found
 
 
 def record(
     s: Session, ref: InstanceRef, commands: list[dict[str, Any]], *, control: bool, now: datetime
 ) -> None:
     """The step log: what the analytics count (entered, reached, finished)."""
-    StepRepository(s).append(
-        [
-            {
-                "workspace_id": ref.workspace_id,
-                "flow_id": ref.flow_id,
-                "version": ref.version,
-                "instance_id": ref.instance_id,
-                "profile_id": ref.profile_id,
-                "kind": c["kind"],
-                "node": c.get("node"),
-                "detail": str(c["reason"])[:200] if c.get("reason") else None,
-                "mark": f"{c['node']}:{c['visit']}" if c["kind"] == "reached" else "",
-                "control": bool(c.get("control", control)),
-                "at": now,
-            }
-            for c in commands
-            if c["kind"] in ("entered", "reached", "finished")
-        ]
-    )
+    StepRepository(s).append(step_rows(ref, commands, control=control, now=now))
 
 
 class EmbeddedPorts:

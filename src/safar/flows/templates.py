@@ -22,13 +22,14 @@ total); ``traits_named`` lists the traits a template reads, for the workspace's 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from typing import Any
 
 import jdatetime
-from jinja2 import ChainableUndefined, TemplateError, Undefined, UndefinedError, nodes
+from jinja2 import ChainableUndefined, Template, TemplateError, Undefined, UndefinedError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from safar.errors import ValidationFailed
@@ -116,9 +117,15 @@ def context(
     return ctx
 
 
+@functools.lru_cache(maxsize=2048)
+def _compiled(source: str, tz: str) -> Template:
+    """Compiling is most of a render's cost and a journey sends the same few templates."""
+    return env_for(tz).from_string(source)
+
+
 def render(source: str, ctx: Mapping[str, Any], *, tz: str = "Asia/Tehran") -> str:
     """Render a user template; raises ``TemplateError`` (incl. sandbox violations)."""
-    text = env_for(tz).from_string(source).render(ctx)
+    text = _compiled(source, tz).render(ctx)
     return text[:MAX_OUTPUT].strip()
 
 

@@ -15,16 +15,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from safar.db import Database
 from safar.events.rows import EventRow
 from safar.flows import service
 from safar.flows.definition import FlowDefinition
-from safar.flows.models import Flow, FlowInbox
+from safar.flows.models import Flow
 from safar.flows.repository import FlowRepository, InstanceRepository, VersionRepository
-from safar.identity.service import event_profile
+from safar.identity.service import event_profile, event_profiles
 from safar.kit.conditions import PropertyCondition, matches
 
 #: Events older than this when they arrive (imports, backfills) make nobody enter.
@@ -114,60 +113,106 @@ class FlowHook:
         return index
 
     def schedule(self, session: Session, rows: Sequence[EventRow]) -> None:
+        """Enter journeys and fill inboxes for a batch of applied rows, set-based: the rows'
+        profiles in two queries, each journey's entries in a few, the inbox in one insert.
+
+        Rows are taken in order: an instance a row creates hears only the rows after it.
+        """
         index = self._index()
         if not index.entries and not index.listened:
             return
         now = self.clock()
-        for row in rows:
+        hits: dict[str, list[tuple[int, EventRow]]] = {}
+        for n, row in enumerate(rows):
             if row.get("type") != "track":
                 continue
             event = row.get("event") or ""
-            key = (row["workspace_id"], event)
-            candidates = index.entries.get(key, ())
-            if not candidates and event not in index.listened:
-                continue
-            profile_id = _profile(session, row)
-            if profile_id is None:
+            if (row["workspace_id"], event) in index.entries or event in index.listened:
+                hits.setdefault(row["workspace_id"], []).append((n, row))
+        for ws, found in hits.items():
+            profiles = event_profiles(
+                session,
+                workspace_id=ws,
+                ids=[(r.get("user_id"), r.get("anonymous_id")) for _, r in found],
+            )
+            known = [(n, r, p) for (n, r), p in zip(found, profiles, strict=True) if p]
+            created = self._enter(session, index, ws, known, now)
+            self._deliver(session, index, ws, known, created)
+
+    def _enter(
+        self,
+        session: Session,
+        index: _Index,
+        ws: str,
+        rows: list[tuple[int, EventRow, str]],
+        now: datetime,
+    ) -> dict[str, int]:
+        """Entries of these rows into the workspace's journeys: the row number that created
+        each new instance."""
+        per_flow: dict[str, tuple[Flow, FlowDefinition, list[tuple[int, service.Entry]]]] = {}
+        for n, row, profile_id in rows:
+            at = _at(row)
+            if now - at > MAX_EVENT_AGE:
                 continue
             props = dict(row.get("properties") or {})
-            at = datetime.fromtimestamp(row["timestamp"] / 1e6, UTC)
-            if candidates and now - at <= MAX_EVENT_AGE:
-                for flow, definition, where in candidates:
-                    if matches(where, props) and service.enter(
-                        session,
-                        flow=flow,
-                        definition=definition,
-                        profile_id=profile_id,
-                        entry_key=row["message_id"],
-                        properties=props,
-                        now=now,
-                        at=at,
-                    ):
-                        self._wake_pending = True
-            if event in index.listened:
-                self._deliver(session, row, profile_id, props, at)
+            for flow, definition, where in index.entries.get((ws, row.get("event") or ""), ()):
+                if matches(where, props):
+                    entry = service.Entry(profile_id, row["message_id"], props, at)
+                    per_flow.setdefault(flow.id, (flow, definition, []))[2].append((n, entry))
+        created: dict[str, int] = {}
+        for flow, definition, entries in per_flow.values():
+            ids = service.enter_many(
+                session, flow=flow, definition=definition, entries=[e for _, e in entries], now=now
+            )
+            for (n, _), iid in zip(entries, ids, strict=True):
+                if iid is not None:
+                    created[iid] = n
+        if created:
+            self._wake_pending = True
+        return created
 
     def _deliver(
-        self, session: Session, row: EventRow, profile_id: str, props: dict[str, Any], at: datetime
+        self,
+        session: Session,
+        index: _Index,
+        ws: str,
+        rows: list[tuple[int, EventRow, str]],
+        created: dict[str, int],
     ) -> None:
-        ws = row["workspace_id"]
-        hits = InstanceRepository(session).listening(ws, [row["event"] or ""], [profile_id], at)
-        for instance_id, event, _ in hits:
-            try:
-                with session.begin_nested():
-                    session.add(
-                        FlowInbox(
-                            workspace_id=ws,
-                            instance_id=instance_id,
-                            message_id=row["message_id"],
-                            event=event,
-                            properties=props,
-                            at=at,
-                        )
-                    )
-                self._wake_pending = True
-            except IntegrityError:
-                continue  # a replay of an event already handed in
+        """Inbox rows for the instances waiting for these events (one read, one insert)."""
+        heard = [(n, r, p) for n, r, p in rows if (r.get("event") or "") in index.listened]
+        if not heard:
+            return
+        repo = InstanceRepository(session)
+        waits = repo.waits_for(
+            ws,
+            sorted({r.get("event") or "" for _, r, _ in heard}),
+            sorted({p for _, _, p in heard}),
+            min(_at(r) for _, r, _ in heard),
+        )
+        by_key: dict[tuple[str, str], list[tuple[str, datetime]]] = {}
+        for instance_id, event, profile_id, until in waits:
+            by_key.setdefault((event, profile_id), []).append((instance_id, until))
+        inbox: list[dict[str, Any]] = []
+        for n, row, profile_id in heard:
+            at, event = _at(row), row.get("event") or ""
+            for instance_id in dict.fromkeys(
+                i for i, until in by_key.get((event, profile_id), ()) if _aware(until) >= at
+            ):
+                if created.get(instance_id, -1) >= n:
+                    continue  # an instance hears the rows after the one that created it
+                inbox.append(
+                    {
+                        "workspace_id": ws,
+                        "instance_id": instance_id,
+                        "message_id": row["message_id"],
+                        "event": event,
+                        "properties": dict(row.get("properties") or {}),
+                        "at": at,
+                    }
+                )
+        if inbox and repo.add_inbox(inbox):
+            self._wake_pending = True
 
     def text_results(self, analyses: list[dict[str, Any]]) -> None:
         """Enter journeys with a text trigger from stored analyses (the text worker's
@@ -212,6 +257,15 @@ class FlowHook:
         if self._wake_pending:
             self._wake_pending = False
             self.wake()
+
+
+def _at(row: EventRow) -> datetime:
+    return datetime.fromtimestamp(row["timestamp"] / 1e6, UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    """The state store's times as stored (SQLite gives them back without a zone: UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _profile(session: Session, row: EventRow) -> str | None:

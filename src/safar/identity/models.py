@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,6 +32,10 @@ def new_identity_id() -> int:
 
 class Profile(Base):
     __tablename__ = "profiles"
+    #: The customer list's first page: newest unmerged profiles (migration 0013).
+    __table_args__ = (
+        Index("ix_profiles_recent", "workspace_id", "merged_into", text("updated_at DESC"), "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     workspace_id: Mapped[str] = mapped_column(
@@ -44,7 +49,11 @@ class Profile(Base):
 
 class Identity(Base):
     __tablename__ = "identities"
-    __table_args__ = (UniqueConstraint("workspace_id", "type", "value", name="uq_identity"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "type", "value", name="uq_identity"),
+        #: Search by part of an identifier, newest first (migration 0013).
+        Index("ix_identities_first_seen", "workspace_id", "first_seen"),
+    )
 
     #: Chosen by the application (random 63-bit), so new identities need no round trip for
     #: their id before links and traits can point at them.

@@ -51,6 +51,7 @@ from safar.identity.models import (
     Profile,
     TraitValue,
 )
+from safar.identity.people.repository import MAX_REDIRECTS, merged_sets
 from safar.kit.repository import WorkspaceRepository, delete_rows, export_rows
 
 #: Columns every branch fills (unused ones NULL): a kind tag, one integer, six strings, two
@@ -225,15 +226,17 @@ class ProfileRepository(WorkspaceRepository[Profile]):
 
 # -- audiences (segments): what a whole workspace's profiles hold, oldest observation first ---
 def trait_observations(
-    session: Session, workspace_id: str, keys: list[str], profile_ids: list[str] | None
+    session: Session, ws: str, keys: list[str], profile_ids: list[str] | None
 ) -> list[Row[str, str, Any]]:
     """(profile id, key, value) of every observation of these traits (of these profiles)."""
-    t, i = TraitValue, Identity
+    i, t = Identity, TraitValue
     stmt = select(i.profile_id, t.key, t.value).join(i, i.id == t.identity_id)
-    stmt = stmt.where(t.workspace_id == workspace_id, t.key.in_(keys))
-    if profile_ids is not None:
-        stmt = stmt.where(i.profile_id.in_(profile_ids))
-    return list(session.execute(stmt.order_by(t.observed_at, t.id)))
+    if profile_ids is None:
+        stmt = stmt.where(t.workspace_id == ws)
+    else:  # by identity: with the workspace in the statement SQLite read every trait of it
+        of = select(i.id, i.workspace_id).where(i.profile_id.in_(profile_ids))
+        stmt = stmt.where(t.identity_id.in_([n for n, w in session.execute(of) if w == ws]))
+    return list(session.execute(stmt.where(t.key.in_(keys)).order_by(t.observed_at, t.id)))
 
 
 def trait_keys_present(session: Session, workspace_id: str, keys: list[str]) -> set[str]:
@@ -291,14 +294,7 @@ def lock_profile(session: Session, profile_id: str) -> None:
 # -- privacy requests: every row about one person --------------------------------------------
 def person_profile_ids(session: Session, *, workspace_id: str, profile_id: str) -> list[str]:
     """The profile and every profile merged into it (directly or through others)."""
-    found, frontier = [profile_id], [profile_id]
-    while frontier:
-        stmt = select(Profile.id).where(
-            Profile.workspace_id == workspace_id, Profile.merged_into.in_(frontier)
-        )
-        frontier = [p for p in session.scalars(stmt) if p not in found]
-        found += frontier
-    return found
+    return merged_sets(session, workspace_id=workspace_id, profile_ids=[profile_id])[profile_id]
 
 
 def person_rows(session: Session, *, workspace_id: str, profile_ids: list[str]) -> dict[str, Any]:
@@ -390,8 +386,6 @@ def identifier_rows(session: Session, workspace_id: str) -> list[tuple[str, str,
 
 
 # -- merge redirects -----------------------------------------------------------------------
-#: A merged-away id answers through at most this many redirects (a guard against a loop).
-MAX_REDIRECTS = 50
 
 
 def resolve_profile_id(session: Session, *, workspace_id: str, profile_id: str) -> str:

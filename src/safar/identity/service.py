@@ -14,7 +14,6 @@ from safar.errors import NotFound, ValidationFailed
 from safar.identity import repository
 from safar.identity.identifiers import PRIORITY, normalize_email, normalize_handle, normalize_phone
 from safar.identity.models import (
-    ConsentRecord,
     Group,
     GroupMember,
     Identity,
@@ -23,6 +22,11 @@ from safar.identity.models import (
     Profile,
     TraitValue,
 )
+from safar.identity.people.repository import PersonRecord as PersonRecord
+from safar.identity.people.repository import current_consents as current_consents
+from safar.identity.people.repository import event_profiles as event_profiles
+from safar.identity.people.repository import merged_sets as merged_sets
+from safar.identity.people.repository import people as people
 
 # Part of the facade other domains use; the queries live in the repository.
 from safar.identity.repository import (
@@ -109,26 +113,8 @@ def trait_history(
 
 
 def current_consent(session: Session, identity_ids: list[int]) -> list[ConsentRead]:
-    if not identity_ids:
-        return []
-    stmt = (
-        select(ConsentRecord)
-        .where(ConsentRecord.identity_id.in_(identity_ids))
-        .order_by(ConsentRecord.observed_at, ConsentRecord.id)
-    )
-    latest: dict[tuple[str, str], ConsentRecord] = {}
-    for rec in session.scalars(stmt):
-        latest[(rec.purpose, rec.channel)] = rec
-    return [
-        ConsentRead(
-            purpose=r.purpose,
-            channel=r.channel,
-            granted=r.granted,
-            source=r.source,
-            observed_at=r.observed_at,
-        )
-        for _, r in sorted(latest.items())
-    ]
+    """The latest decision per (purpose, channel) across these identities."""
+    return current_consents(session, {"": identity_ids})[""]
 
 
 def groups_of(

@@ -67,6 +67,10 @@ class Discovery:
     end_activities: dict[str, int]
     cases: int
     variant_count: int
+    #: Every case of the source, also when ``top_variants`` drew the graph from fewer.
+    all_cases: int = 0
+    #: The variants the graph is drawn from (0: every variant).
+    kept_variants: int = 0
 
     def as_dict(self, *, durations_p90: bool = False) -> dict[str, Any]:
         edges = [
@@ -112,13 +116,26 @@ def discover(
         key=lambda v: (-v["count"], v["activities"]),
     )
     starts, ends = vc.starts, vc.ends
+    all_cases = sum(starts.values())
     if top_variants is None:
         edges = run(engine, q.DirectlyFollows(src))
     else:
         starts, ends = _ends_of(variants)
         kept = tuple(tuple(v["activities"]) for v in variants)
         edges = run(engine, q.KeptVariantEdges(src, kept))
-    return _discovery(edges, min_frequency, variants, starts, ends, vc.variant_count)
+    return _discovery(edges, min_frequency, variants, starts, ends, vc.variant_count, all_cases)
+
+
+def variants_covering(counts: list[int], cases: int, coverage: float) -> int:
+    """How many of the most frequent variants (``counts``, most frequent first) it takes to
+    cover ``coverage`` (0-1] of ``cases``; at least one, at most every variant listed."""
+    need = coverage * cases - 1e-9
+    covered = 0
+    for k, n in enumerate(counts, start=1):
+        covered += n
+        if covered >= need:
+            return k
+    return max(len(counts), 1)
 
 
 def _ends_of(variants: list[dict[str, Any]]) -> tuple[Counter[str], Counter[str]]:
@@ -137,6 +154,7 @@ def _discovery(
     starts: Counter[str],
     ends: Counter[str],
     variant_count: int,
+    all_cases: int,
 ) -> Discovery:
     return Discovery(
         edges=[e for e in edges if e["frequency"] >= min_frequency],
@@ -145,6 +163,7 @@ def _discovery(
         end_activities=dict(sorted(ends.items(), key=lambda kv: (-kv[1], kv[0]))),
         cases=sum(starts.values()),
         variant_count=variant_count,
+        all_cases=all_cases,
     )
 
 
@@ -182,12 +201,13 @@ def _discover_index(
     )
     starts: Counter[str] = Counter(vs.starts)
     ends: Counter[str] = Counter(vs.ends)
+    all_cases = sum(starts.values())
     if top_variants is None:
         edges = q.edges_on_index(idx)
     else:
         starts, ends = _ends_of(variants)
         edges = q.edges_on_index(idx, np.isin(vs.variant_of_actor, vs.top_groups))
-    return _discovery(edges, min_frequency, variants, starts, ends, vs.variant_count)
+    return _discovery(edges, min_frequency, variants, starts, ends, vs.variant_count, all_cases)
 
 
 def conformance(
@@ -225,6 +245,10 @@ def conformance(
 # --- paths ------------------------------------------------------------------------------------
 
 
+#: The node that stands for the activities folded away at one step of a Sankey.
+OTHER = "other"
+
+
 def paths(
     engine: Engine,
     src: q.Source,
@@ -233,13 +257,21 @@ def paths(
     direction: Direction = "after",
     depth: int = 3,
     top: int = 10,
+    per_step: int | None = None,
     accelerate: bool = True,
 ) -> dict[str, Any]:
-    """Top paths from (or to) an event, and Sankey nodes/links over all cases."""
+    """Top paths from (or to) an event, and Sankey nodes/links over all cases.
+
+    With ``per_step``, each step of the Sankey keeps its ``per_step`` most travelled
+    activities and folds the rest into one ``other`` node (``"<step>:"``, ``other: true``), so
+    every column stays readable; the top paths are never folded.
+    """
     if not 1 <= depth <= 10:
         raise ValidationFailed("depth: between 1 and 10", field="depth")
     if direction not in ("after", "before"):
         raise ValidationFailed("direction: 'after' or 'before'", field="direction")
+    if per_step is not None and per_step < 1:
+        raise ValidationFailed("per_step: must be at least 1", field="per_step")
     groups = run(
         engine,
         q.AnchoredPaths(src, anchor, direction, depth),
@@ -247,29 +279,62 @@ def paths(
     )
     if not groups:
         raise ValidationFailed(f"anchor: no events named {anchor!r}", field="anchor")
-    links: Counter[tuple[str, str]] = Counter()
-    for path, count in groups:
-        offset = 0 if direction == "after" else -(len(path) - 1)
-        names = [f"{i + offset}:{a}" for i, a in enumerate(path)]
-        for a, b in itertools.pairwise(names):
-            links[(a, b)] += int(count)
-    nodes = sorted({n for ab in links for n in ab}, key=lambda s: (int(s.split(":", 1)[0]), s))
+    placed = [(_placed(path, direction), int(count)) for path, count in groups]
+    kept = _kept_per_step(placed, per_step)
+    links: Counter[tuple[tuple[int, str | None], tuple[int, str | None]]] = Counter()
+    for steps, count in placed:
+        folded = [(i, a if kept is None or a in kept[i] else None) for i, a in steps]
+        for a, b in itertools.pairwise(folded):
+            links[(a, b)] += count
+    nodes = sorted({n for ab in links for n in ab}, key=_node_order)
     return {
         "anchor": anchor,
         "direction": direction,
-        "cases": sum(int(c) for _, c in groups),
+        "cases": sum(c for _, c in placed),
         "top_paths": [{"path": list(pth), "count": int(c)} for pth, c in groups[:top]],
         "sankey": {
             "nodes": [
-                {"id": n, "step": int(n.split(":", 1)[0]), "activity": n.split(":", 1)[1]}
+                {"id": _node_id(n), "step": n[0], "activity": n[1] or OTHER, "other": n[1] is None}
                 for n in nodes
             ],
             "links": [
-                {"source": a, "target": b, "value": v}
-                for (a, b), v in sorted(links.items(), key=lambda kv: (-kv[1], kv[0]))
+                {"source": _node_id(a), "target": _node_id(b), "value": v}
+                for (a, b), v in sorted(
+                    links.items(), key=lambda kv: (-kv[1], _node_id(kv[0][0]), _node_id(kv[0][1]))
+                )
             ],
         },
     }
+
+
+def _placed(path: list[str], direction: Direction) -> list[tuple[int, str]]:
+    """A path's activities with their step (0 = the anchor; negative before it)."""
+    offset = 0 if direction == "after" else -(len(path) - 1)
+    return [(i + offset, a) for i, a in enumerate(path)]
+
+
+def _kept_per_step(
+    placed: list[tuple[list[tuple[int, str]], int]], per_step: int | None
+) -> dict[int, set[str]] | None:
+    """Per step, the ``per_step`` activities most cases pass through (ties by name)."""
+    if per_step is None:
+        return None
+    through: dict[int, Counter[str]] = {}
+    for steps, count in placed:
+        for i, a in steps:
+            through.setdefault(i, Counter())[a] += count
+    return {
+        i: {a for a, _ in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:per_step]}
+        for i, c in through.items()
+    }
+
+
+def _node_id(node: tuple[int, str | None]) -> str:
+    return f"{node[0]}:{node[1] if node[1] is not None else ''}"
+
+
+def _node_order(node: tuple[int, str | None]) -> tuple[int, bool, str]:
+    return node[0], node[1] is None, node[1] or ""
 
 
 def top_ngrams(

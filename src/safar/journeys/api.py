@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from safar.journeys import analysis, findings, persona_findings, service
+from safar.journeys.drilldown import DriverCustomers, DroppedCustomers
 from safar.journeys.importer import export_xes
 from safar.journeys.metrics import (
     DiscoveryQuery,
@@ -21,9 +22,12 @@ from safar.journeys.metrics import (
 )
 from safar.journeys.params import parse_window
 from safar.journeys.schemas import (
+    CustomersResult,
     DiscoverRequest,
     DiscoverResult,
+    DriverCustomersRequest,
     DriversRequest,
+    DroppedRequest,
     FunnelRequest,
     FunnelResult,
     JourneyMapRequest,
@@ -40,13 +44,16 @@ def discover(
     body: DiscoverRequest, key: SecretKey, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Directly-follows graph, variants, start/end activities of the workspace's customers."""
-    metric = DiscoveryQuery(body.top_variants, body.min_frequency, body.max_variants)
+    metric = DiscoveryQuery(body.top_variants, body.min_frequency, body.max_variants,
+                            body.coverage, body.max_edges)  # fmt: skip
     result = service.run_metric(session, runtime.store, metric, workspace_id=key.workspace_id,
                                 since=body.since, until=body.until)  # fmt: skip
     out = {
         **result.as_dict(durations_p90=True),
         "cases": result.cases,
         "variant_count": result.variant_count,
+        "all_cases": result.all_cases,
+        "kept_variants": result.kept_variants,
     }
     if body.designed:
         out["conformance"] = analysis.conformance(result, body.designed)
@@ -120,7 +127,7 @@ def paths(
     body: PathsRequest, key: SecretKey, session: SessionDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Top paths after (or before) an event, and Sankey nodes and links."""
-    metric = PathsQuery(body.anchor, body.direction, body.depth, body.top)
+    metric = PathsQuery(body.anchor, body.direction, body.depth, body.top, body.per_step)
     return service.run_metric(session, runtime.store, metric, workspace_id=key.workspace_id,
                               since=body.since, until=body.until)  # fmt: skip
 
@@ -134,6 +141,30 @@ def drivers(
     report = service.run_metric(session, runtime.store, metric, workspace_id=key.workspace_id,
                                 since=body.since, until=body.until)  # fmt: skip
     return findings.report_dict(report, unit=body.unit)
+
+
+@router.post("/funnel/dropped", response_model=CustomersResult)
+def funnel_dropped(
+    body: DroppedRequest, key: SecretKey, session: SessionDep, runtime: RuntimeDep
+) -> CustomersResult:
+    """The customers who reached ``after_step`` of the funnel but not the next (at most 10,000)."""
+    funnel_metric = FunnelQuery(tuple(body.steps), parse_window(body.window), body.mode)
+    metric = DroppedCustomers(funnel_metric, body.after_step)
+    found = service.run_metric(session, runtime.store, metric, workspace_id=key.workspace_id,
+                               since=body.since, until=body.until)  # fmt: skip
+    return CustomersResult(count=len(found), profile_ids=found)
+
+
+@router.post("/drivers/customers", response_model=CustomersResult)
+def driver_customers(
+    body: DriverCustomersRequest, key: SecretKey, session: SessionDep, runtime: RuntimeDep
+) -> CustomersResult:
+    """The scored customers with a driver's touchpoint before their score."""
+    drivers_metric = DriversQuery(body.target_event, body.target_property, body.max_events)
+    metric = DriverCustomers(drivers_metric, body.factor)
+    found = service.run_metric(session, runtime.store, metric, workspace_id=key.workspace_id,
+                               since=body.since, until=body.until)  # fmt: skip
+    return CustomersResult(count=len(found), profile_ids=found)
 
 
 @router.get("/export.xes")

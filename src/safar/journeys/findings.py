@@ -53,12 +53,21 @@ def contrast_text(d: Driver, gettext: Translate = _same, digits: Digits = _same)
 
 
 def sentence(
-    d: Driver, unit: str | None = None, gettext: Translate = _same, digits: Digits = _same
+    d: Driver,
+    unit: str | None = None,
+    gettext: Translate = _same,
+    digits: Digits = _same,
+    *,
+    factor: str | None = None,
 ) -> str:
-    """One finding in words, with its effect in the target's unit and its 95% interval."""
+    """One finding in words, with its effect in the target's unit and its 95% interval.
+
+    ``factor`` is how the reader's page names the factor (translated, isolated); by default
+    its column name.
+    """
     c = d.contrast
     values = {
-        "factor": d.factor,
+        "factor": d.factor if factor is None else factor,
         "effect": digits(signed(d.effect)),
         "unit": unit if unit else gettext(DEFAULT_UNIT),
         "lo": digits(f"{d.effect_ci[0]:+.2f}"),

@@ -20,7 +20,7 @@ def _stage_row(
     cases = int(kpi.get("cases") or 0)
     nxt = int(kpi.get("next_cases") or 0)
     designed = name in order and order.index(name) < len(order) - 1
-    return {
+    out: dict[str, Any] = {
         "stage": name,
         "in_design": name in order,
         "cases": cases,
@@ -37,6 +37,17 @@ def _stage_row(
             for m in MEASURES
         },
     }
+    out["emotion"]["nps"]["score"] = nps_score(emo)
+    return out
+
+
+def nps_score(emo: dict[str, Any]) -> float | None:
+    """Net Promoter Score of a stage's answers: % promoters minus % detractors (-100..100)."""
+    n = int(emo.get("nps_n") or 0)
+    if not n:
+        return None
+    promoters, detractors = int(emo.get("nps_promoters") or 0), int(emo.get("nps_detractors") or 0)
+    return round(100 * (promoters - detractors) / n, 1)
 
 
 def journey_map(

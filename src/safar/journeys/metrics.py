@@ -36,6 +36,8 @@ from safar.journeys.queries_cx import CustomerScores, CustomerTouchpoints
 from safar.kit.query import dialect_of, run
 
 T_co = TypeVar("T_co", covariant=True)
+#: The most variants a coverage share is counted over (the rest are rarer still).
+MAX_COVERED_VARIANTS = 10_000
 
 
 def _us(dt: datetime | None) -> int | None:
@@ -44,13 +46,16 @@ def _us(dt: datetime | None) -> int | None:
 
 @dataclass(frozen=True)
 class Scope:
-    """Where a metric runs: a workspace's events in [since, until) on the event store."""
+    """Where a metric runs: a workspace's events in [since, until) on the event store,
+    optionally only one channel's events and only some customers' (a segment's members)."""
 
     store: EventStore
     workspace_id: str
     since: datetime | None = None
     until: datetime | None = None
     accelerate: bool = True
+    channel: str | None = None
+    members: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.since and self.until and self.since >= self.until:
@@ -69,6 +74,8 @@ class Scope:
             until_us=_us(self.until),
             details=details,
             sentiment=sentiment,
+            channel=self.channel,
+            members=self.members,
         )
 
     def require_events(self, src: q.Source) -> None:
@@ -125,12 +132,14 @@ class FunnelQuery:
 
 @dataclass(frozen=True)
 class PathsQuery:
-    """Top paths after (or before) an event, and the Sankey of them."""
+    """Top paths after (or before) an event, and the Sankey of them (with ``per_step``, each
+    step's rarer activities folded into "other")."""
 
     anchor: str
     direction: Direction = "after"
     depth: int = 3
     top: int = 10
+    per_step: int | None = None
 
     def __post_init__(self) -> None:
         if not self.anchor.strip():
@@ -139,35 +148,72 @@ class PathsQuery:
             raise ValidationFailed("depth: between 1 and 10", field="depth")
         if self.direction not in ("after", "before"):
             raise ValidationFailed("direction: 'after' or 'before'", field="direction")
+        if self.per_step is not None and not 1 <= self.per_step <= 50:
+            raise ValidationFailed("per_step: between 1 and 50", field="per_step")
 
     def compute(self, scope: Scope) -> dict[str, Any]:
         return analysis.paths(
             scope.store, scope.source(), anchor=self.anchor, direction=self.direction,
-            depth=self.depth, top=self.top, accelerate=scope.accelerate,
+            depth=self.depth, top=self.top, per_step=self.per_step, accelerate=scope.accelerate,
         )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class DiscoveryQuery:
-    """Directly-follows graph, variants, start and end activities."""
+    """Directly-follows graph, variants, start and end activities.
+
+    A map of every variant is a tangle (hundreds of variants for as many customers), so the
+    graph can be drawn from the most frequent variants only: the ``top_variants`` first, or as
+    many as it takes to cover ``coverage`` (0-1] of the customers; edges seen fewer than
+    ``min_frequency`` times are left out, and ``max_edges`` keeps only the most frequent edges
+    (when customers' variants are nearly all different, the edges are what simplifies).
+    """
 
     top_variants: int | None = None
     min_frequency: int = 1
     max_variants: int | None = None
+    coverage: float | None = None
+    max_edges: int | None = None
 
     def __post_init__(self) -> None:
         if self.top_variants is not None and self.top_variants < 1:
             raise ValidationFailed("top_variants: must be at least 1", field="top_variants")
         if self.min_frequency < 1:
             raise ValidationFailed("min_frequency: must be at least 1", field="min_frequency")
+        if self.coverage is not None:
+            if not 0 < self.coverage <= 1:
+                raise ValidationFailed("coverage: a share above 0 and at most 1",
+                                       field="coverage")  # fmt: skip
+            if self.top_variants is not None:
+                raise ValidationFailed("coverage: give top_variants or coverage, not both",
+                                       field="coverage")  # fmt: skip
+        if self.max_edges is not None and self.max_edges < 1:
+            raise ValidationFailed("max_edges: must be at least 1", field="max_edges")
 
     def compute(self, scope: Scope) -> analysis.Discovery:
         src = scope.source()
         scope.require_events(src)
-        return analysis.discover(
-            scope.store, src, top_variants=self.top_variants, min_frequency=self.min_frequency,
-            max_variants=self.max_variants, accelerate=scope.accelerate,
+        top = self.top_variants
+        if self.coverage is not None:
+            every = analysis.discover(scope.store, src, max_variants=MAX_COVERED_VARIANTS,
+                                      accelerate=scope.accelerate)  # fmt: skip
+            counts = [v["count"] for v in every.variants]
+            top = analysis.variants_covering(counts, every.cases, self.coverage)
+            if top >= every.variant_count:
+                top = None  # every variant: the whole log
+        # ``max_variants`` would also narrow the variants the graph is drawn from: list
+        # fewer afterwards instead.
+        found = analysis.discover(
+            scope.store, src, top_variants=top, min_frequency=self.min_frequency,
+            max_variants=None if top else self.max_variants, accelerate=scope.accelerate,
         )  # fmt: skip
+        if self.max_variants is not None:
+            found.variants = found.variants[: self.max_variants]
+        found.kept_variants = min(top, found.variant_count) if top else found.variant_count
+        if self.max_edges is not None:
+            ranked = sorted(found.edges, key=lambda e: (-e["frequency"], e["source"], e["target"]))
+            found.edges = ranked[: self.max_edges]
+        return found
 
 
 @dataclass(frozen=True)
@@ -212,6 +258,20 @@ class DriversQuery:
         Factors are the numbers of events of each kind (the ``max_events`` most common) and of
         contacts per channel; customers without a numeric score are left out.
         """
+        return self.frame(scope)[1]
+
+    def customers(self, scope: Scope, factor: str) -> list[str]:
+        """The scored customers behind a driver: those with that touchpoint (a count above 0)
+        before their score, in profile id order."""
+        ids, table = self.frame(scope)
+        if factor not in table.column_names or factor == "__score":
+            raise ValidationFailed(f"factor: {factor[:80]!r} is not a factor of this score",
+                                   field="factor")  # fmt: skip
+        counts = table.column(factor).to_pylist()
+        return sorted(i for i, n in zip(ids, counts, strict=True) if n > 0)
+
+    def frame(self, scope: Scope) -> tuple[list[str], pa.Table]:
+        """The customers' ids, and ``table``'s rows in their order."""
         src = scope.source(details=True)
         scores = run(scope.store, CustomerScores(src, self.target_event, self.target_property))
         if not scores:
@@ -234,7 +294,8 @@ class DriversQuery:
             if f"{act} (events)" in cols:
                 cols[f"{act} (events)"][i] += n
             cols[f"{chan} contacts"][i] += n
-        return pa.table({"__score": [float(r[1]) for r in scores], **cols})
+        ids = [str(r[0]) for r in scores]
+        return ids, pa.table({"__score": [float(r[1]) for r in scores], **cols})
 
     def compute(self, scope: Scope) -> DriverReport:
         return key_drivers(self.table(scope), target="__score")

@@ -99,7 +99,8 @@ def stage_expr(d: Dialect, stages: list[StageRule], params: dict[str, Any]) -> s
 
 
 def emotion_curve_sql(d: Dialect, src: Source, stage: str, with_sentiment: bool) -> str:
-    """Per stage: mean NPS/CSAT/CES and text sentiment of events while the customer was there.
+    """Per stage: mean NPS/CSAT/CES and text sentiment of events while the customer was there,
+    and the NPS answers' promoters and detractors.
 
     An event belongs to the stage of the customer's latest stage event at or before it (a survey
     answered after delivery speaks about delivery). ``src`` needs ``details``.
@@ -125,6 +126,11 @@ def emotion_curve_sql(d: Dialect, src: Source, stage: str, with_sentiment: bool)
     aggs = []
     for k in ("nps", "csat", "ces", "sentiment"):
         aggs.append(f"avg({k}) AS {k}_mean, count({k}) AS {k}_n")
+    # The NPS of a stage (-100..100) needs its promoters (9-10) and detractors (0-6).
+    aggs.append(
+        "sum(CASE WHEN nps >= 9 THEN 1 ELSE 0 END) AS nps_promoters, "
+        "sum(CASE WHEN nps <= 6 THEN 1 ELSE 0 END) AS nps_detractors"
+    )
     return (
         f"WITH s AS (SELECT *, {stage} AS stage FROM ({src.sql}) AS b), "
         f"x AS (SELECT case_id, {cur} AS cur_stage, "

@@ -18,7 +18,17 @@ class Period(BaseModel):
 
 class DiscoverRequest(Period):
     top_variants: int | None = Field(default=None, ge=1, le=10_000)
+    coverage: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="draw the graph from the most frequent variants covering this share of "
+        "the customers (instead of top_variants)",
+    )
     min_frequency: int = Field(default=1, ge=1)
+    max_edges: int | None = Field(
+        default=None, ge=1, le=10_000, description="most frequent edges kept"
+    )
     max_variants: int = Field(default=1000, ge=1, le=100_000, description="variants listed")
     designed: list[str] | None = Field(
         default=None, description="designed activity order: also report conformance to it"
@@ -45,6 +55,8 @@ class DiscoverResult(BaseModel):
     end_activities: dict[str, int]
     cases: int
     variant_count: int
+    all_cases: int = Field(description="every customer, also those of the variants left out")
+    kept_variants: int = Field(description="the variants the graph is drawn from")
     conformance: dict[str, Any] | None = None
 
 
@@ -112,6 +124,9 @@ class PathsRequest(Period):
     direction: Literal["after", "before"] = "after"
     depth: int = Field(default=3, ge=1, le=10)
     top: int = Field(default=10, ge=1, le=100)
+    per_step: int | None = Field(
+        default=None, ge=1, le=50, description="Sankey: activities kept per step; rest = other"
+    )
 
 
 class DriversRequest(Period):
@@ -133,3 +148,22 @@ class PersonasRequest(Period):
     rules: list[PersonaRule] | None = Field(
         default=None, description="rule-based personas on traits (first match wins)"
     )
+
+
+class DroppedRequest(Period):
+    steps: list[str] = Field(min_length=2, max_length=10)
+    window: str | float = Field(default="7d", description="seconds, or 7d / 12h / 30m / 45s")
+    mode: Literal["strict", "any"] = "strict"
+    after_step: int = Field(ge=1, le=9, description="reached this step (1-based), not the next")
+
+
+class DriverCustomersRequest(Period):
+    target_event: str = Field(min_length=1)
+    target_property: str = Field(min_length=1, max_length=80)
+    factor: str = Field(min_length=1, max_length=300, description="a driver's factor name")
+    max_events: int = Field(default=25, ge=1, le=100)
+
+
+class CustomersResult(BaseModel):
+    count: int
+    profile_ids: list[str]

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import pyarrow as pa
 from sqlalchemy.orm import Session
 
-from safar.events.store import EventStore, analytics
+from safar.events.store import EventStore, analytics, results
 from safar.identity import snapshot
 from safar.journeys import analysis, funnels
 from safar.journeys import queries as q
@@ -71,11 +71,20 @@ def run_metric(
     since: datetime | None = None,
     until: datetime | None = None,
     accelerate: bool = True,
+    channel: str | None = None,
+    members: tuple[str, ...] | None = None,
 ) -> T:
-    """Compute ``metric`` on the workspace's events in [since, until) (identity map refreshed)."""
-    scope = Scope(store, workspace_id, since, until, accelerate)
+    """Compute ``metric`` on the workspace's events in [since, until) (identity map refreshed);
+    ``channel`` and ``members`` narrow it to one channel's events and to those customers.
+
+    A metric reads only the event store (the identity map is a copy in it), so its result is
+    kept until the next write to the store (``events.store.results``): the dashboard's
+    all-time process map over 10M events then costs its analysis once per change, not per view.
+    """
+    scope = Scope(store, workspace_id, since, until, accelerate, channel, members)
     refresh_identity_map(session, store, workspace_id=workspace_id)
-    return metric.compute(scope)
+    key = ("journeys", workspace_id, metric, since, until, accelerate, channel, members)
+    return results.cached(store, key, lambda: metric.compute(scope))
 
 
 def source(

@@ -38,11 +38,15 @@ def events_source(
     activities: list[str] | None = None,
     details: bool = False,
     sentiment: bool = False,
+    channel: str | None = None,
+    members: tuple[str, ...] | None = None,
 ) -> Source:
     """Events of one workspace as a case source; ``case_id`` is the resolved customer.
 
     ``details`` adds ``channel``, ``type`` and ``properties``; ``sentiment`` adds the text
     sentiment score of the event's message from ``text_analyses`` (only when that table exists).
+    ``channel`` keeps that channel's events, ``members`` those of these customers (a segment):
+    the dashboard's shared filters. Either makes the source one the journey index cannot serve.
 
     An event belongs to the profile owning its ``user_id`` or, without one, its
     ``anonymous_id``; identifiers the map does not know stand for themselves.
@@ -69,6 +73,17 @@ def events_source(
             if d == "duckdb"
             else f"has({{acts:Array(String)}}, {act})"
         )
+    if channel is not None:
+        params["channel"] = channel
+        where.append(f"e.channel = {p(d, 'channel', 'String')}")
+    case = "coalesce(m.profile_id, e.user_id, e.anonymous_id)"
+    if members is not None:
+        params["members"] = list(members)
+        where.append(
+            f"list_contains($members, {case})"
+            if d == "duckdb"
+            else f"has({{members:Array(String)}}, {case})"
+        )
     chan = (
         ", e.channel AS channel, e.type AS type, e.properties AS properties, e.traits AS traits"
         if details
@@ -82,7 +97,7 @@ def events_source(
         else "if(e.user_id IS NOT NULL, 'user_id', 'anonymous_id')"
     )
     sql = (
-        f"SELECT coalesce(m.profile_id, e.user_id, e.anonymous_id) AS case_id, {act} AS activity, "
+        f"SELECT {case} AS case_id, {act} AS activity, "
         f"{ts} AS ts, e.message_id AS seq{chan} "
         f"FROM {t} AS e LEFT JOIN (SELECT id_type, id_value, profile_id FROM {m} "
         f"WHERE workspace_id = {p(d, 'ws', 'String')}) AS m "
@@ -96,7 +111,7 @@ def events_source(
             f"{', channel, type, properties, traits' if details else ''}"
             f"{', sentiment' if sentiment else ''} FROM ({sql})"
         )
-    plain = not (details or sentiment or activities is not None)
+    plain = not (details or sentiment or activities is not None or channel or members is not None)
     spec = IndexSpec("events", workspace_id, since_us, until_us) if plain else None
     return Source(sql, params, spec, d)
 

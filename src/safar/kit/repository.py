@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from safar.kit.db import Base
@@ -76,3 +78,19 @@ def delete_rows(
     """Delete the workspace's rows of ``model`` matching ``where``; return how many went."""
     result: Any = session.execute(delete(model).where(model.workspace_id == workspace_id, *where))
     return int(result.rowcount or 0)
+
+
+def insert_ignoring(
+    session: Session, model: type[Base], constraint: str, rows: list[dict[str, Any]]
+) -> None:
+    """Insert ``rows``, leaving out those that would break the unique ``constraint`` (a replay,
+    or another process first). Through the table, not the entity: an ORM bulk insert with
+    ON CONFLICT runs row by row."""
+    if not rows:
+        return
+    table: Any = model.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        stmt: Any = pg_insert(table).on_conflict_do_nothing(constraint=constraint)
+    else:
+        stmt = sqlite_insert(table).on_conflict_do_nothing()
+    session.execute(stmt, rows)

@@ -5,7 +5,8 @@ Both come from scipy and answer at the 5 % level:
 - a share (x of n) in one period against the other: Fisher's exact test on the 2x2 table
   (``scipy.stats.fisher_exact``), valid for the small counts a new workspace has;
 - a count of people per period, taken as a Poisson count over periods of the same length: the
-  E-test of two Poisson means (``scipy.stats.poisson_means_test``, Krishnamoorthy & Thomson).
+  E-test of two Poisson means (``scipy.stats.poisson_means_test``, Krishnamoorthy & Thomson),
+  through its normal limit once the counts are large (``E_TEST_EXACT_UP_TO``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ import math
 from typing import Any
 
 ALPHA = 0.05
+#: Above this many events in both periods together the E-test's p-value is its normal limit:
+#: scipy sums Poisson probabilities over a grid that grows with the counts (6 s for 300,000
+#: people, about a minute for 2 million events on this machine), while the limit
+#: ``erfc(|x1 - x2| / sqrt(2 (x1 + x2)))`` agrees with it to 1e-4 from a few thousand up.
+E_TEST_EXACT_UP_TO = 10_000
 #: The normal quantile of a two-sided 95% interval.
 Z95 = 1.959963984540054
 
@@ -51,6 +57,9 @@ def count_change(previous: int, current: int) -> dict[str, Any]:
     pct = None if previous == 0 else round(100 * (current - previous) / previous, 2)
     if previous == current or previous + current == 0:
         p_value = 1.0
+    elif previous + current > E_TEST_EXACT_UP_TO:
+        z = abs(current - previous) / math.sqrt(current + previous)
+        p_value = math.erfc(z / math.sqrt(2))
     else:
         from scipy.stats import poisson_means_test
 

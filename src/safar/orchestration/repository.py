@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
-from safar.kit.repository import WorkspaceRepository, delete_rows, export_rows
+from safar.kit.repository import WorkspaceRepository, delete_rows, export_rows, insert_ignoring
 from safar.orchestration.models import ContactLog, ScheduledJob, Trigger
 
 
@@ -33,6 +34,17 @@ class JobRepository(WorkspaceRepository[ScheduledJob]):
     def by_key(self, workspace_id: str, key: str) -> ScheduledJob | None:
         stmt = self.scoped(workspace_id).where(ScheduledJob.dedupe_key == key)
         return self.session.scalar(stmt)
+
+    def ids_by_key(self, workspace_id: str, keys: Sequence[str]) -> dict[str, int]:
+        """Job id by dedupe key, for the keys that have a job."""
+        stmt = select(ScheduledJob.dedupe_key, ScheduledJob.id).where(
+            ScheduledJob.workspace_id == workspace_id, ScheduledJob.dedupe_key.in_(list(keys))
+        )
+        return {k: int(i) for k, i in self.session.execute(stmt).tuples()}
+
+    def insert_new(self, rows: list[dict[str, Any]]) -> None:
+        """Insert jobs; one whose (workspace, dedupe key) is taken is left as it is."""
+        insert_ignoring(self.session, ScheduledJob, "uq_job_dedupe", rows)
 
     def recent(
         self,
@@ -92,6 +104,12 @@ class JobQueue:
     def job(self, job_id: int) -> ScheduledJob | None:
         return self.session.get(ScheduledJob, job_id)
 
+    def jobs(self, job_ids: Sequence[int]) -> list[ScheduledJob]:
+        """The jobs in one query (and in the session's identity map for ``job``)."""
+        return list(
+            self.session.scalars(select(ScheduledJob).where(ScheduledJob.id.in_(list(job_ids))))
+        )
+
     def due_ids(self, now: datetime, limit: int) -> list[int]:
         """Pending jobs due by ``now``, oldest due first."""
         stmt = (
@@ -133,6 +151,30 @@ class JobQueue:
             return None
         stmt = select(ScheduledJob.action, ScheduledJob.kind, ScheduledJob.payload)
         return self.session.execute(stmt.where(ScheduledJob.id == job_id)).one()
+
+    def claim_many(
+        self, job_ids: Sequence[int], now: datetime
+    ) -> list[tuple[int, str, str, dict[str, Any] | None]]:
+        """``claim`` for many jobs in one statement: (id, action, kind, payload) of those this
+        claimant took, in the order asked."""
+        stmt = (
+            update(ScheduledJob)
+            .where(
+                ScheduledJob.id.in_(list(job_ids)),
+                ScheduledJob.status == "pending",
+                ScheduledJob.due_at <= now,
+            )
+            .values(status="claimed", claimed_at=now, attempts=ScheduledJob.attempts + 1)
+            .returning(
+                ScheduledJob.id, ScheduledJob.action, ScheduledJob.kind, ScheduledJob.payload
+            )
+        )
+        got = {r[0]: (int(r[0]), r[1], r[2], r[3]) for r in self.session.execute(stmt).tuples()}
+        return [got[i] for i in job_ids if i in got]
+
+    def touch_many(self, job_ids: Sequence[int], now: datetime) -> None:
+        stmt = update(ScheduledJob).where(ScheduledJob.id.in_(list(job_ids))).values(claimed_at=now)
+        self.session.execute(stmt)
 
     def release(self, job_id: int, due_at: datetime) -> None:
         """A claimed job back to pending, its attempt not counted."""

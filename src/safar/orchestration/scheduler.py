@@ -23,6 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +43,8 @@ from safar.orchestration.sending import Skip as Skip
 log = logging.getLogger("safar.orchestration")
 TASK_RETRIES = 5
 PASS_LIMIT = 200
+#: Jobs claimed, decided and recorded per unit of work.
+BATCH = 50
 
 
 class NotStarted(Exception):
@@ -63,8 +66,11 @@ class Scheduler:
         lease_s: float = 300.0,
         clock: Callable[[], datetime] = utcnow,
         guards: Guards | None = None,
+        send_concurrency: int = 8,
     ) -> None:
         self.db = db
+        #: Messages of one batch handed to their channels at once (each waits on its provider).
+        self.send_concurrency = max(1, send_concurrency)
         self.guards = guards or Guards()
         self.channels = channels
         self.actions: dict[str, MessageAction] = dict(actions or {})
@@ -117,26 +123,38 @@ class Scheduler:
 
     # -- running ---------------------------------------------------------------------------------
     def run_due(self, limit: int = PASS_LIMIT) -> int:
-        """Run every due job once; return how many this scheduler claimed."""
+        """Run every due job once; return how many this scheduler claimed.
+
+        Jobs are claimed ``BATCH`` at a time in one statement; the batch's messages are
+        decided and composed in one unit of work, sent side by side (``send_concurrency``
+        at once), and their outcomes recorded in one more; tasks run one by one.
+        """
         if self._stop.is_set():
             return 0
         now = self.clock()
         with self.db.session() as s:
             ids = JobQueue(s).due_ids(now, limit)
         ran = 0
-        for job_id in ids:
+        for i in range(0, len(ids), BATCH):
             if self._stop.is_set():
                 break
             try:
-                claimed = self.run_job(job_id)
+                with self.db.session() as s:
+                    claimed = JobQueue(s).claim_many(ids[i : i + BATCH], self.clock())
             except Exception as exc:
                 if not is_transient(exc):
                     raise
-                # Nothing happened to the job (the claim rolled back); the next pass retries.
+                # Nothing happened to the jobs (the claim rolled back); the next pass retries.
                 self.last_error = f"{type(exc).__name__}: {exc}"[:500]
-                log.error("scheduler: store error while claiming job %s (%s)", job_id, exc)
+                log.error("scheduler: store error while claiming jobs (%s)", exc)
                 break
-            ran += claimed
+            messages = [job_id for job_id, _, kind, _ in claimed if kind != "task"]
+            for job_id, action, kind, payload in claimed:
+                if kind == "task":
+                    self._run_claimed(job_id, action, True, dict(payload or {}))
+            if messages:
+                self._run_messages(messages)
+            ran += len(claimed)
         return ran
 
     def claim(self, job_id: int) -> tuple[str, bool, dict[str, Any]] | None:
@@ -153,22 +171,106 @@ class Scheduler:
         claimed = self.claim(job_id)
         if claimed is None:
             return False
-        action, is_task, payload = claimed
+        self._run_claimed(job_id, *claimed)
+        return True
+
+    def _run_claimed(
+        self, job_id: int, action: str, is_task: bool, payload: dict[str, Any]
+    ) -> None:
         try:
             if is_task:
                 self._run_task(job_id, action, payload)
             else:
                 self._run_message(job_id)
         except Exception as exc:
-            if isinstance(exc, NotStarted) or (is_task and is_transient(exc)):
-                cause = exc.__cause__ or exc
-                log.warning("job %s: store error (%s); it will run again", job_id, cause)
-                self.retry_store(lambda: self._release(job_id))
-                return True
-            log.exception("job %s failed", job_id)
-            failure = f"error: {type(exc).__name__}"
-            self.retry_store(lambda: self._finish(job_id, "failed", failure, reason="error"))
-        return True
+            self._failed(job_id, exc, is_task)
+
+    def _failed(self, job_id: int, exc: Exception, is_task: bool) -> None:
+        """A job that raised: again later when nothing happened (a store error), else failed."""
+        if isinstance(exc, NotStarted) or (is_task and is_transient(exc)):
+            cause = exc.__cause__ or exc
+            log.warning("job %s: store error (%s); it will run again", job_id, cause)
+            self.retry_store(lambda: self._release(job_id))
+            return
+        log.error("job %s failed", job_id, exc_info=exc)
+        failure = f"error: {type(exc).__name__}"
+        self.retry_store(lambda: self._finish(job_id, "failed", failure, reason="error"))
+
+    def _run_messages(self, job_ids: list[int]) -> None:
+        """Claimed message jobs as a batch: decide and compose all in one unit of work (each
+        in a savepoint), send side by side, record every outcome in one unit of work."""
+        try:
+            prepared, failed = self._prepare_messages(job_ids)
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            for job_id in job_ids:
+                self._failed(job_id, NotStarted(str(exc)), False)
+            return
+        for job_id, error in failed:
+            self._failed(job_id, error, False)
+        if not prepared:
+            return
+        workers = min(self.send_concurrency, len(prepared))
+        if workers > 1:
+            with ThreadPoolExecutor(workers, thread_name_prefix="safar-send") as pool:
+                outcomes = list(pool.map(self._deliver, prepared))
+        else:
+            outcomes = [self._deliver(p) for p in prepared]
+        self.retry_store(lambda: self._record_deliveries(outcomes))
+
+    def _prepare_messages(
+        self, job_ids: list[int]
+    ) -> tuple[list[tuple[int, OutboundMessage]], list[tuple[int, Exception]]]:
+        """(job id, message) of the jobs to send now, committed as ``sending`` together, and
+        (job id, error) of those whose checks raised (their savepoint rolled back)."""
+        now = self.clock()
+        prepared: list[tuple[int, OutboundMessage]] = []
+        failed: list[tuple[int, Exception]] = []
+        with self.db.session() as s:
+            queue = JobQueue(s)
+            # Write first, so SQLite takes its write lock before any read of this transaction.
+            queue.touch_many(job_ids, now)
+            recipients = self._recipients(s, job_ids)
+            for job_id in job_ids:
+                try:
+                    with s.begin_nested():
+                        message = self._check(s, job_id, now, recipients)
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise
+                    failed.append((job_id, exc))
+                    continue
+                if message is not None:
+                    prepared.append((job_id, message))
+        return prepared, failed
+
+    def _deliver(
+        self, item: tuple[int, OutboundMessage]
+    ) -> tuple[int, str, str, dict[str, Any], float | None]:
+        """Hand one message to its channel: (job id, verdict, outcome, result, retry after)."""
+        job_id, message = item
+        channel = self.channels[message.channel]
+        retry_after: float | None = None
+        try:
+            result, verdict, outcome = channel.send(message), "done", "sent"
+        except DeliveryUncertain as exc:
+            result, verdict, outcome = {"error": exc.message}, "uncertain", exc.message
+        except DeliveryFailed as exc:
+            result, outcome = {"error": exc.message}, exc.message
+            verdict, retry_after = ("retry" if exc.retryable else "failed"), exc.retry_after
+        except Exception as exc:  # a channel bug: the message may have left, never resend it
+            log.error("job %s: the %s channel raised", job_id, message.channel, exc_info=exc)
+            result, verdict = {"error": type(exc).__name__}, "uncertain"
+            outcome = f"error: {type(exc).__name__}"
+        return job_id, verdict, outcome, result, retry_after
+
+    def _record_deliveries(
+        self, outcomes: list[tuple[int, str, str, dict[str, Any], float | None]]
+    ) -> None:
+        with self.db.session() as s:
+            for job_id, verdict, outcome, result, retry_after in outcomes:
+                self._record(s, job_id, verdict, outcome, result, retry_after)
 
     def retry_store(self, write: Callable[[], None]) -> bool:
         """Run a state-store write until it succeeds, backing off on store errors.
@@ -248,49 +350,68 @@ class Scheduler:
             raise
         if message is None:
             return
-        channel = self.channels[message.channel]
-        retry_after: float | None = None
-        try:
-            result, verdict, outcome = channel.send(message), "done", "sent"
-        except DeliveryUncertain as exc:
-            result, verdict, outcome = {"error": exc.message}, "uncertain", exc.message
-        except DeliveryFailed as exc:
-            result, outcome = {"error": exc.message}, exc.message
-            verdict, retry_after = ("retry" if exc.retryable else "failed"), exc.retry_after
+        outcome = self._deliver((job_id, message))
         # Sent: the outcome must be recorded, however long the store takes to take it.
-        self.retry_store(
-            lambda: self._record_delivery(job_id, verdict, outcome, result, retry_after)
-        )
+        self.retry_store(lambda: self._record_deliveries([outcome]))
 
     def _prepare_message(self, job_id: int) -> OutboundMessage | None:
         """Check, compose and commit ``status='sending'``; None when the job is not sent."""
         now = self.clock()
-        message: OutboundMessage | sending.Refuse | None = None
         with self.db.session() as s:
             # Write first, so SQLite takes its write lock before any read of this transaction.
-            queue = JobQueue(s)
-            queue.touch(job_id, now)
-            job = queue.job(job_id)
-            assert job is not None
-            verdict = sending.decide(
-                s, job, now, actions=self.actions, channels=self.channels, guards=self.guards
-            )
-            if isinstance(verdict, sending.Hold):
-                sending.note_hold(job, verdict, now)
-                return None
-            if isinstance(verdict, sending.Go):
-                message = sending.compose(s, job, now, verdict, self.actions[job.action])
-            else:
-                message = verdict
-            if isinstance(message, sending.Refuse):
-                job.status, job.reason, job.finished_at = "skipped", message.reason, now
-                job.outcome = message.outcome[:300]
-                return None
-            job.status, job.reason = "sending", None
+            JobQueue(s).touch(job_id, now)
+            return self._check(s, job_id, now)
+
+    @staticmethod
+    def _recipients(s: Session, job_ids: list[int]) -> dict[str, service.Recipient]:
+        """The batch's jobs loaded in one query, and the profiles they name read ahead."""
+        by_ws: dict[str, list[str]] = {}
+        for job in JobQueue(s).jobs(job_ids):
+            if job.profile_id:
+                by_ws.setdefault(job.workspace_id, []).append(job.profile_id)
+        out: dict[str, service.Recipient] = {}
+        for ws, pids in by_ws.items():
+            out |= service.resolve_recipients(s, workspace_id=ws, profile_ids=pids)
+        return out
+
+    def _check(
+        self,
+        s: Session,
+        job_id: int,
+        now: datetime,
+        recipients: dict[str, service.Recipient] | None = None,
+    ) -> OutboundMessage | None:
+        """Decide and compose in the caller's unit of work: the message to send (the job is
+        then ``sending``), or None (held for later, or skipped with its reason)."""
+        job = JobQueue(s).job(job_id)
+        assert job is not None
+        verdict = sending.decide(
+            s,
+            job,
+            now,
+            actions=self.actions,
+            channels=self.channels,
+            guards=self.guards,
+            recipients=recipients,
+        )
+        if isinstance(verdict, sending.Hold):
+            sending.note_hold(job, verdict, now)
+            return None
+        message: OutboundMessage | sending.Refuse
+        if isinstance(verdict, sending.Go):
+            message = sending.compose(s, job, now, verdict, self.actions[job.action])
+        else:
+            message = verdict
+        if isinstance(message, sending.Refuse):
+            job.status, job.reason, job.finished_at = "skipped", message.reason, now
+            job.outcome = message.outcome[:300]
+            return None
+        job.status, job.reason = "sending", None
         return message
 
-    def _record_delivery(
+    def _record(
         self,
+        s: Session,
         job_id: int,
         verdict: str,
         outcome: str,
@@ -298,30 +419,27 @@ class Scheduler:
         retry_after: float | None,
     ) -> None:
         """done, failed, uncertain, or (``retry``) pending again after a backoff."""
-        with self.db.session() as s:
-            queue = JobQueue(s)
-            job = queue.job(job_id)
-            assert job is not None
-            now, limit = self.clock(), self.guards.max_attempts
-            if verdict == "retry" and job.attempts < limit:
-                delay = self.guards.retry_delay(job.attempts, retry_after)
-                job.status, job.reason = "pending", "error"
-                job.due_at = now + timedelta(seconds=delay)
-                job.outcome = f"{outcome}; attempt {job.attempts} of {limit}, next in {delay:g} s"[
-                    :300
-                ]
-                queue.contacted(job_id, "failed")  # a failed attempt uses up no budget
-                return
-            if verdict == "retry":
-                verdict, outcome = "failed", f"{outcome}; gave up after {job.attempts} attempts"
-            holds = (job.result or {}).get("holds")
-            job.status, job.reason = verdict, None if verdict == "done" else "error"
-            job.outcome, job.finished_at = outcome[:300], now
-            job.result = {**result, "holds": holds} if holds else result
-            if verdict == "uncertain":
-                return  # it may have reached them: its contact keeps counting, nothing resends
-            queue.contacted(job_id, "sent" if verdict == "done" else "failed")
-            self.actions[job.action].delivered(s, job=job, ok=verdict == "done", result=result)
+        queue = JobQueue(s)
+        job = queue.job(job_id)
+        assert job is not None
+        now, limit = self.clock(), self.guards.max_attempts
+        if verdict == "retry" and job.attempts < limit:
+            delay = self.guards.retry_delay(job.attempts, retry_after)
+            job.status, job.reason = "pending", "error"
+            job.due_at = now + timedelta(seconds=delay)
+            job.outcome = f"{outcome}; attempt {job.attempts} of {limit}, next in {delay:g} s"[:300]
+            queue.contacted(job_id, "failed")  # a failed attempt uses up no budget
+            return
+        if verdict == "retry":
+            verdict, outcome = "failed", f"{outcome}; gave up after {job.attempts} attempts"
+        holds = (job.result or {}).get("holds")
+        job.status, job.reason = verdict, None if verdict == "done" else "error"
+        job.outcome, job.finished_at = outcome[:300], now
+        job.result = {**result, "holds": holds} if holds else result
+        if verdict == "uncertain":
+            return  # it may have reached them: its contact keeps counting, nothing resends
+        queue.contacted(job_id, "sent" if verdict == "done" else "failed")
+        self.actions[job.action].delivered(s, job=job, ok=verdict == "done", result=result)
 
 
 class TriggerHook:

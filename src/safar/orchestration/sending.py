@@ -110,8 +110,12 @@ def decide(
     actions: dict[str, MessageAction],
     channels: dict[str, Channel],
     guards: Guards,
+    recipients: dict[str, service.Recipient] | None = None,
 ) -> Go | Hold | Refuse:
-    """Whom to contact, at which address, when the job may contact its profile now."""
+    """Whom to contact, at which address, when the job may contact its profile now.
+
+    ``recipients``: the batch's profiles read ahead (``service.resolve_recipients``), by the
+    profile id the jobs name; a job not among them is resolved here."""
     found = _policy_and_params(s, job)
     if isinstance(found, Refuse):
         return found
@@ -122,7 +126,7 @@ def decide(
     if channel not in channels:
         return Refuse("error", f"channel {channel!r} is not configured")
     try:
-        recipient = service.resolve_recipient(
+        recipient = (recipients or {}).get(job.profile_id or "") or service.resolve_recipient(
             s, workspace_id=job.workspace_id, payload=job.payload or {}, profile_id=job.profile_id
         )
     except NotFound:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,15 +17,12 @@ from sqlalchemy.orm import Session
 
 from safar.db import utcnow
 from safar.errors import Conflict, NotFound, ValidationFailed
-from safar.identity.service import (
-    current_consent,
-    current_traits,
-    event_profile,
-    identities_of,
-)
-from safar.identity.service import resolve_profile_id as _resolve
 from safar.orchestration.models import ScheduledJob, Trigger
 from safar.orchestration.policy import REASONS, SendPolicy
+from safar.orchestration.recipients import Recipient as Recipient
+from safar.orchestration.recipients import consent_allows as consent_allows
+from safar.orchestration.recipients import resolve_recipient as resolve_recipient
+from safar.orchestration.recipients import resolve_recipients as resolve_recipients
 from safar.orchestration.repository import (
     ContactRepository,
     JobQueue,
@@ -260,6 +256,46 @@ def enqueue_message(
     return job
 
 
+def enqueue_messages(session: Session, requests: Sequence[Mapping[str, Any]]) -> list[int]:
+    """``enqueue_message`` for many messages in a few statements (a journey worker's batch):
+    each request has ``enqueue_message``'s keyword arguments, its policy a ``SendPolicy`` or
+    its dict; one job id per request, in order, the job already there for a key taken."""
+    rows: list[dict[str, Any]] = []
+    for r in requests:
+        policy = r["policy"]
+        policy = policy if isinstance(policy, SendPolicy) else SendPolicy.from_dict(policy)
+        _check_message(
+            r["action"], r["channel"], r["payload"], r["key"], r["due_at"], r.get("profile_id")
+        )
+        rows.append(
+            {
+                "workspace_id": r["workspace_id"],
+                "kind": "message",
+                "action": r["action"],
+                "channel": r["channel"],
+                "payload": r["payload"],
+                "policy": policy.to_dict(),
+                "dedupe_key": r["key"],
+                "due_at": r["due_at"],
+                "profile_id": r.get("profile_id"),
+                "status": "pending",
+                "attempts": 0,
+                "result": {},
+            }
+        )
+    repo = JobRepository(session)
+    by_ws: dict[str, list[str]] = {}
+    for row in rows:
+        by_ws.setdefault(row["workspace_id"], []).append(row["dedupe_key"])
+    found = {(ws, k): i for ws, keys in by_ws.items() for k, i in repo.ids_by_key(ws, keys).items()}
+    repo.insert_new([r for r in rows if (r["workspace_id"], r["dedupe_key"]) not in found])
+    missing = {ws: [k for k in keys if (ws, k) not in found] for ws, keys in by_ws.items()}
+    for ws, keys in missing.items():
+        if keys:
+            found |= {(ws, k): i for k, i in repo.ids_by_key(ws, keys).items()}
+    return [found[(r["workspace_id"], r["dedupe_key"])] for r in rows]
+
+
 def _check_message(
     action: str,
     channel: str,
@@ -338,92 +374,7 @@ def all_jobs(
     return JobQueue(session).listed(status=status, workspace_id=workspace_id, limit=limit)
 
 
-# -- who a job is about --------------------------------------------------------------------------
-@dataclass(slots=True)
-class Recipient:
-    profile_id: str
-    identity_ids: list[int]
-    traits: dict[str, Any] = field(default_factory=dict)
-    email: str | None = None
-    phone: str | None = None
-    consent: list[Any] = field(default_factory=list)
-    #: The newest identifier of each type (``telegram``, ``instagram``, ...).
-    handles: dict[str, str] = field(default_factory=dict)
-
-    def address(self, channel: str, params: Mapping[str, Any] | None = None) -> str | None:
-        """Where ``channel`` reaches the profile; None when it cannot."""
-        if channel == "email":
-            return self.email
-        if channel == "sms":
-            return self.phone
-        if channel == "telegram":
-            # The Bot API sends to chat ids: a private chat's id is the user's numeric id, so a
-            # ``telegram`` identity serves only when it is one (a @handle cannot be messaged).
-            chat = self.traits.get("telegram_chat_id")
-            if chat not in (None, ""):
-                return str(chat)
-            handle = self.handles.get("telegram", "")
-            return handle if handle.lstrip("-").isdigit() else None
-        if channel == "push":
-            token = self.traits.get("push_token")
-            return str(token) if token not in (None, "") else None
-        if channel == "webhook":
-            url = (params or {}).get("url")
-            return url if isinstance(url, str) and url else None
-        return self.profile_id
-
-
-def resolve_recipient(
-    session: Session,
-    *,
-    workspace_id: str,
-    payload: dict[str, Any],
-    profile_id: str | None = None,
-) -> Recipient:
-    """The profile the job is about, as of now: ``profile_id`` (followed through merges), or
-    the one owning the triggering event's user id (or anonymous id)."""
-    pid = profile_id or event_profile(
-        session,
-        workspace_id=workspace_id,
-        user_id=payload.get("user_id"),
-        anonymous_id=payload.get("anonymous_id"),
-    )
-    if pid is None:
-        raise NotFound("the triggering event has no known profile", field="user_id")
-    pid = _resolve(session, workspace_id=workspace_id, profile_id=pid)
-    idents = identities_of(session, pid)
-    ids = [i.id for i in idents]
-    email = next((i.value for i in idents if i.type == "email"), None)
-    phone = next((i.value for i in idents if i.type == "phone"), None)
-    return Recipient(
-        profile_id=pid,
-        identity_ids=ids,
-        traits=current_traits(session, ids),
-        email=email,
-        phone=phone,
-        consent=current_consent(session, ids),
-        handles={i.type: i.value for i in idents},
-    )
-
-
 # -- contact policies ----------------------------------------------------------------------------
-def consent_allows(policy: SendPolicy, recipient: Recipient, channel: str) -> bool:
-    """The latest decision for the purpose on this channel (or 'all'); a channel-specific
-    record beats 'all'. Without any record the policy's ``require_consent`` decides."""
-    if not policy.consent_purpose:
-        return True
-    specific = [
-        c for c in recipient.consent if c.purpose == policy.consent_purpose and c.channel == channel
-    ]
-    general = [
-        c for c in recipient.consent if c.purpose == policy.consent_purpose and c.channel == "all"
-    ]
-    decision = specific or general
-    if decision:
-        return bool(decision[-1].granted)
-    return not policy.require_consent
-
-
 def recently_contacted(
     session: Session, *, workspace_id: str, profile_id: str, topic: str, days: float, now: datetime
 ) -> bool:

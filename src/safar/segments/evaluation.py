@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from safar.errors import ValidationFailed
+from safar.errors import NotFound, ValidationFailed
 from safar.events.store import EventStore, analytics
 from safar.identity import service as identity
 from safar.identity import snapshot
@@ -112,7 +112,25 @@ class Evaluator:
         return self._everyone
 
     def members(self, definition: SegmentDefinition) -> set[str]:
-        return self._combine(definition.match, definition.conditions)
+        if definition.profiles is None:
+            return self._combine(definition.match, definition.conditions)
+        listed = self.listed(definition.profiles)
+        if not definition.conditions:
+            return listed
+        return listed & self._combine(definition.match, definition.conditions)
+
+    def listed(self, profiles: Sequence[str]) -> set[str]:
+        """A fixed list's profiles as they are now: a profile merged since is its survivor,
+        an erased one is gone."""
+        out = {p for p in profiles if p in self.everyone}
+        for p in profiles:
+            if p not in self.everyone:
+                try:
+                    out.add(identity.resolve_profile_id(
+                        self.session, workspace_id=self.workspace_id, profile_id=p))  # fmt: skip
+                except NotFound:
+                    continue
+        return out
 
     def saved_members(self, segment_id: str, definition: SegmentDefinition) -> set[str]:
         """Members of a saved segment (its id guards against a reference back to it)."""
@@ -195,6 +213,14 @@ class _One:
             self._ids = [i.id for i in identity.identities_of(self.ev.session, self.profile_id)]
         return self._ids
 
+    def in_definition(self, definition: SegmentDefinition) -> bool:
+        if definition.profiles is not None:
+            if self.profile_id not in self.ev.listed(definition.profiles):
+                return False
+            if not definition.conditions:
+                return True
+        return self.combine(definition.match, definition.conditions)
+
     def combine(self, match: Match, rules: Sequence[Any]) -> bool:
         if match == "all":
             return all(self.holds(rule) for rule in rules)
@@ -222,7 +248,7 @@ class _One:
         if isinstance(rule, SegmentCondition):
             definition = self.ev.definition(rule.segment_id)
             with self.ev.inside(rule.segment_id):
-                inside = self.combine(definition.match, definition.conditions)
+                inside = self.in_definition(definition)
             return inside is rule.member
         if isinstance(rule, ConditionGroup):
             return self.combine(rule.match, rule.conditions)

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func
 from sqlalchemy.orm import Session
 
 from safar.kit.repository import WorkspaceRepository, delete_rows, export_rows
-from safar.segments.models import Segment, SegmentMember
+from safar.segments.models import Segment, SegmentListedProfile, SegmentMember
 
 
 class SegmentRepository(WorkspaceRepository[Segment]):
@@ -66,15 +66,49 @@ class MemberRepository(WorkspaceRepository[SegmentMember]):
             )
 
 
+class ListedRepository(WorkspaceRepository[SegmentListedProfile]):
+    """The fixed lists of listed segments."""
+
+    model = SegmentListedProfile
+
+    def ids(self, workspace_id: str, segment_id: str) -> list[str]:
+        stmt = (
+            self.scoped(workspace_id)
+            .where(SegmentListedProfile.segment_id == segment_id)
+            .with_only_columns(SegmentListedProfile.profile_id)
+            .order_by(SegmentListedProfile.profile_id)
+        )
+        return list(self.session.scalars(stmt))
+
+    def add_all(self, workspace_id: str, segment_id: str, ids: list[str]) -> None:
+        self.session.add_all(
+            SegmentListedProfile(segment_id=segment_id, profile_id=p, workspace_id=workspace_id)
+            for p in ids
+        )
+        self.session.flush()
+
+
 # -- privacy requests: the segments a person is in --------------------------------------------
 def person_rows(session: Session, *, workspace_id: str, profile_ids: list[str]) -> dict[str, Any]:
-    """The memberships of these profiles (segment id and since when)."""
+    """The memberships of these profiles (segment id and since when) and the fixed lists
+    they are on."""
     cond = SegmentMember.profile_id.in_(profile_ids)
-    return {"memberships": export_rows(session, SegmentMember, workspace_id, cond)}
+    listed = SegmentListedProfile.profile_id.in_(profile_ids)
+    return {
+        "memberships": export_rows(session, SegmentMember, workspace_id, cond),
+        "listed_in": export_rows(session, SegmentListedProfile, workspace_id, listed),
+    }
 
 
 def erase_person(session: Session, *, workspace_id: str, profile_ids: list[str]) -> int:
-    """Delete the profiles' memberships (the next refresh emits no exit for them)."""
-    return delete_rows(
+    """Delete the profiles' memberships (the next refresh emits no exit for them) and take
+    them off every fixed list."""
+    listed = delete_rows(
+        session,
+        SegmentListedProfile,
+        workspace_id,
+        SegmentListedProfile.profile_id.in_(profile_ids),
+    )
+    return listed + delete_rows(
         session, SegmentMember, workspace_id, SegmentMember.profile_id.in_(profile_ids)
     )

@@ -19,6 +19,8 @@ from safar.kit.conditions import (
 
 Match = Literal["all", "any"]
 MAX_CONDITIONS = 50
+#: The longest fixed list of profiles a listed segment keeps.
+MAX_LISTED = 10_000
 
 
 class ConditionGroup(BaseModel):
@@ -38,12 +40,18 @@ Rule = Annotated[
 
 
 class SegmentDefinition(BaseModel):
-    """What decides membership: every (``all``) or any (``any``) rule holds."""
+    """What decides membership: every (``all``) or any (``any``) rule holds; with ``profiles``
+    (a listed segment), among those profiles only (no conditions: all of them)."""
 
     model_config = ConfigDict(extra="forbid")
 
     match: Match = "all"
     conditions: list[Rule] = Field(default_factory=list, max_length=MAX_CONDITIONS)
+    profiles: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(
+        default=None,
+        max_length=MAX_LISTED,
+        description="a fixed list of profile ids (e.g. the customers behind a chart's number)",
+    )
 
     def segment_refs(self) -> Iterator[tuple[str, str]]:
         """(field, segment id) of every segment condition, groups included."""
@@ -80,6 +88,7 @@ class SegmentRead(BaseModel):
     description: str
     match: Match
     conditions: list[Rule]
+    listed: bool = Field(description="members are drawn from a fixed list of profiles")
     member_count: int
     refreshes: int
     refreshed_at: datetime | None

@@ -28,7 +28,7 @@ from safar.kit.conditions import AudienceCondition
 from safar.kit.jobs import Jobs
 from safar.segments.evaluation import Evaluator
 from safar.segments.models import Segment
-from safar.segments.repository import MemberRepository, SegmentRepository
+from safar.segments.repository import ListedRepository, MemberRepository, SegmentRepository
 from safar.segments.schemas import (
     Match,
     Preview,
@@ -43,10 +43,18 @@ REFRESH_TASK = "segments.refresh"
 ENTERED, EXITED = "segment_entered", "segment_exited"
 
 
-def definition_of(segment: Segment) -> SegmentDefinition:
+def definition_of(segment: Segment, profiles: list[str] | None = None) -> SegmentDefinition:
+    """The stored definition; ``profiles`` is a listed segment's fixed list (``listed_of``)."""
     return SegmentDefinition.model_validate(
-        {"match": segment.match, "conditions": segment.conditions}
+        {"match": segment.match, "conditions": segment.conditions, "profiles": profiles}
     )
+
+
+def listed_of(session: Session, segment: Segment) -> list[str] | None:
+    """A listed segment's fixed list of profiles (None for a segment of conditions only)."""
+    if not segment.listed:
+        return None
+    return ListedRepository(session).ids(segment.workspace_id, segment.id)
 
 
 def _definitions(session: Session, workspace_id: str) -> Any:
@@ -54,7 +62,9 @@ def _definitions(session: Session, workspace_id: str) -> Any:
 
     def lookup(segment_id: str) -> SegmentDefinition | None:
         segment = repo.get(workspace_id, segment_id)
-        return definition_of(segment) if segment is not None else None
+        if segment is None:
+            return None
+        return definition_of(segment, listed_of(session, segment))
 
     return lookup
 
@@ -87,9 +97,28 @@ def check_references(
                     frontier.append(nxt)
 
 
+def check_profiles(session: Session, *, workspace_id: str, profiles: list[str]) -> list[str]:
+    """The distinct profiles of a fixed list, each a profile of the workspace (the 4xx names
+    the first unknown one's position)."""
+    known = identity.unmerged_profile_ids(session, workspace_id=workspace_id)
+    for i, pid in enumerate(profiles):
+        if pid not in known:
+            try:
+                identity.resolve_profile_id(session, workspace_id=workspace_id, profile_id=pid)
+            except NotFound:
+                raise ValidationFailed(f"profiles.{i}: unknown profile {pid[:40]!r}",
+                                       field=f"profiles.{i}") from None  # fmt: skip
+    return sorted(set(profiles))
+
+
 def create_segment(session: Session, *, workspace_id: str, data: SegmentCreate) -> Segment:
+    """A segment of conditions or, with ``data.profiles``, a listed one (its fixed list
+    stored beside it)."""
     definition = SegmentDefinition(match=data.match, conditions=data.conditions)
     check_references(session, workspace_id=workspace_id, definition=definition, own_id=None)
+    listed = None
+    if data.profiles is not None:
+        listed = check_profiles(session, workspace_id=workspace_id, profiles=data.profiles)
     segment = Segment(
         id="seg_" + secrets.token_hex(8),
         workspace_id=workspace_id,
@@ -97,8 +126,12 @@ def create_segment(session: Session, *, workspace_id: str, data: SegmentCreate) 
         description=data.description,
         match=data.match,
         conditions=definition.model_dump(mode="json")["conditions"],
+        listed=listed is not None,
     )
-    return SegmentRepository(session).add(segment)
+    SegmentRepository(session).add(segment)
+    if listed:
+        ListedRepository(session).add_all(workspace_id, segment.id, listed)
+    return segment
 
 
 def list_segments(session: Session, *, workspace_id: str) -> list[Segment]:
@@ -171,7 +204,7 @@ def members(
     """The segment's members now (unmerged profile ids), evaluated in both stores."""
     segment = get_segment(session, workspace_id=workspace_id, segment_id=segment_id)
     ev = _evaluator(session, store, workspace_id, now)
-    return ev.saved_members(segment.id, definition_of(segment))
+    return ev.saved_members(segment.id, definition_of(segment, listed_of(session, segment)))
 
 
 def evaluate(

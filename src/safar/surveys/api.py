@@ -5,22 +5,23 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import HTMLResponse, Response
 
 from safar.db import utcnow
+from safar.surveys import distribution, metrics, presets, service
 from safar.surveys import export as export_mod
-from safar.surveys import metrics, presets, service
 from safar.surveys import results as results_mod
 from safar.surveys.deps import SurveyDep
+from safar.surveys.drafts import parse_definition
 from safar.surveys.models import Invitation, Survey, SurveyResponse
-from safar.surveys.rendering import FACES, TEXTS
+from safar.surveys.rendering import render_preview
 from safar.surveys.schemas import (
     InvitationCreate,
     InvitationRead,
     ResponseRead,
+    SegmentSend,
     SurveyCreate,
-    SurveyDefinition,
     SurveyFromTemplate,
     SurveyRead,
     SurveyUpdate,
@@ -98,28 +99,15 @@ def list_surveys(key: SecretKey, session: SessionDep) -> list[SurveyRead]:
 
 @router.post("/preview", response_class=HTMLResponse)
 def preview(
-    definition: SurveyDefinition,
     key: SecretKey,
     runtime: SurveyDep,
+    definition: Annotated[dict[str, Any], Body()],
     lang: Annotated[Literal["fa", "en"], Query()] = "fa",
 ) -> HTMLResponse:
-    """The first step of a definition as respondents would see it (builder live preview)."""
-    html = runtime.survey_env.get_template("survey.html").render(
-        lang=lang,
-        page_title=definition.title.get(lang),
-        title=definition.title.get(lang),
-        intro=definition.intro.get(lang) if definition.intro else "",
-        questions=service.current_step(definition, {}, []),
-        step=0,
-        values={},
-        errors={},
-        labels={},
-        faces=FACES,
-        t=TEXTS[lang],
-        action="#",
-        embed=True,
-    )
-    return HTMLResponse(html)
+    """The first step of an unsaved definition as respondents would see it (nothing is kept);
+    a bad definition is a 400 naming the field inside it (``questions.1.choices``)."""
+    parsed = parse_definition(definition)
+    return HTMLResponse(render_preview(runtime.survey_env, parsed, lang))
 
 
 @router.get("/pending", response_model=list[InvitationRead])
@@ -268,3 +256,47 @@ def export(
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="{survey_id}.{format}"'},
     )
+
+
+@router.get("/{survey_id}/distribution")
+def get_distribution(
+    survey_id: str, key: SecretKey, session: SessionDep, runtime: SurveyDep
+) -> dict[str, Any]:
+    """The survey's open link, its QR code (SVG) and the snippets that embed it in a website."""
+    survey = service.get_survey(session, workspace_id=key.workspace_id, survey_id=survey_id)
+    base = runtime.settings.resolved_public_url()
+    url = distribution.open_url(runtime.survey_signer, base, survey)
+    return {
+        "url": url,
+        "qr_svg": distribution.qr_svg(url, title=survey.name),
+        "embed": distribution.embed_snippets(url, base, survey.name),
+    }
+
+
+@router.post("/{survey_id}/sends", status_code=202)
+def send_to_segment(
+    survey_id: str, data: SegmentSend, key: SecretKey, session: SessionDep, runtime: SurveyDep
+) -> dict[str, Any]:
+    """Invite every member of a saved segment through the send path (consent, fatigue, the
+    contact budget); 202 with the send's id, whose outcome ``GET .../sends/{id}`` counts."""
+    survey = service.get_survey(session, workspace_id=key.workspace_id, survey_id=survey_id)
+    report = distribution.send_to_segment(
+        session,
+        runtime.store,
+        survey=survey,
+        segment_id=data.segment_id,
+        channel=data.channel,
+        now=utcnow(),
+        fatigue_days=data.fatigue_days,
+        consent_purpose=data.consent_purpose,
+        require_consent=data.require_consent,
+    )
+    distribution.wake_after_commit(session, runtime.scheduler.wake)
+    return report.as_dict()
+
+
+@router.get("/{survey_id}/sends/{send_id}")
+def get_send(survey_id: str, send_id: str, key: SecretKey, session: SessionDep) -> dict[str, Any]:
+    """How one segment send went so far: sent, waiting, failed, skipped by reason."""
+    survey = service.get_survey(session, workspace_id=key.workspace_id, survey_id=survey_id)
+    return distribution.send_report(session, survey=survey, send_id=send_id).as_dict()

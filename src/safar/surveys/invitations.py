@@ -116,7 +116,7 @@ def invitation_for_profile(
 
 
 def link(signer: LinkSigner, base_url: str, invitation: Invitation) -> tuple[str, str]:
-    token = signer.sign(invitation.id)
+    token = signer.sign(invitation.id, at=invitation.created_at)
     return token, f"{base_url}/s/{token}"
 
 

@@ -30,7 +30,7 @@ def emit_task(runtime: Any) -> Any:
 module = Domain(
     name="surveys",
     routers=("safar.surveys.api:router", "safar.surveys.pages:router"),
-    pages=("safar.web.pages.surveys",),
+    pages=("safar.web.pages.surveys", "safar.web.pages.survey_builder"),
     models=("safar.surveys.models",),
     tasks={EMIT_TASK: "safar.surveys.module:emit_task"},
     actions={ACTION: "safar.surveys.module:survey_action"},

@@ -1,6 +1,7 @@
 """Public response pages under ``/s/{token}``: server-rendered, work without JavaScript.
 
-GET shows the current step; POST saves it and redirects (post/redirect/get), so a reload or a
+``/s/p/{token}`` is a survey's open link (printed, shared, embedded): each visit gets its own
+anonymous invitation and is sent on to it. GET shows the current step; POST saves it and redirects (post/redirect/get), so a reload or a
 double click never submits twice. Forged, expired and used links get a clear page of their own.
 ``/s/widget.js`` is the embeddable widget; ``POST /api/surveys/answers/{token}`` is the same flow in JSON
 for apps and the widget.
@@ -18,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from safar.db import utcnow
 from safar.errors import PayloadTooLarge, SafarError, ValidationFailed
-from safar.surveys import service
+from safar.surveys import distribution, service
 from safar.surveys.deps import SurveyParts
 from safar.surveys.rendering import FACES, TEXTS, digits
 from safar.surveys.repository import InvitationRepository
@@ -143,6 +144,26 @@ def widget() -> Response:
         media_type="application/javascript; charset=utf-8",
         headers={"Cache-Control": "public, max-age=3600"},
     )
+
+
+@router.get("/s/p/{token}", response_class=HTMLResponse)
+def open_link(token: str, request: Request, embed: int = 0, lang: str = "") -> Response:
+    """A survey's open link: a fresh anonymous invitation per visit, then its own page, in
+    ``lang`` when the survey has it, else the browser's language, else the survey's default."""
+    runtime = _rt(request)
+    try:
+        with runtime.db.session() as session:
+            _, personal = distribution.visit_open_link(
+                session,
+                signer=_signer(runtime),
+                token=token,
+                now=utcnow(),
+                tz=runtime.settings.timezone,
+                language=lang[:2] or request.headers.get("accept-language"),
+            )
+    except (LinkForged, LinkExpired) as exc:
+        return _link_error(runtime, exc, _lang_hint(request), bool(embed))
+    return RedirectResponse(_action(personal, embed), status_code=303)
 
 
 @router.get("/s/{token}", response_class=HTMLResponse)

@@ -7,6 +7,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from safar.surveys.schemas import Condition, SurveyDefinition
+
 HERE = Path(__file__).parent
 #: The dashboard's vendored Persian font, when the dashboard is installed; system fonts otherwise.
 VAZIRMATN = HERE.parent / "web" / "static" / "vendor" / "vazirmatn" / "Vazirmatn-Variable.woff2"
@@ -29,6 +31,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "required": "پاسخ به این پرسش لازم است",
         "too_large": "متن ارسالی بیش از اندازه بلند است",
         "too_large_body": "لطفاً متن کوتاه‌تری بنویسید و دوباره بفرستید.",
+        "shown_when": "فقط وقتی نمایش داده می‌شود که",
+        "answered": "پاسخ داده شده باشد",
+        "one_of": "یکی از",
+        "preview": "پیش‌نمایش: همهٔ پرسش‌ها به ترتیب",
     },
     "en": {
         "submit": "Submit",
@@ -45,6 +51,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "required": "This question needs an answer",
         "too_large": "The text sent is too long",
         "too_large_body": "Please shorten your answer and send it again.",
+        "shown_when": "Shown only when",
+        "answered": "is answered",
+        "one_of": "is one of",
+        "preview": "Preview: every question in order",
     },
 }
 
@@ -52,6 +62,53 @@ TEXTS: dict[str, dict[str, str]] = {
 def digits(value: Any, lang: str = "en") -> str:
     text = str(value)
     return text.translate(FA_DIGITS) if lang == "fa" else text
+
+
+OPS = {"lte": "≤", "gte": "≥", "eq": "=", "ne": "≠"}
+
+
+def logic_note(definition: SurveyDefinition, cond: Condition, lang: str) -> str:
+    """A question's display rule in the respondent's words, for the builder's preview."""
+    t = TEXTS[lang]
+    source = definition.question(cond.question)
+    name = f"«{source.text.get(lang)}»" if source else cond.question
+    labels = {c.id: c.label.get(lang) for c in source.choices} if source else {}
+    values = cond.value if isinstance(cond.value, list) else [cond.value]
+    shown = "، ".join(labels.get(str(v), digits(v, lang)) for v in values if v is not None)
+    if cond.op == "answered":
+        rule = t["answered"]
+    elif cond.op == "in":
+        rule = f"{t['one_of']} {shown}"
+    else:
+        rule = f"{OPS[cond.op]} {shown}"
+    return f"{t['shown_when']} {name} {rule}"
+
+
+def render_preview(env: Environment, definition: SurveyDefinition, lang: str) -> str:
+    """Every question of a definition on one page, each conditional one with its rule, as the
+    builder's live preview (nothing is saved; the form goes nowhere)."""
+    notes = {
+        q.id: logic_note(definition, q.show_if, lang)
+        for q in definition.questions
+        if q.show_if is not None
+    }
+    return env.get_template("survey.html").render(
+        lang=lang,
+        page_title=definition.title.get(lang),
+        title=definition.title.get(lang),
+        intro=definition.intro.get(lang) if definition.intro else "",
+        questions=definition.questions,
+        notes=notes,
+        preview_note=TEXTS[lang]["preview"],
+        step=0,
+        values={},
+        errors={},
+        labels={},
+        faces=FACES,
+        t=TEXTS[lang],
+        action="#",
+        embed=True,
+    )
 
 
 def template_env() -> Environment:

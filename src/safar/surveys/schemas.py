@@ -196,6 +196,19 @@ class InvitationCreate(BaseModel):
     touchpoint: str | None = Field(default=None, max_length=80)
 
 
+class SegmentSend(BaseModel):
+    """Invite every member of a saved segment now, through one channel."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    segment_id: str = Field(min_length=1, max_length=40)
+    channel: Literal["email", "sms", "app", "telegram", "push"]
+    #: Nobody asked a survey within this many days is asked again (shared by all surveys).
+    fatigue_days: float = Field(default=30.0, ge=0, le=3650)
+    consent_purpose: str | None = Field(default="surveys", max_length=80)
+    require_consent: bool = False
+
+
 class InvitationRead(BaseModel):
     id: str
     survey_id: str

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 import warnings
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -217,6 +218,26 @@ def themes(texts: Sequence[Verbatim], *, top: int = 6) -> list[TopicSummary]:
     Pass the slice's latest texts (``verbatims(..., limit=N)``): themes of what customers say
     now, at a cost that does not grow with the range.
     """
+    # The same texts give the same themes: the page asks again on every view of an unchanged
+    # slice, and NMF is most of its time. Keyed by every field of every text (their repr).
+    key = (top, repr(list(texts)))
+    with _THEMES_LOCK:
+        if key in _THEMES:
+            _THEMES.move_to_end(key)
+            return list(_THEMES[key])
+    out = _themes(texts, top)
+    with _THEMES_LOCK:
+        _THEMES[key] = out
+        while len(_THEMES) > 16:
+            _THEMES.popitem(last=False)
+    return list(out)
+
+
+_THEMES: OrderedDict[tuple[int, str], list[TopicSummary]] = OrderedDict()
+_THEMES_LOCK = threading.Lock()
+
+
+def _themes(texts: Sequence[Verbatim], top: int) -> list[TopicSummary]:
     from safar.text.topics import discover_topics  # scikit-learn loads on first use
 
     said = [v for v in texts if v.text.strip()]

@@ -28,7 +28,13 @@ from safar.surveys import service as surveys
 from safar.surveys.schemas import SCALES, LatestScore
 from safar.text import service as text
 from safar.web.i18n import N_
-from safar.web.labels import CATEGORY_LABELS, EMOTION_LABELS, SENTIMENT_LABELS
+from safar.web.labels import (
+    CATEGORY_LABELS,
+    CONSENT_CHANNELS,
+    CONSENT_PURPOSES,
+    EMOTION_LABELS,
+    SENTIMENT_LABELS,
+)
 
 #: Segment's e-commerce event for a placed order.
 ORDER_EVENT = "Order Completed"
@@ -67,6 +73,8 @@ LABELS = {
     "category": CATEGORY_LABELS,
     "status": JOURNEY_STATUS_LABELS,
     "priority": PRIORITY_LABELS,
+    "purpose": CONSENT_PURPOSES,
+    "channel": CONSENT_CHANNELS,
 }
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 
 from safar.errors import SafarError, Unauthorized
-from safar.web.i18n import N_
-from safar.web.render import render_public
+from safar.web.i18n import N_, Formatter, translations
+from safar.web.messages import error_text, pydantic_text
+from safar.web.render import render_public, request_language
 
 #: Paths that answer JSON errors; the SDK paths (beacon, RudderStack config, analytics.js) too.
 API_PREFIXES = (
@@ -48,7 +51,9 @@ def safe_next(value: str | None) -> str:
     return "/"
 
 
-def page_error(request: Request, status_code: int, message: str | None = None) -> Response:
+def page_error(
+    request: Request, status_code: int, message: str | None = None, field: str | None = None
+) -> Response:
     if status_code == 401:
         target = request.url.path
         if request.url.query and request.method == "GET":
@@ -62,11 +67,32 @@ def page_error(request: Request, status_code: int, message: str | None = None) -
         status_code=status_code,
         status=status_code,
         title=title,
-        message=message if status_code < 500 else None,
+        message=_said(request, message, field) if message and status_code < 500 else None,
+        field=field,
+    )
+
+
+def _said(request: Request, message: str, field: str | None) -> str:
+    language = request_language(request)
+    return error_text(message, translations(language).gettext, field, Formatter(language).numerals)
+
+
+def page_validation_error(request: Request, error: Mapping[str, Any]) -> Response:
+    """A form's refused field (FastAPI's validation), said in the reader's language."""
+    language = request_language(request)
+    gettext, numerals = translations(language).gettext, Formatter(language).numerals
+    return render_public(
+        request,
+        "error.html",
+        status_code=400,
+        status=400,
+        title=TITLES[400],
+        message=pydantic_text(error, gettext, numerals=numerals),
+        field=".".join(str(p) for p in error.get("loc", ())[1:]) or None,
     )
 
 
 def safar_page_error(request: Request, exc: SafarError) -> Response:
     if isinstance(exc, Unauthorized):
         return page_error(request, 401)
-    return page_error(request, exc.status_code, exc.message)
+    return page_error(request, exc.status_code, exc.message, exc.field)

@@ -8,6 +8,7 @@ uses Persian digits throughout.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from datetime import UTC
 from functools import lru_cache
@@ -28,6 +29,7 @@ LANGUAGES: dict[str, dict[str, str]] = {
 }
 DEFAULT_LANGUAGE = "fa"
 _FA_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+_NUMBER_TEXT = re.compile(r"(?<![\w.])([+-]?)(\d+(?:\.\d+)?)")
 _JALALI_MONTHS = (
     "فروردین",
     "اردیبهشت",
@@ -106,6 +108,19 @@ class Formatter:
     def digits(self, value: Any) -> str:
         text = str(value)
         return text.translate(_FA_DIGITS) if self.fa else text
+
+    def numerals(self, text: str) -> str:
+        """Every number in an already formatted text (``+0.76``, ``-1.2``) in the reader's
+        digits, decimal sign, plus and minus: what a library wrote in English, said in Persian."""
+        if not self.fa:
+            return text
+        symbols = _symbols(self.language)
+
+        def one(match: re.Match[str]) -> str:
+            sign = {"-": symbols["minusSign"], "+": symbols["plusSign"]}.get(match[1], "")
+            return sign + match[2].replace(".", symbols["decimal"]).translate(_FA_DIGITS)
+
+        return _NUMBER_TEXT.sub(one, text)
 
     def number(self, value: float | int | None) -> str:
         """A number in the reader's digits, with the locale's own minus sign.

@@ -17,7 +17,16 @@ from safar.auth.deps import LANG_COOKIE, Caller, CallerDep
 from safar.errors import Forbidden
 from safar.web import nav
 from safar.web.i18n import LANGUAGES, Formatter, pick_language, translations
-from safar.web.labels import CHANNEL_LABELS, TYPE_LABELS, role_label
+from safar.web.labels import (
+    CHANNEL_LABELS,
+    IDENTITY_TYPES,
+    MERGE_CAUSES,
+    OP_LABELS,
+    TRAIT_LABELS,
+    TYPE_LABELS,
+    role_label,
+)
+from safar.web.messages import error_text, reason_text
 from safar.workspaces.deps import SessionDep
 from safar.workspaces.models import Workspace
 from safar.workspaces.service import list_workspaces
@@ -116,6 +125,7 @@ def need(permission: str) -> Any:
 
 def _globals(language: str) -> dict[str, Any]:
     tr = translations(language)
+    numerals = Formatter(language=language).numerals
     return {
         "_": tr.gettext,
         "gettext": tr.gettext,
@@ -126,6 +136,20 @@ def _globals(language: str) -> dict[str, Any]:
         "role_label": role_label,
         "channel_labels": CHANNEL_LABELS,
         "type_labels": TYPE_LABELS,
+        "op_labels": OP_LABELS,
+        "trait_labels": TRAIT_LABELS,
+        "merge_causes": MERGE_CAUSES,
+        "identity_types": IDENTITY_TYPES,
+        # A server message (a domain error) in the reader's language: ``{{ error_text(e) }}``.
+        "error_text": lambda message, field=None: (
+            message
+            if isinstance(message, Markup)
+            else error_text(str(message), tr.gettext, field, numerals)
+        ),
+        # The same without the field, for a table whose column names it.
+        "reason_text": lambda message, field=None: reason_text(
+            str(message), tr.gettext, field, numerals
+        ),
     }
 
 

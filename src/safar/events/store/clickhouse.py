@@ -99,6 +99,10 @@ class ClickHouseEventStore:
             res = self.client.query(sql, parameters=params or {})
             return list(res.column_names), [tuple(r) for r in res.result_rows]
 
+    def generation(self) -> int | None:
+        """Other processes (and other servers) write to ClickHouse: no in-process generation."""
+        return None
+
     def query(
         self, sql: str, params: dict[str, Any] | None = None
     ) -> tuple[list[str], list[tuple[Any, ...]]]:

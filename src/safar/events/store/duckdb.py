@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import threading
 from datetime import date, datetime
 from pathlib import Path
@@ -43,6 +45,12 @@ CREATE TABLE IF NOT EXISTS events (
 )
 """
 
+#: Generations come from one counter for every store of the process, so a store opened later
+#: (at the address of a closed one) never repeats a generation a cache has seen.
+_GENERATIONS = itertools.count(1)
+_IF_NOT_EXISTS = re.compile(r"\s*CREATE\s+(TABLE|VIEW|INDEX)\s+IF\s+NOT\s+EXISTS\b", re.I)
+_READS = ("SELECT", "WITH", "DESCRIBE", "SHOW", "EXPLAIN", "SUMMARIZE", "SET ", "RESET ")
+
 SELECT_COLS = (
     "message_id, type, event, name, channel, user_id, anonymous_id, group_id, previous_id, "
     "epoch_us(timestamp) AS timestamp, epoch_us(received_at) AS received_at, "
@@ -69,6 +77,25 @@ class DuckDBEventStore:
         if memory_limit:
             self.con.execute("SET memory_limit = ?", [memory_limit])
         self._write_lock = threading.Lock()
+        self._generation = next(_GENERATIONS)
+
+    def generation(self) -> int | None:
+        """The file has one writing process, this one (``duckdb.connect`` locks it), so every
+        change to it passes through here and moves the generation on."""
+        return self._generation
+
+    def _changed(self) -> None:
+        self._generation = next(_GENERATIONS)
+
+    def _catalog(self) -> tuple[Any, ...] | None:
+        return self.con.execute(
+            "SELECT (SELECT count(*) FROM duckdb_tables()), (SELECT count(*) FROM duckdb_views()),"
+            " (SELECT count(*) FROM duckdb_indexes())"
+        ).fetchone()
+
+    def _wrote(self, sql: str) -> None:
+        if not sql.lstrip().upper().startswith(_READS):
+            self._changed()
 
     def init(self) -> None:
         with self._write_lock:
@@ -92,30 +119,47 @@ class DuckDBEventStore:
                 cur.execute("INSERT INTO events SELECT * FROM incoming")
             finally:
                 cur.close()
+                self._changed()
         return len(rows)
 
     def query(
         self, sql: str, params: dict[str, Any] | None = None
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
         cur = self._cursor()
-        res = cur.execute(sql, params or {})
+        try:
+            res = cur.execute(sql, params or {})
+        finally:
+            self._wrote(sql)
         names = [d[0] for d in res.description] if res.description else []
         return names, res.fetchall()
 
     def query_arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
         cur = self._cursor()
-        return cur.sql(sql, params=params or None).to_arrow_table()
+        try:
+            return cur.sql(sql, params=params or None).to_arrow_table()
+        finally:
+            self._wrote(sql)
 
     def command(self, sql: str) -> None:
         with self._write_lock:
-            self.con.execute(sql)
+            # ``CREATE ... IF NOT EXISTS`` runs before many reads (``ensure_*``) and usually
+            # changes nothing: only a catalog that changed moves the generation then.
+            before = self._catalog() if _IF_NOT_EXISTS.match(sql) else None
+            try:
+                self.con.execute(sql)
+            finally:
+                if before is None or self._catalog() != before:
+                    self._changed()
 
     def insert_arrow(self, table_name: str, table: pa.Table) -> None:
         with self._write_lock:
             cur = self.con.cursor()
             cur.register("incoming_arrow", table)
             cols = ", ".join(f'"{c}"' for c in table.column_names)
-            cur.execute(f"INSERT INTO {table_name} ({cols}) SELECT {cols} FROM incoming_arrow")
+            try:
+                cur.execute(f"INSERT INTO {table_name} ({cols}) SELECT {cols} FROM incoming_arrow")
+            finally:
+                self._changed()
             cur.unregister("incoming_arrow")
             cur.close()
 
@@ -266,5 +310,8 @@ class DuckDBEventStore:
         return [decode_row(dict(zip(names, r, strict=True))) for r in res.fetchall()]
 
     def close(self) -> None:
+        from safar.events.store import results
+
+        results.forget(self)
         with self._write_lock:
             self.con.close()

@@ -16,10 +16,11 @@ from datetime import datetime
 from typing import Any
 
 from safar.config import Settings
+from safar.flows.batch import waits_of
 from safar.flows.interpreter import State
 from safar.flows.ports import InstanceRef
 from safar.flows.repository import FlowQueue, InstanceRepository, VersionRepository
-from safar.flows.runtime import PASS_LIMIT, EmbeddedPorts, EmbeddedRuntime, Pump, ref_of, waits_of
+from safar.flows.runtime import PASS_LIMIT, EmbeddedPorts, EmbeddedRuntime, Pump, ref_of
 from safar.flows.temporal.runtime import TemporalRuntime, TemporalWorker
 from safar.flows.temporal.workflow import InstanceClosed
 

@@ -1,5 +1,7 @@
 /* Safar survey widget: shows a personal survey link in an accessible overlay.
    Embed: <script src="https://SAFAR/s/widget.js" data-token="TOKEN" async></script>
+   or, for a survey's open link (anyone may answer),
+   <script src="https://SAFAR/s/widget.js" data-open="https://SAFAR/s/p/TOKEN" async></script>
    or call SafarSurvey.open({token: "...", onComplete: fn}) yourself. No dependencies. */
 (function () {
   "use strict";
@@ -18,7 +20,7 @@
 
   function open(opts) {
     opts = opts || {};
-    if (!opts.token) throw new Error("SafarSurvey.open: token is required");
+    if (!opts.token && !opts.url) throw new Error("SafarSurvey.open: token or url is required");
     close();
     var rtl = (opts.lang || document.documentElement.lang || "fa").slice(0, 2) === "fa";
     var root = document.createElement("div");
@@ -38,7 +40,7 @@
       "width:2.75rem;height:2.75rem;font-size:1.5rem;border:0;background:transparent;cursor:pointer";
     btn.onclick = close;
     var frame = document.createElement("iframe");
-    frame.src = base + "/s/" + encodeURIComponent(opts.token) + "?embed=1";
+    frame.src = opts.url ? opts.url + "?embed=1" : base + "/s/" + encodeURIComponent(opts.token) + "?embed=1";
     frame.title = opts.title || (rtl ? "نظرسنجی" : "Survey");
     frame.style.cssText = "border:0;width:100%;height:100%;padding-top:2.5rem";
     box.appendChild(btn);
@@ -60,8 +62,10 @@
   }
 
   window.SafarSurvey = { open: open, close: close };
-  if (script && script.getAttribute("data-token")) {
-    var go = function () { open({ token: script.getAttribute("data-token"), lang: script.getAttribute("data-lang") }); };
+  if (script && (script.getAttribute("data-token") || script.getAttribute("data-open"))) {
+    var go = function () {
+      open({ token: script.getAttribute("data-token"), url: script.getAttribute("data-open"), lang: script.getAttribute("data-lang") });
+    };
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", go); else go();
   }
 })();

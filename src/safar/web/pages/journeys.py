@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
-from typing import Any, get_args
+from typing import Annotated, Any, get_args
+from urllib.parse import urlencode
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup, escape
 
 from safar.errors import SafarError, ValidationFailed
 from safar.events.store import EventStore
@@ -34,8 +36,11 @@ from safar.journeys.metrics import (
 )
 from safar.journeys.params import FunnelMode, parse_window
 from safar.journeys.personas import Op, PersonaRule
-from safar.web.filters import AllTimeFiltersDep
+from safar.segments import service as segments
+from safar.web import journey_charts as charts
+from safar.web.filters import AllTimeFiltersDep, FilterError, PageFilters
 from safar.web.i18n import N_
+from safar.web.labels import factor_label
 from safar.web.nav import NavEntry, register_nav
 from safar.web.render import Page, PageDep, render
 from safar.workspaces.deps import RuntimeDep
@@ -43,8 +48,11 @@ from safar.workspaces.deps import RuntimeDep
 router = APIRouter(include_in_schema=False)
 register_nav(NavEntry("journeys", "/journeys", N_("Journeys"), "journeys", order=25))
 MAX_EDGES = 40
+#: Transitions the process map shows when the reader sets no minimum frequency.
+AUTO_EDGES = 20
 OPS = set(get_args(Op))
 BREAKDOWNS = ("", "channel", "persona", "property", "trait")
+DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 
 def duration(page: Page, seconds: float | None) -> str:
@@ -113,33 +121,6 @@ def parse_personas(text: str) -> list[PersonaRule]:
     return rules
 
 
-def _funnel_chart(name: str, steps: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "kind": "funnel",
-        "series": [
-            {"name": name, "data": [{"name": s["label"], "value": s["cases"]} for s in steps]}
-        ],
-    }
-
-
-def _process_chart(disc: Any) -> dict[str, Any]:
-    edges = disc.edges[:MAX_EDGES]
-    freq: dict[str, int] = {}
-    for e in edges:
-        freq[e["source"]] = freq.get(e["source"], 0) + e["frequency"]
-        freq[e["target"]] = freq.get(e["target"], 0) + e["frequency"]
-    top = max(freq.values(), default=1)
-    return {
-        "kind": "graph",
-        "nodes": [
-            {"name": a, "value": v, "symbolSize": 18 + 30 * v / top} for a, v in freq.items()
-        ],
-        "links": [
-            {"source": e["source"], "target": e["target"], "value": e["frequency"]} for e in edges
-        ],
-    }
-
-
 def _section(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     try:
         return {"ok": True, **fn()}
@@ -147,10 +128,25 @@ def _section(fn: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return {"ok": False, "error": exc.message}
 
 
+def whole(text: str, field: str, low: int, high: int) -> int:
+    """A whole number typed in a form, within [low, high] (else a 400 naming the field)."""
+    try:
+        value = int(text.strip().translate(DIGITS))
+    except ValueError:
+        raise ValidationFailed(f"{field}: not a whole number", field=field) from None
+    if not low <= value <= high:
+        raise ValidationFailed(f"{field}: between {low} and {high}", field=field)
+    return value
+
+
 @dataclass(frozen=True)
 class Form:
     """The page's inputs; every card's form carries the others' as hidden fields."""
 
+    pm_cover: str = "100"
+    pm_top: str = ""
+    pm_min: str = ""
+    pm_view: str = "frequency"
     steps: str = ""
     window: str = "7d"
     mode: str = "strict"
@@ -162,6 +158,7 @@ class Form:
     target_event: str = "survey_answered"
     target_property: str = "nps"
     unit: str = ""
+    per_step: str = "5"
 
 
 @dataclass(frozen=True)
@@ -173,6 +170,10 @@ class View:
     workspace_id: str
     since: datetime | None = None
     until: datetime | None = None
+    channel: str | None = None
+    members: tuple[str, ...] | None = None
+    #: The shared filters as query parameters, carried by the drill-down links.
+    kept: dict[str, str] = field(default_factory=dict)
 
     def run(self, metric: Metric[T_co]) -> T_co:
         return service.run_metric(
@@ -182,18 +183,46 @@ class View:
             workspace_id=self.workspace_id,
             since=self.since,
             until=self.until,
+            channel=self.channel,
+            members=self.members,
         )
+
+    def customers_link(self, **params: Any) -> str:
+        """The drill-down list of the customers behind a number, under the same filters."""
+        return "/journeys/customers?" + urlencode({**params, **self.kept})
 
     def tr(self, message: str) -> str:
         return self.page.gettext(message)
 
 
-def process_card(v: View) -> dict[str, Any]:
-    disc = v.run(DiscoveryQuery(max_variants=10))
+def process_card(v: View, form: Form) -> dict[str, Any]:
+    top = whole(form.pm_top, "pm_top", 1, 10_000) if form.pm_top.strip() else None
+    cover = None if top else whole(form.pm_cover, "pm_cover", 1, 100) / 100
+    # Without a minimum the map shows the most frequent transitions only: when nearly every
+    # customer's path is their own, a variant filter cannot simplify it, but this does.
+    auto = not form.pm_min.strip()
+    minimum = 1 if auto else whole(form.pm_min, "pm_min", 1, 1_000_000)
+    performance = form.pm_view == "performance"
+    disc = v.run(DiscoveryQuery(top, minimum, max_variants=10, coverage=cover,
+                                max_edges=AUTO_EDGES if auto else MAX_EDGES))  # fmt: skip
+    edges = disc.edges
+    fmt = v.page.fmt
+
+    def label(e: dict[str, Any]) -> str:
+        return duration(v.page, e["median_seconds"]) if performance else fmt.number(e["frequency"])
+
     return {
         "cases": disc.cases,
+        "all_cases": disc.all_cases,
         "variant_count": disc.variant_count,
-        "chart": _process_chart(disc),
+        "shown_variants": disc.kept_variants,
+        "covered": fmt.percent(100 * disc.cases / disc.all_cases) if disc.all_cases else "",
+        "least": min((e["frequency"] for e in edges), default=0),
+        "auto": auto,
+        "performance": performance,
+        "chart": charts.process_chart(
+            edges, disc.start_activities, performance=performance, label=label, rtl=v.page.fmt.fa
+        ),
         "edges": [{**e, "median": duration(v.page, e["median_seconds"])} for e in disc.edges[:15]],
         "variants": disc.variants[:10],
         "activities": sorted({a for e in disc.edges for a in (e["source"], e["target"])}),
@@ -218,20 +247,32 @@ def _funnel_query(form: Form) -> FunnelQuery | None:
                        personas=rules)  # fmt: skip
 
 
-def _step_rows(v: View, steps: list[FunnelStep]) -> list[dict[str, Any]]:
+def _step_rows(
+    v: View, steps: list[FunnelStep], drill: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """The table and chart rows of a funnel; with ``drill`` (the funnel's parameters), each
+    step but the last links to the customers who dropped after it."""
     fmt = v.page.fmt
     level = v.tr(N_("%(k)s of %(n)s steps"))
-    return [
-        {
-            **asdict(s),
-            "label": s.activity
-            if s.activity is not None
-            else level % {"k": fmt.number(s.level), "n": fmt.number(len(steps))},
-            "median": duration(v.page, s.median_seconds_from_previous),
-            "p90": duration(v.page, s.p90_seconds_from_previous),
-        }
-        for s in steps
-    ]
+    rows = []
+    for s in steps:
+        share = s.conversion_from_start
+        dropped = drill is not None and s.level < len(steps) and s.dropped > 0
+        rows.append(
+            {
+                **asdict(s),
+                "label": s.activity
+                if s.activity is not None
+                else level % {"k": fmt.number(s.level), "n": fmt.number(len(steps))},
+                "share": fmt.percent(share * 100) if share is not None else "",
+                "median": duration(v.page, s.median_seconds_from_previous),
+                "p90": duration(v.page, s.p90_seconds_from_previous),
+                "href": v.customers_link(kind="dropped", after_step=s.level, **(drill or {}))
+                if dropped
+                else None,
+            }
+        )
+    return rows
 
 
 def funnel_card(v: View, form: Form) -> dict[str, Any]:
@@ -239,7 +280,8 @@ def funnel_card(v: View, form: Form) -> dict[str, Any]:
     if metric is None:
         return {"empty": True}
     result = v.run(metric)
-    main = _step_rows(v, result.steps)
+    drill = {"steps": ", ".join(metric.steps), "window": form.window, "mode": metric.mode}
+    main = _step_rows(v, result.steps, drill)
     groups = []
     for i, g in enumerate(result.groups or []):
         name = g.value if g.value is not None and not g.other else ""
@@ -255,14 +297,14 @@ def funnel_card(v: View, form: Form) -> dict[str, Any]:
                 "customers": g.customers,
                 "conversion": rows[-1]["conversion_from_start"],
                 "steps": rows,
-                "chart": _funnel_chart(name, rows),
+                "chart": charts.funnel_chart(name, rows),
             }
         )
     return {
         "empty": False,
         "any_order": result.mode == "any",
         "steps": main,
-        "chart": _funnel_chart(v.tr(N_("Customers")), main),
+        "chart": charts.funnel_chart(v.tr(N_("Customers")), main),
         "groups": groups,
     }
 
@@ -271,13 +313,13 @@ def paths_card(v: View, form: Form, top_start: str) -> dict[str, Any]:
     start = form.anchor.strip() or top_start
     if not start:
         return {"empty": True}
-    res = v.run(PathsQuery(start, depth=3, top=8))
-    nodes = [{"name": n["id"], "label": n["activity"]} for n in res["sankey"]["nodes"]]
+    per_step = whole(form.per_step or "5", "per_step", 1, 50)
+    res = v.run(PathsQuery(start, depth=3, top=8, per_step=per_step))
     return {
         "empty": False,
         "anchor": start,
         "top_paths": res["top_paths"],
-        "chart": {"kind": "sankey", "nodes": nodes, "links": res["sankey"]["links"]},
+        "chart": charts.sankey_chart(res, v.tr(N_("Other"))),
     }
 
 
@@ -286,13 +328,6 @@ def journey_map_card(v: View, form: Form) -> dict[str, Any]:
         return {"empty": True}
     definition = JourneyDefinition(name=v.tr(N_("Journey")), stages=parse_stages(form.stages))
     jm = v.run(JourneyMapQuery(definition))
-    names = [s["stage"] for s in jm["stages"]]
-    series = []
-    labels = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "sentiment": v.tr(N_("Text sentiment"))}
-    for key, label in labels.items():
-        vals = [s["emotion"][key]["mean"] for s in jm["stages"]]
-        if any(x is not None for x in vals):
-            series.append({"name": label, "data": vals})
     stages = [
         {
             **s,
@@ -305,7 +340,7 @@ def journey_map_card(v: View, form: Form) -> dict[str, Any]:
         "empty": False,
         "stages": stages,
         "conformance": jm.get("conformance"),
-        "chart": {"kind": "line", "categories": names, "series": series} if series else None,
+        "chart": charts.emotion_chart(jm["stages"], v.tr),
     }
 
 
@@ -314,24 +349,61 @@ def drivers_card(v: View, form: Form) -> dict[str, Any]:
     report = v.run(metric)
     top = report.drivers[:10]
     unit = form.unit.strip() or None
+
+    def link(factor: str) -> str:
+        return v.customers_link(kind="driver", target_event=metric.target_event,
+                                target_property=metric.target_property, factor=factor)  # fmt: skip
+
     return {
         "rows": report.rows,
         "r_squared": report.r_squared,
         "drivers": [
-            {"factor": d.factor, "summary": findings.sentence(d, unit, v.tr, v.page.fmt.digits)}
+            {
+                "factor": d.factor,
+                "summary": findings.sentence(
+                    d,
+                    Markup("<bdi>%s</bdi>") % unit if unit else None,
+                    lambda m: Markup(escape(v.tr(m))),
+                    v.page.fmt.numerals,
+                    factor=factor_label(d.factor, v.tr),
+                ),
+                "href": link(d.factor),
+            }
             for d in top
         ],
         "chart": {
             "kind": "hbar",
-            "categories": [d.factor for d in reversed(top)],
+            "categories": [factor_label(d.factor, v.tr, isolate=False) for d in reversed(top)],
             "series": [
                 {
                     "name": v.tr(N_("Effect on the score")),
-                    "data": [round(d.effect, 3) for d in reversed(top)],
+                    "data": [
+                        {"value": round(d.effect, 3), "href": link(d.factor)} for d in reversed(top)
+                    ],
                 }
             ],
         },
     }
+
+
+def scoped_view(page: Page, runtime: Any, filters: PageFilters) -> tuple[View, PageFilters]:
+    """The reader's view under the shared filters: the range when one is chosen (by default
+    every event), the channel, and the members of the chosen segment (an unknown segment is
+    reported in the filter bar, and everyone is shown)."""
+    ws = page.workspace_id
+    assert ws is not None
+    members = None
+    if filters.segment:
+        try:
+            found = segments.members(page.session, runtime.store, workspace_id=ws,
+                                     segment_id=filters.segment, now=runtime.clock())  # fmt: skip
+            members = tuple(sorted(found))
+        except SafarError:
+            err = FilterError("segment", N_("segment: not a segment id"), filters.segment)
+            filters = replace(filters, segment=None, errors=(*filters.errors, err))
+    view = View(page, runtime.store, ws, *filters.bounds(), channel=filters.channel,
+                members=members, kept=filters.params())  # fmt: skip
+    return view, filters
 
 
 @router.get("/journeys", response_class=HTMLResponse)
@@ -339,27 +411,14 @@ def journeys(
     page: PageDep,
     runtime: RuntimeDep,
     filters: AllTimeFiltersDep,
-    steps: str = "",
-    window: str = "7d",
-    mode: str = "strict",
-    breakdown: str = "",
-    bkey: str = "",
-    personas: str = "",
-    anchor: str = "",
-    stages: str = "",
-    target_event: str = "survey_answered",
-    target_property: str = "nps",
-    unit: str = "",
+    form: Annotated[Form, Depends()],
 ) -> HTMLResponse:
-    form = Form(steps, window, mode, breakdown, bkey, personas, anchor, stages, target_event,
-                target_property, unit)  # fmt: skip
     ws = page.workspace_id
     if ws is None:
         return render(page, "journeys.html", nav_key="journeys", data=None, form=asdict(form),
                       filters=filters)  # fmt: skip
-    # The shared range applies when one is chosen; by default the page covers every event.
-    v = View(page, runtime.store, ws, *filters.bounds())
-    process = _section(lambda: process_card(v))
+    v, filters = scoped_view(page, runtime, filters)
+    process = _section(lambda: process_card(v, form))
     data = {
         "process": process,
         "funnel": _section(lambda: funnel_card(v, form)),
@@ -367,5 +426,7 @@ def journeys(
         "map": _section(lambda: journey_map_card(v, form)),
         "drivers": _section(lambda: drivers_card(v, form)),
     }
+    saved = segments.list_segments(page.session, workspace_id=ws)
     return render(page, "journeys.html", nav_key="journeys", data=data, form=asdict(form),
-                  activities=process.get("activities", []), filters=filters)  # fmt: skip
+                  activities=process.get("activities", []), filters=filters,
+                  filter_channel=True, filter_segments=saved)  # fmt: skip

@@ -9,6 +9,7 @@ event store), the same ones the API and tests call.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -17,7 +18,7 @@ from fastapi.responses import HTMLResponse
 
 from safar.events.channels import CHANNELS
 from safar.events.deps import EventsDep
-from safar.events.store import EventStore
+from safar.events.store import EventStore, results
 from safar.identity.service import profile_count
 from safar.surveys import service as surveys
 from safar.text import service as text
@@ -40,6 +41,57 @@ def _daily(store: EventStore, ws: str, f: PageFilters) -> dict[str, dict[date, i
     ):
         per_channel.setdefault(channel, {})[day] = n
     return per_channel
+
+
+def _texts(store: EventStore, ws: str, f: PageFilters) -> text.LabelCounts:
+    since, until = f.range()
+    return text.label_counts(store, workspace_id=ws, since=since, until=until, channel=f.channel)
+
+
+def _active(store: EventStore, ws: str, f: PageFilters) -> int:
+    since, until = f.range()
+    return store.active_customers(ws, since=since, until=until, channel=f.channel)
+
+
+@dataclass
+class StoreFigures:
+    """What the overview reads from the event store alone, for the range and the one before."""
+
+    latest: list[dict[str, Any]]
+    per_channel: dict[str, dict[date, int]] = field(default_factory=dict)
+    top: list[tuple[str, int]] = field(default_factory=list)
+    all_time: int = 0
+    texts: text.LabelCounts | None = None
+    active: int = 0
+    prev_per_channel: dict[str, dict[date, int]] | None = None
+    prev_texts: text.LabelCounts | None = None
+    prev_active: int | None = None
+
+
+def store_figures(store: EventStore, ws: str, f: PageFilters) -> StoreFigures:
+    """The overview's event-store aggregates, kept until the next write to the store
+    (``events.store.results``): at 10M events they are most of the page's time."""
+    since, until = f.range()
+    prev = f.previous() if f.compare else None
+    key = ("overview", ws, since, until, f.tz, f.channel, prev.range() if prev else None)
+
+    def compute() -> StoreFigures:
+        latest = store.latest_events(ws, limit=15)
+        if not latest:
+            return StoreFigures(latest)
+        return StoreFigures(
+            latest,
+            per_channel=_daily(store, ws, f),
+            top=store.top_events(ws, since=since, until=until, limit=10, channel=f.channel),
+            all_time=store.count(ws),
+            texts=_texts(store, ws, f),
+            active=_active(store, ws, f),
+            prev_per_channel=_daily(store, ws, prev) if prev else None,
+            prev_texts=_texts(store, ws, prev) if prev else None,
+            prev_active=_active(store, ws, prev) if prev else None,
+        )
+
+    return results.cached(store, key, compute)
 
 
 def _charts(
@@ -89,12 +141,7 @@ def _charts(
     }
 
 
-def _texts(store: EventStore, ws: str, f: PageFilters) -> text.LabelCounts:
-    since, until = f.range()
-    return text.label_counts(store, workspace_id=ws, since=since, until=until, channel=f.channel)
-
-
-def cx_cards(store: EventStore, page: Page, f: PageFilters) -> dict[str, list[cards.Card]]:
+def cx_cards(figures: StoreFigures, page: Page, f: PageFilters) -> dict[str, list[cards.Card]]:
     """The CX cards of the range, each against the previous period when ``f.compare``."""
     ws = page.workspace_id
     assert ws is not None
@@ -107,8 +154,8 @@ def cx_cards(store: EventStore, page: Page, f: PageFilters) -> dict[str, list[ca
         previous=surveys.DayRange(prev.start, prev.end) if prev else None,
         channel=f.channel,
     )
-    now_t = _texts(store, ws, f)
-    before_t = _texts(store, ws, prev) if prev else None
+    now_t = figures.texts or text.LabelCounts()
+    before_t = figures.prev_texts
 
     def shares(kind: str) -> tuple[int, dict[str, int]]:
         return now_t.total, dict(getattr(now_t, kind))
@@ -116,12 +163,7 @@ def cx_cards(store: EventStore, page: Page, f: PageFilters) -> dict[str, list[ca
     def prev_shares(kind: str) -> tuple[int, dict[str, int]] | None:
         return (before_t.total, dict(getattr(before_t, kind))) if before_t else None
 
-    since, until = f.range()
-    active = store.active_customers(ws, since=since, until=until, channel=f.channel)
-    prev_active = None
-    if prev:
-        p_since, p_until = prev.range()
-        prev_active = store.active_customers(ws, since=p_since, until=p_until, channel=f.channel)
+    active, prev_active = figures.active, figures.prev_active
     return {
         "surveys": cards.survey_cards(fmt, tr, k),
         "sentiment": cards.share_cards(
@@ -154,16 +196,14 @@ def overview_data(store: EventStore, page: Page, f: PageFilters) -> dict[str, An
     """Numbers and chart series of one workspace over the filters' range."""
     ws = page.workspace_id
     assert ws is not None
-    latest = store.latest_events(ws, limit=15)
-    if not latest:
+    figures = store_figures(store, ws, f)
+    if not figures.latest:
         return {"empty": True}
-    per_channel = _daily(store, ws, f)
-    since, until = f.range()
-    top = store.top_events(ws, since=since, until=until, limit=10, channel=f.channel)
+    per_channel, top = figures.per_channel, figures.top
     events = sum(sum(days.values()) for days in per_channel.values())
     prev_events = None
-    if f.compare:
-        prev_events = sum(sum(d.values()) for d in _daily(store, ws, f.previous()).values())
+    if figures.prev_per_channel is not None:
+        prev_events = sum(sum(d.values()) for d in figures.prev_per_channel.values())
     events_card = cards.count_card(
         page.fmt,
         page.gettext,
@@ -176,11 +216,11 @@ def overview_data(store: EventStore, page: Page, f: PageFilters) -> dict[str, An
     return {
         "empty": False,
         "events": events_card,
-        "events_all_time": store.count(ws),
+        "events_all_time": figures.all_time,
         "profiles": profile_count(page.session, workspace_id=ws),
-        "cx": cx_cards(store, page, f),
+        "cx": cx_cards(figures, page, f),
         "previous": f.previous() if f.compare else None,
-        "latest": latest,
+        "latest": figures.latest,
         "top": top,
         **_charts(page, f, per_channel, top),
     }

@@ -1,30 +1,24 @@
-"""Surveys in the dashboard: list and create from templates, builder with live fa/en preview and
-triggers, results (trends with intervals, breakdowns, verbatims, responses, export).
+"""Surveys in the dashboard: list and create from templates, results (trends with intervals,
+breakdowns, verbatims, responses, export). The builder is ``survey_builder``.
 
 Every number comes from ``safar.surveys.results`` / ``metrics`` (the same objects as the API).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
-from safar.errors import NotFound, SafarError, ValidationFailed
-from safar.orchestration import service as orch
-from safar.orchestration.schemas import TriggerCreate
+from safar.errors import NotFound, ValidationFailed
 from safar.surveys import export as export_mod
 from safar.surveys import metrics, presets, service
 from safar.surveys import results as results_mod
-from safar.surveys.deps import SurveyDep
 from safar.surveys.models import Survey
-from safar.surveys.rendering import FACES, TEXTS
-from safar.surveys.schemas import SurveyDefinition, SurveyUpdate
 from safar.web.filters import ALL_TIME, PRESETS
 from safar.web.i18n import N_
+from safar.web.labels import question_texts
 from safar.web.nav import NavEntry, register_nav
 from safar.web.render import Page, PageDep, need, render
 
@@ -125,6 +119,7 @@ def results_page(
         periods=PERIOD_LABELS,
         breakdowns=BREAKDOWN_LABELS,
         responses=responses,
+        questions=question_texts(survey.definition, page.language),
         nav_key="surveys",
     )
 
@@ -137,6 +132,8 @@ def _trend_chart(page: Page, name: str, trend: list[dict[str, Any]]) -> dict[str
     tr = page.gettext
     return {
         "kind": "line",
+        # CSAT is a share in percent: the axis and tooltips say so in the page's locale.
+        "unit": "percent" if name == "csat" else None,
         "categories": [page.fmt.digits(r["period"]) for r in trend],
         "series": [
             {"name": tr(name.upper()), "data": [r.get(key) for r in trend]},
@@ -158,161 +155,3 @@ def export(
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="{survey.id}.{format}"'},
     )
-
-
-# -- builder -------------------------------------------------------------------------------------
-def _builder(
-    page: Page,
-    survey: Survey,
-    *,
-    definition_text: str | None = None,
-    error: str | None = None,
-    status_code: int = 200,
-    saved: bool = False,
-) -> HTMLResponse:
-    triggers = [
-        t
-        for t in orch.list_triggers(page.session, workspace_id=_ws(page))
-        if (t.params or {}).get("survey_id") == survey.id
-    ]
-    return render(
-        page,
-        "survey_builder.html",
-        status_code=status_code,
-        survey=survey,
-        definition_text=definition_text
-        or json.dumps(survey.definition, ensure_ascii=False, indent=2),
-        triggers=triggers,
-        error=error,
-        saved=saved,
-        nav_key="surveys",
-    )
-
-
-@router.get("/surveys/{survey_id}/edit", response_class=HTMLResponse)
-def edit(survey_id: str, page: EditPage) -> HTMLResponse:
-    return _builder(page, _survey(page, survey_id))
-
-
-def _parse_definition(text: str) -> SurveyDefinition:
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationFailed(
-            f"definition: not valid JSON (line {exc.lineno}, column {exc.colno})",
-            field="definition",
-        ) from None
-    try:
-        return SurveyDefinition.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "definition"
-        raise ValidationFailed(f"definition.{where}: {first['msg']}", field="definition") from None
-
-
-@router.post("/surveys/{survey_id}/edit", response_class=HTMLResponse)
-def save(
-    survey_id: str,
-    page: EditPage,
-    definition: Annotated[str, Form(max_length=200_000)],
-    name: Annotated[str, Form(min_length=1, max_length=200)],
-    touchpoint: Annotated[str, Form(max_length=80)] = "",
-    status: Annotated[str, Form(max_length=20)] = "active",
-) -> HTMLResponse:
-    survey = _survey(page, survey_id)
-    try:
-        if status not in ("active", "archived"):
-            raise ValidationFailed("status: use active or archived", field="status")
-        parsed = _parse_definition(definition)
-        update = SurveyUpdate(
-            name=name,
-            touchpoint=touchpoint or None,
-            definition=parsed,
-            status="active" if status == "active" else "archived",
-        )
-    except SafarError as exc:
-        return _builder(
-            page, survey, definition_text=definition, error=exc.message, status_code=exc.status_code
-        )
-    service.update_survey(page.session, workspace_id=_ws(page), survey_id=survey.id, data=update)
-    return _builder(page, survey, saved=True)
-
-
-@router.post("/surveys/preview", response_class=HTMLResponse)
-def preview(
-    request: Request,
-    page: EditPage,
-    runtime: SurveyDep,
-    definition: Annotated[str, Form(max_length=200_000)],
-    lang: Annotated[str, Form(max_length=2)] = "fa",
-) -> HTMLResponse:
-    """The first step of an unsaved definition, as respondents will see it (builder preview)."""
-    language = "en" if lang == "en" else "fa"
-    try:
-        parsed = _parse_definition(definition)
-    except SafarError as exc:
-        return HTMLResponse(
-            f"<!doctype html><p style='font-family:sans-serif;color:#b3261e'>{_escape(exc.message)}</p>",
-            status_code=400,
-        )
-    html = runtime.survey_env.get_template("survey.html").render(
-        lang=language,
-        page_title=parsed.title.get(language),
-        title=parsed.title.get(language),
-        intro=parsed.intro.get(language) if parsed.intro else "",
-        questions=service.current_step(parsed, {}, []),
-        step=0,
-        values={},
-        errors={},
-        labels={},
-        faces=FACES,
-        t=TEXTS[language],
-        action="#",
-        embed=True,
-    )
-    return HTMLResponse(html)
-
-
-def _escape(text: str) -> str:
-    from markupsafe import escape
-
-    return str(escape(text))
-
-
-@router.post("/surveys/{survey_id}/triggers", response_class=HTMLResponse)
-def add_trigger(
-    survey_id: str,
-    page: EditPage,
-    runtime: SurveyDep,
-    event: Annotated[str, Form(min_length=1, max_length=200)],
-    channel: Annotated[str, Form(max_length=10)],
-    delay_minutes: Annotated[int, Form(ge=0, le=90 * 24 * 60)] = 0,
-    fatigue_days: Annotated[float, Form(ge=0, le=3650)] = 30,
-    sample_percent: Annotated[float, Form(ge=0, le=100)] = 100,
-    quiet_start: Annotated[str, Form(max_length=2)] = "",
-    quiet_end: Annotated[str, Form(max_length=2)] = "",
-) -> HTMLResponse:
-    survey = _survey(page, survey_id)
-    try:
-        data = TriggerCreate(
-            name=f"{survey.name}: {event}",
-            event=event.strip(),
-            action="survey",
-            params={"survey_id": survey.id},
-            channel=channel,
-            delay_seconds=delay_minutes * 60,
-            fatigue_days=fatigue_days,
-            sample_rate=sample_percent / 100,
-            quiet_start=int(quiet_start) if quiet_start.strip() else None,
-            quiet_end=int(quiet_end) if quiet_end.strip() else None,
-        )
-    except (ValidationError, ValueError) as exc:
-        message = (
-            f"{'.'.join(str(p) for p in exc.errors()[0]['loc'])}: {exc.errors()[0]['msg']}"
-            if isinstance(exc, ValidationError)
-            else "quiet hours: use whole hours 0-23"
-        )
-        return _builder(page, survey, error=message, status_code=400)
-    orch.create_trigger(page.session, workspace_id=_ws(page), data=data)
-    runtime.trigger_hook.invalidate()
-    return _builder(page, survey, saved=True)

@@ -5,15 +5,22 @@
   var html = document.documentElement;
   var rtl = html.dir === "rtl";
   var lang = html.lang || "en";
-  var numberFormat = new Intl.NumberFormat(lang === "fa" ? "fa-IR" : "en-US");
+  var locale = lang === "fa" ? "fa-IR" : "en-US";
+  /* The page's own digits, minus and percent sign (Persian: ۱۲٫۵٪, with an LRM before −). */
+  var numberFormat = new Intl.NumberFormat(locale);
+  var percentFormat = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1 });
   var font = "Vazirmatn, system-ui, sans-serif";
   var palette = ["#1f6feb", "#7c3aed", "#f59e0b", "#10b981", "#0ea5e9", "#e11d48",
     "#a855f7", "#f97316", "#6366f1", "#64748b", "#94a3b8"];
 
-  function fmt(v) { return typeof v === "number" ? numberFormat.format(v) : v; }
+  function plain(v) { return typeof v === "number" ? numberFormat.format(v) : v; }
+  /* A chart whose spec says unit "percent" holds values already in percent (42.5 for 42.5 %). */
+  function pct(v) { return typeof v === "number" ? percentFormat.format(v / 100) : v; }
 
-  /* Build an ECharts option from a small spec {kind, categories, series}; RTL-aware. */
-  function option(spec) {
+  /* Build an ECharts option from a small spec {kind, categories, series}; RTL-aware. `width`
+     is the chart's width in pixels (labels that wrap need one). */
+  function option(spec, width) {
+    var fmt = spec.unit === "percent" ? pct : plain;
     var base = {
       color: palette,
       textStyle: { fontFamily: font },
@@ -24,10 +31,20 @@
       animation: false
     };
     if (spec.kind === "funnel") {
+      /* The funnel takes the half of the chart where a line starts; its labels sit beside it in
+         the other half and wrap there, so a long step name is never cut off. */
+      var side = Math.max(120, Math.floor(width * 0.42) - 16);
       base.tooltip = { trigger: "item", valueFormatter: fmt };
+      base.legend.show = false;  /* the labels name the steps */
       base.series = spec.series.map(function (s) {
         return { type: "funnel", name: s.name, data: s.data, sort: "none", top: 40, bottom: 10,
-          label: { formatter: function (p) { return p.name + ": " + fmt(p.value); } } };
+          left: rtl ? "44%" : "2%", width: "54%", minSize: "12%", gap: 2, cursor: "pointer",
+          label: { position: rtl ? "left" : "right", width: side, overflow: "break",
+            lineHeight: 18, color: "#1f2937", align: rtl ? "right" : "left",
+            formatter: function (p) {
+              return p.name + "\n" + fmt(p.value) + (p.data.share ? " · " + p.data.share : "");
+            } },
+          labelLine: { show: true, length: 10 } };
       });
       return base;
     }
@@ -40,10 +57,16 @@
     }
     if (spec.kind === "graph") {
       base.tooltip = { trigger: "item", valueFormatter: fmt };
-      base.series = [{ type: "graph", layout: "force", roam: true, draggable: true,
-        data: spec.nodes, links: spec.links, force: { repulsion: 260, edgeLength: 120 },
-        edgeSymbol: ["none", "arrow"], label: { show: true },
-        lineStyle: { curveness: 0.15, opacity: 0.6 } }];
+      var layered = spec.layout === "layers";
+      base.series = [{ type: "graph", layout: layered ? "none" : "force", roam: true,
+        draggable: !layered, data: spec.nodes, links: spec.links,
+        force: { repulsion: 260, edgeLength: 120 }, top: 40, bottom: 30, left: 60, right: 60,
+        edgeSymbol: ["none", "arrow"], edgeSymbolSize: [0, 9],
+        label: { show: true, position: layered ? "top" : "inside", fontFamily: font },
+        edgeLabel: { fontFamily: font, fontSize: 12, color: "#111827",
+          backgroundColor: "rgba(255,255,255,0.85)", padding: [1, 3], borderRadius: 3 },
+        emphasis: { focus: "adjacency" },
+        lineStyle: { curveness: 0.15, opacity: 0.7 } }];
       return base;
     }
     if (spec.kind === "pie") {
@@ -57,6 +80,30 @@
       axisLabel: { fontFamily: font, hideOverlap: true } };
     var value = { type: "value", position: rtl ? "right" : "left",
       axisLabel: { formatter: fmt, fontFamily: font } };
+    if (spec.axes) {
+      /* One value axis per measure (NPS -100..100, sentiment -1..1, ...): the first on the
+         line's starting side, the others on the far side, each named. */
+      base.xAxis = category;
+      base.yAxis = spec.axes.map(function (a, i) {
+        var far = i > 0;
+        var right = rtl ? !far : far;
+        return Object.assign({}, value, { name: a.name, min: a.min, max: a.max,
+          position: right ? "right" : "left", offset: i > 1 ? 56 * (i - 1) : 0,
+          nameGap: i > 1 ? 34 : 14, axisLine: { show: true },
+          nameTextStyle: { fontFamily: font, align: right ? "right" : "left" },
+          splitLine: { show: i === 0 } });
+      });
+      var extra = Math.max(0, spec.axes.length - 2) * 56;
+      base.grid.left = 20 + (rtl ? extra : 0);
+      base.grid.right = 20 + (rtl ? 0 : extra);
+      base.grid.top = spec.axes.length > 2 ? 84 : 64;
+      base.legend.top = 0;
+      base.series = spec.series.map(function (s) {
+        return { type: "line", name: s.name, data: s.data, yAxisIndex: s.yAxisIndex || 0,
+          connectNulls: true, symbolSize: 8 };
+      });
+      return base;
+    }
     if (spec.kind === "hbar") {
       base.xAxis = Object.assign({}, value, { inverse: rtl, position: "bottom" });
       base.yAxis = Object.assign({}, category, { position: rtl ? "right" : "left" });
@@ -77,8 +124,19 @@
     if (!window.echarts) { return; }
     document.querySelectorAll("[data-chart-for]").forEach(function (el) {
       var spec = JSON.parse(document.getElementById(el.dataset.chartFor).textContent);
-      var chart = window.echarts.init(el, null, { renderer: "canvas" });
-      chart.setOption(option(spec));
+      /* SVG text anchors follow the page's direction, and ECharts places them for
+         left-to-right: an SVG chart lays its text out left to right (each label keeps its own
+         bidi order). */
+      if (spec.renderer === "svg") { el.style.direction = "ltr"; }
+      var chart = window.echarts.init(el, null, { renderer: spec.renderer || "canvas" });
+      chart.setOption(option(spec, el.clientWidth));
+      window.addEventListener("resize", function () {
+        chart.setOption(option(spec, el.clientWidth));
+      });
+      /* A number with the customers behind it links to them (funnel steps, key drivers). */
+      chart.on("click", function (p) {
+        if (p.data && p.data.href) { window.location.href = p.data.href; }
+      });
       el.dataset.drawn = "1";
       window.addEventListener("resize", function () { chart.resize(); });
     });
@@ -242,10 +300,29 @@
     form.querySelectorAll("input[data-jalali]").forEach(function (i) { jalaliPicker(i, form); });
   }
 
+  /* The account menu (a <details>) closes on Escape, back on its button, and on a click outside. */
+  function wireMenus() {
+    var menu = document.getElementById("account-menu");
+    if (!menu) { return; }
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && menu.open) { menu.open = false; menu.querySelector("summary").focus(); }
+    });
+    document.addEventListener("click", function (e) {
+      if (menu.open && !menu.contains(e.target)) { menu.open = false; }
+    });
+  }
+
   function wire() {
     wireFilters();
-    document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
+    wireMenus();
+    document.querySelectorAll("select[data-autosubmit], input[data-autosubmit-radio]").forEach(function (s) {
       s.addEventListener("change", function () { s.form.submit(); });
+    });
+    document.querySelectorAll("input[type=range][data-output]").forEach(function (r) {
+      var out = document.getElementById(r.dataset.output);
+      r.addEventListener("input", function () {
+        out.textContent = percentFormat.format(+r.value / 100);
+      });
     });
     document.querySelectorAll("form[data-confirm]").forEach(function (f) {
       f.addEventListener("submit", function (e) {

@@ -311,7 +311,8 @@
     opts = opts || {};
     var s = el("select", {}, values.map(function (v) {
       var value = Array.isArray(v) ? v[0] : v, label = Array.isArray(v) ? v[1] : (O[v] || v);
-      return el("option", { value: value === null ? "" : value, text: label });
+      /* Step ids and event names are the builder's own data: each option finds its direction. */
+      return el("option", { value: value === null ? "" : value, text: label, dir: "auto" });
     }));
     s.value = obj[key] == null ? "" : String(obj[key]);
     return bind(s, obj, key, function (i) {

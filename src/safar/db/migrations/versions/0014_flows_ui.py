@@ -1,14 +1,14 @@
 """identity: an index of trait keys per workspace (journeys refuse a trait no profile has)
 
-Revision ID: 0014_flows_ui
-Revises: 0010
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07 19:30:00
 """
 
 from alembic import op
 
-revision = "0014_flows_ui"
-down_revision = "0010"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

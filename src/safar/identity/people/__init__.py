@@ -1,0 +1,1 @@
+"""Identity reads of many people at once (``repository``)."""

@@ -82,6 +82,7 @@ UI: dict[str, str] = {
     "purpose": N_("Purpose"),
     "granted": N_("Granted"),
     "url": N_("URL"),
+    "method": N_("Method"),
     "webhook_body": N_("Body (a JSON template)"),
     "webhook_body_hint": N_(
         "A JSON object. Put a customer's text in with tojson, which quotes it, and give a "
@@ -334,14 +335,28 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-def translate_error(message: str, field: str, gettext: Callable[[str], str]) -> str:
-    """The message without its field prefix, in the reader's language where we know it."""
+def _same(text: str) -> str:
+    return text
+
+
+def translate_error(
+    message: str,
+    field: str,
+    gettext: Callable[[str], str],
+    numerals: Callable[[str], str] = _same,
+) -> str:
+    """The message without its field prefix, in the reader's language where we know it (a
+    number in it, such as a line, in the reader's digits)."""
     text = message.removeprefix(f"{field}: ").removeprefix("Value error, ")
     for pattern, template in _MESSAGES:
         match = pattern.match(text)
         if match:
-            # Isolated, so a name in Latin letters keeps its order inside a Persian sentence.
-            values = {k: f"\u2068{v}\u2069" for k, v in match.groupdict().items()}
+            # A name isolated, so that one in Latin letters keeps its order inside a Persian
+            # sentence; a number in the reader's digits.
+            values = {
+                k: numerals(v) if v.isdigit() else f"\u2068{v}\u2069"
+                for k, v in match.groupdict().items()
+            }
             out = gettext(template)
             return out % values if values else out
     return text

@@ -31,7 +31,7 @@
       survey: { survey_id: "", channel: "email", next: null },
       set_trait: { key: "", value: "", tag: null, next: null },
       "case": { subject: "", priority: "normal", next: null },
-      webhook: { url: "https://", body: {}, headers: {}, next: null },
+      webhook: { url: "https://", method: "POST", body: {}, headers: {}, next: null },
       exit: {}
     }[type];
     Object.keys(extra).forEach(function (k) { node[k] = extra[k]; });
@@ -217,11 +217,14 @@
       add("priority", choose(n, "priority", ["low", "normal", "high", "urgent"]));
     } else if (n.type === "webhook") {
       add("url", text(n, "url", { dir: "ltr" }));
+      n.method = n.method || "POST";
+      add("method", choose(n, "method", ["POST", "PUT", "PATCH"]));
       webhookFields(box, n, p);
     }
   }
   /* A webhook's body is one JSON template (an object of templates, as older steps keep it, is
-     shown as its JSON); its headers are rows of a name and a template. */
+     shown as its JSON; emptied, it is the empty object); its headers are rows of a name and a
+     template (a row whose name is emptied is dropped). */
   function webhookFields(box, n, p) {
     var area = el("textarea", { dir: "ltr", rows: "7", class: "fb-code", spellcheck: "false",
       placeholder: '{"order": {{ event.order_id | tojson }}}' });

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from safar.flows import library
 from safar.flows import service as flows
 from tests.web.factories import SHOTS, Site, needs_chromium, shot, sign_in_page, use_language
 
@@ -59,10 +60,12 @@ WRONG_WAY = """() => {
   });
   return out;
 }"""
-#: Boxes whose name or kind is cut off, or whose content overflows the box.
+#: Boxes whose name or kind is cut off (too wide, or a line hidden past the two shown), or whose
+#: content overflows the box.
 CLIPPED = """() => [...document.querySelectorAll('.fb-node')].filter(b =>
   b.scrollHeight > b.clientHeight + 1 ||
-  [...b.querySelectorAll('.fb-name, .fb-type')].some(e => e.scrollWidth > e.clientWidth + 1)
+  [...b.querySelectorAll('.fb-name, .fb-type')].some(e =>
+    e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 8)  // a hidden line
 ).map(b => b.dataset.node)"""
 
 
@@ -272,4 +275,28 @@ def test_a_wide_journey_pans_and_zooms_and_its_webhook_is_edited_with_a_form(
     assert page.evaluate(CLIPPED) == []  # the counts fit their boxes
     page.click('[data-node="send_1"]')
     shot(page, f"{lang}-automation-wide-live")
+    assert errors == []
+
+
+@needs_chromium
+@pytest.mark.parametrize("lang", ["fa", "en"])
+def test_every_template_is_drawn_without_overlaps_or_cut_names(
+    browser: Any, served: tuple[str, Site], lang: str
+) -> None:
+    base, _ = served
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in_page(page, base, "admin")
+    use_language(page, lang)
+    found: dict[str, list[list[str]]] = {}  # per template: overlaps, wrong-way arrows, cut names
+    for name in library.names():
+        page.goto(f"{base}/automations")
+        page.click(f'[data-template="{name}"] button')
+        page.wait_for_url(re.compile(r"/automations/flw_"))
+        page.wait_for_selector('[data-node="__entry__"].fb-selected')
+        page.locator("#fb-viewport").screenshot(path=str(SHOTS / f"{lang}-template-{name}.png"))
+        assert page.locator(".fb-node").count() == len(library.load(name)["nodes"]) + 1
+        found[name] = [page.evaluate(OVERLAPS), page.evaluate(WRONG_WAY), page.evaluate(CLIPPED)]
+    assert {k: v for k, v in found.items() if v != [[], [], []]} == {}
     assert errors == []

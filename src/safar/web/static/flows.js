@@ -13,7 +13,7 @@
   var csrfInput = document.querySelector("input[name=csrf_token]");
   var csrf = csrfInput ? csrfInput.value : "";
   var ENTRY = "__entry__";
-  var W = 168, H = 124, COL = 256, ROW = 170, PAD = 20;
+  var W = 168, H = 136, COL = 256, ROW = 182, PAD = 20;
   var TYPES = ["send", "delay", "wait", "branch", "split", "survey", "set_trait", "case", "webhook", "exit"];
   var UNITS = [["days", 86400], ["hours", 3600], ["minutes", 60]];
   var PROP_OPS = ["eq", "neq", "in", "not_in", "gt", "gte", "lt", "lte", "contains", "exists", "not_exists"];
@@ -162,14 +162,14 @@
       // the source's bottom, runs in the gap under the row and comes up into the target.
       if (Math.abs(b.x - a.x) > COL * 1.5 && Math.abs(b.y - a.y) < H) {
         x1 = cx1 = left(a) + W / 2 + off * 2; x2 = cx2 = left(b) + W / 2 - (rtl ? -1 : 1) * 20;
-        y1 = a.y + H; y2 = b.y + H; cy1 = cy2 = Math.max(y1, y2) + (ROW - H) * (0.45 + 0.25 * (skipped++ % 3)); room = Math.abs(x2 - x1) - 16;
+        y1 = a.y + H; y2 = b.y + H; cy1 = cy2 = Math.max(y1, y2) + (ROW - H) * (0.6 + 0.2 * (skipped++ % 3)); room = Math.abs(x2 - x1) - 16;
       }
       var path = svg("path", { d: "M" + x1 + " " + y1 + " C" + cx1 + " " + cy1 + " " + cx2 + " " + cy2 + " " + x2 + " " + y2,
         class: "fb-edge", "marker-end": "url(#fb-arrow)", "data-edge": from + ">" + to, "data-kind": kind });
       layer.appendChild(path);
       if (label) {
         var mx = (x1 + 3 * cx1 + 3 * cx2 + x2) / 8, my = (y1 + 3 * cy1 + 3 * cy2 + y2) / 8;
-        var t = svg("text", { x: mx, y: my - 6, class: "fb-edge-label", "text-anchor": "middle", direction: rtl ? "rtl" : "ltr" });
+        var t = svg("text", { x: mx, y: my - (room > COL ? 3 : 6), class: "fb-edge-label", "text-anchor": "middle", direction: rtl ? "rtl" : "ltr" });
         var words = document.createTextNode(label), tip = svg("title", {}), shown = label;
         tip.textContent = label; t.appendChild(words); t.appendChild(tip);
         layer.appendChild(t);

@@ -168,7 +168,7 @@ def _check_view(page: Any, lang: str) -> None:
     page.keyboard.down("Control")
     page.mouse.wheel(0, -100)
     page.keyboard.up("Control")
-    page.wait_for_function(f"({SCALE})() > 1.05")
+    page.wait_for_function(f"({SCALE})() > 1.05", timeout=5000)
     under = page.evaluate(
         f"document.elementFromPoint({at[0]}, {at[1]}).closest('[data-node]').dataset.node"
     )

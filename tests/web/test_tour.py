@@ -33,8 +33,10 @@ ACRONYMS = frozenset(
 #: names of the controls.
 VISIBLE_TEXT = """() => {
     const lang = document.documentElement.lang;
+    // A chart drawn as SVG (the funnel) holds its labels as text, as a canvas chart holds
+    // pixels: neither is checked here; their labels are the tables' beside them.
     const own = `bdi, [dir=auto], [lang]:not([lang=${lang}]), code, pre, kbd, samp, textarea, `
-        + 'script, style, template, noscript';
+        + 'script, style, template, noscript, svg';
     const out = [];
     const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     for (let n = walk.nextNode(); n; n = walk.nextNode()) {

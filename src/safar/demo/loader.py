@@ -19,6 +19,7 @@ from typing import Any
 from safar.config import Settings
 from safar.demo.generator import DemoData, generate
 from safar.demo.journeys import install as install_journeys
+from safar.demo.segments import install as install_segments
 from safar.errors import Conflict, NotFound, SafarError, ValidationFailed
 from safar.events.messages import normalize, parse_message
 from safar.events.rows import EventRow
@@ -54,6 +55,8 @@ class DemoInfo:
     sources: list[str] = field(default_factory=list)
     #: Journeys published in the workspace (shipped ones the demo's events trigger).
     journeys: int = 0
+    #: Members of each saved segment the demo made (name -> count).
+    segments: dict[str, int] = field(default_factory=dict)
 
     @property
     def events_per_second(self) -> float:
@@ -74,6 +77,10 @@ class DemoInfo:
             lines.append(
                 f"Journeys:     {self.journeys} published (abandoned cart, detractor recovery, "
                 "win-back, birthday, anniversary); they run while the server runs"
+            )
+        if self.segments:
+            lines.append(
+                "Segments:     " + ", ".join(f"{name} {n:,}" for name, n in self.segments.items())
             )
         lines += [
             "",
@@ -236,6 +243,7 @@ def load_demo(
             stored, duplicates = store_messages(runtime, entry["workspace_id"], data.messages)
         except SafarError as exc:
             raise ValidationFailed(f"demo data rejected: {exc.message}") from exc
+        segments = install_segments(runtime, entry["workspace_id"], clock)
         seconds = time.perf_counter() - started
         with runtime.db.session() as session:
             try:
@@ -266,6 +274,7 @@ def load_demo(
             login=login,
             sources=sources,
             journeys=len(journeys),
+            segments=segments,
         )
     finally:
         runtime.close()

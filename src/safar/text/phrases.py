@@ -25,7 +25,9 @@ STOP_EN = frozenset(
     too under until up very was we were what when where which while who whom why will with
     would you your yours hi hello hey dear team please thanks thank um ok okay also still
     again really so just got get im i'm it's dont don't cant can't didn't would've u ur pls
-    plz lol via amp today yesterday"""
+    plz lol via amp today yesterday i'll i've i'd we're we've they're you're that's there's
+    what's isn't wasn't aren't weren't doesn't haven't hasn't won't wouldn't couldn't
+    shouldn't let's"""
     )
 )
 STOP_FA = frozenset(

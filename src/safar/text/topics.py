@@ -45,13 +45,15 @@ def discover_topics(
     for lang, idx in sorted(by_lang.items()):
         if lang == "other" or len(idx) < 20:
             continue
-        stop = sorted(STOP_FA if lang == "fa" else STOP_EN)
+        base = STOP_FA if lang == "fa" else STOP_EN
+        stop = sorted({v for w in base for v in (w, w.replace("'", "’"))})
         vec = TfidfVectorizer(
             ngram_range=(1, 2),
             min_df=2,
             max_df=0.5,
             stop_words=stop,
-            token_pattern=r"(?u)\b\w[\w\u200c]+\b",
+            # "I'll" is one token (a stopword), not "ll": contractions stay whole.
+            token_pattern=r"(?u)\b(?:\w['’]\w+|\w[\w\u200c]+(?:['’]\w+)?)\b",
             sublinear_tf=True,
         )
         x = vec.fit_transform([norm[i] for i in idx])

@@ -105,6 +105,9 @@ IDENTITY_TYPES: dict[str, str] = {
     "anonymous_id": N_("Anonymous id"),
     "email": N_("Email"),
     "phone": N_("Phone"),
+    "device_id": N_("Device id"),
+    "instagram": N_("Instagram"),
+    "telegram": N_("Telegram"),
 }
 
 

@@ -71,7 +71,9 @@
     }
     if (spec.kind === "pie") {
       base.series = spec.series.map(function (s) {
+        /* Slices too thin to label legibly keep their legend entry and tooltip only. */
         return { type: "pie", name: s.name, data: s.data, radius: ["40%", "70%"], top: 30,
+          minShowLabelAngle: 8, labelLayout: { hideOverlap: true },
           label: { formatter: "{b}" } };
       });
       return base;
@@ -312,8 +314,19 @@
     });
   }
 
+  /* A file input dressed as a button in the page's language shows the chosen file's name. */
+  function wireFilePickers() {
+    document.querySelectorAll("input[type=file][data-file-name]").forEach(function (input) {
+      var out = document.getElementById(input.dataset.fileName);
+      input.addEventListener("change", function () {
+        if (input.files.length) { out.querySelector("bdi").textContent = input.files[0].name; }
+      });
+    });
+  }
+
   function wire() {
     wireFilters();
+    wireFilePickers();
     wireMenus();
     document.querySelectorAll("select[data-autosubmit], input[data-autosubmit-radio]").forEach(function (s) {
       s.addEventListener("change", function () { s.form.submit(); });

@@ -26,9 +26,13 @@ BODIES = {
 }
 
 
-@pytest.mark.parametrize("body", BODIES.values(), ids=BODIES.keys())
+@pytest.mark.parametrize(
+    ("body", "method"),
+    [(BODIES["object"], "POST"), (BODIES["template"], "PUT")],
+    ids=["object-post", "template-put"],
+)
 def test_a_webhook_step_posts_signed_json_once(
-    tmp_path: Path, smtp: SmtpServer, sms_gateway: Gateway, clock: Clock, body: Any
+    tmp_path: Path, smtp: SmtpServer, sms_gateway: Gateway, clock: Clock, body: Any, method: str
 ) -> None:
     got: list[dict[str, Any]] = []
     arrived = threading.Event()
@@ -40,6 +44,7 @@ def test_a_webhook_step_posts_signed_json_once(
                 {
                     "ok": verify_signature(SECRET, self.headers.get("Safar-Signature", ""), body),
                     "key": self.headers.get("Safar-Idempotency-Key"),
+                    "method": self.command,
                     "order": self.headers.get("X-Order"),
                     "body": json.loads(body),
                 }
@@ -47,6 +52,8 @@ def test_a_webhook_step_posts_signed_json_once(
             arrived.set()
             self.send_response(204)
             self.end_headers()
+
+        do_PUT = do_POST
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -69,7 +76,7 @@ def test_a_webhook_step_posts_signed_json_once(
                 "trigger": {"type": "event", "event": "Order Completed"},
                 "start": "erp",
                 "nodes": [
-                    {"id": "erp", "type": "webhook", "url": url, "body": body,
+                    {"id": "erp", "type": "webhook", "url": url, "body": body, "method": method,
                      "headers": {"X-Order": "order-{{ event.order_id }}"}}
                 ],
                 "policy": {"topic": "transactional", "consent_purpose": None},
@@ -90,7 +97,7 @@ def test_a_webhook_step_posts_signed_json_once(
         assert arrived.wait(10)
         pump(rt)
         (call,) = got
-        assert call["ok"] and call["key"].startswith("flow:")
+        assert call["ok"] and call["key"].startswith("flow:") and call["method"] == method
         assert call["body"]["data"] == {"order": "A-17", "customer": "سارا"}
         assert call["body"]["node"] == "erp" and call["order"] == "order-A-17"
     finally:

@@ -139,6 +139,14 @@ def sign_in_page(page: Any, base: str, role: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
+def use_language(page: Any, lang: str) -> None:
+    """Switch the signed-in user's dashboard to ``lang`` (the choice is stored on the user)."""
+    if page.get_attribute("html", "lang") != lang:
+        page.click("#lang-switch")
+        page.wait_for_load_state()
+    assert page.get_attribute("html", "lang") == lang
+
+
 #: Mark for tests that drive Debian's Chromium through Playwright.
 needs_chromium = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} missing (apt-get install chromium)"

@@ -23,6 +23,7 @@ from tests.web.factories import (
     shot,
     sign_in,
     sign_in_page,
+    use_language,
 )
 
 FLOW_ID = re.compile(r"/automations/(flw_[0-9a-f]+)")
@@ -119,7 +120,14 @@ async def test_new_from_every_template_and_blank(web: httpx.AsyncClient, site: S
     blank_id = FLOW_ID.search(blank.headers["location"]).group(1)  # type: ignore[union-attr]
     with site.runtime.db.session() as s:
         names = {f.id: f.name for f in flows.list_flows(s, workspace_id=site.workspace_id)}
+        ws = site.workspace_id
+        cart = flows.version_of(s, workspace_id=ws, flow_id=cart_id, version=1).definition
+        empty = flows.version_of(s, workspace_id=ws, flow_id=blank_id, version=1).definition
     assert names == {cart_id: "سبد خرید رهاشده", blank_id: "سلام تازه"}
+    # Installed in the reader's language, its steps' names too; a blank one ends at "پایان".
+    labels = [n["label"] for n in cart["nodes"]]
+    assert len(labels) == 3 and not [x for x in labels if re.search("[A-Za-z]", x)], labels
+    assert [(n["id"], n["label"]) for n in empty["nodes"]] == [("end", "پایان")]
     export = await web.get(f"/automations/{cart_id}/export?format=yaml")
     assert export.status_code == 200 and "wait_order" in export.text
     missing = await web.post("/automations", data={"template": "nope", "csrf_token": csrf})
@@ -323,9 +331,7 @@ def test_builder_builds_publishes_and_counts_in_chromium(
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("dialog", lambda dialog: dialog.accept())
     sign_in_page(page, base, "admin")
-    if lang == "en":
-        page.click("#lang-switch")
-        page.wait_for_load_state()
+    use_language(page, lang)
     assert page.get_attribute("html", "lang") == lang
     flow_id = _build_and_publish(page, base, lang, trigger_event)
     # The graph: entry -> send -> delay -> exit, arrows labelled, boxes in reading order.
@@ -370,16 +376,35 @@ def test_every_template_opens_and_every_step_has_its_form(
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     sign_in_page(page, base, "admin")
+    use_language(page, "fa")  # the user's choice is kept: an earlier test may have changed it
     for name in library.names():
         page.goto(f"{base}/automations")
         page.click(f'[data-template="{name}"] button')
         page.wait_for_url(re.compile(r"/automations/flw_"))
         nodes = page.eval_on_selector_all("[data-node]", "els => els.map(e => e.dataset.node)")
         assert len(nodes) == len(library.load(name)["nodes"]) + 1, name
+        # In Persian every step's name and kind, the entry's description and every label of
+        # the forms is Persian (event names, codes and template text are the user's data).
+        shown = page.eval_on_selector_all(
+            ".fb-node:not(.fb-entry) .fb-name, .fb-type", "els => els.map(e => e.textContent)"
+        )
+        assert not [t for t in shown if re.search("[A-Za-z]", t)], (name, shown)
         for node in nodes:
             page.click(f'[data-node="{node}"]')
             page.wait_for_selector(f'[data-node="{node}"].fb-selected')
             assert page.locator("#fb-form .fb-field").count() >= 1, (name, node)
+            labels = page.eval_on_selector_all(
+                "#fb-form .fb-field > span, #fb-form h2, #fb-form h3, #fb-form legend,"
+                " #fb-form button, #fb-form option, #fb-form .fb-hint",
+                "els => els.map(e => e.firstChild ? e.firstChild.textContent : '')",
+            )
+            # A target step shows its id after " · ", an edge its event after ": " (data);
+            # acronyms stay as they are.
+            words = [
+                re.sub(r"\bAPI|JSON|NPS|CSAT|HH:MM\b", "", re.split(" · |: ", t)[0]) for t in labels
+            ]
+            latin = [t for t in words if re.search("[A-Za-z]", t)]
+            assert not latin, (name, node, latin)
         if name == "detractor_recovery":
             page.click('[data-node="value"]')
             cond = '[data-path="nodes.value.rules.0.conditions.0.value"] input'

@@ -29,15 +29,13 @@ def install(runtime: Any, workspace_id: str, messages: list[dict[str, Any]]) -> 
     events the data has; the ids of the published ones."""
     names = {str(m.get("event")) for m in messages if m.get("type") == "track" and m.get("event")}
     # The demo's dashboard opens in Persian: the journeys carry their Persian names, as when a
-    # Persian-speaking user installs a template from the Automations page.
+    # Persian-speaking user installs a template from the Automations page (steps' labels too).
     fa = translations("fa").gettext
     ids: list[str] = []
     with runtime.db.session() as s:
         existing = {f.name: f for f in service.list_flows(s, workspace_id=workspace_id)}
         for key in DEMO_JOURNEYS:
-            definition = library.load(key)
-            definition["name"] = fa(definition["name"])
-            definition["description"] = fa(definition.get("description", ""))
+            definition = library.localized(key, fa)
             flow = existing.get(definition["name"])
             if flow is None:
                 flow = service.create_flow(

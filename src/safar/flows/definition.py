@@ -265,12 +265,14 @@ _HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
 
 
 class Webhook(_Node):
-    """POST the profile and the journey's data to a URL, signed with HMAC. ``body`` is a JSON
-    template (rendered, then parsed: a JSON object) or an object whose text values are
-    templates; ``headers`` are extra request headers, their values templates too."""
+    """Send the profile and the journey's data to a URL (``method``: POST, PUT or PATCH),
+    signed with HMAC. ``body`` is a JSON template (rendered, then parsed: a JSON object) or an
+    object whose text values are templates; ``headers`` are extra request headers, their values
+    templates too."""
 
     type: Literal["webhook"] = "webhook"
     url: str = Field(pattern=r"^https?://", max_length=2000)
+    method: Literal["POST", "PUT", "PATCH"] = "POST"
     body: dict[str, Any] | Annotated[str, Field(max_length=8000)] = Field(default_factory=dict)
     headers: dict[str, str] = Field(default_factory=dict, max_length=20)
     next: str | None = None

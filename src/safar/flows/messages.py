@@ -88,6 +88,7 @@ class FlowMessage:
                     subject=f"journey.{node.id}",
                     headers=headers,
                     data=data,
+                    method=node.method,
                 )
             lang = pick_language(node.texts, who.language)
             text = node.texts[lang]

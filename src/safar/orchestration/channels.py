@@ -60,6 +60,8 @@ class OutboundMessage:
     key: str = ""
     #: Structured content: the webhook's JSON body.
     data: dict[str, Any] = field(default_factory=dict)
+    #: The HTTP method of a webhook (POST, PUT or PATCH).
+    method: str = "POST"
 
 
 class Channel(Protocol):
@@ -285,7 +287,8 @@ class TelegramChannel:
 
 
 class WebhookChannel:
-    """POST the message's ``data`` as JSON to its URL, signed (``webhooks.verify_signature``).
+    """Send the message's ``data`` as JSON to its URL (POST unless its ``method`` says),
+    signed (``webhooks.verify_signature``).
 
     ``Safar-Idempotency-Key`` carries the job's key, so a receiver can drop a repeat;
     ``Safar-Event`` names what happened (the message's subject, else ``message``).
@@ -315,7 +318,9 @@ class WebhookChannel:
             "Safar-Idempotency-Key": message.key,
             "Safar-Event": message.subject or "message",
         }
-        resp = post(self.client, "webhook", message.to, content=body, headers=headers)
+        resp = post(
+            self.client, "webhook", message.to, content=body, headers=headers, method=message.method
+        )
         check_status("webhook", resp)
         return {"status_code": resp.status_code}
 
@@ -396,10 +401,13 @@ def json_bytes(data: dict[str, Any]) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
-def post(client: httpx.Client, name: str, url: str, **kwargs: Any) -> httpx.Response:
-    """POST, telling a request that never left (retryable) from one that went unanswered."""
+def post(
+    client: httpx.Client, name: str, url: str, *, method: str = "POST", **kwargs: Any
+) -> httpx.Response:
+    """POST (or ``method``), telling a request that never left (retryable) from one that went
+    unanswered."""
     try:
-        return client.post(url, **kwargs)
+        return client.request(method, url, **kwargs)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError) as exc:
         raise DeliveryFailed(
             f"{name}: gateway unreachable ({type(exc).__name__})", retryable=True

@@ -82,6 +82,16 @@ UI: dict[str, str] = {
     "purpose": N_("Purpose"),
     "granted": N_("Granted"),
     "url": N_("URL"),
+    "method": N_("Method"),
+    "webhook_body": N_("Body (a JSON template)"),
+    "webhook_body_hint": N_(
+        "A JSON object. Put a customer's text in with tojson, which quotes it, and give a "
+        "number a default, for customers who lack it:"
+    ),
+    "headers": N_("Headers"),
+    "header_name": N_("Header name"),
+    "header_value": N_("Value (a template)"),
+    "add_header": N_("Add a header"),
     "survey_id": N_("Survey id"),
     "tag": N_("Tag"),
     "priority": N_("Priority"),
@@ -242,6 +252,26 @@ TEMPLATE_TEXTS = (
         "Sixty days after a customer's last order with no new one: a win-back offer; a second "
         "order within 30 days is the goal."
     ),
+    # the steps' labels and the case's subject
+    N_("Reminder"),
+    N_("Wait for an order"),
+    N_("Second reminder"),
+    N_("Flowers offer"),
+    N_("Birthday wishes"),
+    N_("Apology"),
+    N_("High-value customer?"),
+    N_("Gold or platinum"),
+    N_("Call back"),
+    N_("Call {{ first_name | default('the customer') }} back: NPS detractor"),
+    N_("A week later"),
+    N_("Mark as followed up"),
+    N_("Welcome"),
+    N_("Two days later"),
+    N_("Until 10:00"),
+    N_("Tips"),
+    N_("Wait for a first order"),
+    N_("First-order offer"),
+    N_("Win-back offer"),
 )
 
 _MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -273,21 +303,62 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = (
         N_("Enter a local time as HH:MM (00:00 to 23:59)."),
     ),
     (
+        re.compile(r"^no profile in this workspace has the trait '(?P<name>.*)'$"),
+        N_("No customer in this workspace has the trait %(name)s; check its spelling."),
+    ),
+    (
+        re.compile(
+            r"^not JSON once rendered for a sample profile: .* "
+            r"\(line (?P<line>\d+), column (?P<column>\d+)\)$"
+        ),
+        N_(
+            "This is not JSON once filled in for a sample customer: look at line %(line)s, "
+            "column %(column)s."
+        ),
+    ),
+    (
+        re.compile(r"^the body must be a JSON object"),
+        N_("The body must be a JSON object, in braces."),
+    ),
+    (
+        re.compile(r"^'(?P<name>.*)' is not a header name a step may set$"),
+        N_("%(name)s is not a header name a step may set."),
+    ),
+    (
+        re.compile(r"^'(?P<name>.*)': one line of at most 2000 characters$"),
+        N_("The value of %(name)s must be one line of at most 2000 characters."),
+    ),
+    (
         re.compile(r"^the node id '(?P<name>.*)' is used twice$"),
         N_("The step id %(name)s is used twice."),
     ),
 )
 
 
-def translate_error(message: str, field: str, gettext: Callable[[str], str]) -> str:
-    """The message without its field prefix, in the reader's language where we know it."""
+def _same(text: str) -> str:
+    return text
+
+
+def translate_error(
+    message: str,
+    field: str,
+    gettext: Callable[[str], str],
+    numerals: Callable[[str], str] = _same,
+) -> str:
+    """The message without its field prefix, in the reader's language where we know it (a
+    number in it, such as a line, in the reader's digits)."""
     text = message.removeprefix(f"{field}: ").removeprefix("Value error, ")
     for pattern, template in _MESSAGES:
         match = pattern.match(text)
         if match:
-            name = match.groupdict().get("name")
+            # A name isolated, so that one in Latin letters keeps its order inside a Persian
+            # sentence; a number in the reader's digits.
+            values = {
+                k: numerals(v) if v.isdigit() else f"\u2068{v}\u2069"
+                for k, v in match.groupdict().items()
+            }
             out = gettext(template)
-            return out % {"name": name} if name is not None else out
+            return out % values if values else out
     return text
 
 

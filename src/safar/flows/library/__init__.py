@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
@@ -22,4 +23,20 @@ def load(name: str) -> dict[str, Any]:
         )
     text = resources.files(__name__).joinpath(f"{name}.yaml").read_text(encoding="utf-8")
     data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+def localized(name: str, gettext: Callable[[str], str]) -> dict[str, Any]:
+    """A template in the reader's language: its name, description, step, rule and path labels
+    and a case's subject go through ``gettext`` (the texts of messages carry both languages)."""
+    data = load(name)
+    data["name"] = gettext(data["name"])
+    if data.get("description"):
+        data["description"] = gettext(data["description"])
+    for node in data["nodes"]:
+        for item in (node, *node.get("rules", ()), *node.get("paths", ())):
+            if item.get("label"):
+                item["label"] = gettext(item["label"])
+        if node["type"] == "case":
+            node["subject"] = gettext(node["subject"])
     return data

@@ -58,13 +58,14 @@ def _ws(page: Page) -> str:
     return page.workspace_id
 
 
-def blank(name: str) -> dict[str, Any]:
-    """A journey with an entry and an exit: the builder adds the steps between them."""
+def blank(name: str, end: str = "End") -> dict[str, Any]:
+    """A journey with an entry and an exit (labelled ``end``, in the reader's language): the
+    builder adds the steps between them."""
     return {
         "name": name,
         "trigger": {"type": "api"},
         "start": "end",
-        "nodes": [{"id": "end", "type": "exit"}],
+        "nodes": [{"id": "end", "type": "exit", "label": end}],
     }
 
 
@@ -75,7 +76,7 @@ def refused(page: Page, exc: SafarError) -> JSONResponse:
     inner = _INNER_FIELD.match(message)
     if inner and not field.endswith("." + inner.group(1)):
         field, message = f"{field}.{inner.group(1)}", message[inner.end() :]
-    text = translate_error(message, field, page.gettext)
+    text = translate_error(message, field, page.gettext, page.fmt.numerals)
     return JSONResponse(
         {"field": field, "message": text, "detail": exc.message}, status_code=exc.status_code
     )
@@ -218,10 +219,13 @@ def create(
     name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     if template:
-        definition = library.load(template)
-        definition["name"] = name.strip() or page.gettext(definition["name"])
+        # Installed in the reader's language: its name and its steps' labels.
+        definition = library.localized(template, page.gettext)
+        definition["name"] = name.strip() or definition["name"]
     else:
-        definition = blank(name.strip() or page.gettext(N_("New automation")))
+        definition = blank(
+            name.strip() or page.gettext(N_("New automation")), page.gettext(N_("End"))
+        )
     flow = service.create_flow(
         page.session,
         workspace_id=_ws(page),

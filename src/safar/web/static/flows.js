@@ -13,12 +13,14 @@
   var csrfInput = document.querySelector("input[name=csrf_token]");
   var csrf = csrfInput ? csrfInput.value : "";
   var ENTRY = "__entry__";
-  var W = 168, H = 112, COL = 236, ROW = 136, PAD = 20;
+  var W = 168, H = 136, COL = 256, ROW = 182, PAD = 20;
   var TYPES = ["send", "delay", "wait", "branch", "split", "survey", "set_trait", "case", "webhook", "exit"];
   var UNITS = [["days", 86400], ["hours", 3600], ["minutes", 60]];
   var PROP_OPS = ["eq", "neq", "in", "not_in", "gt", "gte", "lt", "lte", "contains", "exists", "not_exists"];
   var selected = ENTRY, invalid = null, dirty = false;
   var canvas = document.getElementById("fb-canvas");
+  var view = window.SafarFlowView({ viewport: document.getElementById("fb-viewport"), stage: document.getElementById("fb-stage"),
+    canvas: canvas, rtl: rtl, locale: document.documentElement.lang === "fa" ? "fa-IR" : "en-US", redraw: function () { draw(); } });
   var form = document.getElementById("fb-form");
   var previewBox = document.getElementById("fb-preview");
   var statusEl = document.getElementById("fb-status");
@@ -137,35 +139,42 @@
     var pos = layout(), ids = [ENTRY].concat(def.nodes.map(function (n) { return n.id; }));
     var maxX = 0, maxY = 0;
     ids.forEach(function (id) { maxX = Math.max(maxX, pos[id].x); maxY = Math.max(maxY, pos[id].y); });
-    var width = Math.max(canvas.parentNode.clientWidth - 2, maxX + W + PAD), height = maxY + H + PAD + 20;
+    // Room under the lowest row for an edge that dips below the boxes.
+    var sized = view.size({ width: maxX + W + 2 * PAD, height: maxY + H + PAD + 40 });
+    var width = sized.width, height = sized.height;
     function left(p) { return rtl ? width - p.x - W : p.x; }
     canvas.textContent = "";
-    canvas.style.width = width + "px";
-    canvas.style.height = height + "px";
     var layer = svg("svg", { class: "fb-edges", width: width, height: height, "aria-hidden": "true" });
     var defs = svg("defs", {}), marker = svg("marker", { id: "fb-arrow", viewBox: "0 0 10 10", refX: "9", refY: "5",
       markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" });
     marker.appendChild(svg("path", { d: "M0 0L10 5L0 10z", class: "fb-arrowhead" }));
-    defs.appendChild(marker); layer.appendChild(defs);
+    defs.appendChild(marker); layer.appendChild(defs); canvas.appendChild(layer);  // now, so that the labels can be measured
+    var skipped = 0;  // edges that dip under a row so far: each runs at its own depth
     function arrow(from, to, label, i, count, kind) {
       var a = pos[from], b = pos[to];
       if (!a || !b) { return; }
       var off = count > 1 ? (i - (count - 1) / 2) * 16 : 0;
       var x1 = rtl ? left(a) : left(a) + W, y1 = a.y + H / 2 + off;
       var x2 = rtl ? left(b) + W : left(b), y2 = b.y + H / 2;
-      var bend = Math.max(50, Math.abs(x2 - x1) / 2) * (rtl ? -1 : 1);
-      // An edge that skips a column would run through the boxes between: it dips below them.
-      var skips = Math.abs(b.x - a.x) > COL * 1.5 && Math.abs(b.y - a.y) < H;
-      var cy1 = skips ? Math.max(y1, y2) + H : y1, cy2 = skips ? cy1 : y2;
-      var path = svg("path", { d: "M" + x1 + " " + y1 + " C" + (x1 + bend) + " " + cy1 + " " + (x2 - bend) + " " + cy2 + " " + x2 + " " + y2,
+      var bend = Math.max(50, Math.abs(x2 - x1) / 2) * (rtl ? -1 : 1), cx1 = x1 + bend, cx2 = x2 - bend;
+      var cy1 = y1, cy2 = y2, room = COL - W - 12;
+      // An edge that skips a column on one row would run through the boxes between: it leaves
+      // the source's bottom, runs in the gap under the row and comes up into the target.
+      if (Math.abs(b.x - a.x) > COL * 1.5 && Math.abs(b.y - a.y) < H) {
+        x1 = cx1 = left(a) + W / 2 + off * 2; x2 = cx2 = left(b) + W / 2 - (rtl ? -1 : 1) * 20;
+        y1 = a.y + H; y2 = b.y + H; cy1 = cy2 = Math.max(y1, y2) + (ROW - H) * (0.6 + 0.2 * (skipped++ % 3)); room = Math.abs(x2 - x1) - 16;
+      }
+      var path = svg("path", { d: "M" + x1 + " " + y1 + " C" + cx1 + " " + cy1 + " " + cx2 + " " + cy2 + " " + x2 + " " + y2,
         class: "fb-edge", "marker-end": "url(#fb-arrow)", "data-edge": from + ">" + to, "data-kind": kind });
       layer.appendChild(path);
       if (label) {
-        var mx = (x1 + 3 * (x1 + bend) + 3 * (x2 - bend) + x2) / 8, my = (y1 + 3 * cy1 + 3 * cy2 + y2) / 8;
-        var t = svg("text", { x: mx, y: my - 6, class: "fb-edge-label", "text-anchor": "middle", direction: rtl ? "rtl" : "ltr" });
-        t.textContent = label.length > 16 ? label.slice(0, 15) + "…" : label;
-        var tip = svg("title", {}); tip.textContent = label; t.appendChild(tip);
+        var mx = (x1 + 3 * cx1 + 3 * cx2 + x2) / 8, my = (y1 + 3 * cy1 + 3 * cy2 + y2) / 8;
+        var t = svg("text", { x: mx, y: my - (room > COL ? 3 : 6), class: "fb-edge-label", "text-anchor": "middle", direction: rtl ? "rtl" : "ltr" });
+        var words = document.createTextNode(label), tip = svg("title", {}), shown = label;
+        tip.textContent = label; t.appendChild(words); t.appendChild(tip);
         layer.appendChild(t);
+        // Shortened to the gap between the boxes (the whole label is its tooltip).
+        while (shown.length > 1 && t.getComputedTextLength() > room) { shown = shown.slice(0, -1); words.textContent = shown + "…"; }
       }
     }
     arrow(ENTRY, def.start, "", 0, 1, "start");
@@ -173,7 +182,6 @@
       var es = edges(n);
       es.forEach(function (e, i) { arrow(n.id, e[1], e[2], i, es.length, e[0]); });
     });
-    canvas.appendChild(layer);
     ids.forEach(function (id) {
       var n = id === ENTRY ? null : byId(id), p = pos[id];
       var box = el("div", { class: "fb-node fb-" + (n ? n.type : "entry") + (id === selected ? " fb-selected" : "") + (id === invalid ? " fb-invalid" : ""),
@@ -196,10 +204,11 @@
   function wireBox(box, id, pos) {
     box.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); select(id); } });
     box.addEventListener("pointerdown", function (e) {
+      e.stopPropagation();  // a drag on a step moves the step, not the view
       var sx = e.clientX, sy = e.clientY, moved = false, start = pos[id];
       var draggable = S.can_edit && id !== ENTRY;
       function move(ev) {
-        var dx = ev.clientX - sx, dy = ev.clientY - sy;
+        var dx = (ev.clientX - sx) / view.zoom(), dy = (ev.clientY - sy) / view.zoom();
         if (!moved && Math.abs(dx) + Math.abs(dy) < 4) { return; }
         moved = true;
         if (!draggable) { return; }
@@ -223,6 +232,7 @@
     });
   }
   function select(id) { selected = id; clearErrors(); draw(); renderForm(); }
+
   function changed(redraw) {
     dirty = true;
     statusEl.textContent = T.unsaved;
@@ -363,7 +373,7 @@
   window.SafarFlows = { def: function () { return def; }, select: select, post: post, clean: clean, parts: {
     el: el, field: field, textInput: textInput, selectInput: selectInput, checkbox: checkbox, button: button,
     nodeChoices: nodeChoices, durationInputs: durationInputs, conditionRows: conditionRows, kindDefaults: kindDefaults,
-    changed: changed, byId: byId, getPath: getPath, setPath: setPath, slots: slots, bdi: bdi, svg: svg,
+    changed: changed, reveal: view.reveal, byId: byId, getPath: getPath, setPath: setPath, slots: slots, bdi: bdi, svg: svg,
     T: T, O: O, S: S, TYPES: TYPES, ENTRY: ENTRY, COL: COL, ROW: ROW
   } };
 
@@ -385,7 +395,7 @@
     clearErrors();
     invalid = target;
     var box = canvas.querySelector('[data-node="' + target + '"]');
-    if (box) { box.classList.add("fb-invalid"); }
+    if (box) { box.classList.add("fb-invalid"); view.reveal(box); }
     var parts = field.split("."), spot = null;
     while (parts.length && !spot) {
       spot = form.querySelector('[data-path="' + parts.join(".") + '"]');

@@ -20,7 +20,8 @@
   function fresh(type) {
     var def = F.def(), n = 1;
     while (def.nodes.some(function (x) { return x.id === type + "_" + n; })) { n++; }
-    var node = { id: type + "_" + n, type: type, label: "" };
+    // Named in the reader's language ("Send a message 2"); the id stays a code.
+    var node = { id: type + "_" + n, type: type, label: O[type] + " " + new Intl.NumberFormat(document.documentElement.lang === "fa" ? "fa-IR" : "en-US").format(n) };
     var extra = {
       send: { channel: "sms", texts: { fa: { subject: "", body: "" }, en: { subject: "", body: "" } }, next: null },
       delay: { mode: "duration", seconds: 3600, next: null },
@@ -30,7 +31,7 @@
       survey: { survey_id: "", channel: "email", next: null },
       set_trait: { key: "", value: "", tag: null, next: null },
       "case": { subject: "", priority: "normal", next: null },
-      webhook: { url: "https://", body: {}, next: null },
+      webhook: { url: "https://", method: "POST", body: {}, headers: {}, next: null },
       exit: {}
     }[type];
     Object.keys(extra).forEach(function (k) { node[k] = extra[k]; });
@@ -208,7 +209,7 @@
       add("survey_id", text(n, "survey_id", { dir: "ltr" }));
       add("channel", choose(n, "channel", ["email", "sms", "app"]));
     } else if (n.type === "set_trait") {
-      add("trait", text(n, "key", { dir: "ltr" }));
+      add("key", text(n, "key", { dir: "ltr" }), T.trait);
       add("value", text(n, "value"));
       add("tag", choose(n, "tag", [[null, T.none], "add", "remove"]));
     } else if (n.type === "case") {
@@ -216,7 +217,57 @@
       add("priority", choose(n, "priority", ["low", "normal", "high", "urgent"]));
     } else if (n.type === "webhook") {
       add("url", text(n, "url", { dir: "ltr" }));
+      n.method = n.method || "POST";
+      add("method", choose(n, "method", ["POST", "PUT", "PATCH"]));
+      webhookFields(box, n, p);
     }
+  }
+  /* A webhook's body is one JSON template (an object of templates, as older steps keep it, is
+     shown as its JSON; emptied, it is the empty object); its headers are rows of a name and a
+     template (a row whose name is emptied is dropped). */
+  function webhookFields(box, n, p) {
+    var area = el("textarea", { dir: "ltr", rows: "7", class: "fb-code", spellcheck: "false",
+      placeholder: '{"order": {{ event.order_id | tojson }}}' });
+    var body = n.body == null ? {} : n.body;
+    area.value = typeof body === "string" ? body : (Object.keys(body).length ? JSON.stringify(body, null, 2) : "");
+    area.disabled = !S.can_edit;
+    area.addEventListener("input", function () { n.body = area.value.trim() === "" ? {} : area.value; P.changed(false); });
+    var bodyField = field(T.webhook_body, area, p + "body");
+    bodyField.appendChild(el("p", { class: "fb-hint" }, [T.webhook_body_hint,
+      el("code", { dir: "ltr", text: '"name": {{ first_name | tojson }}' }),
+      el("code", { dir: "ltr", text: '"total": {{ event.total | default(0) }}' })]));
+    box.appendChild(bodyField);
+    n.headers = n.headers || {};
+    var holder = el("div", { class: "fb-conditions", "data-path": p + "headers" }, [el("h3", { text: T.headers })]);
+    var names = Object.keys(n.headers);
+    function rebuild(order) {
+      var out = {};
+      order.forEach(function (kv) { if (kv[0]) { out[kv[0]] = kv[1]; } });
+      n.headers = out;
+    }
+    names.forEach(function (name, i) {
+      var row = el("div", { class: "fb-row fb-header", "data-path": p + "headers." + name });
+      var key = el("input", { type: "text", dir: "ltr", value: name, "aria-label": T.header_name });
+      var value = el("input", { type: "text", dir: "ltr", value: n.headers[name], "aria-label": T.header_value });
+      key.disabled = value.disabled = !S.can_edit;
+      key.addEventListener("change", function () {
+        var order = names.map(function (k) { return [k, n.headers[k]]; });
+        order[i][0] = key.value.trim();
+        rebuild(order); P.changed(false); F.select(n.id);
+      });
+      value.addEventListener("input", function () { n.headers[name] = value.value; P.changed(false); });
+      row.appendChild(field(T.header_name, key, p + "headers." + name + ".name"));
+      row.appendChild(field(T.header_value, value, p + "headers." + name + ".value"));
+      row.appendChild(P.button(T.remove, function () { delete n.headers[name]; P.changed(false); F.select(n.id); }));
+      holder.appendChild(row);
+    });
+    holder.appendChild(P.button(T.add_header, function () {
+      var k = 1, name = "X-Header";
+      while (name in n.headers) { k++; name = "X-Header-" + k; }
+      n.headers[name] = "";
+      P.changed(false); F.select(n.id);
+    }));
+    box.appendChild(holder);
   }
   function branchFields(box, n, p) {
     n.rules.forEach(function (rule, i) {

@@ -84,8 +84,13 @@ class DemoInfo:
             s = self.surveys
             lines.append(
                 f"Surveys:      {len(DEMO_SURVEY_NAMES)} (NPS, delivery CSAT, support CES, store "
-                f"CSAT): {self.asks:,} invitations, {self.answered:,} answered ({s.invitations:,}"
-                f" invitations, {s.responses:,} responses, {s.events:,} answer events made now)"
+                f"CSAT): {self.asks:,} invitations, {self.answered:,} answered"
+                + (
+                    f" ({s.invitations:,} invitations, {s.responses:,} responses and "
+                    f"{s.events:,} answer events new in this run)"
+                    if s.invitations != self.asks or s.responses != self.answered
+                    else f", {s.events:,} answer events"
+                )
             )
         if self.journeys:
             lines.append(

@@ -95,7 +95,7 @@ def _score_text(page: Page, name: str | None, values: dict[str, Any]) -> str | N
         value = values.get("top2_pct")
         return None if value is None else page.fmt.percent(value, 1)
     value = values.get("score" if name == "nps" else "mean")
-    return None if value is None else page.fmt.number(round(value, 2))
+    return None if value is None else page.fmt.number(round(value, 1))
 
 
 @router.post("/surveys", response_class=HTMLResponse)

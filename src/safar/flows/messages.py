@@ -36,6 +36,9 @@ def pick_language(texts: dict[str, Any], language: str) -> str:
 
 
 class FlowMessage:
+    #: ``delivered`` does nothing: the outcome stays on the job (the scheduler skips loading it).
+    records_delivery = False
+
     def __init__(self, default_tz: str = "Asia/Tehran") -> None:
         self.default_tz = default_tz
         #: Published versions never change: parsed once, not for every message.

@@ -97,8 +97,9 @@ def prepare(
     """(job id, message) of the batch's jobs to send now, ``sending`` once the caller
     commits; raises when any job's checks did (the caller then runs ``prepare_each``)."""
     queue = JobQueue(s)
-    # Write first, so SQLite takes its write lock before any read of this transaction.
-    queue.touch_many(job_ids, now)
+    # Write first, so SQLite takes its write lock before any read of this transaction; one
+    # row does it (the batch was claimed a moment ago, its lease needs no renewal).
+    queue.touch_many(job_ids[:1], now)
     # Held here: the session's identity map keeps what it loaded only weakly.
     jobs = {j.id: j for j in queue.jobs(job_ids)}
     found = recipients(s, list(jobs.values()))
@@ -148,32 +149,51 @@ def prepare_each(
 
 def record(s: Session, outcomes: list[Outcome], now: datetime, rules: Rules) -> None:
     """Each delivery's outcome: done, failed, uncertain, or (``retry``) pending again after a
-    backoff; the contact-log entries in one statement per status."""
+    backoff; the jobs and their contact-log entries in one statement per kind of change."""
     queue = JobQueue(s)
-    jobs = {j.id: j for j in queue.jobs([o[0] for o in outcomes])}
+    known = queue.to_record([o[0] for o in outcomes])
+    rows: list[dict[str, Any]] = []
     contacted: dict[str, list[int]] = {"sent": [], "failed": []}
-    delivered: list[tuple[ScheduledJob, bool, dict[str, Any]]] = []
+    delivered: list[tuple[int, str, bool, dict[str, Any]]] = []
     limit = rules.guards.max_attempts
     for job_id, verdict, outcome, result, retry_after in outcomes:
-        job = jobs[job_id]
-        if verdict == "retry" and job.attempts < limit:
-            delay = rules.guards.retry_delay(job.attempts, retry_after)
-            job.status, job.reason = "pending", "error"
-            job.due_at = now + timedelta(seconds=delay)
-            job.outcome = f"{outcome}; attempt {job.attempts} of {limit}, next in {delay:g} s"[:300]
+        action, attempts, stored = known[job_id]
+        if verdict == "retry" and attempts < limit:
+            delay = rules.guards.retry_delay(attempts, retry_after)
+            text = f"{outcome}; attempt {attempts} of {limit}, next in {delay:g} s"
+            rows.append(
+                {
+                    "job_id": job_id,
+                    "status": "pending",
+                    "reason": "error",
+                    "due_at": now + timedelta(seconds=delay),
+                    "outcome": text[:300],
+                }
+            )
             contacted["failed"].append(job_id)  # a failed attempt uses up no budget
             continue
         if verdict == "retry":
-            verdict, outcome = "failed", f"{outcome}; gave up after {job.attempts} attempts"
-        holds = (job.result or {}).get("holds")
-        job.status, job.reason = verdict, None if verdict == "done" else "error"
-        job.outcome, job.finished_at = outcome[:300], now
-        job.result = {**result, "holds": holds} if holds else result
+            verdict, outcome = "failed", f"{outcome}; gave up after {attempts} attempts"
+        holds = stored.get("holds")
+        rows.append(
+            {
+                "job_id": job_id,
+                "status": verdict,
+                "reason": None if verdict == "done" else "error",
+                "outcome": outcome[:300],
+                "finished_at": now,
+                "result": {**result, "holds": holds} if holds else result,
+            }
+        )
         if verdict == "uncertain":
             continue  # it may have reached them: its contact keeps counting, nothing resends
         contacted["sent" if verdict == "done" else "failed"].append(job_id)
-        delivered.append((job, verdict == "done", result))
+        delivered.append((job_id, action, verdict == "done", result))
+    queue.write_outcomes(rows)
     for status, ids in contacted.items():
         queue.contacted_many(ids, status)
-    for job, ok, result in delivered:
-        rules.actions[job.action].delivered(s, job=job, ok=ok, result=result)
+    # Actions that keep no state of their own about a delivery skip loading the jobs.
+    wanted = [d for d in delivered if getattr(rules.actions[d[1]], "records_delivery", True)]
+    jobs = {j.id: j for j in queue.jobs([d[0] for d in wanted])} if wanted else {}
+    for job_id, action, ok, result in wanted:
+        rules.actions[action].delivered(s, job=jobs[job_id], ok=ok, result=result)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, func, insert, select, update
+from sqlalchemy import Row, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from safar.kit.repository import WorkspaceRepository, delete_rows, export_rows, insert_ignoring
@@ -113,6 +113,25 @@ class JobQueue:
         return list(
             self.session.scalars(select(ScheduledJob).where(ScheduledJob.id.in_(list(job_ids))))
         )
+
+    def to_record(self, job_ids: Sequence[int]) -> dict[int, tuple[str, int, dict[str, Any]]]:
+        """(action, attempts, result) by job id: what recording a delivery reads, in one query
+        (cheaper than loading the jobs: the outcomes are written by ``write_outcomes``)."""
+        stmt = select(
+            ScheduledJob.id, ScheduledJob.action, ScheduledJob.attempts, ScheduledJob.result
+        ).where(ScheduledJob.id.in_(list(job_ids)))
+        return {int(i): (a, int(n), r or {}) for i, a, n, r in self.session.execute(stmt).tuples()}
+
+    def write_outcomes(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Jobs' new columns by id (``job_id`` in each row), one statement per set of columns."""
+        table = cast(Table, ScheduledJob.__table__)
+        by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            by_keys.setdefault(tuple(sorted(row)), []).append(row)
+        for keys, some in by_keys.items():
+            values: dict[str, Any] = {k: bindparam(k) for k in keys if k != "job_id"}
+            stmt = update(table).where(table.c.id == bindparam("job_id")).values(values)
+            self.session.execute(stmt, some)
 
     def due_ids(self, now: datetime, limit: int) -> list[int]:
         """Pending jobs due by ``now``, oldest due first."""

@@ -36,6 +36,13 @@ class Skip(Exception):
 
 
 class MessageAction(Protocol):
+    """What the scheduler runs a message job with.
+
+    Optional, for batches: ``preload(session, jobs)`` reads what ``compose`` will need for a
+    batch's jobs in a few queries (kept for that unit of work only); ``records_delivery =
+    False`` says ``delivered`` does nothing, so recording a batch need not load its jobs.
+    """
+
     def validate(
         self, session: Session, *, workspace_id: str, params: dict[str, Any], policy: SendPolicy
     ) -> None:

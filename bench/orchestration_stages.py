@@ -6,9 +6,11 @@ until nothing is left; each stage prints its wall and CPU time and database stat
 event. The SMS gateway is a local HTTP server. CPU time is the steadier figure on a shared
 machine; `--concurrency 1` sends one after another (the gateway shares this process's GIL, so
 parallel sends only cost here; they pay off against a provider with real latency).
+`--timers`: the SMS comes after an hour's delay; the clock is then moved on and the worker fires
+the timers (the path of `bench/orchestration.py --waiting`) as a stage of its own.
 
 Run: `PYTHONPATH=src .venv/bin/python bench/orchestration_stages.py [--events 1000]
-[--concurrency 1]`.
+[--concurrency 1] [--timers]`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=1000)
     ap.add_argument("--concurrency", type=int, default=1)
+    ap.add_argument("--timers", action="store_true", help="send after a delay: fire timers")
     args = ap.parse_args()
     n, gw = args.events, Gateway()
     settings = Settings(
@@ -48,10 +51,11 @@ def main() -> None:
         text_analysis=False,
         send_concurrency=args.concurrency,
     )
-    rt = Runtime(settings, background=False)
+    now = datetime.now(UTC)
+    ahead = [timedelta(0)]  # the real clock, moved on by `--timers` to fire the delays
+    rt = Runtime(settings, background=False, clock=lambda: datetime.now(UTC) + ahead[0])
     with rt.db.session() as s:
         ws = create_workspace(s, name="bench")[0].id
-    now = datetime.now(UTC)
 
     def rows(msgs: list[dict[str, Any]]) -> list[EventRow]:
         stamp = {"timestamp": now.isoformat()}
@@ -73,7 +77,11 @@ def main() -> None:
     rt.applier.apply(rows([{"type": "track", "event": "Bench Now", "userId": "seed"}]))
     with rt.db.session() as s:
         flow = flows.create_flow(
-            s, workspace_id=ws, definition=journey("Now", "Bench Now"), user="bench", now=now
+            s,
+            workspace_id=ws,
+            definition=journey("Now", "Bench Now", delay_s=3600 if args.timers else 0),
+            user="bench",
+            now=now,
         )
         rt.flows.publish(s, workspace_id=ws, flow_id=flow.id)
     statements = [0]
@@ -100,9 +108,14 @@ def main() -> None:
 
         return go
 
+    def fire() -> None:
+        ahead[0] += timedelta(seconds=3601)
+        until_idle(rt.flows.runtime.run_due)()
+
     stages = [
         ("entry (applier + hook)", enter),
         ("journey worker", until_idle(rt.flows.runtime.run_due)),
+        *([("worker (timers fire)", fire)] if args.timers else []),
         ("scheduler (send)", until_idle(rt.scheduler.run_due)),
     ]
     for name, run in stages:

@@ -182,6 +182,39 @@ def test_the_scheduler_sends_a_batch_once_each_and_records_every_outcome(
     assert all(j.attempts == 1 for j in jobs)
 
 
+def test_a_message_whose_composing_raises_fails_alone_and_the_batch_is_sent(
+    frt: Runtime, fws: str, clock: Clock, sms_gateway: Gateway
+) -> None:
+    seed(frt, fws, clock, 5)
+    publish(frt, fws, sms_flow())
+    apply_together(
+        frt,
+        fws,
+        clock,
+        *({"type": "track", "event": "Product Added", "userId": f"u{i}"} for i in range(5)),
+    )
+    while frt.flows.runtime.run_due():
+        pass
+    bad = profiles(frt, fws, "u2")["u2"]
+    action = frt.scheduler.actions["flow.message"]
+    compose = action.compose
+
+    def flaky(session: Any, **kw: Any) -> Any:
+        if kw["recipient"].profile_id == bad:
+            raise RuntimeError("a bug in one message")
+        return compose(session, **kw)
+
+    action.compose = flaky  # type: ignore[method-assign]
+    assert frt.scheduler.run_due() == 5
+    got = sms_gateway.wait(4)
+    assert sorted(r["body"]["text"] for r in got) == ["Hi N0", "Hi N1", "Hi N3", "Hi N4"]
+    with frt.db.session() as s:
+        jobs = list(s.scalars(select(ScheduledJob).where(ScheduledJob.kind == "message")))
+        by_profile = {j.profile_id: (j.status, j.reason) for j in jobs}
+    assert by_profile.pop(bad) == ("failed", "error")
+    assert set(by_profile.values()) == {("done", None)}
+
+
 def test_many_people_read_at_once_are_the_people_read_one_by_one(
     frt: Runtime, fws: str, clock: Clock
 ) -> None:

@@ -256,3 +256,31 @@ def test_one_contact_budget_holds_across_a_survey_and_a_journey(
     assert sms_gateway.received == []
     (job,) = jobs(rt)
     assert (job.status, job.reason) == ("skipped", "cap")
+
+
+def test_two_messages_to_one_person_in_one_batch_share_the_budget(
+    capped: Runtime, clock: Clock, smtp: SmtpServer, sms_gateway: Gateway
+) -> None:
+    """A survey's job and a journey's, due together, are decided in one scheduler batch: the
+    first one's contact counts against the second before either is written to the log."""
+    rt = capped
+    ws = make_workspace_id(rt)
+    seed_events(rt, ws, clock)
+    event(rt, ws, clock, type="track", event="order_delivered", userId="seed")
+    make_trigger(rt, ws, make_survey(rt, ws), fatigue_days=0)
+    publish(rt, ws, cart_flow(policy={"consent_purpose": None}))
+    customer(rt, ws, clock, "reza")
+    event(rt, ws, clock, type="track", event="order_delivered", userId="reza")
+    event(rt, ws, clock, type="track", event="Product Added", userId="reza")
+    clock.advance(hours=2)
+    while rt.flows.runtime.run_due():  # the journey's job is queued, nothing sent yet
+        pass
+    with rt.db.session() as s:
+        due = s.scalars(select(ScheduledJob).where(ScheduledJob.status == "pending")).all()
+        assert len(due) == 2
+    assert rt.scheduler.run_due() == 2
+    with rt.db.session() as s:
+        done = s.scalars(select(ScheduledJob).order_by(ScheduledJob.id)).all()
+        outcomes = sorted((j.status, j.reason) for j in done)
+    assert outcomes == [("done", None), ("skipped", "cap")]
+    assert len(smtp.mailbox.messages) + len(sms_gateway.received) == 1

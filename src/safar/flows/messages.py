@@ -9,6 +9,7 @@ half-rendered text.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from jinja2 import TemplateError
@@ -24,6 +25,9 @@ from safar.flows.runtime import Definitions
 from safar.orchestration.channels import OutboundMessage
 from safar.orchestration.scheduler import Skip
 
+#: ``Session.info`` key of the instances' properties a batch read ahead (one unit of work).
+PRELOADED = "flows.message.properties"
+
 
 def pick_language(texts: dict[str, Any], language: str) -> str:
     if language in texts:
@@ -32,6 +36,9 @@ def pick_language(texts: dict[str, Any], language: str) -> str:
 
 
 class FlowMessage:
+    #: ``delivered`` does nothing: the outcome stays on the job (the scheduler skips loading it).
+    records_delivery = False
+
     def __init__(self, default_tz: str = "Asia/Tehran") -> None:
         self.default_tz = default_tz
         #: Published versions never change: parsed once, not for every message.
@@ -42,6 +49,19 @@ class FlowMessage:
     ) -> None:
         if not isinstance(params.get("flow_id"), str):
             raise ValidationFailed("params.flow_id: required", field="params.flow_id")
+
+    def preload(self, session: Session, jobs: Sequence[Any]) -> None:
+        """The properties of a scheduler batch's instances in one query per workspace, kept
+        in the session's ``info`` for ``compose``: they belong to this unit of work only."""
+        by_ws: dict[str, list[str]] = {}
+        for job in jobs:
+            instance_id = ((job.payload or {}).get("params") or {}).get("instance_id")
+            if isinstance(instance_id, str):
+                by_ws.setdefault(job.workspace_id, []).append(instance_id)
+        found: dict[tuple[str, str], dict[str, Any]] = session.info.setdefault(PRELOADED, {})
+        for ws, ids in by_ws.items():
+            for instance_id, props in InstanceRepository(session).properties(ws, ids).items():
+                found[(ws, instance_id)] = props
 
     def compose(
         self,
@@ -62,8 +82,13 @@ class FlowMessage:
         if flow is None:
             raise Skip("journey version deleted")
         node = flow.node(params.get("node", ""))
-        inst = InstanceRepository(session).get(job.workspace_id, params.get("instance_id", ""))
-        props = dict(inst.properties or {}) if inst is not None else {}
+        key = (job.workspace_id, params.get("instance_id", ""))
+        preloaded = session.info.get(PRELOADED) or {}
+        if key in preloaded:
+            props = dict(preloaded[key])
+        else:
+            inst = InstanceRepository(session).get(*key)
+            props = dict(inst.properties or {}) if inst is not None else {}
         traits = dict(recipient.traits or {})
         who = Person(profile_id=recipient.profile_id, traits=traits)
         tz = who.tz(self.default_tz)

@@ -107,6 +107,13 @@ _WRITE_BACK = (
 class InstanceRepository(WorkspaceRepository[FlowInstance]):
     model = FlowInstance
 
+    def properties(self, workspace_id: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The instances' entry properties by id, in one query (a scheduler batch's sends)."""
+        stmt = select(FlowInstance.id, FlowInstance.properties).where(
+            FlowInstance.workspace_id == workspace_id, FlowInstance.id.in_(list(ids))
+        )
+        return {i: dict(p or {}) for i, p in self.session.execute(stmt).tuples()}
+
     def by_entry(self, workspace_id: str, flow_id: str, entry_key: str) -> FlowInstance | None:
         stmt = self.scoped(workspace_id).where(
             FlowInstance.flow_id == flow_id, FlowInstance.entry_key == entry_key

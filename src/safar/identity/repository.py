@@ -283,12 +283,15 @@ def identities_of(session: Session, profile_id: str) -> list[Identity]:
     return list(session.scalars(_IDENTITIES, {"pid": profile_id}))
 
 
-def lock_profile(session: Session, profile_id: str) -> None:
-    """Hold the profile's row until the transaction ends: decisions about one person queue.
+def lock_profile(session: Session, *profile_ids: str) -> None:
+    """Hold the profiles' rows until the transaction ends: decisions about one person queue.
 
-    PostgreSQL takes a row lock (``SELECT ... FOR UPDATE``); SQLite already has one writer.
-    """
-    session.get(Profile, profile_id, with_for_update=True)
+    PostgreSQL takes row locks (``SELECT ... FOR UPDATE``) in id order, so two batches wait
+    instead of deadlocking; SQLite already has one writer, so nothing is read there."""
+    if profile_ids and session.get_bind().dialect.name == "postgresql":
+        ids = sorted(set(profile_ids))
+        stmt = select(Profile.id).where(Profile.id.in_(ids)).order_by(Profile.id)
+        session.execute(stmt.with_for_update())
 
 
 # -- privacy requests: every row about one person --------------------------------------------

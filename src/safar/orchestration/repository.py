@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from safar.kit.repository import WorkspaceRepository, delete_rows, export_rows, insert_ignoring
@@ -18,6 +18,10 @@ class TriggerRepository(WorkspaceRepository[Trigger]):
 
     def ordered(self, workspace_id: str) -> list[Trigger]:
         return self.list(workspace_id, order_by=[Trigger.created_at])
+
+    def many(self, workspace_id: str, ids: Sequence[str]) -> dict[str, Trigger]:
+        """The workspace's triggers among ``ids``, by id, in one query."""
+        return {t.id: t for t in self.list(workspace_id, Trigger.id.in_(list(ids)))}
 
     def active(self) -> list[Trigger]:
         """Every workspace's active triggers: the ingest hook matches rows of all of them."""
@@ -110,6 +114,25 @@ class JobQueue:
             self.session.scalars(select(ScheduledJob).where(ScheduledJob.id.in_(list(job_ids))))
         )
 
+    def to_record(self, job_ids: Sequence[int]) -> dict[int, tuple[str, int, dict[str, Any]]]:
+        """(action, attempts, result) by job id: what recording a delivery reads, in one query
+        (cheaper than loading the jobs: the outcomes are written by ``write_outcomes``)."""
+        stmt = select(
+            ScheduledJob.id, ScheduledJob.action, ScheduledJob.attempts, ScheduledJob.result
+        ).where(ScheduledJob.id.in_(list(job_ids)))
+        return {int(i): (a, int(n), r or {}) for i, a, n, r in self.session.execute(stmt).tuples()}
+
+    def write_outcomes(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Jobs' new columns by id (``job_id`` in each row), one statement per set of columns."""
+        table = cast(Table, ScheduledJob.__table__)
+        by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            by_keys.setdefault(tuple(sorted(row)), []).append(row)
+        for keys, some in by_keys.items():
+            values: dict[str, Any] = {k: bindparam(k) for k in keys if k != "job_id"}
+            stmt = update(table).where(table.c.id == bindparam("job_id")).values(values)
+            self.session.execute(stmt, some)
+
     def due_ids(self, now: datetime, limit: int) -> list[int]:
         """Pending jobs due by ``now``, oldest due first."""
         stmt = (
@@ -172,9 +195,22 @@ class JobQueue:
         got = {r[0]: (int(r[0]), r[1], r[2], r[3]) for r in self.session.execute(stmt).tuples()}
         return [got[i] for i in job_ids if i in got]
 
+    def contacted_many(self, job_ids: Sequence[int], status: str) -> None:
+        """``contacted`` for many jobs in one statement."""
+        if not job_ids:
+            return
+        stmt = (
+            update(ContactLog)
+            .where(ContactLog.job_id.in_(list(job_ids)), ContactLog.status == "sending")
+            .values(status=status)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.execute(stmt)
+
     def touch_many(self, job_ids: Sequence[int], now: datetime) -> None:
         stmt = update(ScheduledJob).where(ScheduledJob.id.in_(list(job_ids))).values(claimed_at=now)
-        self.session.execute(stmt)
+        # Nothing to synchronise: the caller loads the jobs after this (or has none loaded).
+        self.session.execute(stmt.execution_options(synchronize_session=False))
 
     def release(self, job_id: int, due_at: datetime) -> None:
         """A claimed job back to pending, its attempt not counted."""
@@ -238,6 +274,45 @@ class ContactRepository(WorkspaceRepository[ContactLog]):
         if transactional is not None:
             stmt = stmt.where(ContactLog.transactional.is_(transactional))
         return int(self.session.scalar(stmt) or 0)
+
+    def latest_by_topic(
+        self, workspace_id: str, profile_ids: Sequence[str], since: datetime
+    ) -> dict[tuple[str, str], datetime]:
+        """The newest contact since ``since`` made or under way per (profile, topic): fatigue
+        for a batch."""
+        stmt = (
+            select(ContactLog.profile_id, ContactLog.topic, func.max(ContactLog.at))
+            .where(
+                ContactLog.workspace_id == workspace_id,
+                ContactLog.profile_id.in_(list(profile_ids)),
+                ContactLog.status.in_(["sending", "sent"]),
+                ContactLog.at >= since,
+            )
+            .group_by(ContactLog.profile_id, ContactLog.topic)
+        )
+        return {(p, t): at for p, t, at in self.session.execute(stmt).tuples() if at is not None}
+
+    def budget_times(
+        self, workspace_id: str, profile_ids: Sequence[str], since: datetime
+    ) -> dict[str, list[datetime]]:
+        """When each profile's non-transactional contacts since ``since`` were made (or are
+        being made): the contact budget for a batch, counted per job's own period start."""
+        stmt = select(ContactLog.profile_id, ContactLog.at).where(
+            ContactLog.workspace_id == workspace_id,
+            ContactLog.profile_id.in_(list(profile_ids)),
+            ContactLog.status.in_(["sending", "sent"]),
+            ContactLog.transactional.is_(False),
+            ContactLog.at >= since,
+        )
+        out: dict[str, list[datetime]] = {}
+        for pid, at in self.session.execute(stmt).tuples():
+            out.setdefault(pid, []).append(at)
+        return out
+
+    def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Contact-log rows in one statement (Core: the ORM's bulk path costs more per row)."""
+        if rows:
+            self.session.execute(insert(cast(Table, ContactLog.__table__)), list(rows))
 
 
 def person_rows(session: Session, *, workspace_id: str, profile_ids: list[str]) -> dict[str, Any]:

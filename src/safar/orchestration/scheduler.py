@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from safar.db import Database, utcnow
 from safar.errors import is_transient
 from safar.events.rows import EventRow
-from safar.orchestration import sending, service
+from safar.orchestration import batch, service
 from safar.orchestration.channels import Channel, DeliveryFailed, DeliveryUncertain, OutboundMessage
 from safar.orchestration.limits import Guards
 from safar.orchestration.models import Trigger
@@ -219,35 +219,26 @@ class Scheduler:
             outcomes = [self._deliver(p) for p in prepared]
         self.retry_store(lambda: self._record_deliveries(outcomes))
 
+    def _rules(self) -> batch.Rules:
+        return batch.Rules(self.actions, self.channels, self.guards)
+
     def _prepare_messages(
         self, job_ids: list[int]
     ) -> tuple[list[tuple[int, OutboundMessage]], list[tuple[int, Exception]]]:
         """(job id, message) of the jobs to send now, committed as ``sending`` together, and
-        (job id, error) of those whose checks raised (their savepoint rolled back)."""
-        now = self.clock()
-        prepared: list[tuple[int, OutboundMessage]] = []
-        failed: list[tuple[int, Exception]] = []
+        (job id, error) of those whose checks raised: the batch set-based, and when it
+        raises, again one job at a time so only the bad job fails."""
+        try:
+            with self.db.session() as s:
+                return batch.prepare(s, job_ids, self.clock(), self._rules()), []
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.warning("scheduler: a batch raised (%s); deciding its jobs one by one", exc)
         with self.db.session() as s:
-            queue = JobQueue(s)
-            # Write first, so SQLite takes its write lock before any read of this transaction.
-            queue.touch_many(job_ids, now)
-            recipients = self._recipients(s, job_ids)
-            for job_id in job_ids:
-                try:
-                    with s.begin_nested():
-                        message = self._check(s, job_id, now, recipients)
-                except Exception as exc:
-                    if is_transient(exc):
-                        raise
-                    failed.append((job_id, exc))
-                    continue
-                if message is not None:
-                    prepared.append((job_id, message))
-        return prepared, failed
+            return batch.prepare_each(s, job_ids, self.clock(), self._rules())
 
-    def _deliver(
-        self, item: tuple[int, OutboundMessage]
-    ) -> tuple[int, str, str, dict[str, Any], float | None]:
+    def _deliver(self, item: tuple[int, OutboundMessage]) -> batch.Outcome:
         """Hand one message to its channel: (job id, verdict, outcome, result, retry after)."""
         job_id, message = item
         channel = self.channels[message.channel]
@@ -265,12 +256,9 @@ class Scheduler:
             outcome = f"error: {type(exc).__name__}"
         return job_id, verdict, outcome, result, retry_after
 
-    def _record_deliveries(
-        self, outcomes: list[tuple[int, str, str, dict[str, Any], float | None]]
-    ) -> None:
+    def _record_deliveries(self, outcomes: list[batch.Outcome]) -> None:
         with self.db.session() as s:
-            for job_id, verdict, outcome, result, retry_after in outcomes:
-                self._record(s, job_id, verdict, outcome, result, retry_after)
+            batch.record(s, outcomes, self.clock(), self._rules())
 
     def retry_store(self, write: Callable[[], None]) -> bool:
         """Run a state-store write until it succeeds, backing off on store errors.
@@ -359,87 +347,11 @@ class Scheduler:
         now = self.clock()
         with self.db.session() as s:
             # Write first, so SQLite takes its write lock before any read of this transaction.
-            JobQueue(s).touch(job_id, now)
-            return self._check(s, job_id, now)
-
-    @staticmethod
-    def _recipients(s: Session, job_ids: list[int]) -> dict[str, service.Recipient]:
-        """The batch's jobs loaded in one query, and the profiles they name read ahead."""
-        by_ws: dict[str, list[str]] = {}
-        for job in JobQueue(s).jobs(job_ids):
-            if job.profile_id:
-                by_ws.setdefault(job.workspace_id, []).append(job.profile_id)
-        out: dict[str, service.Recipient] = {}
-        for ws, pids in by_ws.items():
-            out |= service.resolve_recipients(s, workspace_id=ws, profile_ids=pids)
-        return out
-
-    def _check(
-        self,
-        s: Session,
-        job_id: int,
-        now: datetime,
-        recipients: dict[str, service.Recipient] | None = None,
-    ) -> OutboundMessage | None:
-        """Decide and compose in the caller's unit of work: the message to send (the job is
-        then ``sending``), or None (held for later, or skipped with its reason)."""
-        job = JobQueue(s).job(job_id)
-        assert job is not None
-        verdict = sending.decide(
-            s,
-            job,
-            now,
-            actions=self.actions,
-            channels=self.channels,
-            guards=self.guards,
-            recipients=recipients,
-        )
-        if isinstance(verdict, sending.Hold):
-            sending.note_hold(job, verdict, now)
-            return None
-        message: OutboundMessage | sending.Refuse
-        if isinstance(verdict, sending.Go):
-            message = sending.compose(s, job, now, verdict, self.actions[job.action])
-        else:
-            message = verdict
-        if isinstance(message, sending.Refuse):
-            job.status, job.reason, job.finished_at = "skipped", message.reason, now
-            job.outcome = message.outcome[:300]
-            return None
-        job.status, job.reason = "sending", None
-        return message
-
-    def _record(
-        self,
-        s: Session,
-        job_id: int,
-        verdict: str,
-        outcome: str,
-        result: dict[str, Any],
-        retry_after: float | None,
-    ) -> None:
-        """done, failed, uncertain, or (``retry``) pending again after a backoff."""
-        queue = JobQueue(s)
-        job = queue.job(job_id)
-        assert job is not None
-        now, limit = self.clock(), self.guards.max_attempts
-        if verdict == "retry" and job.attempts < limit:
-            delay = self.guards.retry_delay(job.attempts, retry_after)
-            job.status, job.reason = "pending", "error"
-            job.due_at = now + timedelta(seconds=delay)
-            job.outcome = f"{outcome}; attempt {job.attempts} of {limit}, next in {delay:g} s"[:300]
-            queue.contacted(job_id, "failed")  # a failed attempt uses up no budget
-            return
-        if verdict == "retry":
-            verdict, outcome = "failed", f"{outcome}; gave up after {job.attempts} attempts"
-        holds = (job.result or {}).get("holds")
-        job.status, job.reason = verdict, None if verdict == "done" else "error"
-        job.outcome, job.finished_at = outcome[:300], now
-        job.result = {**result, "holds": holds} if holds else result
-        if verdict == "uncertain":
-            return  # it may have reached them: its contact keeps counting, nothing resends
-        queue.contacted(job_id, "sent" if verdict == "done" else "failed")
-        self.actions[job.action].delivered(s, job=job, ok=verdict == "done", result=result)
+            queue = JobQueue(s)
+            queue.touch(job_id, now)
+            job = queue.job(job_id)
+            assert job is not None
+            return batch.check(s, job, now, self._rules())
 
 
 class TriggerHook:

@@ -20,6 +20,7 @@ from safar.identity.service import lock_profile
 from safar.kit.calendar import period_start, week_start
 from safar.orchestration import service
 from safar.orchestration.channels import Channel, OutboundMessage
+from safar.orchestration.ledger import Ledger
 from safar.orchestration.limits import Guards
 from safar.orchestration.models import ContactLog, ScheduledJob
 from safar.orchestration.policy import SendPolicy
@@ -35,6 +36,13 @@ class Skip(Exception):
 
 
 class MessageAction(Protocol):
+    """What the scheduler runs a message job with.
+
+    Optional, for batches: ``preload(session, jobs)`` reads what ``compose`` will need for a
+    batch's jobs in a few queries (kept for that unit of work only); ``records_delivery =
+    False`` says ``delivered`` does nothing, so recording a batch need not load its jobs.
+    """
+
     def validate(
         self, session: Session, *, workspace_id: str, params: dict[str, Any], policy: SendPolicy
     ) -> None:
@@ -89,9 +97,14 @@ class Go:
     address: str
 
 
-def _policy_and_params(s: Session, job: ScheduledJob) -> tuple[SendPolicy, dict[str, Any]] | Refuse:
+def _policy_and_params(
+    s: Session, job: ScheduledJob, ledger: Ledger | None
+) -> tuple[SendPolicy, dict[str, Any]] | Refuse:
     if job.trigger_id:
-        trigger = TriggerRepository(s).get(job.workspace_id, job.trigger_id)
+        if ledger is not None:
+            trigger = ledger.trigger(job.workspace_id, job.trigger_id)
+        else:
+            trigger = TriggerRepository(s).get(job.workspace_id, job.trigger_id)
         if trigger is None or not trigger.active:
             return Refuse("paused", "trigger deleted or paused")
         return SendPolicy.from_trigger(trigger), dict(trigger.params or {})
@@ -111,12 +124,14 @@ def decide(
     channels: dict[str, Channel],
     guards: Guards,
     recipients: dict[str, service.Recipient] | None = None,
+    ledger: Ledger | None = None,
 ) -> Go | Hold | Refuse:
     """Whom to contact, at which address, when the job may contact its profile now.
 
     ``recipients``: the batch's profiles read ahead (``service.resolve_recipients``), by the
-    profile id the jobs name; a job not among them is resolved here."""
-    found = _policy_and_params(s, job)
+    profile id the jobs name; a job not among them is resolved here. ``ledger``: the batch's
+    triggers, locks and contact counts read ahead (else each is queried here)."""
+    found = _policy_and_params(s, job, ledger)
     if isinstance(found, Refuse):
         return found
     policy, params = found
@@ -132,8 +147,12 @@ def decide(
     except NotFound:
         return Refuse("missing_address", "no profile for the triggering event")
     job.profile_id = recipient.profile_id
+    ws, pid = job.workspace_id, recipient.profile_id
     # Serialise decisions about one profile (PostgreSQL; SQLite already has one writer).
-    lock_profile(s, recipient.profile_id)
+    if ledger is not None:
+        ledger.lock(ws, pid)
+    else:
+        lock_profile(s, pid)
     if not service.consent_allows(policy, recipient, channel):
         return Refuse("consent", "no consent")
     tz = policy.zone_for(recipient.traits, guards.timezone)
@@ -143,13 +162,17 @@ def decide(
         return Hold(
             "quiet_hours", resume, f"quiet hours in {tz}; held until {resume:%Y-%m-%d %H:%M} UTC"
         )
-    if service.recently_contacted(
-        s,
-        workspace_id=job.workspace_id,
-        profile_id=recipient.profile_id,
-        topic=policy.topic,
-        days=policy.fatigue_days,
-        now=now,
+    if (
+        ledger.recent(ws, pid, policy.topic, policy.fatigue_days)
+        if ledger is not None
+        else service.recently_contacted(
+            s,
+            workspace_id=ws,
+            profile_id=pid,
+            topic=policy.topic,
+            days=policy.fatigue_days,
+            now=now,
+        )
     ):
         return Refuse(
             "fatigue",
@@ -159,8 +182,10 @@ def decide(
     if budget is not None and not policy.transactional:
         first = week_start(tz, guards.week_start)
         since = period_start(now, tz, budget.period, first_weekday=first)
-        used = service.contacts_since(
-            s, workspace_id=job.workspace_id, profile_id=recipient.profile_id, since=since
+        used = (
+            ledger.used(ws, pid, since)
+            if ledger is not None
+            else service.contacts_since(s, workspace_id=ws, profile_id=pid, since=since)
         )
         if used >= budget.limit:
             return Refuse("cap", f"cap: {used} messages this {budget.period} (budget {budget})")
@@ -176,9 +201,15 @@ def decide(
 
 
 def compose(
-    s: Session, job: ScheduledJob, now: datetime, go: Go, action: MessageAction
+    s: Session,
+    job: ScheduledJob,
+    now: datetime,
+    go: Go,
+    action: MessageAction,
+    ledger: Ledger | None = None,
 ) -> OutboundMessage | Refuse:
-    """The action's message, with its contact-log entry: both commit with ``sending``."""
+    """The action's message, with its contact-log entry: both commit with ``sending`` (the
+    entry noted in ``ledger``, when given, to be written with the rest of its batch)."""
     try:
         message = action.compose(
             s,
@@ -194,18 +225,20 @@ def compose(
         return Refuse("error", exc.message)
     if not message.key:
         message.key = job.dedupe_key
-    s.add(
-        ContactLog(
-            workspace_id=job.workspace_id,
-            profile_id=go.recipient.profile_id,
-            topic=go.policy.topic,
-            channel=job.channel or "",
-            job_id=job.id,
-            status="sending",
-            transactional=go.policy.transactional,
-            at=now,
-        )
-    )
+    row = {
+        "workspace_id": job.workspace_id,
+        "profile_id": go.recipient.profile_id,
+        "topic": go.policy.topic,
+        "channel": job.channel or "",
+        "job_id": job.id,
+        "status": "sending",
+        "transactional": go.policy.transactional,
+        "at": now,
+    }
+    if ledger is not None:
+        ledger.note(row)
+    else:
+        s.add(ContactLog(**row))
     return message
 
 

@@ -23,6 +23,7 @@ from safar.errors import NotFound, ValidationFailed
 from safar.events.store import EventStore, analytics
 from safar.identity import service as identity
 from safar.identity import snapshot
+from safar.identity.search import current_traits_in_order
 from safar.kit.conditions import (
     ConsentCondition,
     EventCondition,
@@ -54,6 +55,37 @@ def consent_holds(cond: ConsentCondition, decisions: dict[str, bool]) -> bool:
 def trait_keys(key: str) -> list[str]:
     """Stored trait keys a (possibly dotted) condition key reads: itself and its first part."""
     return sorted({key, key.split(".", 1)[0]})
+
+
+def trait_members_in_order(
+    session: Session,
+    *,
+    workspace_id: str,
+    rule: TraitCondition,
+    want: int | None = None,
+    within: set[str] | None = None,
+) -> list[str]:
+    """The first ``want`` (or all) unmerged profiles, in id order, whose current traits satisfy
+    ``rule`` (and that are in ``within``): what ``sorted(Evaluator.members(...))`` begins with,
+    read profile by profile so a page of a list stops reading once it is full."""
+    out: list[str] = []
+    keys = trait_keys(rule.key)
+    for pid, values in current_traits_in_order(session, workspace_id=workspace_id, keys=keys):
+        if (within is None or pid in within) and rule.test(lookup(values, rule.key)):
+            out.append(pid)
+            if want is not None and len(out) >= want:
+                break
+    return out
+
+
+def trait_holds_for(
+    session: Session, *, workspace_id: str, rule: TraitCondition, profile_ids: list[str]
+) -> set[str]:
+    """Those of these (unmerged) profiles whose current traits satisfy ``rule``."""
+    values = identity.workspace_traits(
+        session, workspace_id=workspace_id, keys=trait_keys(rule.key), profile_ids=profile_ids
+    )
+    return {p for p in profile_ids if rule.test(lookup(values.get(p, {}), rule.key))}
 
 
 class Evaluator:

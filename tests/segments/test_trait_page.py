@@ -7,12 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic import TypeAdapter
 
 from safar.identity.finder import repository as finder
+from safar.identity.search import trait_text_owners
 from safar.identity.service import workspace_traits
 from safar.kit.conditions import TraitCondition
-from safar.segments import service
+from safar.segments import evaluation, service
 from safar.segments.schemas import SegmentDefinition
 from tests.segments.factories import NOW, ago, open_runtime, population, store_messages
 
@@ -36,6 +38,11 @@ RULES: list[dict[str, Any]] = [
     {"key": "phone", "op": "contains", "value": "0912"},
     {"key": "code", "op": "eq", "value": "0042"},
     {"key": "code", "op": "eq", "value": 42},
+    {"key": "room", "op": "eq", "value": "BED"},
+    {"key": "room", "op": "in", "value": ["bed", "تهران"]},
+    {"key": "room", "op": "in", "value": ["bed", "Tehran"]},
+    {"key": "city", "op": "eq", "value": "TEHRAN"},
+    {"key": "city", "op": "in", "value": ["Shiraz", "tehran "]},
     {"key": "nothing", "op": "eq", "value": "x"},
 ]
 
@@ -46,7 +53,8 @@ def _persian(ws_messages: list[dict[str, Any]]) -> None:
         city = ["تهران", "شیراز", "تهران ", "Tehran"][i % 4]
         ws_messages.append(
             {"type": "identify", "userId": f"fa{i}", "messageId": f"fa-{i}", "timestamp": ago(30),
-             "traits": {"city": city, "phone": f"0912{i:07d}", "code": [42, "0042", "42.0"][i % 3]}}
+             "traits": {"city": city, "phone": f"0912{i:07d}", "code": [42, "0042", "42.0"][i % 3],
+                        "room": ["bed", " BED ", "Bed room", "تهران"][i % 4]}}
         )  # fmt: skip
     ws_messages.append(
         {"type": "identify", "userId": "fa0", "messageId": "fa-moved", "timestamp": ago(2),
@@ -54,7 +62,28 @@ def _persian(ws_messages: list[dict[str, Any]]) -> None:
     )  # fmt: skip
 
 
-def test_the_trait_page_equals_the_bulk_evaluation(tmp_path: Path) -> None:
+def test_only_literal_equalities_go_through_the_text_index() -> None:
+    def texts(key: str, op: str, value: Any) -> list[str] | None:
+        return evaluation.literal_text(TraitCondition(key=key, op=op, value=value))
+
+    assert texts("city", "eq", " تهران ") == ["تهران"]
+    assert texts("room", "in", ["BED", "تهران"]) == ["bed", "تهران"]
+    assert texts("city", "eq", " Tehran") == ["tehran"]  # "ﬅ" folds to "st", not in it
+    assert texts("city", "eq", "Kerman") is None  # the Kelvin sign folds to "k"
+    assert texts("city", "eq", "Shiraz") is None  # "ſ" folds to "s"
+    assert texts("city", "eq", "café") is None  # "É" folds to "é"
+    assert texts("code", "eq", "۱۲۳") is None  # a number: 123 equals it
+    assert texts("code", "eq", 42) is None
+    assert texts("address.city", "eq", "تهران") is None
+    assert texts("city", "neq", "تهران") is None
+
+
+@pytest.mark.parametrize("budget", [50_000, 3])
+def test_the_trait_page_equals_the_bulk_evaluation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: int
+) -> None:
+    """Through the text index, by reading in id order, and (a tiny budget) in bulk."""
+    monkeypatch.setattr(evaluation, "STREAM_BUDGET", budget)
     _, messages = population(seed=11, size=40)
     _persian(messages)
     with open_runtime(tmp_path) as (runtime, ws):
@@ -70,18 +99,24 @@ def test_the_trait_page_equals_the_bulk_evaluation(tmp_path: Path) -> None:
                     session, runtime.store, workspace_id=ws,
                     definition=SegmentDefinition(conditions=[rule]), now=NOW,
                 ))  # fmt: skip
-                page = service.trait_members(session, workspace_id=ws, rule=rule)
+                page = service.trait_members(session, runtime.store, workspace_id=ws, rule=rule)
                 assert page == bulk, raw
                 for want in (1, 3, 7):
-                    cut = service.trait_members(session, workspace_id=ws, rule=rule, want=want)
+                    cut = service.trait_members(
+                        session, runtime.store, workspace_id=ws, rule=rule, want=want
+                    )
                     assert cut == bulk[:want], (raw, want)
-                inside = service.trait_members(session, workspace_id=ws, rule=rule, within=within)
+                inside = service.trait_members(
+                    session, runtime.store, workspace_id=ws, rule=rule, within=within
+                )
                 assert inside == [p for p in bulk if p in within], raw
                 held = service.trait_matching(
                     session, workspace_id=ws, rule=rule, profile_ids=everyone[:20]
                 )
                 assert held == set(bulk) & set(everyone[:20]), raw
             assert bulk == [] and len(everyone) > 40  # the last rule: nobody has the trait
+            owners = trait_text_owners(session, workspace_id=ws, key="city", text="تهران")
+            assert owners and len(owners) == 6  # the index was there to answer (one moved)
 
 
 def test_batches_cover_every_unmerged_profile_once_with_its_current_traits(

@@ -123,3 +123,19 @@ def current_traits_in_order(
     values ``service.workspace_traits`` gives, without reading them all up front)."""
     for batch in finder.current_trait_batches(session, workspace_id, sorted(set(keys))):
         yield from batch
+
+
+def trait_text_owners(
+    session: Session, *, workspace_id: str, key: str, text: str
+) -> set[str] | None:
+    """Profiles that ever had trait ``key`` with a text containing ``text`` (at least three
+    characters), found through the trigram index; None without the index or when more than
+    ``INDEX_CAP`` rows contain it."""
+    if len(text) < MIN_INDEXED or not finder.has_text_index(session):
+        return None
+    return finder.trait_text_owners(session, workspace_id, key, text, INDEX_CAP)
+
+
+def unmerged_among(session: Session, *, workspace_id: str, ids: set[str]) -> set[str]:
+    """Those of ``ids`` that are unmerged profiles of the workspace."""
+    return finder.unmerged_among(session, workspace_id, sorted(ids)) if ids else set()

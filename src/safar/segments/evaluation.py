@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ from safar.errors import NotFound, ValidationFailed
 from safar.events.store import EventStore, analytics
 from safar.identity import service as identity
 from safar.identity import snapshot
-from safar.identity.search import current_traits_in_order
+from safar.identity.search import current_traits_in_order, trait_text_owners, unmerged_among
 from safar.kit.conditions import (
     ConsentCondition,
     EventCondition,
@@ -57,6 +58,51 @@ def trait_keys(key: str) -> list[str]:
     return sorted({key, key.split(".", 1)[0]})
 
 
+#: A filtered page that has read this many profiles without filling up evaluates in bulk.
+STREAM_BUDGET = 50_000
+
+
+@cache
+def _unfolded() -> dict[str, frozenset[str]]:
+    """``casefold()`` of a non-ASCII character that changes under it -> those characters
+    (built once: what else a text equal to another up to case can be made of)."""
+    out: dict[str, set[str]] = {}
+    for cp in range(0x80, 0x110000):
+        ch = chr(cp)
+        if (folded := ch.casefold()) != ch:
+            out.setdefault(folded, set()).add(ch)
+    return {f: frozenset(chars) for f, chars in out.items()}
+
+
+def _numeric(text: str) -> bool:
+    """Whether conditions compare this text as a number (``kit.conditions``: "5" equals 5)."""
+    try:
+        float(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def literal_text(rule: TraitCondition) -> list[str] | None:
+    """The texts a value equal to the rule's (``eq``/``in``) must contain literally, up to
+    ASCII case, or None when equality could hold otherwise: a number ("5" equals 5), a nested
+    key, or a text with a piece that a non-ASCII character case-folds into (the Kelvin sign
+    folds to "k", "ſ" to "s", "ß" to "ss", "É" to "é"). Persian text qualifies, and Latin
+    text without such a piece ("Tehran", "Dubai")."""
+    if rule.op not in ("eq", "in") or "." in rule.key:
+        return None
+    wanted = rule.value if rule.op == "in" else [rule.value]
+    texts: list[str] = []
+    for value in wanted:
+        if not isinstance(value, str) or _numeric(value):
+            return None
+        text = value.strip().casefold()
+        if any(folded in text for folded in _unfolded()):
+            return None
+        texts.append(text)
+    return texts
+
+
 def trait_members_in_order(
     session: Session,
     *,
@@ -64,17 +110,39 @@ def trait_members_in_order(
     rule: TraitCondition,
     want: int | None = None,
     within: set[str] | None = None,
-) -> list[str]:
+) -> list[str] | None:
     """The first ``want`` (or all) unmerged profiles, in id order, whose current traits satisfy
     ``rule`` (and that are in ``within``): what ``sorted(Evaluator.members(...))`` begins with,
-    read profile by profile so a page of a list stops reading once it is full."""
+    without evaluating the whole audience. An equality on a text the trigram index finds in
+    few rows tests only the profiles that ever had it; otherwise profiles are read in id order
+    until the page is full. None when that read ``STREAM_BUDGET`` profiles without filling
+    the page (a rare match: the bulk evaluation is then cheaper)."""
+    texts = literal_text(rule)
+    owners: set[str] | None = set() if texts else None
+    for text in texts or []:
+        found = trait_text_owners(session, workspace_id=workspace_id, key=rule.key, text=text)
+        if found is None or owners is None:
+            owners = None
+            continue
+        owners |= found
+    if owners is not None:
+        if within is not None:
+            owners &= within
+        held = trait_holds_for(
+            session, workspace_id=workspace_id, rule=rule, profile_ids=sorted(owners)
+        )
+        live = unmerged_among(session, workspace_id=workspace_id, ids=held)
+        return sorted(live)[:want]
     out: list[str] = []
     keys = trait_keys(rule.key)
-    for pid, values in current_traits_in_order(session, workspace_id=workspace_id, keys=keys):
+    rows = current_traits_in_order(session, workspace_id=workspace_id, keys=keys)
+    for n, (pid, values) in enumerate(rows):
         if (within is None or pid in within) and rule.test(lookup(values, rule.key)):
             out.append(pid)
             if want is not None and len(out) >= want:
                 break
+        if want is not None and n >= STREAM_BUDGET:
+            return None
     return out
 
 

@@ -223,17 +223,23 @@ def evaluate(
 
 def trait_members(
     session: Session,
+    store: EventStore,
     *,
     workspace_id: str,
     rule: TraitCondition,
     want: int | None = None,
     within: set[str] | None = None,
 ) -> list[str]:
-    """The first ``want`` (or all) profiles in id order matching one trait condition: the
-    customer list's filter, which needs a page, not the whole audience."""
-    return evaluation.trait_members_in_order(
+    """The first ``want`` (or all) profiles in id order matching one trait condition (and in
+    ``within``): the customer list's filter, which needs a page, not the whole audience."""
+    found = evaluation.trait_members_in_order(
         session, workspace_id=workspace_id, rule=rule, want=want, within=within
     )
+    if found is None:  # a rare match: every profile is read, so in bulk
+        ev = _evaluator(session, store, workspace_id, None)
+        bulk = ev.members(SegmentDefinition(conditions=[rule]))
+        found = sorted(bulk if within is None else bulk & within)[:want]
+    return found
 
 
 def trait_matching(

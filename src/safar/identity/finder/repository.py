@@ -139,3 +139,24 @@ def _newest_first(rows: list[tuple[datetime, int, str]]) -> list[str]:
     """Profile ids by time, newest first, the newer row first on a tie (as the scan's index
     reads them)."""
     return [pid for _, _, pid in sorted(rows, key=lambda r: (r[0], r[1]), reverse=True)]
+
+
+def trait_text_owners(
+    session: Session, workspace_id: str, key: str, needle: str, cap: int
+) -> set[str] | None:
+    """Profiles with an observation of trait ``key`` (ever, not only the current one) whose
+    text contains ``needle`` (case folded), or None past ``cap`` candidate rows."""
+    ids = _candidates(session, TRAIT_SEARCH, needle, cap)
+    if ids is None:
+        return None
+    i, t = Identity, TraitValue
+    stmt = select(i.profile_id, t.workspace_id, t.key).join(i, i.id == t.identity_id)
+    rows = session.execute(stmt.where(t.id.in_(ids))).all()
+    return {pid for pid, ws, k in rows if ws == workspace_id and k == key}
+
+
+def unmerged_among(session: Session, workspace_id: str, ids: list[str]) -> set[str]:
+    """Those of these profile ids that are the workspace's and not merged into another."""
+    p = Profile
+    rows = session.execute(select(p.id, p.workspace_id, p.merged_into).where(p.id.in_(ids)))
+    return {pid for pid, ws, into in rows if ws == workspace_id and into is None}

@@ -97,7 +97,7 @@ def _ids(page: Page, store: Any, listing: Listing, want: int | None) -> tuple[li
     if rule is not None and not listing.q:
         # Profiles in id order, read until the page is full (not the whole audience).
         return segments.trait_members(
-            page.session, workspace_id=ws, rule=rule, want=want, within=filtered
+            page.session, store, workspace_id=ws, rule=rule, want=want, within=filtered
         ), False
     if listing.q and (filtered is not None or rule is not None):
         hits, _ = search_profiles(page.session, workspace_id=ws, query=listing.q, limit=SEARCH_CAP)

@@ -126,14 +126,18 @@ def current_traits_in_order(
 
 
 def trait_text_owners(
-    session: Session, *, workspace_id: str, key: str, text: str
+    session: Session, *, workspace_id: str, key: str, text: str, chars: set[str] | None = None
 ) -> set[str] | None:
     """Profiles that ever had trait ``key`` with a text containing ``text`` (at least three
-    characters), found through the trigram index; None without the index or when more than
-    ``INDEX_CAP`` rows contain it."""
+    characters, up to case) or any of ``chars``: ``text`` through the trigram index, ``chars``
+    in one pass over the key's rows. None without the index or when more than ``INDEX_CAP``
+    rows contain ``text``."""
     if len(text) < MIN_INDEXED or not finder.has_text_index(session):
         return None
-    return finder.trait_text_owners(session, workspace_id, key, text, INDEX_CAP)
+    found = finder.trait_text_owners(session, workspace_id, key, text, INDEX_CAP)
+    if found is None:
+        return None
+    return found | finder.trait_char_owners(session, workspace_id, key, chars or set())
 
 
 def unmerged_among(session: Session, *, workspace_id: str, ids: set[str]) -> set[str]:

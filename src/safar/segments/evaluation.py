@@ -83,24 +83,22 @@ def _numeric(text: str) -> bool:
     return True
 
 
-def literal_text(rule: TraitCondition) -> list[str] | None:
-    """The texts a value equal to the rule's (``eq``/``in``) must contain literally, up to
-    ASCII case, or None when equality could hold otherwise: a number ("5" equals 5), a nested
-    key, or a text with a piece that a non-ASCII character case-folds into (the Kelvin sign
-    folds to "k", "ſ" to "s", "ß" to "ss", "É" to "é"). Persian text qualifies, and Latin
-    text without such a piece ("Tehran", "Dubai")."""
+def literal_text(rule: TraitCondition) -> list[tuple[str, set[str]]] | None:
+    """For an equality (``eq``/``in``) on text, each wanted text case-folded, with the
+    non-ASCII characters a value equal to it may hold instead of its letters (the Kelvin sign
+    folds to "k", "ſ" to "s", "ß" to "ss", "É" to "é"): a value equal to the text either
+    contains it literally up to ASCII case or holds one of them. None when equality could hold
+    otherwise: a number ("5" equals 5) or a nested key."""
     if rule.op not in ("eq", "in") or "." in rule.key:
         return None
     wanted = rule.value if rule.op == "in" else [rule.value]
-    texts: list[str] = []
+    out: list[tuple[str, set[str]]] = []
     for value in wanted:
         if not isinstance(value, str) or _numeric(value):
             return None
         text = value.strip().casefold()
-        if any(folded in text for folded in _unfolded()):
-            return None
-        texts.append(text)
-    return texts
+        out.append((text, {c for f, chars in _unfolded().items() if f in text for c in chars}))
+    return out
 
 
 def trait_members_in_order(
@@ -119,8 +117,10 @@ def trait_members_in_order(
     the page (a rare match: the bulk evaluation is then cheaper)."""
     texts = literal_text(rule)
     owners: set[str] | None = set() if texts else None
-    for text in texts or []:
-        found = trait_text_owners(session, workspace_id=workspace_id, key=rule.key, text=text)
+    for text, chars in texts or []:
+        found = trait_text_owners(
+            session, workspace_id=workspace_id, key=rule.key, text=text, chars=chars
+        )
         if found is None or owners is None:
             owners = None
             continue

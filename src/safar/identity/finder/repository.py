@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import ColumnElement, Engine, Text, cast, column, func, select, table, text
+from sqlalchemy import ColumnElement, Engine, Text, cast, column, func, or_, select, table, text
 from sqlalchemy.orm import Session
 
 from safar.identity.models import Identity, Profile, TraitValue
@@ -160,3 +160,16 @@ def unmerged_among(session: Session, workspace_id: str, ids: list[str]) -> set[s
     p = Profile
     rows = session.execute(select(p.id, p.workspace_id, p.merged_into).where(p.id.in_(ids)))
     return {pid for pid, ws, into in rows if ws == workspace_id and into is None}
+
+
+def trait_char_owners(session: Session, workspace_id: str, key: str, chars: set[str]) -> set[str]:
+    """Profiles with an observation of trait ``key`` whose stored JSON holds any of these
+    characters, as itself or as a ``\\uXXXX`` escape (one pass over the key's rows)."""
+    if not chars:
+        return set()
+    i, t = Identity, TraitValue
+    forms = sorted({f for c in chars for f in (c, f"\\u{ord(c):04x}", f"\\u{ord(c):04X}")})
+    raw = cast(t.value, Text)
+    stmt = select(i.profile_id).select_from(t).join(i, i.id == t.identity_id)
+    stmt = stmt.where(t.workspace_id == workspace_id, t.key == key)
+    return set(session.scalars(stmt.where(or_(*(func.instr(raw, f) > 0 for f in forms)))))

@@ -98,10 +98,16 @@ def _phrase(needle: str) -> str:
     return '"' + needle.replace('"', '""') + '"'
 
 
-def _candidates(session: Session, index: Any, needle: str, cap: int) -> list[int] | None:
-    """Rowids whose text contains ``needle`` (case folded), or None when more than ``cap``."""
+def _candidates(
+    session: Session, index: Any, needle: str, cap: int, key: str = ""
+) -> list[int] | None:
+    """Rowids whose text contains ``needle`` (case folded), of a trait whose key contains
+    ``key`` when it is long enough to be indexed, or None when more than ``cap``."""
+    match = _phrase(needle)
+    if index is TRAIT_SEARCH:
+        match = f"text : {match}" + (f" AND trait_key : {_phrase(key)}" if len(key) >= 3 else "")
     stmt = select(index.c.rowid).where(text(f"{index.name} MATCH :m")).limit(cap + 1)
-    ids = list(session.scalars(stmt, {"m": _phrase(needle)}))
+    ids = list(session.scalars(stmt, {"m": match}))
     return None if len(ids) > cap else ids
 
 
@@ -146,7 +152,7 @@ def trait_text_owners(
 ) -> set[str] | None:
     """Profiles with an observation of trait ``key`` (ever, not only the current one) whose
     text contains ``needle`` (case folded), or None past ``cap`` candidate rows."""
-    ids = _candidates(session, TRAIT_SEARCH, needle, cap)
+    ids = _candidates(session, TRAIT_SEARCH, needle, cap, key)
     if ids is None:
         return None
     i, t = Identity, TraitValue

@@ -3,7 +3,7 @@
 The customer search matched ``lower(text) LIKE '%query%'`` by reading every identity and every
 trait value of the workspace. SQLite gets two contentless FTS5 tables with the ``trigram``
 tokenizer (SQLite 3.34 or newer), one row per identity and per trait observation under the
-same rowid, filled here and kept in step by triggers on every insert, update and delete (an
+same rowid (a trait's row also holds its key), filled here and kept in step by triggers on every insert, update and delete (an
 identity moved by a merge keeps its row: the search joins to its current profile).
 PostgreSQL gets ``pg_trgm`` GIN indexes on the very expressions the search compares, when the
 extension is installed or can be; without them the search scans as before.
@@ -31,9 +31,9 @@ _TRAIT_TEXT = "CAST(json_extract({}.value, '$') AS TEXT)"
 
 _SQLITE = [
     "CREATE VIRTUAL TABLE identity_search USING fts5(value, content='', tokenize='trigram')",
-    "CREATE VIRTUAL TABLE trait_search USING fts5(text, content='', tokenize='trigram')",
+    "CREATE VIRTUAL TABLE trait_search USING fts5(trait_key, text, content='', tokenize='trigram')",
     "INSERT INTO identity_search(rowid, value) SELECT id, value FROM identities",
-    "INSERT INTO trait_search(rowid, text) SELECT id, {} FROM trait_values".format(
+    "INSERT INTO trait_search(rowid, trait_key, text) SELECT id, key, {} FROM trait_values".format(
         _TRAIT_TEXT.format("trait_values")
     ),
     "CREATE TRIGGER identity_search_insert AFTER INSERT ON identities BEGIN"
@@ -46,12 +46,14 @@ _SQLITE = [
     " VALUES ('delete', old.id, old.value);"
     " INSERT INTO identity_search(rowid, value) VALUES (new.id, new.value); END",
     "CREATE TRIGGER trait_search_insert AFTER INSERT ON trait_values BEGIN"
-    " INSERT INTO trait_search(rowid, text) VALUES (new.id, {new}); END",
+    " INSERT INTO trait_search(rowid, trait_key, text) VALUES (new.id, new.key, {new}); END",
     "CREATE TRIGGER trait_search_delete AFTER DELETE ON trait_values BEGIN"
-    " INSERT INTO trait_search(trait_search, rowid, text) VALUES ('delete', old.id, {old}); END",
-    "CREATE TRIGGER trait_search_update AFTER UPDATE OF id, value ON trait_values BEGIN"
-    " INSERT INTO trait_search(trait_search, rowid, text) VALUES ('delete', old.id, {old});"
-    " INSERT INTO trait_search(rowid, text) VALUES (new.id, {new}); END",
+    " INSERT INTO trait_search(trait_search, rowid, trait_key, text)"
+    " VALUES ('delete', old.id, old.key, {old}); END",
+    "CREATE TRIGGER trait_search_update AFTER UPDATE OF id, key, value ON trait_values BEGIN"
+    " INSERT INTO trait_search(trait_search, rowid, trait_key, text)"
+    " VALUES ('delete', old.id, old.key, {old});"
+    " INSERT INTO trait_search(rowid, trait_key, text) VALUES (new.id, new.key, {new}); END",
 ]
 
 _PG_INDEXES = {

@@ -32,9 +32,11 @@ def new_identity_id() -> int:
 
 class Profile(Base):
     __tablename__ = "profiles"
-    #: The customer list's first page: newest unmerged profiles (migration 0013).
+    #: The customer list's first page: newest unmerged profiles (migration 0013); the list
+    #: filtered by a trait, unmerged profiles in id order (0015).
     __table_args__ = (
         Index("ix_profiles_recent", "workspace_id", "merged_into", text("updated_at DESC"), "id"),
+        Index("ix_profiles_listed", "workspace_id", "merged_into", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -1,11 +1,21 @@
-"""Find profiles by any identifier or trait: exact identifier matches first, then partial ones."""
+"""Find profiles by any identifier or trait: exact identifier matches first, then partial ones.
+
+A partial match is ``lower(text) LIKE '%query%'`` on identifiers, then on trait values. For a
+query of three characters or more, SQLite's trigram index (``finder.repository``) names the
+few rows that can match and only they are tested; a query the index finds everywhere, or a
+shorter one, scans in order as before (the first rows come soon).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import ColumnElement, String, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from safar.errors import SafarError
+from safar.identity.finder import repository as finder
 from safar.identity.identifiers import PRIORITY
 from safar.identity.models import Identity, Profile, TraitValue
 from safar.identity.repository import IdentityRepository, ProfileRepository
@@ -15,6 +25,12 @@ from safar.identity.service import lookup, resolve_profile_id
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped.lower()}%"
+
+
+#: Past this many candidate rows from the trigram index the ordered scan is used instead.
+INDEX_CAP = 2_000
+#: The trigram index matches substrings of at least this many characters.
+MIN_INDEXED = 3
 
 
 def _trait_text(session: Session) -> ColumnElement[str]:
@@ -28,11 +44,12 @@ def _trait_text(session: Session) -> ColumnElement[str]:
 
 
 def search_profiles(
-    session: Session, *, workspace_id: str, query: str, limit: int = 25
+    session: Session, *, workspace_id: str, query: str, limit: int = 25, indexed: bool = True
 ) -> tuple[list[str], bool]:
     """Profile ids matching ``query``, best first, and whether the first is an exact match.
 
-    An empty query lists the most recently updated profiles.
+    An empty query lists the most recently updated profiles. ``indexed=False`` leaves the
+    trigram index out (the plain scan, which the indexed answer equals).
     """
     q = query.strip()[:320]
     profiles = ProfileRepository(session)
@@ -65,25 +82,64 @@ def search_profiles(
             continue
     exact = bool(found)
     pattern = _like(q)
-    by_identity = IdentityRepository(session).list(
-        workspace_id,
-        func.lower(Identity.value).like(pattern, escape="\\"),
-        order_by=[Identity.first_seen.desc()],
-        limit=limit * 2,
+    needle = q.lower() if indexed and len(q.lower()) >= MIN_INDEXED else ""
+    if needle and not finder.has_text_index(session):
+        needle = ""
+    by_name = func.lower(Identity.value).like(pattern, escape="\\")
+    by_text = func.lower(_trait_text(session)).like(pattern, escape="\\")
+    hits = (
+        finder.identity_hits(session, workspace_id, needle, by_name, INDEX_CAP) if needle else None
     )
-    for identity in by_identity:
-        add(identity.profile_id)
-    if len(found) < limit:
-        by_trait = (
-            select(Identity.profile_id)
-            .join(TraitValue, TraitValue.identity_id == Identity.id)
-            .where(
-                TraitValue.workspace_id == workspace_id,
-                func.lower(_trait_text(session)).like(pattern, escape="\\"),
-            )
-            .order_by(TraitValue.observed_at.desc())
-            .limit(limit * 2)
+    if hits is None:
+        rows = IdentityRepository(session).list(
+            workspace_id, by_name, order_by=[Identity.first_seen.desc()], limit=limit * 2
         )
-        for pid in session.scalars(by_trait):
+        hits = [identity.profile_id for identity in rows]
+    for pid in hits[: limit * 2]:
+        add(pid)
+    if len(found) < limit:
+        hits = (
+            finder.trait_hits(session, workspace_id, needle, by_text, INDEX_CAP) if needle else None
+        )
+        if hits is None:
+            by_trait = (
+                select(Identity.profile_id)
+                .join(TraitValue, TraitValue.identity_id == Identity.id)
+                .where(TraitValue.workspace_id == workspace_id, by_text)
+                .order_by(TraitValue.observed_at.desc())
+                .limit(limit * 2)
+            )
+            hits = list(session.scalars(by_trait))
+        for pid in hits[: limit * 2]:
             add(pid)
     return found[:limit], exact
+
+
+def current_traits_in_order(
+    session: Session, *, workspace_id: str, keys: list[str]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(profile id, current value of each of ``keys`` it has) for every unmerged profile of
+    the workspace in id order, read a batch at a time as the caller consumes them (the same
+    values ``service.workspace_traits`` gives, without reading them all up front)."""
+    for batch in finder.current_trait_batches(session, workspace_id, sorted(set(keys))):
+        yield from batch
+
+
+def trait_text_owners(
+    session: Session, *, workspace_id: str, key: str, text: str, chars: set[str] | None = None
+) -> set[str] | None:
+    """Profiles that ever had trait ``key`` with a text containing ``text`` (at least three
+    characters, up to case) or any of ``chars``: ``text`` through the trigram index, ``chars``
+    in one pass over the key's rows. None without the index or when more than ``INDEX_CAP``
+    rows contain ``text``."""
+    if len(text) < MIN_INDEXED or not finder.has_text_index(session):
+        return None
+    found = finder.trait_text_owners(session, workspace_id, key, text, INDEX_CAP)
+    if found is None:
+        return None
+    return found | finder.trait_char_owners(session, workspace_id, key, chars or set())
+
+
+def unmerged_among(session: Session, *, workspace_id: str, ids: set[str]) -> set[str]:
+    """Those of ``ids`` that are unmerged profiles of the workspace."""
+    return finder.unmerged_among(session, workspace_id, sorted(ids)) if ids else set()

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from safar.errors import NotFound, ValidationFailed
 from safar.events.store import EventStore, analytics
 from safar.identity import service as identity
 from safar.identity import snapshot
+from safar.identity.search import current_traits_in_order, trait_text_owners, unmerged_among
 from safar.kit.conditions import (
     ConsentCondition,
     EventCondition,
@@ -54,6 +56,104 @@ def consent_holds(cond: ConsentCondition, decisions: dict[str, bool]) -> bool:
 def trait_keys(key: str) -> list[str]:
     """Stored trait keys a (possibly dotted) condition key reads: itself and its first part."""
     return sorted({key, key.split(".", 1)[0]})
+
+
+#: A filtered page that has read this many profiles without filling up evaluates in bulk.
+STREAM_BUDGET = 50_000
+
+
+@cache
+def _unfolded() -> dict[str, frozenset[str]]:
+    """``casefold()`` of a non-ASCII character that changes under it -> those characters
+    (built once: what else a text equal to another up to case can be made of)."""
+    out: dict[str, set[str]] = {}
+    for cp in range(0x80, 0x110000):
+        ch = chr(cp)
+        if (folded := ch.casefold()) != ch:
+            out.setdefault(folded, set()).add(ch)
+    return {f: frozenset(chars) for f, chars in out.items()}
+
+
+def _numeric(text: str) -> bool:
+    """Whether conditions compare this text as a number (``kit.conditions``: "5" equals 5)."""
+    try:
+        float(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def literal_text(rule: TraitCondition) -> list[tuple[str, set[str]]] | None:
+    """For an equality (``eq``/``in``) on text, each wanted text case-folded, with the
+    non-ASCII characters a value equal to it may hold instead of its letters (the Kelvin sign
+    folds to "k", "ſ" to "s", "ß" to "ss", "É" to "é"): a value equal to the text either
+    contains it literally up to ASCII case or holds one of them. None when equality could hold
+    otherwise: a number ("5" equals 5) or a nested key."""
+    if rule.op not in ("eq", "in") or "." in rule.key:
+        return None
+    wanted = rule.value if rule.op == "in" else [rule.value]
+    out: list[tuple[str, set[str]]] = []
+    for value in wanted:
+        if not isinstance(value, str) or _numeric(value):
+            return None
+        text = value.strip().casefold()
+        out.append((text, {c for f, chars in _unfolded().items() if f in text for c in chars}))
+    return out
+
+
+def trait_members_in_order(
+    session: Session,
+    *,
+    workspace_id: str,
+    rule: TraitCondition,
+    want: int | None = None,
+    within: set[str] | None = None,
+) -> list[str] | None:
+    """The first ``want`` (or all) unmerged profiles, in id order, whose current traits satisfy
+    ``rule`` (and that are in ``within``): what ``sorted(Evaluator.members(...))`` begins with,
+    without evaluating the whole audience. An equality on a text the trigram index finds in
+    few rows tests only the profiles that ever had it; otherwise profiles are read in id order
+    until the page is full. None when that read ``STREAM_BUDGET`` profiles without filling
+    the page (a rare match: the bulk evaluation is then cheaper)."""
+    texts = literal_text(rule)
+    owners: set[str] | None = set() if texts else None
+    for text, chars in texts or []:
+        found = trait_text_owners(
+            session, workspace_id=workspace_id, key=rule.key, text=text, chars=chars
+        )
+        if found is None or owners is None:
+            owners = None
+            continue
+        owners |= found
+    if owners is not None:
+        if within is not None:
+            owners &= within
+        held = trait_holds_for(
+            session, workspace_id=workspace_id, rule=rule, profile_ids=sorted(owners)
+        )
+        live = unmerged_among(session, workspace_id=workspace_id, ids=held)
+        return sorted(live)[:want]
+    out: list[str] = []
+    keys = trait_keys(rule.key)
+    rows = current_traits_in_order(session, workspace_id=workspace_id, keys=keys)
+    for n, (pid, values) in enumerate(rows):
+        if (within is None or pid in within) and rule.test(lookup(values, rule.key)):
+            out.append(pid)
+            if want is not None and len(out) >= want:
+                break
+        if want is not None and n >= STREAM_BUDGET:
+            return None
+    return out
+
+
+def trait_holds_for(
+    session: Session, *, workspace_id: str, rule: TraitCondition, profile_ids: list[str]
+) -> set[str]:
+    """Those of these (unmerged) profiles whose current traits satisfy ``rule``."""
+    values = identity.workspace_traits(
+        session, workspace_id=workspace_id, keys=trait_keys(rule.key), profile_ids=profile_ids
+    )
+    return {p for p in profile_ids if rule.test(lookup(values.get(p, {}), rule.key))}
 
 
 class Evaluator:

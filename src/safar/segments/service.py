@@ -24,8 +24,9 @@ from safar.events.messages import normalize, parse_message
 from safar.events.rows import EventRow
 from safar.events.store import EventStore
 from safar.identity import service as identity
-from safar.kit.conditions import AudienceCondition
+from safar.kit.conditions import AudienceCondition, TraitCondition
 from safar.kit.jobs import Jobs
+from safar.segments import evaluation
 from safar.segments.evaluation import Evaluator
 from safar.segments.models import Segment
 from safar.segments.repository import ListedRepository, MemberRepository, SegmentRepository
@@ -218,6 +219,36 @@ def evaluate(
     """The members of an unsaved definition."""
     check_references(session, workspace_id=workspace_id, definition=definition, own_id=None)
     return _evaluator(session, store, workspace_id, now).members(definition)
+
+
+def trait_members(
+    session: Session,
+    store: EventStore,
+    *,
+    workspace_id: str,
+    rule: TraitCondition,
+    want: int | None = None,
+    within: set[str] | None = None,
+) -> list[str]:
+    """The first ``want`` (or all) profiles in id order matching one trait condition (and in
+    ``within``): the customer list's filter, which needs a page, not the whole audience."""
+    found = evaluation.trait_members_in_order(
+        session, workspace_id=workspace_id, rule=rule, want=want, within=within
+    )
+    if found is None:  # a rare match: every profile is read, so in bulk
+        ev = _evaluator(session, store, workspace_id, None)
+        bulk = ev.members(SegmentDefinition(conditions=[rule]))
+        found = sorted(bulk if within is None else bulk & within)[:want]
+    return found
+
+
+def trait_matching(
+    session: Session, *, workspace_id: str, rule: TraitCondition, profile_ids: list[str]
+) -> set[str]:
+    """Those of these profiles (search hits) that match one trait condition."""
+    return evaluation.trait_holds_for(
+        session, workspace_id=workspace_id, rule=rule, profile_ids=profile_ids
+    )
 
 
 def preview(

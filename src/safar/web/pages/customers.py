@@ -23,7 +23,7 @@ from safar.kit.conditions import OPS, SegmentCondition, TraitCondition
 from safar.segments import export
 from safar.segments import service as segments
 from safar.segments.export import display_name
-from safar.segments.schemas import SegmentCreate, SegmentDefinition
+from safar.segments.schemas import SegmentCreate
 from safar.web import customer360
 from safar.web.i18n import N_
 from safar.web.nav import NavEntry, register_nav
@@ -83,9 +83,9 @@ class Listing:
         return urlencode(params)
 
 
-def _ids(page: Page, store: Any, listing: Listing, want: int) -> tuple[list[str], bool]:
-    """Profile ids of the list (at least ``want`` when there are that many) and whether the
-    search found exactly one identifier."""
+def _ids(page: Page, store: Any, listing: Listing, want: int | None) -> tuple[list[str], bool]:
+    """Profile ids of the list (at least ``want`` when there are that many; every one for
+    None, searches up to ``SEARCH_CAP``) and whether the search found exactly one identifier."""
     ws = page.workspace_id
     assert ws is not None
     filtered: set[str] | None = None
@@ -94,16 +94,23 @@ def _ids(page: Page, store: Any, listing: Listing, want: int) -> tuple[list[str]
             page.session, store, workspace_id=ws, segment_id=listing.segment[:40]
         )
     rule = listing.rule()
-    if rule is not None:
-        matched = segments.evaluate(
-            page.session, store, workspace_id=ws, definition=SegmentDefinition(conditions=[rule])
-        )
-        filtered = matched if filtered is None else filtered & matched
-    if filtered is None:
-        return search_profiles(page.session, workspace_id=ws, query=listing.q, limit=want)
-    if listing.q:
+    if rule is not None and not listing.q:
+        # Profiles in id order, read until the page is full (not the whole audience).
+        return segments.trait_members(
+            page.session, store, workspace_id=ws, rule=rule, want=want, within=filtered
+        ), False
+    if listing.q and (filtered is not None or rule is not None):
         hits, _ = search_profiles(page.session, workspace_id=ws, query=listing.q, limit=SEARCH_CAP)
-        return [pid for pid in hits if pid in filtered], False
+        if rule is not None:
+            held = segments.trait_matching(
+                page.session, workspace_id=ws, rule=rule, profile_ids=hits
+            )
+            hits = [pid for pid in hits if pid in held]
+        return [pid for pid in hits if filtered is None or pid in filtered], False
+    if filtered is None:
+        return search_profiles(
+            page.session, workspace_id=ws, query=listing.q, limit=want or SEARCH_CAP
+        )
     return sorted(filtered), False
 
 
@@ -168,7 +175,7 @@ def customers_csv(page: PageDep, runtime: EventsDep, listing: ListingDep) -> Res
     """The current list (every page of it) as CSV."""
     ws = _workspace(page)
     if listing.q or listing.segment or listing.trait:
-        ids, _ = _ids(page, runtime.store, listing, SEARCH_CAP)
+        ids, _ = _ids(page, runtime.store, listing, None)
     else:
         ids = sorted(identity.unmerged_profile_ids(page.session, workspace_id=ws))
     return StreamingResponse(

@@ -58,7 +58,9 @@ _SQLITE = [
 
 _PG_INDEXES = {
     "ix_identities_value_trgm": "identities USING gin (lower(value) gin_trgm_ops)",
-    "ix_trait_values_text_trgm": "trait_values USING gin (lower(value #>> '{}') gin_trgm_ops)",
+    # Not trait values: an index on their text evaluates ``value #>> '{}'`` on every insert,
+    # and PostgreSQL's text cannot hold a NUL that a JSON string may (u0000): the insert of
+    # such a trait, which the state store keeps verbatim, would fail. Traits keep the scan.
 }
 
 

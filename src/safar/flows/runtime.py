@@ -168,6 +168,10 @@ class EmbeddedRuntime(Pump):
         self.definitions = Definitions()
         #: Schedule ticks and date traits (set by the engine when segments can list members).
         self.sweeper: Sweeper | None = None
+        #: Timers are claimed by deleting them now; a timer an earlier version claimed (and
+        #: whose worker died) is released once, on the first pass, not on every pass: that
+        #: UPDATE scans every timer (a million waiting: 65 ms and SQLite's write lock a pass).
+        self._released = False
 
     def wake(self) -> None:
         self.wake_event.set()
@@ -201,7 +205,9 @@ class EmbeddedRuntime(Pump):
         done = self.sweeper.run(now) if self.sweeper is not None else 0
         with self.db.session() as s:
             queue = FlowQueue(s)
-            queue.unclaim_stale(now - LEASE)
+            if not self._released:
+                queue.unclaim_stale(now - LEASE)
+                self._released = True
             new = queue.new_ids(limit)
         done += self._fast("new", [(i, i, _start_input(now, self.default_tz)) for i in new], now)
         with self.db.session() as s:

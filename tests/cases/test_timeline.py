@@ -84,3 +84,20 @@ async def test_the_customer_360_header_shows_the_open_cases(site: Site) -> None:
         ("Wrong colour", "normal", "new"),
         ("NPS 1: App", "high", "new"),
     ]  # the solved one is not open
+
+
+async def test_a_privacy_request_exports_and_erases_the_persons_cases(site: Site) -> None:
+    from safar.runtime import erase_person, export_person
+
+    ingest(site, row(site, type="identify", userId="arash"))
+    arash = profile_of(site, "arash")
+    case = await site.call("POST", "/api/cases", 201, json={"subject": "Lost", "profile_id": arash})
+    await site.call("POST", f"/api/cases/{case['id']}/notes", 201, json={"body": "Called him"})
+    other = await site.call("POST", "/api/cases", 201, json={"subject": "Someone else's"})
+    kw = {"workspace_id": site.workspace_id, "profile_id": arash}
+    exported = export_person(site.runtime, **kw)["cases"]
+    assert [c["subject"] for c in exported["cases"]] == ["Lost"]
+    assert [e["kind"] for e in exported["case_events"]] == ["created", "note"]
+    assert erase_person(site.runtime, **kw)["cases"] == 3
+    await site.call("GET", f"/api/cases/{case['id']}", 404)
+    assert (await site.call("GET", "/api/cases", 200))["cases"][0]["id"] == other["id"]

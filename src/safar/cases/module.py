@@ -29,4 +29,5 @@ module = Domain(
     models=("safar.cases.models",),
     tasks={EMIT_TASK: "safar.cases.module:emit_task"},
     ingest_writes=("safar.cases.module:rules_writer",),
+    privacy="safar.cases.privacy:handler",
 )

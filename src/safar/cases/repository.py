@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
 
 from safar.cases.models import Case, CaseEvent
 from safar.cases.schemas import CaseFilter
-from safar.kit.repository import WorkspaceRepository
+from safar.kit.repository import WorkspaceRepository, delete_rows, export_rows
 
 
 class CaseRepository(WorkspaceRepository[Case]):
@@ -69,3 +71,27 @@ class CaseEventRepository(WorkspaceRepository[CaseEvent]):
 
     def log(self, workspace_id: str, case_id: str) -> list[CaseEvent]:
         return self.list(workspace_id, CaseEvent.case_id == case_id, order_by=[CaseEvent.seq])
+
+
+# -- privacy requests ---------------------------------------------------------------------------
+def _case_ids(session: Session, workspace_id: str, profile_ids: list[str]) -> list[str]:
+    stmt = select(Case.id).where(
+        Case.workspace_id == workspace_id, Case.profile_id.in_(profile_ids)
+    )
+    return list(session.scalars(stmt))
+
+
+def person_rows(session: Session, *, workspace_id: str, profile_ids: list[str]) -> dict[str, Any]:
+    """The profiles' cases and every entry of their logs (notes included)."""
+    ids = _case_ids(session, workspace_id, profile_ids)
+    return {
+        "cases": export_rows(session, Case, workspace_id, Case.id.in_(ids)),
+        "case_events": export_rows(session, CaseEvent, workspace_id, CaseEvent.case_id.in_(ids)),
+    }
+
+
+def erase_person(session: Session, *, workspace_id: str, profile_ids: list[str]) -> int:
+    """Delete the profiles' cases with their logs (the log first: SQLite may not cascade)."""
+    ids = _case_ids(session, workspace_id, profile_ids)
+    logged = delete_rows(session, CaseEvent, workspace_id, CaseEvent.case_id.in_(ids))
+    return logged + delete_rows(session, Case, workspace_id, Case.id.in_(ids))

@@ -32,7 +32,7 @@ class Case(Base):
     subject: Mapped[str] = mapped_column(String(300))
     #: The profile when the case was opened (a later merge is followed on reading).
     profile_id: Mapped[str | None] = mapped_column(String(40), default=None)
-    channel: Mapped[str | None] = mapped_column(String(20), default=None)
+    channel: Mapped[str | None] = mapped_column(String(40), default=None)
     category: Mapped[str | None] = mapped_column(String(60), default=None)
     #: low | normal | high | urgent
     priority: Mapped[str] = mapped_column(String(10), default="normal")

@@ -86,7 +86,10 @@ def _detractor(row: EventRow) -> CaseRequest | None:
         survey = str(props.get("survey_name") or "").strip()
         subject = f"{metric.upper()} {score}" + (f": {survey}" if survey else "")
         return CaseRequest(
-            source_key=f"survey:{response}" if response else f"event:{row['message_id']}",
+            # A response id from an import may be any length; the key column holds 300.
+            source_key=f"survey:{str(response)[:200]}"
+            if response
+            else f"event:{row['message_id']}",
             message_id=row["message_id"],
             subject=subject[:300],
             priority="high" if high else "normal",

@@ -36,13 +36,13 @@ class CaseCreate(BaseModel):
 
     subject: str = Field(min_length=1, max_length=300)
     profile_id: str | None = Field(default=None, max_length=40)
-    channel: str | None = Field(default=None, max_length=20)
+    channel: str | None = Field(default=None, max_length=40)
     category: str | None = Field(default=None, max_length=60)
     priority: Priority = "normal"
     assignee: str | None = Field(default=None, max_length=40)
     team: str | None = Field(default=None, max_length=60)
     tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
-    source_message_ids: list[Annotated[str, Field(max_length=200)]] = Field(
+    source_message_ids: list[Annotated[str, Field(max_length=255)]] = Field(
         default_factory=list, max_length=50
     )
 

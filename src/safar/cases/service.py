@@ -9,11 +9,13 @@ Times come from the caller (``now``): the API passes the runtime's clock.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,7 +31,7 @@ from safar.cases.schemas import (
     CaseFilter,
     CaseUpdate,
 )
-from safar.errors import Conflict, NotFound, ValidationFailed
+from safar.errors import Conflict, NotFound, SafarError, ValidationFailed
 from safar.identity import service as identity
 from safar.kit.jobs import Jobs
 
@@ -45,6 +47,8 @@ __all__ = [
     "open_requested",
     "update_case",
 ]
+
+log = logging.getLogger("safar.cases")
 
 #: ``cases.module.EMIT_TASK``: stores the timeline events of case changes.
 EMIT_TASK = "cases.emit_events"
@@ -305,7 +309,8 @@ def open_requested(
 ) -> list[Case]:
     """Open one case per request whose source opened none before (a replayed event, a second
     step of a survey response). Each in a savepoint, so another process that opened the same
-    case first costs that one case, never the ingest transaction."""
+    case first, or a request the case shapes refuse, costs that one case, never the ingest
+    transaction."""
     done = CaseRepository(session).existing_sources(workspace_id, [r.source_key for r in requests])
     opened: list[Case] = []
     for req in requests:
@@ -314,18 +319,23 @@ def open_requested(
         profile_id = identity.event_profile(
             session, workspace_id=workspace_id, user_id=req.user_id, anonymous_id=req.anonymous_id
         )
-        data = CaseCreate(
-            subject=req.subject, profile_id=profile_id, channel=req.channel,
-            priority=req.priority,  # one of PRIORITIES: the rule checked it
-            source_message_ids=[req.message_id],
-        )  # fmt: skip
         try:
+            data = CaseCreate(
+                subject=req.subject, profile_id=profile_id, channel=req.channel,
+                priority=req.priority,  # one of PRIORITIES: the rule checked it
+                source_message_ids=[req.message_id],
+            )  # fmt: skip
             with session.begin_nested():
                 case = create_case(
                     session, jobs, workspace_id=workspace_id, data=data, actor=req.actor,
                     now=now, origin=req.origin, source_key=req.source_key, detail=req.data,
                 )  # fmt: skip
         except IntegrityError:
+            continue
+        except (ValidationError, SafarError):
+            # One odd request must not fail the events it came with (they would be retried
+            # and parked); it is logged and the others still open.
+            log.exception("case for %s not opened", req.source_key)
             continue
         opened.append(case)
         done.add(req.source_key)

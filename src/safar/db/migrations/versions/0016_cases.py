@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("workspace_id", sa.String(length=40), nullable=False),
         sa.Column("subject", sa.String(length=300), nullable=False),
         sa.Column("profile_id", sa.String(length=40), nullable=True),
-        sa.Column("channel", sa.String(length=20), nullable=True),
+        sa.Column("channel", sa.String(length=40), nullable=True),
         sa.Column("category", sa.String(length=60), nullable=True),
         sa.Column("priority", sa.String(length=10), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from safar.db import Database
+from safar.identity.finder.repository import IDENTITY_SEARCH, TRAIT_SEARCH
 from tests.installation import STATE_FILE, fresh_data_dir
 
 
@@ -64,6 +65,9 @@ def test_a_copied_installation_is_a_fresh_migration(tmp_path: Path) -> None:
         assert schema["copied"] == schema["fresh"]
         assert len(schema["fresh"][0]) > 10
         counts = dict(schema["fresh"][2])
+        # FTS5 keeps its own bookkeeping rows in the customer search's shadow tables.
+        indexes = (IDENTITY_SEARCH.name, TRAIT_SEARCH.name)
+        counts = {t: n for t, n in counts.items() if not t.startswith(indexes)}
         assert counts.pop("alembic_version") == 1 and set(counts.values()) == {0}
     finally:
         fresh.dispose()

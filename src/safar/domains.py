@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from safar.auth.module import module as auth
-from safar.cases.module import module as cases
 from safar.events.module import module as events
 from safar.flows.module import module as flows
 from safar.identity.module import module as identity
@@ -36,7 +35,6 @@ DOMAINS: tuple[Domain, ...] = (
     journeys,
     surveys,
     flows,
-    cases,
 )
 
 

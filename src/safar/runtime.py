@@ -150,7 +150,11 @@ class Runtime:
             self.text_worker = TextWorker(self.store, open_analyzer)
             self.text_worker.listeners.append(self.flows.hook.text_results)
             self.text_worker.start()
-        self._add_ingest_parts()
+        for domain in DOMAINS:
+            for ref in domain.ingest_hooks:
+                hook = load(ref)(self)
+                if hook is not None:
+                    self.applier.hooks.append(hook)
         # Imports sent to a server run on its own thread, through this applier (one writer).
         self.imports = ImportWorker(self)
         if ingest:
@@ -172,16 +176,6 @@ class Runtime:
                 self.consumer.start()
                 self.scheduler.start()
                 self.flows.start()
-
-    def _add_ingest_parts(self) -> None:
-        """The domains' writers inside the identity transaction and their post-apply hooks."""
-        for domain in DOMAINS:
-            for ref in domain.ingest_writes:
-                self.applier.in_transaction.append(load(ref)(self))
-            for ref in domain.ingest_hooks:
-                hook = load(ref)(self)
-                if hook is not None:
-                    self.applier.hooks.append(hook)
 
     def close(self) -> None:
         self.imports.stop()

@@ -34,12 +34,7 @@ def test_every_reference_of_a_domain_loads(domain: Domain) -> None:
         assert isinstance(load(ref), APIRouter), ref
     for page in domain.pages:
         assert isinstance(load(page).router, APIRouter), page
-    for ref in [
-        *domain.tasks.values(),
-        *domain.actions.values(),
-        *domain.ingest_hooks,
-        *domain.ingest_writes,
-    ]:
+    for ref in [*domain.tasks.values(), *domain.actions.values(), *domain.ingest_hooks]:
         assert callable(load(ref)), ref
     for name, ref in domain.cli.items():
         part = load(ref)

@@ -115,15 +115,7 @@ def test_an_export_holds_the_person_and_nobody_else(
 ) -> None:
     # Asked by the profile id that was merged away, the export still finds Sara.
     data = export_person(runtime, workspace_id=people["ws"], profile_id=people["merged"])
-    assert set(data) == {
-        "identity",
-        "orchestration",
-        "segments",
-        "text",
-        "surveys",
-        "flows",
-        "cases",
-    }
+    assert set(data) == {"identity", "orchestration", "segments", "text", "surveys", "flows"}
     identities = {(i["type"], i["value"]) for i in data["identity"]["identities"]}
     assert identities == {
         ("user_id", "sara"),

@@ -1,4 +1,4 @@
-"""The Customer 360 header: a person's scores, sentiment, orders, journeys, open cases and
+"""The Customer 360 header: a person's scores, sentiment, orders, journeys, requested cases and
 consent, from events applied through the one ingestion path, their survey answers and journeys;
 the analysis badges of their texts on the timeline."""
 
@@ -177,19 +177,14 @@ def test_header_counts_the_merged_person_once(site: Site) -> None:
     assert [m.label for m in h.moods] == ["positive", "negative"]
     first, second = (float(p.split(",")[1]) for p in h.spark.split())
     assert first < 12 < second  # above the zero line, then below it
-    # One journey, waiting for the ticket to close; its case step opened one case, and the
-    # imported CSAT of 2 and NPS of 3 one each (a detractor answer opens a case), newest first.
+    # One journey, waiting for the ticket to close; its case step asked for one case.
     [journey] = h.active_journeys
     assert (journey.flow_name, journey.status, journey.node) == (
         "Ticket follow-up",
         "waiting",
         "closed",
     )
-    assert [(c.subject, c.priority, c.status) for c in h.cases] == [
-        ("Call back", "high", "new"),
-        ("CSAT 2: Post-delivery (imported)", "normal", "new"),
-        ("NPS 3", "high", "new"),
-    ]
+    assert [(c.subject, c.priority) for c in h.cases] == [("Call back", "high")]
     assert [(c.purpose, c.channel, c.granted) for c in h.consent] == [
         ("marketing", "email", False),
         ("marketing", "sms", True),
@@ -233,7 +228,7 @@ async def test_header_reads_in_persian_and_english(web: httpx.AsyncClient, site:
     assert "5" in _plain(_tile(en, "orders")) and "2,750,000 IRR" in _plain(_tile(en, "orders"))
     assert "9 /10 Promoter" in _plain(_tile(en, "nps"))
     assert "Journeys in progress 1 Ticket follow-up Waiting" in _plain(_tile(en, "journeys"))
-    assert "Open cases 3 Call back High" in _plain(_tile(en, "cases"))
+    assert "Requested cases 1 Call back High" in _plain(_tile(en, "cases"))
 
 
 async def test_a_person_with_nothing_gets_empty_states(web: httpx.AsyncClient, site: Site) -> None:
@@ -250,7 +245,7 @@ async def test_a_person_with_nothing_gets_empty_states(web: httpx.AsyncClient, s
         "sentiment": "No analysed texts yet",
         "orders": "No orders yet",
         "journeys": "Not in a journey now",
-        "cases": "No open cases",
+        "cases": "No cases requested",
         "consent": "No consent recorded.",
     }
     for tile, sentence in expected.items():

@@ -306,7 +306,7 @@ class SetTrait(_Node):
 
 
 class CreateCase(_Node):
-    """Open a case for the profile: a ``Case Requested`` event the cases domain opens it from."""
+    """Open a case for the profile (the cases domain of the close-the-loop issue fills it)."""
 
     type: Literal["case"] = "case"
     subject: str = Field(min_length=1, max_length=300)

@@ -40,9 +40,6 @@ class Domain:
     - ``models``: modules defining its ORM tables (the migrations' metadata)
     - ``tasks`` / ``actions``: job name -> factory of the scheduler's task or message action
     - ``ingest_hooks``: factories of the hooks that see every batch of newly stored events
-    - ``ingest_writes``: factories of writers called with the session and the new rows inside
-      the identity transaction (``Applier.in_transaction``): what must not be lost if the
-      event insert fails, so it must be idempotent
     - ``cli``: command name -> a Typer app (a group) or a function (one command)
     - ``privacy``: export and erase what the domain holds about one person
     """
@@ -54,7 +51,6 @@ class Domain:
     tasks: Mapping[str, Ref] = field(default_factory=dict)
     actions: Mapping[str, Ref] = field(default_factory=dict)
     ingest_hooks: tuple[Ref, ...] = ()
-    ingest_writes: tuple[Ref, ...] = ()
     cli: Mapping[str, Ref] = field(default_factory=dict)
     privacy: Ref | None = None
 

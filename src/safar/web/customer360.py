@@ -2,9 +2,8 @@
 badges of their texts on the timeline.
 
 Presentation only. Everything comes from the domains' facades: the surveys service (their
-answers), identity's timeline over the event store (orders and survey events), the cases
-service (their open cases), the text service (analyses of their messages) and the journeys
-service (journeys they are in); this
+answers), identity's timeline over the event store (orders, survey and case events), the text
+service (analyses of their messages) and the journeys service (journeys they are in); this
 module picks, sums and shapes what they return for ``profile.html``. Every read goes through
 identity, so the events, answers and journeys of every profile merged into the person's count,
 each once.
@@ -20,8 +19,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from safar.cases import service as cases
-from safar.cases.schemas import CaseRead
 from safar.events.store import EventStore
 from safar.flows import service as flows
 from safar.flows.schemas import PersonInstance
@@ -45,7 +42,9 @@ ORDER_EVENT = "Order Completed"
 #: ``total`` (what the customer paid, Segment's spec), then ``revenue`` (before shipping and
 #: tax), then ``value`` (the generic one). Orders carrying none of them count, with no value.
 VALUE_PROPERTIES = ("total", "revenue", "value")
-#: At most this many order and survey events are read per page; beyond it the figures
+#: What a journey's case step writes until cases have a domain of their own.
+CASE_EVENT = "Case Requested"
+#: At most this many order, survey and case events are read per page; beyond it the figures
 #: are of the newest ones and the page says so.
 SCAN_LIMIT = 5000
 _PAGE = 500
@@ -92,6 +91,13 @@ class Orders:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseRequest:
+    subject: str
+    priority: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Mood:
     """One analysed text of the person: its sentiment label and polarity (-1..1)."""
 
@@ -109,8 +115,7 @@ class Summary:
     #: The latest analysed texts, oldest first (the trend reads left to right in time).
     moods: list[Mood]
     journeys: list[PersonInstance]
-    #: The person's open cases (new, open, pending, on hold), newest first.
-    cases: list[CaseRead]
+    cases: list[CaseRequest]
     consent: list[ConsentRead]
     #: The text analyses of the events on the timeline page, by message id (the badges).
     badges: dict[str, dict[str, Any]]
@@ -164,12 +169,7 @@ def summary(
         journeys=flows.instances_of_person(
             session, workspace_id=workspace_id, profile_id=profile_id
         ),
-        cases=[
-            CaseRead.model_validate(c)
-            for c in cases.open_cases_of_person(
-                session, workspace_id=workspace_id, profile_id=profile_id
-            )
-        ],
+        cases=_cases(rows),
         consent=sorted(consent, key=lambda c: (c.purpose, c.channel)),
         badges={k: v for k, v in analyses.items() if k in shown_ids and _labelled(v)},
     )
@@ -178,13 +178,13 @@ def summary(
 def _scan(
     session: Session, store: EventStore, *, workspace_id: str, profile_id: str
 ) -> tuple[list[dict[str, Any]], bool]:
-    """The person's order and survey-answer events, newest first, up to ``SCAN_LIMIT``."""
+    """The person's order, survey-answer and case events, newest first, up to ``SCAN_LIMIT``."""
     rows: list[dict[str, Any]] = []
     cursor: str | None = None
     while True:
         _, page, cursor = identity.timeline(
             session, store, workspace_id=workspace_id, profile_id=profile_id,
-            events=[ORDER_EVENT, surveys.EVENT_NAME], limit=_PAGE, cursor=cursor,
+            events=[ORDER_EVENT, CASE_EVENT, surveys.EVENT_NAME], limit=_PAGE, cursor=cursor,
         )  # fmt: skip
         rows.extend(page)
         if cursor is None:
@@ -304,3 +304,15 @@ def _moods(
         if len(moods) == TREND_POINTS:
             break
     return moods[::-1]
+
+
+def _cases(rows: Iterable[Mapping[str, Any]]) -> list[CaseRequest]:
+    return [
+        CaseRequest(
+            subject=str((r.get("properties") or {}).get("subject") or ""),
+            priority=str((r.get("properties") or {}).get("priority") or "normal"),
+            at=_at(r),
+        )
+        for r in rows
+        if r.get("event") == CASE_EVENT
+    ]

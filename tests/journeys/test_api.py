@@ -33,9 +33,7 @@ def shop(runtime: Runtime, workspace: Workspace) -> Workspace:
         _msg(ws, 6, 5, type="track", userId="ann", event="survey_answered", properties={"nps": 9}),
         _msg(ws, 7, 0, type="track", userId="bob", event="view"),
         _msg(ws, 8, 2, type="track", userId="bob", event="cart"),
-        # A passive (7): a detractor's answer opens a case (the cases domain's rule), whose
-        # "Case Opened" event would join bob's path once the scheduler has stored it.
-        _msg(ws, 9, 9, type="track", userId="bob", event="survey_answered", properties={"nps": 7}),
+        _msg(ws, 9, 9, type="track", userId="bob", event="survey_answered", properties={"nps": 3}),
         _msg(ws, 10, 0, type="track", userId="cy", event="view"),
     ]
     runtime.applier.apply(rows)

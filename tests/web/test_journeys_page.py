@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 
 import httpx
 
-from tests.web.factories import Site, page_csrf, sign_in
-from tests.web.seed import NOW, rows_for
+from tests.web.factories import Site, page_csrf, scored_customers, sign_in
 
 
 def _spec(html: str, chart_id: str) -> dict[str, object]:
@@ -114,17 +112,7 @@ async def test_key_drivers_in_words_with_the_unit_in_both_languages(
 ) -> None:
     """The card runs the API's driver query and says its findings with the unit it was given
     (it used to drop it), in Persian with Persian digits and in English."""
-    msgs = []
-    for i in range(60):
-        uid, chat = f"scored-{i}", i % 2 == 0
-        t0 = NOW - timedelta(days=2, minutes=i)
-        if chat:
-            msgs.append({"type": "track", "userId": uid, "event": "Support Chat",
-                         "messageId": f"chat-{i}", "timestamp": t0.isoformat()})  # fmt: skip
-        msgs.append({"type": "track", "userId": uid, "event": "survey_answered",
-                     "messageId": f"nps-{i}", "properties": {"nps": 3 + i % 3 if chat else 9},
-                     "timestamp": (t0 + timedelta(minutes=5)).isoformat()})  # fmt: skip
-    site.runtime.applier.apply(rows_for(site.workspace_id, msgs))
+    scored_customers(site)
     await sign_in(web, "viewer")
     res = await web.get("/journeys", params={"unit": "ستاره"})
     drivers = res.text.split('id="driver-list"', 1)[1].split("</ol>", 1)[0]

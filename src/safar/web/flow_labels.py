@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 
 from safar.web.i18n import N_
+from safar.web.labels import OP_LABELS
 
 #: What the builder's script shows, by key.
 UI: dict[str, str] = {
@@ -150,17 +151,7 @@ OPTIONS: dict[str, str] = {
     "profile": N_("the customer's own"),
     "all": N_("all"),
     "any": N_("any"),
-    "eq": N_("equals"),
-    "neq": N_("does not equal"),
-    "in": N_("is one of"),
-    "not_in": N_("is none of"),
-    "gt": N_("greater than"),
-    "gte": N_("at least"),
-    "lt": N_("less than"),
-    "lte": N_("at most"),
-    "contains": N_("contains"),
-    "exists": N_("exists"),
-    "not_exists": N_("does not exist"),
+    **OP_LABELS,  # the condition operators, worded as on the Customers page
     "consent": N_("Consent"),
     "segment": N_("Segment"),
     "add": N_("add"),
